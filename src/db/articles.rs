@@ -1,0 +1,303 @@
+//! Articles, their takeaways and tags.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+use time::{Date, PrimitiveDateTime};
+
+use super::schema::{article_tags, article_takeaways, articles};
+use super::{now, write_transaction, DbConn};
+use crate::import::{slugify, NewArticle};
+
+/// An article row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct Article {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub source_url: String,
+    pub source_name: String,
+    pub published_at: Date,
+    pub summary: String,
+    pub comment_count: i32,
+    pub comments_locked: bool,
+    pub created_at: PrimitiveDateTime,
+    pub updated_at: PrimitiveDateTime,
+}
+
+impl Article {
+    /// Summary paragraphs, in order.
+    pub fn paragraphs(&self) -> impl Iterator<Item = &str> {
+        self.summary.split("\n\n").filter(|p| !p.is_empty())
+    }
+}
+
+/// An article as the lists show it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleListItem {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub source_name: String,
+    pub published_at: Date,
+    pub comment_count: i32,
+}
+
+/// An article with everything its page shows.
+#[derive(Debug, Clone)]
+pub struct ArticlePage {
+    pub article: Article,
+    pub takeaways: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+/// A page of articles, newest first, each with its first takeaway. One query.
+pub fn list_newest(
+    conn: &mut DbConn,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<(ArticleListItem, Option<String>)>> {
+    articles::table
+        .left_join(
+            article_takeaways::table.on(article_takeaways::article_id
+                .eq(articles::id)
+                .and(article_takeaways::position.eq(0))),
+        )
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .select((
+            ArticleListItem::as_select(),
+            article_takeaways::body.nullable(),
+        ))
+        .load(conn)
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    articles::table.count().get_result(conn)
+}
+
+pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<ArticlePage>> {
+    let Some(article) = articles::table
+        .filter(articles::slug.eq(slug))
+        .select(Article::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let takeaways = article_takeaways::table
+        .filter(article_takeaways::article_id.eq(article.id))
+        .order(article_takeaways::position)
+        .select(article_takeaways::body)
+        .load(conn)?;
+    let tags = article_tags::table
+        .filter(article_tags::article_id.eq(article.id))
+        .order(article_tags::tag)
+        .select(article_tags::tag)
+        .load(conn)?;
+    Ok(Some(ArticlePage {
+        article,
+        takeaways,
+        tags,
+    }))
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpsertError {
+    #[error("record at index {index}: {reason}")]
+    Conflict { index: usize, reason: String },
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Creates or updates every article in one write transaction: all or nothing.
+///
+/// An article is matched by its explicit slug when it has one, else by source URL and
+/// title. A matched article keeps its slug. `progress` is called after each record.
+pub fn upsert_all(
+    conn: &mut DbConn,
+    items: &[NewArticle],
+    progress: &mut dyn FnMut(usize),
+) -> Result<ImportSummary, UpsertError> {
+    write_transaction(conn, |conn| upsert_each(conn, items, progress))
+}
+
+/// Loads the demo articles into a database that has never held any, once: a flag in
+/// `settings` remembers that it was done. Returns `None` when nothing was loaded.
+pub fn seed_demo(
+    conn: &mut DbConn,
+    items: &[NewArticle],
+) -> Result<Option<ImportSummary>, UpsertError> {
+    const FLAG: &str = "demo_loaded_at";
+    write_transaction(conn, |conn| {
+        if super::settings::get(conn, FLAG)?.is_some() || count(conn)? > 0 {
+            return Ok(None);
+        }
+        let summary = upsert_each(conn, items, &mut |_| {})?;
+        super::settings::set(conn, FLAG, &now().to_string())?;
+        Ok(Some(summary))
+    })
+}
+
+fn upsert_each(
+    conn: &mut DbConn,
+    items: &[NewArticle],
+    progress: &mut dyn FnMut(usize),
+) -> Result<ImportSummary, UpsertError> {
+    let mut summary = ImportSummary::default();
+    for (index, item) in items.iter().enumerate() {
+        match upsert_one(conn, index, item)? {
+            Outcome::Created => summary.created += 1,
+            Outcome::Updated => summary.updated += 1,
+            Outcome::Unchanged => summary.unchanged += 1,
+        }
+        progress(index + 1);
+    }
+    Ok(summary)
+}
+
+enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+fn upsert_one(conn: &mut DbConn, index: usize, item: &NewArticle) -> Result<Outcome, UpsertError> {
+    let by_key = articles::table
+        .filter(articles::source_url.eq(&item.source_url))
+        .filter(articles::title.eq(&item.title))
+        .select(Article::as_select())
+        .first(conn)
+        .optional()?;
+    let existing = match &item.slug {
+        Some(slug) => {
+            let by_slug = articles::table
+                .filter(articles::slug.eq(slug))
+                .select(Article::as_select())
+                .first(conn)
+                .optional()?;
+            if let (None, Some(other)) = (&by_slug, &by_key) {
+                return Err(UpsertError::Conflict {
+                    index,
+                    reason: format!(
+                        "slug {slug:?} is new, but an article with this title and source_url exists as {:?}",
+                        other.slug
+                    ),
+                });
+            }
+            by_slug
+        }
+        None => by_key,
+    };
+
+    let summary_text = item.summary.join("\n\n");
+    let Some(existing) = existing else {
+        let slug = match &item.slug {
+            Some(slug) => slug.clone(),
+            None => unique_slug(conn, &slugify(&item.title))?,
+        };
+        let now = now();
+        let id: i64 = diesel::insert_into(articles::table)
+            .values((
+                articles::slug.eq(&slug),
+                articles::title.eq(&item.title),
+                articles::source_url.eq(&item.source_url),
+                articles::source_name.eq(&item.source_name),
+                articles::published_at.eq(item.published_at),
+                articles::summary.eq(&summary_text),
+                articles::created_at.eq(now),
+                articles::updated_at.eq(now),
+            ))
+            .returning(articles::id)
+            .get_result(conn)?;
+        replace_children(conn, id, item)?;
+        return Ok(Outcome::Created);
+    };
+
+    let takeaways: Vec<String> = article_takeaways::table
+        .filter(article_takeaways::article_id.eq(existing.id))
+        .order(article_takeaways::position)
+        .select(article_takeaways::body)
+        .load(conn)?;
+    let tags: Vec<String> = article_tags::table
+        .filter(article_tags::article_id.eq(existing.id))
+        .order(article_tags::tag)
+        .select(article_tags::tag)
+        .load(conn)?;
+    let same = existing.title == item.title
+        && existing.source_url == item.source_url
+        && existing.source_name == item.source_name
+        && existing.published_at == item.published_at
+        && existing.summary == summary_text
+        && takeaways == item.takeaways
+        && tags == item.tags;
+    if same {
+        return Ok(Outcome::Unchanged);
+    }
+    diesel::update(articles::table.find(existing.id))
+        .set((
+            articles::title.eq(&item.title),
+            articles::source_url.eq(&item.source_url),
+            articles::source_name.eq(&item.source_name),
+            articles::published_at.eq(item.published_at),
+            articles::summary.eq(&summary_text),
+            articles::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    replace_children(conn, existing.id, item)?;
+    Ok(Outcome::Updated)
+}
+
+fn replace_children(conn: &mut DbConn, id: i64, item: &NewArticle) -> QueryResult<()> {
+    diesel::delete(article_takeaways::table.filter(article_takeaways::article_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(article_tags::table.filter(article_tags::article_id.eq(id))).execute(conn)?;
+    // One statement per row: MultiConnection has no batch insert. A few rows at most.
+    for (position, body) in item.takeaways.iter().enumerate() {
+        diesel::insert_into(article_takeaways::table)
+            .values((
+                article_takeaways::article_id.eq(id),
+                article_takeaways::position.eq(position as i32),
+                article_takeaways::body.eq(body),
+            ))
+            .execute(conn)?;
+    }
+    for tag in &item.tags {
+        diesel::insert_into(article_tags::table)
+            .values((article_tags::article_id.eq(id), article_tags::tag.eq(tag)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// `base`, or `base-2`, `base-3` … whichever is free.
+fn unique_slug(conn: &mut DbConn, base: &str) -> QueryResult<String> {
+    let taken: HashSet<String> = articles::table
+        .filter(
+            articles::slug
+                .eq(base)
+                .or(articles::slug.like(format!("{base}-%"))),
+        )
+        .select(articles::slug)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    if !taken.contains(base) {
+        return Ok(base.to_owned());
+    }
+    Ok((2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|candidate| !taken.contains(candidate))
+        .expect("an unbounded range has a free number"))
+}

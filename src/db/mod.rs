@@ -1,0 +1,17 @@
+//! The data layer: every SQL statement of the application lives below this module.
+
+pub mod articles;
+pub mod connection;
+pub mod introspect;
+pub mod schema;
+pub mod settings;
+
+pub use connection::{
+    connect, run_migrations, write_transaction, Backend, DbConn, DbError, DbPool, DbUrl,
+};
+
+/// The current time in UTC, as stored in `Timestamp` columns.
+pub fn now() -> time::PrimitiveDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    time::PrimitiveDateTime::new(now.date(), now.time())
+}
