@@ -1,0 +1,136 @@
+//! The front page and the article page.
+
+use maud::{html, Markup};
+
+use super::layout::{self, Meta};
+use super::{display_date, excerpt, iso_date};
+use crate::db::articles::{ArticleListItem, ArticlePage};
+
+pub const PAGE_SIZE: i64 = 20;
+
+/// One page of the article list.
+pub struct FrontPage {
+    pub items: Vec<(ArticleListItem, Option<String>)>,
+    pub page: u32,
+    pub has_next: bool,
+}
+
+pub fn front_page(front: &FrontPage, base_url: &url::Url) -> Markup {
+    let path = if front.page == 1 {
+        "/".to_owned()
+    } else {
+        format!("/?page={}", front.page)
+    };
+    let title = (front.page > 1).then(|| format!("Articles, page {}", front.page));
+    let meta = Meta {
+        title: title.as_deref(),
+        description: "The latest articles, each with a summary, key takeaways and a discussion.",
+        url: base_url.join(&path).ok().map(String::from),
+        og_type: "website",
+    };
+    layout::page(
+        &meta,
+        html! {
+            h1 class="visually-hidden" { "Latest articles" }
+            @if front.items.is_empty() {
+                p class="empty" { "No articles yet." }
+            } @else {
+                ol class="article-list" {
+                    @for (item, takeaway) in &front.items {
+                        li class="article-card" {
+                            h2 { a href={ "/articles/" (item.slug) } { (item.title) } }
+                            p class="byline" { (byline_date(item.published_at)) " - " (item.source_name) }
+                            @if let Some(takeaway) = takeaway {
+                                p class="takeaway" { (takeaway) }
+                            }
+                            p class="meta" {
+                                a href={ "/articles/" (item.slug) "#comments" } { (comment_count(item.comment_count)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if front.page > 1 || front.has_next {
+                nav class="pager" aria-label="Pages" {
+                    @if front.page > 1 {
+                        @let prev = if front.page == 2 { "/".to_owned() } else { format!("/?page={}", front.page - 1) };
+                        a rel="prev" href=(prev) { "← Newer" }
+                    }
+                    span { "Page " (front.page) }
+                    @if front.has_next {
+                        a rel="next" href={ "/?page=" (front.page + 1) } { "Older →" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn comment_count(n: i32) -> String {
+    match n {
+        1 => "1 comment".to_owned(),
+        n => format!("{n} comments"),
+    }
+}
+
+fn byline_date(date: time::Date) -> Markup {
+    html! { time datetime=(iso_date(date)) { (display_date(date)) } }
+}
+
+pub fn article_page(page: &ArticlePage, base_url: &url::Url) -> Markup {
+    let article = &page.article;
+    let description = excerpt(article.paragraphs().next().unwrap_or(""), 200);
+    let meta = Meta {
+        title: Some(&article.title),
+        description: &description,
+        url: base_url
+            .join(&format!("/articles/{}", article.slug))
+            .ok()
+            .map(String::from),
+        og_type: "article",
+    };
+    layout::page(
+        &meta,
+        html! {
+            article class="article" {
+                header {
+                    h1 { (article.title) }
+                    p class="byline" { (byline_date(article.published_at)) " - " (article.source_name) }
+                }
+                div class="summary" {
+                    @for paragraph in article.paragraphs() {
+                        p { (paragraph) }
+                    }
+                }
+                @if !page.takeaways.is_empty() {
+                    section class="takeaways" aria-labelledby="takeaways-heading" {
+                        h2 id="takeaways-heading" { "Key takeaways" }
+                        ul {
+                            @for takeaway in &page.takeaways {
+                                li { (takeaway) }
+                            }
+                        }
+                    }
+                }
+                p class="source-link" {
+                    a class="button" href=(article.source_url) target="_blank" rel="noopener noreferrer" {
+                        "View Full Article"
+                    }
+                }
+                @if !page.tags.is_empty() {
+                    ul class="tags" aria-label="Tags" {
+                        @for tag in &page.tags {
+                            li { (tag) }
+                        }
+                    }
+                }
+            }
+            section id="comments" class="comments" aria-labelledby="comments-heading" {
+                h2 id="comments-heading" { "Comments (" (article.comment_count) ")" }
+                @if article.comment_count == 0 {
+                    p class="empty" { "Be the first to comment!" }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,31 @@
+//! Error pages.
+
+use actix_web::http::StatusCode;
+use maud::{html, Markup};
+
+use super::layout::{self, Meta};
+
+pub fn page(status: StatusCode, message: &str) -> Markup {
+    let title = match status {
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::BAD_REQUEST => "That request could not be used",
+        StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
+    let meta = Meta {
+        title: Some(title),
+        description: message,
+        url: None,
+        og_type: "website",
+    };
+    layout::page(
+        &meta,
+        html! {
+            section class="error-page" {
+                h1 { (title) }
+                p { (message) }
+                p { a href="/" { "Back to the articles" } }
+            }
+        },
+    )
+}

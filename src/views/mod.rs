@@ -1,0 +1,61 @@
+//! HTML, written with maud (which escapes every interpolated value).
+
+pub mod articles;
+pub mod error;
+pub mod layout;
+
+use time::macros::format_description;
+use time::Date;
+
+/// "Apr 02, 2024", as on the page Afterword was modelled on.
+pub fn display_date(date: Date) -> String {
+    date.format(format_description!("[month repr:short] [day], [year]"))
+        .unwrap_or_else(|_| date.to_string())
+}
+
+/// "2024-04-02", for `<time datetime>`.
+pub fn iso_date(date: Date) -> String {
+    date.format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_else(|_| date.to_string())
+}
+
+/// Cuts text to at most `max` characters at a word boundary, adding "…" when cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if out.chars().count() + word.chars().count() + 1 > max.saturating_sub(1) {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        out = text.chars().take(max.saturating_sub(1)).collect();
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let d = time::macros::date!(2024 - 04 - 02);
+        assert_eq!(display_date(d), "Apr 02, 2024");
+        assert_eq!(iso_date(d), "2024-04-02");
+    }
+
+    #[test]
+    fn excerpts() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("one two three four", 10), "one two…");
+        assert!(excerpt(&"x".repeat(50), 10).chars().count() <= 10);
+    }
+}
