@@ -1,0 +1,11 @@
+//! Integration tests through HTTP and the command line, on SQLite and PostgreSQL.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod articles;
+mod browser;
+mod cli;
+mod demo;
+mod health;
+mod schema;
