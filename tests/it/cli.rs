@@ -366,18 +366,37 @@ async fn serve_demo_starts_and_stops_gracefully_on_sigterm(backend: Backend) {
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let address = loop {
-        let line = lines.next().expect("the server logs where it listens").unwrap();
+        let line = lines
+            .next()
+            .expect("the server logs where it listens")
+            .unwrap();
         if let Some((_, address)) = line.split_once("listening on ") {
             break address.trim().to_owned();
         }
     };
-    let body = reqwest::get(format!("{address}/")).await.unwrap().text().await.unwrap();
-    assert!(body.contains("Meta (again) denies"), "the demo articles are served");
-    assert_eq!(reqwest::get(format!("{address}/healthz")).await.unwrap().status(), 200);
+    let body = reqwest::get(format!("{address}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("Meta (again) denies"),
+        "the demo articles are served"
+    );
+    assert_eq!(
+        reqwest::get(format!("{address}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
     assert!(status.success(), "a clean exit after SIGTERM: {status:?}");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
