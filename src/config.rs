@@ -1,6 +1,10 @@
 //! Run-time configuration, from flags and environment (see `main.rs`).
 
+use std::net::IpAddr;
 use std::time::Duration;
+
+use crate::auth::ratelimit::RateLimitConfig;
+use crate::db::users::SessionLifetime;
 
 /// Everything `App::build` needs.
 #[derive(Debug, Clone)]
@@ -9,7 +13,8 @@ pub struct Config {
     pub bind: String,
     /// `sqlite://PATH`, a plain path, or `postgres://…`.
     pub database_url: String,
-    /// The public address of the site, for absolute links (Open Graph, feeds).
+    /// The public address of the site, for absolute links (Open Graph, feeds, emails).
+    /// With https, cookies are `Secure` and `__Host-` prefixed.
     pub base_url: url::Url,
     /// Load the sample articles into an empty database.
     pub demo: bool,
@@ -19,6 +24,16 @@ pub struct Config {
     pub db_timeout: Duration,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    pub rate_limits: RateLimitConfig,
+    pub session_lifetime: SessionLifetime,
+    /// When set, email goes out through this SMTP server; otherwise to the outbox table.
+    pub smtp_url: Option<String>,
+    /// Sender address of the site's email.
+    pub mail_from: String,
+    /// New accounts must confirm their email address before they may comment.
+    pub require_email_verification: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/afterword.db";
@@ -35,6 +50,48 @@ impl Config {
             pool_size: 8,
             db_timeout: Duration::from_secs(5),
             workers: 0,
+            trusted_proxies: Vec::new(),
+            rate_limits: RateLimitConfig::default(),
+            session_lifetime: SessionLifetime {
+                idle: time::Duration::days(30),
+                absolute: time::Duration::days(365),
+            },
+            smtp_url: None,
+            mail_from: "Afterword <noreply@localhost>".to_owned(),
+            require_email_verification: false,
         }
+    }
+
+    fn secure(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// The session cookie's name: `__Host-` prefixed on https.
+    pub fn session_cookie(&self) -> &'static str {
+        if self.secure() {
+            "__Host-afterword_session"
+        } else {
+            "afterword_session"
+        }
+    }
+
+    /// The cookie that identifies a browser before it logs in (for CSRF tokens).
+    pub fn visitor_cookie(&self) -> &'static str {
+        if self.secure() {
+            "__Host-afterword_visitor"
+        } else {
+            "afterword_visitor"
+        }
+    }
+
+    /// A cookie as every cookie of the site is set: HttpOnly, SameSite=Lax, Path=/,
+    /// and Secure on https.
+    pub fn cookie(&self, name: &'static str, value: String) -> actix_web::cookie::Cookie<'static> {
+        actix_web::cookie::Cookie::build(name, value)
+            .path("/")
+            .http_only(true)
+            .same_site(actix_web::cookie::SameSite::Lax)
+            .secure(self.secure())
+            .finish()
     }
 }

@@ -8,7 +8,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use diesel::r2d2::ManageConnection;
 
+use std::net::IpAddr;
+
+use afterword::auth::{self, password, ratelimit::RateLimitConfig, Role};
 use afterword::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use afterword::db::users::{self, SessionLifetime};
 use afterword::db::{self, connection::ConnectionManager, DbUrl};
 use afterword::{import, App};
 
@@ -37,6 +41,9 @@ enum Command {
         /// summary, key_takeaways, optional tags and slug)
         file: PathBuf,
     },
+    /// Manage administrators and roles
+    #[command(subcommand)]
+    Admin(AdminCommand),
 }
 
 #[derive(Args)]
@@ -65,6 +72,56 @@ struct ServeArgs {
     /// Largest number of open database connections
     #[arg(long, env = "AFTERWORD_POOL_SIZE", default_value_t = 8)]
     pool_size: u32,
+    /// Proxies whose X-Forwarded-For is believed (comma-separated addresses)
+    #[arg(long, env = "AFTERWORD_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<IpAddr>,
+    /// Requests per minute per client address (0: no limit)
+    #[arg(long, env = "AFTERWORD_RATE_LIMIT", default_value_t = RateLimitConfig::default().requests_per_minute)]
+    rate_limit: u32,
+    /// Login, sign-up and password-reset attempts per minute per client address (0: no limit)
+    #[arg(long, env = "AFTERWORD_AUTH_RATE_LIMIT", default_value_t = RateLimitConfig::default().auth_per_minute)]
+    auth_rate_limit: u32,
+    /// A session ends after this many days without use
+    #[arg(long, env = "AFTERWORD_SESSION_IDLE_DAYS", default_value_t = 30)]
+    session_idle_days: i64,
+    /// A session ends this many days after login, used or not
+    #[arg(long, env = "AFTERWORD_SESSION_MAX_DAYS", default_value_t = 365)]
+    session_max_days: i64,
+    /// SMTP server for outgoing email, e.g. smtps://user:pass@mail.example:465
+    /// (without it, email is kept in the outbox that admins read at /admin/outbox)
+    #[arg(long, env = "SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender of the site's email
+    #[arg(
+        long,
+        env = "AFTERWORD_MAIL_FROM",
+        default_value = "Afterword <noreply@localhost>"
+    )]
+    mail_from: String,
+    /// New accounts must confirm their email address before they may comment
+    #[arg(long, env = "AFTERWORD_REQUIRE_EMAIL_VERIFICATION")]
+    require_email_verification: bool,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator. The password is read from AFTERWORD_ADMIN_PASSWORD or,
+    /// when that is unset, from the first line of standard input.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Give an account a role: reader, moderator or admin
+    SetRole {
+        #[command(flatten)]
+        db: DbArgs,
+        username: String,
+        role: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,6 +137,14 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Migrate(args) => migrate(&args.database_url),
         Command::ImportArticles { db, file } => import_articles(&db.database_url, &file),
+        Command::Admin(AdminCommand::Create {
+            db,
+            username,
+            email,
+        }) => admin_create(&db.database_url, &username, &email),
+        Command::Admin(AdminCommand::SetRole { db, username, role }) => {
+            set_role(&db.database_url, &username, &role)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -95,6 +160,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(url) => url,
         None => url::Url::parse(&format!("http://{}/", args.bind))?,
     };
+    if args.session_idle_days < 1 || args.session_max_days < 1 {
+        anyhow::bail!("session lifetimes must be at least one day");
+    }
     let config = Config {
         bind: args.bind,
         database_url: args.db.database_url,
@@ -103,6 +171,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         pool_size: args.pool_size.max(1),
         db_timeout: Duration::from_secs(5),
         workers: args.workers,
+        trusted_proxies: args.trusted_proxies,
+        rate_limits: RateLimitConfig {
+            requests_per_minute: args.rate_limit,
+            auth_per_minute: args.auth_rate_limit,
+            ..RateLimitConfig::default()
+        },
+        session_lifetime: SessionLifetime {
+            idle: time::Duration::days(args.session_idle_days),
+            absolute: time::Duration::days(args.session_max_days),
+        },
+        smtp_url: args.smtp_url,
+        mail_from: args.mail_from,
+        require_email_verification: args.require_email_verification,
     };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -169,5 +250,62 @@ fn import_articles(url: &str, file: &PathBuf) -> anyhow::Result<()> {
         summary.updated,
         summary.unchanged
     );
+    Ok(())
+}
+
+fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
+    let password = match std::env::var("AFTERWORD_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("Password for {username} (input is shown; end with Enter):");
+            }
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    if let Some(problem) = auth::username_problem(username) {
+        anyhow::bail!("username: {problem}");
+    }
+    if let Some(problem) = auth::email_problem(email) {
+        anyhow::bail!("email: {problem}");
+    }
+    if let Some(problem) = password::problem(&password, username) {
+        anyhow::bail!("password: {problem}");
+    }
+    let (mut conn, target) = open(url)?;
+    db::run_migrations(&mut conn, &target)?;
+    let hash = password::hash(&password);
+    let new = users::NewUser {
+        username,
+        email,
+        password_hash: &hash,
+        role: Role::Admin.as_str(),
+    };
+    match users::create(&mut conn, &new) {
+        Ok(_) => {
+            println!("created the administrator {username}");
+            Ok(())
+        }
+        Err(users::CreateError::Taken(users::Taken::Username)) => {
+            anyhow::bail!("the username {username} is taken")
+        }
+        Err(users::CreateError::Taken(users::Taken::Email)) => {
+            anyhow::bail!("an account already uses {email}")
+        }
+        Err(users::CreateError::Db(e)) => Err(e.into()),
+    }
+}
+
+fn set_role(url: &str, username: &str, role: &str) -> anyhow::Result<()> {
+    let role = Role::parse(role)
+        .ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: use reader, moderator or admin"))?;
+    let (mut conn, target) = open(url)?;
+    db::run_migrations(&mut conn, &target)?;
+    let user = users::find_by_username(&mut conn, username)?
+        .ok_or_else(|| anyhow::anyhow!("no account named {username}"))?;
+    users::set_role(&mut conn, user.id, role.as_str())?;
+    println!("{} is now {}", user.username, role.as_str());
     Ok(())
 }

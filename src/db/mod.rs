@@ -3,8 +3,10 @@
 pub mod articles;
 pub mod connection;
 pub mod introspect;
+pub mod outbox;
 pub mod schema;
 pub mod settings;
+pub mod users;
 
 pub use connection::{
     connect, run_migrations, write_transaction, Backend, DbConn, DbError, DbPool, DbUrl,

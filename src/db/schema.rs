@@ -44,4 +44,64 @@ diesel::table! {
 diesel::joinable!(article_takeaways -> articles (article_id));
 diesel::joinable!(article_tags -> articles (article_id));
 
-diesel::allow_tables_to_appear_in_same_query!(articles, article_takeaways, article_tags, settings);
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        /// Lower-cased username: unique, so names differing only in case collide.
+        username_key -> Text,
+        email -> Nullable<Text>,
+        /// Lower-cased email, unique; NULL once the account is deleted.
+        email_key -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        email_verified -> Bool,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        purpose -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(account_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    articles,
+    article_takeaways,
+    article_tags,
+    settings,
+    users,
+    sessions,
+    account_tokens,
+    outbox,
+);

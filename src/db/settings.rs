@@ -25,3 +25,27 @@ pub fn set(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<()> {
     }
     Ok(())
 }
+
+/// The value of `key`, created with `make` the first time. Safe when several instances
+/// start together: the loser of the race reads the winner's value.
+pub fn get_or_insert_with(
+    conn: &mut DbConn,
+    key: &str,
+    make: impl FnOnce() -> String,
+) -> QueryResult<String> {
+    let attempt = super::write_transaction(conn, |conn| {
+        if let Some(value) = get(conn, key)? {
+            return Ok(value);
+        }
+        let value = make();
+        set(conn, key, &value)?;
+        Ok(value)
+    });
+    match attempt {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => get(conn, key)?.ok_or(diesel::result::Error::NotFound),
+        other => other,
+    }
+}

@@ -4,6 +4,7 @@ use maud::{html, Markup};
 
 use super::layout::{self, Meta};
 use super::{display_date, excerpt, iso_date};
+use crate::auth::Visitor;
 use crate::db::articles::{ArticleListItem, ArticlePage};
 
 pub const PAGE_SIZE: i64 = 20;
@@ -15,7 +16,7 @@ pub struct FrontPage {
     pub has_next: bool,
 }
 
-pub fn front_page(front: &FrontPage, base_url: &url::Url) -> Markup {
+pub fn front_page(visitor: &Visitor, front: &FrontPage, base_url: &url::Url) -> Markup {
     let path = if front.page == 1 {
         "/".to_owned()
     } else {
@@ -29,6 +30,7 @@ pub fn front_page(front: &FrontPage, base_url: &url::Url) -> Markup {
         og_type: "website",
     };
     layout::page(
+        Some(visitor),
         &meta,
         html! {
             h1 class="visually-hidden" { "Latest articles" }
@@ -77,7 +79,7 @@ fn byline_date(date: time::Date) -> Markup {
     html! { time datetime=(iso_date(date)) { (display_date(date)) } }
 }
 
-pub fn article_page(page: &ArticlePage, base_url: &url::Url) -> Markup {
+pub fn article_page(visitor: &Visitor, page: &ArticlePage, base_url: &url::Url) -> Markup {
     let article = &page.article;
     let description = excerpt(article.paragraphs().next().unwrap_or(""), 200);
     let meta = Meta {
@@ -90,6 +92,7 @@ pub fn article_page(page: &ArticlePage, base_url: &url::Url) -> Markup {
         og_type: "article",
     };
     layout::page(
+        Some(visitor),
         &meta,
         html! {
             article class="article" {

@@ -10,6 +10,9 @@ pub fn page(status: StatusCode, message: &str) -> Markup {
         StatusCode::NOT_FOUND => "Page not found",
         StatusCode::BAD_REQUEST => "That request could not be used",
         StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::TOO_MANY_REQUESTS => "Slow down",
+        StatusCode::PAYLOAD_TOO_LARGE => "Too large",
         _ => status.canonical_reason().unwrap_or("Error"),
     };
     let meta = Meta {
@@ -19,6 +22,7 @@ pub fn page(status: StatusCode, message: &str) -> Markup {
         og_type: "website",
     };
     layout::page(
+        None,
         &meta,
         html! {
             section class="error-page" {

@@ -2,7 +2,9 @@
 
 use maud::{html, Markup, DOCTYPE};
 
+use super::forms;
 use crate::assets;
+use crate::auth::Visitor;
 
 pub const SITE_NAME: &str = "Afterword";
 pub const TAGLINE: &str = "Sign up to save articles and join the discussion under every story.";
@@ -18,7 +20,8 @@ pub struct Meta<'a> {
     pub og_type: &'a str,
 }
 
-pub fn page(meta: &Meta, body: Markup) -> Markup {
+/// A whole page. `visitor` is `None` on error pages rendered without a request.
+pub fn page(visitor: Option<&Visitor>, meta: &Meta, body: Markup) -> Markup {
     let full_title = match meta.title {
         Some(title) => format!("{title} · {SITE_NAME}"),
         None => format!("{SITE_NAME} · Discuss the articles worth reading"),
@@ -51,7 +54,12 @@ pub fn page(meta: &Meta, body: Markup) -> Markup {
                             img src=(assets::url("icon.svg")) alt="" width="28" height="28";
                             span { (SITE_NAME) }
                         }
-                        p class="tagline" { (TAGLINE) }
+                        @if let Some(visitor) = visitor {
+                            (site_nav(visitor))
+                        }
+                        @if visitor.is_none_or(|v| v.user.is_none()) {
+                            p class="tagline" { (TAGLINE) }
+                        }
                     }
                 }
                 main id="main" class="wrap" { (body) }
@@ -61,6 +69,26 @@ pub fn page(meta: &Meta, body: Markup) -> Markup {
                         nav aria-label="Footer" { a href="/" { "Articles" } }
                     }
                 }
+            }
+        }
+    }
+}
+
+fn site_nav(visitor: &Visitor) -> Markup {
+    html! {
+        nav class="site-nav" aria-label="Account" {
+            @if let Some(user) = &visitor.user {
+                span class="whoami" { (user.username) }
+                a href="/settings" { "Settings" }
+                @if user.role == crate::auth::Role::Admin {
+                    a href="/admin/outbox" { "Outbox" }
+                }
+                (forms::button_form(visitor, "/logout", "Log out", "link-button"))
+            } @else {
+                @let back = url::form_urlencoded::byte_serialize(visitor.path.as_bytes()).collect::<String>();
+                @let on_auth_page = visitor.path.starts_with("/login") || visitor.path.starts_with("/signup");
+                a href=(if on_auth_page { "/login".to_owned() } else { format!("/login?next={back}") }) { "Log in" }
+                a class="button small" href=(if on_auth_page { "/signup".to_owned() } else { format!("/signup?next={back}") }) { "Sign up" }
             }
         }
     }

@@ -1,7 +1,10 @@
 //! HTML, written with maud (which escapes every interpolated value).
 
+pub mod accounts;
+pub mod admin;
 pub mod articles;
 pub mod error;
+pub mod forms;
 pub mod layout;
 
 use time::macros::format_description;
@@ -11,6 +14,14 @@ use time::Date;
 pub fn display_date(date: Date) -> String {
     date.format(format_description!("[month repr:short] [day], [year]"))
         .unwrap_or_else(|_| date.to_string())
+}
+
+/// "Apr 02, 2024 14:05 UTC".
+pub fn display_time(t: time::PrimitiveDateTime) -> String {
+    t.format(format_description!(
+        "[month repr:short] [day], [year] [hour]:[minute] UTC"
+    ))
+    .unwrap_or_else(|_| t.to_string())
 }
 
 /// "2024-04-02", for `<time datetime>`.

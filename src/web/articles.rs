@@ -5,6 +5,7 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::{AppError, AppState};
+use crate::auth::Visitor;
 use crate::db::articles;
 use crate::views::articles::{self as view, FrontPage, PAGE_SIZE};
 
@@ -29,6 +30,7 @@ pub fn parse_page(raw: Option<&str>) -> Result<u32, AppError> {
 
 pub async fn front_page(
     state: web::Data<AppState>,
+    visitor: Visitor,
     query: web::Query<ListQuery>,
 ) -> Result<Markup, AppError> {
     let page = parse_page(query.page.as_deref())?;
@@ -42,6 +44,7 @@ pub async fn front_page(
     let has_next = items.len() as i64 > PAGE_SIZE;
     items.truncate(PAGE_SIZE as usize);
     Ok(view::front_page(
+        &visitor,
         &FrontPage {
             items,
             page,
@@ -51,7 +54,11 @@ pub async fn front_page(
     ))
 }
 
-pub async fn show(state: web::Data<AppState>, slug: web::Path<String>) -> Result<Markup, AppError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+) -> Result<Markup, AppError> {
     let slug = slug.into_inner();
     if !crate::import::is_valid_slug(&slug) {
         return Err(AppError::NotFound);
@@ -59,5 +66,5 @@ pub async fn show(state: web::Data<AppState>, slug: web::Path<String>) -> Result
     let page = state
         .db(move |conn| articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound))
         .await?;
-    Ok(view::article_page(&page, &state.config.base_url))
+    Ok(view::article_page(&visitor, &page, &state.config.base_url))
 }

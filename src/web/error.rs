@@ -12,6 +12,19 @@ pub enum AppError {
     BadRequest(String),
     #[error("page not found")]
     NotFound,
+    /// Signed in, but not allowed; the message says why.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A state-changing request without a valid CSRF token or from another site.
+    #[error("cross-site request refused: {0}")]
+    Csrf(&'static str),
+    /// Needs a signed-in user: go to the login page, then come back to `next`.
+    #[error("login required")]
+    LoginRequired { next: String },
+    #[error("too many requests")]
+    TooManyRequests { retry_after: std::time::Duration },
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
     /// The database cannot be reached.
     #[error("the service is unavailable")]
     Unavailable,
@@ -45,6 +58,10 @@ impl ResponseError for AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) | AppError::Csrf(_) => StatusCode::FORBIDDEN,
+            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -52,9 +69,32 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        if let AppError::LoginRequired { next } = self {
+            let location = format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .finish();
+        }
         let message = match self {
-            AppError::BadRequest(reason) => reason.clone(),
+            AppError::BadRequest(reason) | AppError::Forbidden(reason) => reason.clone(),
             AppError::NotFound => "There is nothing at this address.".to_owned(),
+            AppError::Csrf(why) => format!(
+                "This form could not be accepted: {why}. Go back, reload the page and try again."
+            ),
+            AppError::LoginRequired { .. } => unreachable!("answered above"),
+            AppError::TooManyRequests { retry_after } => format!(
+                "Too many requests. Please wait {} seconds and try again.",
+                retry_after.as_secs().max(1)
+            ),
+            AppError::PayloadTooLarge { limit } => {
+                format!(
+                    "The request is too large: at most {} KiB are accepted.",
+                    limit / 1024
+                )
+            }
             AppError::Unavailable => {
                 "The site cannot reach its database right now. Please try again shortly.".to_owned()
             }
@@ -64,8 +104,16 @@ impl ResponseError for AppError {
             }
         };
         let mut response = HttpResponse::build(status);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, "5"));
+        match self {
+            AppError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            AppError::TooManyRequests { retry_after } => {
+                // Whole seconds, rounded up.
+                let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                response.insert_header((header::RETRY_AFTER, secs.max(1).to_string()));
+            }
+            _ => {}
         }
         response
             .content_type("text/html; charset=utf-8")

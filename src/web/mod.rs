@@ -1,26 +1,38 @@
 //! HTTP: handlers, the route table, middleware and errors.
 
+pub mod accounts;
+pub mod admin;
 pub mod articles;
 pub mod assets;
 pub mod error;
 pub mod health;
 pub mod middleware;
 pub mod routes;
+pub mod security;
+pub mod settings;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use maud::Markup;
 
 pub use error::AppError;
 
+use crate::auth::csrf::CsrfKey;
+use crate::auth::ratelimit::Limits;
 use crate::config::Config;
 use crate::db::{DbConn, DbPool};
+use crate::mail::Mailer;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub config: Arc<Config>,
+    pub csrf: CsrfKey,
+    pub limits: Arc<Limits>,
+    pub mailer: Arc<Mailer>,
 }
 
 impl AppState {
@@ -40,4 +52,18 @@ impl AppState {
         })
         .await?
     }
+}
+
+/// An HTML page with a status.
+pub fn html(status: StatusCode, page: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page.into_string())
+}
+
+/// 303 See Other: where a form post goes next.
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
 }

@@ -1,17 +1,87 @@
-//! The route table.
+//! The route table. Every route is declared here once; `ROUTES` lists them so that
+//! tests can check every state-changing route (CSRF, permissions) automatically.
 
+use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{articles, assets, health, AppError};
+use super::{accounts, admin, articles, assets, health, settings, AppError};
+
+/// One route of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+macro_rules! routes {
+    ($( $path:literal => { $( $method:ident $handler:path ),+ $(,)? } ),* $(,)?) => {
+        fn register(cfg: &mut web::ServiceConfig) {
+            $( cfg.service(web::resource($path) $( .route(web::method(Method::$method).to($handler)) )+ ); )*
+        }
+
+        /// Every route: method and path pattern.
+        pub const ROUTES: &[Route] = &[ $( $( Route { method: stringify!($method), path: $path }, )+ )* ];
+    };
+}
+
+routes! {
+    "/" => { GET articles::front_page },
+    "/articles/{slug}" => { GET articles::show },
+    "/healthz" => { GET health::healthz },
+    "/static/{file}" => { GET assets::serve },
+    "/signup" => { GET accounts::signup_form, POST accounts::signup },
+    "/login" => { GET accounts::login_form, POST accounts::login },
+    "/logout" => { POST accounts::logout },
+    "/password-reset" => { GET accounts::reset_request_form, POST accounts::reset_request },
+    "/password-reset/{token}" => { GET accounts::reset_form, POST accounts::reset },
+    "/verify-email/{token}" => { GET accounts::verify_form, POST accounts::verify },
+    "/settings" => { GET settings::show },
+    "/settings/email" => { POST settings::change_email },
+    "/settings/password" => { POST settings::change_password },
+    "/settings/sessions" => { POST settings::end_other_sessions },
+    "/settings/verify-email" => { POST accounts::resend_verification },
+    "/settings/delete" => { POST settings::delete_account },
+    "/settings/export" => { GET settings::export },
+    "/account-deleted" => { GET settings::deleted },
+    "/admin/outbox" => { GET admin::outbox },
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|err, _req| {
         AppError::BadRequest(format!("The query string could not be read: {err}")).into()
     }))
-    .service(web::resource("/").route(web::get().to(articles::front_page)))
-    .service(web::resource("/articles/{slug}").route(web::get().to(articles::show)))
-    .service(web::resource("/healthz").route(web::get().to(health::healthz)))
-    .service(web::resource("/static/{file}").route(web::get().to(assets::serve)));
+    .app_data(
+        web::FormConfig::default()
+            .limit(super::security::FORM_LIMIT)
+            .error_handler(|err, _req| {
+                use actix_web::error::UrlencodedError;
+                match err {
+                    UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge {
+                        limit: super::security::FORM_LIMIT,
+                    },
+                    other => AppError::BadRequest(format!("The form could not be read: {other}")),
+                }
+                .into()
+            }),
+    )
+    .app_data(
+        web::JsonConfig::default()
+            .limit(super::security::JSON_LIMIT)
+            .error_handler(|err, _req| {
+                use actix_web::error::JsonPayloadError;
+                match err {
+                    JsonPayloadError::Overflow { .. }
+                    | JsonPayloadError::OverflowKnownLength { .. } => AppError::PayloadTooLarge {
+                        limit: super::security::JSON_LIMIT,
+                    },
+                    other => {
+                        AppError::BadRequest(format!("The JSON body could not be read: {other}"))
+                    }
+                }
+                .into()
+            }),
+    );
+    register(cfg);
 }
 
 /// Everything no route matched.

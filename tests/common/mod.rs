@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use afterword::auth::ratelimit::RateLimitConfig;
 use afterword::db::connection::ConnectionManager;
 use afterword::db::{DbConn, DbPool, DbUrl};
 use afterword::{import, App, Config};
@@ -22,6 +23,9 @@ pub enum Backend {
 }
 
 pub const SEED_ARTICLE: &str = include_str!("../fixtures/seed-article.json");
+/// The password test accounts use.
+pub const PASSWORD: &str = "plum orchard at dusk";
+
 pub const SEED_SLUG: &str = "meta-again-denies-that-netflix-read-users-private-facebook-messages";
 
 /// Runs each named `async fn name(backend: Backend)` as two tests, `name::sqlite` and
@@ -156,8 +160,7 @@ impl Drop for TestDb {
 pub struct TestAppBuilder {
     backend: Backend,
     articles: Vec<String>,
-    demo: bool,
-    db_timeout: Duration,
+    config: Config,
 }
 
 impl TestAppBuilder {
@@ -172,23 +175,25 @@ impl TestAppBuilder {
     }
 
     pub fn demo(mut self) -> Self {
-        self.demo = true;
+        self.config.demo = true;
         self
     }
 
     pub fn db_timeout(mut self, timeout: Duration) -> Self {
-        self.db_timeout = timeout;
+        self.config.db_timeout = timeout;
+        self
+    }
+
+    /// Changes the configuration the app starts with.
+    pub fn configure(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(&mut self.config);
         self
     }
 
     pub async fn start(self) -> TestApp {
         let db = TestDb::new(self.backend);
-        let mut config = Config::new(&db.url);
-        config.bind = "127.0.0.1:0".to_owned();
-        config.demo = self.demo;
-        config.workers = 1;
-        config.pool_size = 4;
-        config.db_timeout = self.db_timeout;
+        let mut config = self.config;
+        config.database_url = db.url.clone();
         let app = App::build(config).await.expect("the app starts");
         let port = app.port();
         let pool = app.pool().clone();
@@ -204,19 +209,29 @@ impl TestAppBuilder {
             .unwrap();
         }
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let address = format!("http://127.0.0.1:{port}");
+        let client = browser_like_client(&address);
         TestApp {
-            address: format!("http://127.0.0.1:{port}"),
+            address,
             port,
             client,
             pool,
             db,
         }
     }
+}
+
+/// A client with its own cookie jar that, like a browser on the site's own pages, sends
+/// the site's `Origin` with every request and does not follow redirects.
+pub fn browser_like_client(address: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, address.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 /// A running application.
@@ -230,11 +245,20 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn builder(backend: Backend) -> TestAppBuilder {
+        let mut config = Config::new("set at start");
+        config.bind = "127.0.0.1:0".to_owned();
+        config.workers = 1;
+        config.pool_size = 4;
+        // Tests send many requests from one address; the rate-limit tests set their own.
+        config.rate_limits = RateLimitConfig {
+            requests_per_minute: 0,
+            auth_per_minute: 0,
+            logins_per_account: 0,
+        };
         TestAppBuilder {
             backend,
             articles: Vec::new(),
-            demo: false,
-            db_timeout: Duration::from_secs(5),
+            config,
         }
     }
 
@@ -259,6 +283,110 @@ impl TestApp {
         let response = self.get(path).await;
         let status = response.status();
         (status, response.text().await.expect("a body"))
+    }
+
+    /// A new client with an empty cookie jar.
+    pub fn new_client(&self) -> reqwest::Client {
+        browser_like_client(&self.address)
+    }
+
+    /// The CSRF token the site gives `client` (read from the login form).
+    pub async fn csrf_token(&self, client: &reqwest::Client) -> String {
+        let body = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        html::Page::parse(&body)
+            .attrs("input[name=csrf_token]", "value")
+            .swap_remove(0)
+    }
+
+    /// Posts a form with the client's CSRF token added.
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf_token(client).await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Signs up `username` (email `username@example.com`, password `PASSWORD`) with a
+    /// new client, which stays logged in.
+    pub async fn signup(&self, username: &str) -> reqwest::Client {
+        let client = self.new_client();
+        let email = format!("{username}@example.com");
+        let response = self
+            .post_form(
+                &client,
+                "/signup",
+                &[
+                    ("username", username),
+                    ("email", &email),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::SEE_OTHER,
+            "sign-up of {username}"
+        );
+        client
+    }
+
+    /// Logs in with a new client; returns it and the response.
+    pub async fn login(&self, login: &str, password: &str) -> (reqwest::Client, reqwest::Response) {
+        let client = self.new_client();
+        let response = self
+            .post_form(
+                &client,
+                "/login",
+                &[("login", login), ("password", password)],
+            )
+            .await;
+        (client, response)
+    }
+
+    /// GET with a given client; returns status and body.
+    pub async fn page_as(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+    ) -> (reqwest::StatusCode, String) {
+        let response = client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    /// The messages the site kept in its outbox, oldest first: (recipient, subject, body).
+    pub async fn outbox(&self) -> Vec<(String, String, String)> {
+        self.with_conn(|c| {
+            let mut messages: Vec<_> = afterword::db::outbox::list(c, 0, 1000)
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.recipient, m.subject, m.body))
+                .collect();
+            messages.reverse();
+            messages
+        })
+        .await
     }
 
     /// Runs `f` with a pooled connection, off the async workers.

@@ -185,8 +185,11 @@ async fn unknown_articles_and_routes_are_404_pages(backend: Backend) {
         let page = Page::parse(&body);
         assert_eq!(page.text("main h1"), "Page not found", "{path}");
     }
-    let response = app.client.post(app.url("/")).send().await.unwrap();
+    // A valid form to a page that takes none.
+    let response = app.post_form(&app.client, "/", &[]).await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let response = app.post_form(&app.client, "/nowhere", &[]).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
 async fn slugs_are_unique_and_stable(backend: Backend) {

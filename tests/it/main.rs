@@ -3,9 +3,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod accounts;
 mod articles;
 mod browser;
 mod cli;
 mod demo;
 mod health;
 mod schema;
+mod security;

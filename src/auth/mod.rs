@@ -1,0 +1,265 @@
+//! Accounts and the request's identity: roles, the signed-in user, CSRF tokens,
+//! password hashing and rate limits.
+
+pub mod csrf;
+pub mod password;
+pub mod ratelimit;
+
+use std::future::{ready, Ready};
+use std::net::IpAddr;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::web::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Reader,
+    Moderator,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Moderator => "moderator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "reader" => Some(Role::Reader),
+            "moderator" => Some(Role::Moderator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub email_verified: bool,
+    /// SHA-256 of the session token this request came with.
+    pub session_hash: String,
+}
+
+/// Who is asking: set on every request by the security middleware.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub user: Option<AuthUser>,
+    /// The CSRF token forms of this visitor must carry.
+    pub csrf_token: String,
+    pub ip: IpAddr,
+    /// Path and query of the request, for "come back here after logging in".
+    pub path: String,
+}
+
+impl FromRequest for Visitor {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Visitor>()
+                .cloned()
+                .ok_or_else(|| AppError::Internal("the security middleware did not run".into())),
+        )
+    }
+}
+
+/// A signed-in user, or a redirect to the login page.
+pub struct SignedIn {
+    pub user: AuthUser,
+    pub visitor: Visitor,
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(
+            Visitor::from_request(req, payload)
+                .into_inner()
+                .and_then(|visitor| match &visitor.user {
+                    Some(user) => Ok(SignedIn {
+                        user: user.clone(),
+                        visitor,
+                    }),
+                    None => Err(AppError::LoginRequired {
+                        next: login_return_path(req),
+                    }),
+                }),
+        )
+    }
+}
+
+/// An administrator; others get 403.
+pub struct Admin(pub SignedIn);
+
+impl FromRequest for Admin {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(
+            SignedIn::from_request(req, payload)
+                .into_inner()
+                .and_then(|signed_in| {
+                    if signed_in.user.role == Role::Admin {
+                        Ok(Admin(signed_in))
+                    } else {
+                        Err(AppError::Forbidden(
+                            "Only administrators may do that.".into(),
+                        ))
+                    }
+                }),
+        )
+    }
+}
+
+/// Where to come back to after logging in: the page itself for GET, else the referring
+/// page of this site, else the front page.
+fn login_return_path(req: &HttpRequest) -> String {
+    if req.method() == actix_web::http::Method::GET {
+        return req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+    }
+    "/".to_owned()
+}
+
+/// A new random token: 256 bits, URL-safe base64.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the database stores of a token: its SHA-256, hex.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A path of this site to go to after logging in, or "/" when `next` could lead
+/// elsewhere (`//host`, `/\host`, `https://host`, their encoded forms, control characters).
+pub fn safe_next(next: Option<&str>) -> String {
+    let Some(next) = next else { return "/".into() };
+    let decoded: String = url::form_urlencoded::parse(format!("n={next}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let ok = |s: &str| {
+        s.starts_with('/')
+            && !s.starts_with("//")
+            && !s.contains('\\')
+            && !s.chars().any(char::is_control)
+            && s.len() <= 2_000
+    };
+    if ok(next)
+        && ok(&decoded)
+        && !decoded.starts_with("/%2f")
+        && !decoded.to_lowercase().starts_with("/%5c")
+    {
+        next.to_owned()
+    } else {
+        "/".into()
+    }
+}
+
+/// Why a username cannot be used, or `None`.
+pub fn username_problem(username: &str) -> Option<String> {
+    let len = username.chars().count();
+    if !(3..=30).contains(&len) {
+        return Some("Use 3 to 30 characters.".into());
+    }
+    if !username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Some("Use only letters, digits, '_' and '-'.".into());
+    }
+    if username.to_lowercase().starts_with("deleted") {
+        return Some("That username is reserved.".into());
+    }
+    None
+}
+
+/// Why an email address cannot be used, or `None`.
+pub fn email_problem(email: &str) -> Option<String> {
+    if email.is_empty() {
+        return Some("Enter your email address.".into());
+    }
+    if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
+        return Some("Enter a valid email address, like name@example.com.".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_emails() {
+        assert!(username_problem("ann").is_none());
+        assert!(username_problem("A_b-9").is_none());
+        assert!(username_problem("an").is_some());
+        assert!(username_problem(&"a".repeat(31)).is_some());
+        assert!(username_problem("ann smith").is_some());
+        assert!(username_problem("ännа").is_some());
+        assert!(username_problem("Deleted-3").is_some());
+        assert!(email_problem("ann@example.com").is_none());
+        assert!(email_problem("ann@").is_some());
+        assert!(email_problem("").is_some());
+        assert!(email_problem(&format!("{}@example.com", "a".repeat(250))).is_some());
+    }
+
+    #[test]
+    fn next_paths() {
+        for good in ["/", "/articles/x", "/articles/x?sort=new#c1", "/a%20b"] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/%2F%2Fevil.example",
+            "%2F%2Fevil.example",
+            "/%5Cevil.example",
+            "/%2f%2fevil.example",
+            "javascript:alert(1)",
+            "/\tevil",
+            "evil",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn tokens() {
+        let a = random_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, random_token());
+        assert_eq!(token_hash("abc").len(), 64);
+    }
+}

@@ -1,0 +1,98 @@
+//! Password hashing (argon2id, OWASP's baseline parameters) and the rules for new passwords.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+pub const MIN_LEN: usize = 10;
+pub const MAX_LEN: usize = 256;
+
+fn hasher() -> Argon2<'static> {
+    // m = 19 MiB, t = 2, p = 1.
+    let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// The PHC string of a new hash with a random salt. Slow: call off the async workers.
+pub fn hash(password: &str) -> String {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any input")
+        .to_string()
+}
+
+/// Whether `password` matches the stored PHC string. Slow: call off the async workers.
+pub fn verify(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Spends the time a real verification takes, for logins naming no account, so that
+/// the answer does not reveal whether the account exists.
+pub fn verify_dummy(password: &str) {
+    static DUMMY: LazyLock<String> =
+        LazyLock::new(|| hash("a password nobody has, only for timing"));
+    let _ = verify(password, &DUMMY);
+}
+
+static COMMON: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("common_passwords.txt").lines().collect());
+
+/// Why a new password cannot be used, or `None` when it can.
+pub fn problem(password: &str, username: &str) -> Option<String> {
+    let len = password.chars().count();
+    if len < MIN_LEN {
+        return Some(format!("Use at least {MIN_LEN} characters."));
+    }
+    if len > MAX_LEN {
+        return Some(format!("Use at most {MAX_LEN} characters."));
+    }
+    if password.to_lowercase() == username.to_lowercase() {
+        return Some("The password must not be your username.".into());
+    }
+    if COMMON.contains(password.to_lowercase().as_str()) {
+        return Some("That is one of the most common passwords; choose another.".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_with_the_baseline_parameters() {
+        let phc = hash("correct horse battery");
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(verify("correct horse battery", &phc));
+        assert!(!verify("correct horse batterY", &phc));
+        assert!(!verify("x", "not a hash"));
+        assert_ne!(phc, hash("correct horse battery"), "salted");
+    }
+
+    #[test]
+    fn rules() {
+        assert!(problem("short", "ann").unwrap().contains("at least"));
+        assert!(problem(&"x".repeat(257), "ann")
+            .unwrap()
+            .contains("at most"));
+        assert!(
+            problem(&"é".repeat(256), "ann").is_none(),
+            "counted in characters"
+        );
+        assert!(problem("1234567890", "ann").unwrap().contains("common"));
+        assert!(problem("Password123", "ann").unwrap().contains("common"));
+        assert!(problem("annabelle_x", "Annabelle_X")
+            .unwrap()
+            .contains("username"));
+        assert!(problem("plum orchard at dusk", "ann").is_none());
+        assert!(include_str!("common_passwords.txt").lines().count() >= 1000);
+    }
+}

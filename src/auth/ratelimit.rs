@@ -1,0 +1,93 @@
+//! Rate limits (governor): per client address for every request, stricter per address
+//! for login, sign-up and password reset, and per account for login attempts.
+
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// Limits; 0 turns a limit off.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitConfig {
+    /// Requests per minute per client address, all requests.
+    pub requests_per_minute: u32,
+    /// Login, sign-up and password-reset attempts per minute per client address.
+    pub auth_per_minute: u32,
+    /// Login attempts per account per 15 minutes.
+    pub logins_per_account: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            requests_per_minute: 1_200,
+            auth_per_minute: 20,
+            logins_per_account: 10,
+        }
+    }
+}
+
+pub struct Limits {
+    requests: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    auth: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    logins: Option<DefaultKeyedRateLimiter<String>>,
+}
+
+/// `per` requests spread over `period`, all of them allowed at once.
+fn limiter<K: Hash + Eq + Clone>(per: u32, period: Duration) -> Option<DefaultKeyedRateLimiter<K>> {
+    let burst = NonZeroU32::new(per)?;
+    let quota = Quota::with_period(period / per)
+        .expect("a non-zero period")
+        .allow_burst(burst);
+    Some(RateLimiter::keyed(quota))
+}
+
+fn check<K: Hash + Eq + Clone>(
+    limiter: &Option<DefaultKeyedRateLimiter<K>>,
+    key: &K,
+) -> Result<(), Duration> {
+    match limiter {
+        None => Ok(()),
+        Some(l) => l
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now())),
+    }
+}
+
+impl Limits {
+    pub fn new(config: RateLimitConfig) -> Self {
+        Limits {
+            requests: limiter(config.requests_per_minute, Duration::from_secs(60)),
+            auth: limiter(config.auth_per_minute, Duration::from_secs(60)),
+            logins: limiter(config.logins_per_account, Duration::from_secs(15 * 60)),
+        }
+    }
+
+    /// Every request. `Err` holds how long to wait.
+    pub fn request(&self, ip: IpAddr) -> Result<(), Duration> {
+        check(&self.requests, &ip)
+    }
+
+    /// Login, sign-up and password-reset submissions.
+    pub fn auth(&self, ip: IpAddr) -> Result<(), Duration> {
+        check(&self.auth, &ip)
+    }
+
+    /// Login attempts naming one account (lower-cased username or email).
+    pub fn login(&self, account: &str) -> Result<(), Duration> {
+        check(&self.logins, &account.to_lowercase())
+    }
+
+    /// Forgets keys whose limits have refilled; call now and then.
+    pub fn retain_recent(&self) {
+        for l in [&self.requests, &self.auth].into_iter().flatten() {
+            l.retain_recent();
+        }
+        if let Some(l) = &self.logins {
+            l.retain_recent();
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! Accounts, sessions and single-use account tokens.
+
+use diesel::prelude::*;
+use time::{Duration, PrimitiveDateTime};
+
+use super::schema::{account_tokens, sessions, users};
+use super::{now, write_transaction, DbConn};
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: String,
+    pub email_verified: bool,
+    pub created_at: PrimitiveDateTime,
+    pub deleted_at: Option<PrimitiveDateTime>,
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+}
+
+/// Which unique field a new or changed account collides with.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Taken {
+    Username,
+    Email,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("taken")]
+    Taken(Taken),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+pub fn key(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Creates an account; a username or email already in use (in any case) is `Taken`.
+pub fn create(conn: &mut DbConn, new: &NewUser) -> Result<i64, CreateError> {
+    write_transaction(conn, |conn| {
+        let username_key = key(new.username);
+        let email_key = key(new.email);
+        if users::table
+            .filter(users::username_key.eq(&username_key))
+            .count()
+            .get_result::<i64>(conn)?
+            > 0
+        {
+            return Err(CreateError::Taken(Taken::Username));
+        }
+        if users::table
+            .filter(users::email_key.eq(&email_key))
+            .count()
+            .get_result::<i64>(conn)?
+            > 0
+        {
+            return Err(CreateError::Taken(Taken::Email));
+        }
+        let id = diesel::insert_into(users::table)
+            .values((
+                users::username.eq(new.username),
+                users::username_key.eq(&username_key),
+                users::email.eq(new.email),
+                users::email_key.eq(&email_key),
+                users::password_hash.eq(new.password_hash),
+                users::role.eq(new.role),
+                users::created_at.eq(now()),
+            ))
+            .returning(users::id)
+            .get_result(conn)
+            .map_err(|e| match e {
+                // Lost a race with a simultaneous sign-up.
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => CreateError::Taken(Taken::Username),
+                other => CreateError::Db(other),
+            })?;
+        Ok(id)
+    })
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A live (not deleted) account by username or email, in any case.
+pub fn find_for_login(conn: &mut DbConn, login: &str) -> QueryResult<Option<User>> {
+    let k = key(login);
+    users::table
+        .filter(users::username_key.eq(&k).or(users::email_key.eq(&k)))
+        .filter(users::deleted_at.is_null())
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::username_key.eq(key(username)))
+        .filter(users::deleted_at.is_null())
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn set_role(conn: &mut DbConn, id: i64, role: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::role.eq(role))
+        .execute(conn)
+}
+
+pub fn set_email(conn: &mut DbConn, id: i64, email: &str) -> Result<(), CreateError> {
+    write_transaction(conn, |conn| {
+        let email_key = key(email);
+        let other = users::table
+            .filter(users::email_key.eq(&email_key))
+            .filter(users::id.ne(id))
+            .count()
+            .get_result::<i64>(conn)?;
+        if other > 0 {
+            return Err(CreateError::Taken(Taken::Email));
+        }
+        diesel::update(users::table.find(id))
+            .set((
+                users::email.eq(email),
+                users::email_key.eq(&email_key),
+                users::email_verified.eq(false),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Sets a new password hash and ends every session of the account except `keep`.
+pub fn set_password(conn: &mut DbConn, id: i64, hash: &str, keep: Option<&str>) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)?;
+        end_sessions_except(conn, id, keep)?;
+        Ok(())
+    })
+}
+
+pub fn set_email_verified(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::email_verified.eq(true))
+        .execute(conn)
+}
+
+/// Deletes an account: its name and email are freed, its password and sessions end;
+/// the row stays so that what the account wrote can still show "deleted" as author.
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        let placeholder = format!("deleted-{id}");
+        diesel::update(users::table.find(id))
+            .set((
+                users::username.eq(&placeholder),
+                users::username_key.eq(&placeholder),
+                users::email.eq(None::<String>),
+                users::email_key.eq(None::<String>),
+                users::password_hash.eq("!"),
+                users::role.eq("reader"),
+                users::deleted_at.eq(Some(now())),
+            ))
+            .execute(conn)?;
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
+        diesel::delete(account_tokens::table.filter(account_tokens::user_id.eq(id)))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+// ---- sessions ----
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    #[serde(skip)]
+    pub token_hash: String,
+    pub created_at: PrimitiveDateTime,
+    pub last_seen_at: PrimitiveDateTime,
+    pub expires_at: PrimitiveDateTime,
+    pub user_agent: Option<String>,
+}
+
+/// How long sessions live.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLifetime {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+pub fn create_session(
+    conn: &mut DbConn,
+    user_id: i64,
+    token_hash: &str,
+    user_agent: Option<&str>,
+    lifetime: SessionLifetime,
+) -> QueryResult<()> {
+    let now = now();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::token_hash.eq(token_hash),
+            sessions::user_id.eq(user_id),
+            sessions::created_at.eq(now),
+            sessions::last_seen_at.eq(now),
+            sessions::expires_at.eq(now + lifetime.absolute),
+            sessions::user_agent.eq(user_agent.map(|ua| ua.chars().take(300).collect::<String>())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The live account behind a session token hash, if the session is neither expired nor
+/// idle too long. Marks the session seen (at most once a minute, to spare writes).
+pub fn session_user(
+    conn: &mut DbConn,
+    token_hash: &str,
+    lifetime: SessionLifetime,
+) -> QueryResult<Option<(User, Session)>> {
+    let now = now();
+    let found = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_seen_at.gt(now - lifetime.idle))
+        .filter(users::deleted_at.is_null())
+        .select((User::as_select(), Session::as_select()))
+        .first::<(User, Session)>(conn)
+        .optional()?;
+    if let Some((_, session)) = &found {
+        if now - session.last_seen_at > Duration::minutes(1) {
+            diesel::update(sessions::table.find(token_hash))
+                .set(sessions::last_seen_at.eq(now))
+                .execute(conn)?;
+        }
+    }
+    Ok(found)
+}
+
+pub fn end_session(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.find(token_hash)).execute(conn)
+}
+
+/// Ends every session of the account but `keep`; returns how many ended.
+pub fn end_sessions_except(
+    conn: &mut DbConn,
+    user_id: i64,
+    keep: Option<&str>,
+) -> QueryResult<usize> {
+    let mine = sessions::table.filter(sessions::user_id.eq(user_id));
+    match keep {
+        Some(keep) => diesel::delete(mine.filter(sessions::token_hash.ne(keep))).execute(conn),
+        None => diesel::delete(mine).execute(conn),
+    }
+}
+
+pub fn sessions_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Session>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(now()))
+        .order(sessions::last_seen_at.desc())
+        .select(Session::as_select())
+        .load(conn)
+}
+
+// ---- single-use tokens (password reset, email verification) ----
+
+pub const RESET: &str = "reset";
+pub const VERIFY: &str = "verify";
+
+/// Stores a new token for `purpose`, replacing the account's earlier ones.
+pub fn create_token(
+    conn: &mut DbConn,
+    user_id: i64,
+    purpose: &str,
+    token_hash: &str,
+    valid_for: Duration,
+) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        diesel::delete(
+            account_tokens::table
+                .filter(account_tokens::user_id.eq(user_id))
+                .filter(account_tokens::purpose.eq(purpose)),
+        )
+        .execute(conn)?;
+        let now = now();
+        diesel::insert_into(account_tokens::table)
+            .values((
+                account_tokens::token_hash.eq(token_hash),
+                account_tokens::user_id.eq(user_id),
+                account_tokens::purpose.eq(purpose),
+                account_tokens::created_at.eq(now),
+                account_tokens::expires_at.eq(now + valid_for),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// The live account a valid, unexpired token of `purpose` belongs to.
+pub fn token_user(conn: &mut DbConn, purpose: &str, token_hash: &str) -> QueryResult<Option<User>> {
+    account_tokens::table
+        .inner_join(users::table)
+        .filter(account_tokens::token_hash.eq(token_hash))
+        .filter(account_tokens::purpose.eq(purpose))
+        .filter(account_tokens::expires_at.gt(now()))
+        .filter(users::deleted_at.is_null())
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Uses up a token: true when it was valid (and is now gone). Call inside the write
+/// transaction that does what the token allows, so that it works once.
+pub fn consume_token(
+    conn: &mut DbConn,
+    purpose: &str,
+    token_hash: &str,
+    user_id: i64,
+) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        account_tokens::table
+            .filter(account_tokens::token_hash.eq(token_hash))
+            .filter(account_tokens::purpose.eq(purpose))
+            .filter(account_tokens::user_id.eq(user_id))
+            .filter(account_tokens::expires_at.gt(now())),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}
+
+/// Resets a password with a reset token: once, within its hour. Ends every session and
+/// marks the email verified (the link proved it). False when the token is not valid.
+pub fn reset_password(
+    conn: &mut DbConn,
+    token_hash: &str,
+    user_id: i64,
+    new_hash: &str,
+) -> QueryResult<bool> {
+    write_transaction(conn, |conn| {
+        if !consume_token(conn, RESET, token_hash, user_id)? {
+            return Ok(false);
+        }
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::password_hash.eq(new_hash),
+                users::email_verified.eq(true),
+            ))
+            .execute(conn)?;
+        end_sessions_except(conn, user_id, None)?;
+        Ok(true)
+    })
+}
+
+/// Verifies an email with a verification token. False when the token is not valid.
+pub fn verify_email(conn: &mut DbConn, token_hash: &str, user_id: i64) -> QueryResult<bool> {
+    write_transaction(conn, |conn| {
+        if !consume_token(conn, VERIFY, token_hash, user_id)? {
+            return Ok(false);
+        }
+        set_email_verified(conn, user_id)?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,260 @@
+//! Sign-up, login, password reset, email verification and settings.
+
+use maud::{html, Markup};
+
+use super::display_time;
+use super::forms::{button_form, csrf, field, Field, FieldErrors};
+use super::layout::{self, Meta};
+use crate::auth::Visitor;
+use crate::db::users::{Session, User};
+
+fn meta(title: &str) -> Meta<'_> {
+    Meta {
+        title: Some(title),
+        description: "Afterword account",
+        url: None,
+        og_type: "website",
+    }
+}
+
+fn next_field(next: &str) -> Markup {
+    html! { input type="hidden" name="next" value=(next); }
+}
+
+fn with_next(path: &str, next: &str) -> String {
+    if next == "/" {
+        path.to_owned()
+    } else {
+        format!(
+            "{path}?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    }
+}
+
+pub struct SignupValues<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub next: &'a str,
+}
+
+pub fn signup(v: &Visitor, values: &SignupValues, errors: &FieldErrors) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Sign up"),
+        html! {
+            section class="auth-card" {
+                h1 { "Create your account" }
+                p { "Save articles to your profile and join the discussion." }
+                form method="post" action="/signup" novalidate {
+                    (csrf(v))
+                    (next_field(values.next))
+                    (field(&Field { name: "username", label: "Username", kind: "text", value: values.username,
+                        autocomplete: "username", hint: Some("3 to 30 letters, digits, '_' or '-'.") }, errors))
+                    (field(&Field { name: "email", label: "Email", kind: "email", value: values.email,
+                        autocomplete: "email", hint: None }, errors))
+                    (field(&Field { name: "password", label: "Password", kind: "password", value: "",
+                        autocomplete: "new-password", hint: Some("At least 10 characters. A few unrelated words work well.") }, errors))
+                    button type="submit" class="button" { "Sign up" }
+                }
+                p { "Already have an account? " a href=(with_next("/login", values.next)) { "Log in" } }
+            }
+        },
+    )
+}
+
+pub fn login(
+    v: &Visitor,
+    login: &str,
+    next: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Log in"),
+        html! {
+            section class="auth-card" {
+                h1 { "Log in" }
+                @if let Some(notice) = notice {
+                    p class="notice" role="status" { (notice) }
+                }
+                @if let Some(error) = error {
+                    p class="flash error" role="alert" { (error) }
+                }
+                form method="post" action="/login" {
+                    (csrf(v))
+                    (next_field(next))
+                    (field(&Field { name: "login", label: "Username or email", kind: "text", value: login,
+                        autocomplete: "username", hint: None }, &FieldErrors::default()))
+                    (field(&Field { name: "password", label: "Password", kind: "password", value: "",
+                        autocomplete: "current-password", hint: None }, &FieldErrors::default()))
+                    button type="submit" class="button" { "Log in" }
+                }
+                p { a href="/password-reset" { "Forgot your password?" } }
+                p { "New here? " a href=(with_next("/signup", next)) { "Create an account" } }
+            }
+        },
+    )
+}
+
+pub fn reset_request(v: &Visitor, sent_to: Option<&str>) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Reset your password"),
+        html! {
+            section class="auth-card" {
+                h1 { "Reset your password" }
+                @if let Some(email) = sent_to {
+                    p class="notice" role="status" {
+                        "If an account uses " strong { (email) } ", we have sent it a link to choose a new password. "
+                        "The link works once, within one hour."
+                    }
+                } @else {
+                    p { "Enter the email address of your account and we will send you a link to choose a new password." }
+                    form method="post" action="/password-reset" {
+                        (csrf(v))
+                        (field(&Field { name: "email", label: "Email", kind: "email", value: "", autocomplete: "email",
+                            hint: None }, &FieldErrors::default()))
+                        button type="submit" class="button" { "Send the link" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn reset_form(v: &Visitor, token: &str, username: &str, errors: &FieldErrors) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Choose a new password"),
+        html! {
+            section class="auth-card" {
+                h1 { "Choose a new password" }
+                p { "For the account " strong { (username) } ". Every session of the account will be logged out." }
+                form method="post" action={ "/password-reset/" (token) } {
+                    (csrf(v))
+                    (field(&Field { name: "password", label: "New password", kind: "password", value: "",
+                        autocomplete: "new-password", hint: Some("At least 10 characters.") }, errors))
+                    button type="submit" class="button" { "Save the new password" }
+                }
+            }
+        },
+    )
+}
+
+pub fn verify_email(v: &Visitor, token: &str, email: &str) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Confirm your email"),
+        html! {
+            section class="auth-card" {
+                h1 { "Confirm your email" }
+                p { "Confirm that " strong { (email) } " is your address." }
+                form method="post" action={ "/verify-email/" (token) } {
+                    (csrf(v))
+                    button type="submit" class="button" { "Confirm" }
+                }
+            }
+        },
+    )
+}
+
+pub fn message(v: &Visitor, title: &str, text: &str) -> Markup {
+    layout::page(
+        Some(v),
+        &meta(title),
+        html! {
+            section class="auth-card" {
+                h1 { (title) }
+                p { (text) }
+                p { a href="/" { "Go to the articles" } }
+            }
+        },
+    )
+}
+
+/// Errors and values for the forms of the settings page.
+#[derive(Default)]
+pub struct SettingsForms<'a> {
+    pub errors: FieldErrors,
+    pub new_email: &'a str,
+}
+
+pub fn settings(
+    v: &Visitor,
+    user: &User,
+    sessions: &[Session],
+    current_session: &str,
+    notice: Option<&str>,
+    forms: &SettingsForms,
+    verification_required: bool,
+) -> Markup {
+    let e = &forms.errors;
+    layout::page(
+        Some(v),
+        &meta("Settings"),
+        html! {
+            h1 { "Settings" }
+            @if let Some(notice) = notice {
+                p class="notice" role="status" { (notice) }
+            }
+            section class="settings-section" aria-labelledby="email-heading" {
+                h2 id="email-heading" { "Email" }
+                p {
+                    "Your address: " strong { (user.email.as_deref().unwrap_or("")) }
+                    @if verification_required && !user.email_verified { " (not confirmed yet)" }
+                }
+                @if verification_required && !user.email_verified {
+                    (button_form(v, "/settings/verify-email", "Send the confirmation link again", "link-button"))
+                }
+                form method="post" action="/settings/email" {
+                    (csrf(v))
+                    (field(&Field { name: "new_email", label: "New email", kind: "email", value: forms.new_email,
+                        autocomplete: "email", hint: None }, e))
+                    (field(&Field { name: "email_password", label: "Your password", kind: "password", value: "",
+                        autocomplete: "current-password", hint: None }, e))
+                    button type="submit" class="button" { "Change email" }
+                }
+            }
+            section class="settings-section" aria-labelledby="password-heading" {
+                h2 id="password-heading" { "Password" }
+                form method="post" action="/settings/password" {
+                    (csrf(v))
+                    (field(&Field { name: "current_password", label: "Current password", kind: "password", value: "",
+                        autocomplete: "current-password", hint: None }, e))
+                    (field(&Field { name: "new_password", label: "New password", kind: "password", value: "",
+                        autocomplete: "new-password", hint: Some("At least 10 characters. Your other sessions will be logged out.") }, e))
+                    button type="submit" class="button" { "Change password" }
+                }
+            }
+            section class="settings-section" aria-labelledby="sessions-heading" {
+                h2 id="sessions-heading" { "Sessions" }
+                ul class="sessions" {
+                    @for s in sessions {
+                        li {
+                            (s.user_agent.as_deref().unwrap_or("Unknown browser"))
+                            " — last active " (display_time(s.last_seen_at))
+                            @if s.token_hash == current_session { strong { " (this session)" } }
+                        }
+                    }
+                }
+                (button_form(v, "/settings/sessions", "Log out of all other sessions", "button secondary"))
+            }
+            section class="settings-section" aria-labelledby="data-heading" {
+                h2 id="data-heading" { "Your data" }
+                p { a href="/settings/export" download { "Download my data (JSON)" } }
+            }
+            section class="settings-section danger" aria-labelledby="delete-heading" {
+                h2 id="delete-heading" { "Delete account" }
+                p { "Your account, email and sessions are removed. This cannot be undone." }
+                form method="post" action="/settings/delete" {
+                    (csrf(v))
+                    (field(&Field { name: "delete_password", label: "Your password", kind: "password", value: "",
+                        autocomplete: "current-password", hint: None }, e))
+                    button type="submit" class="button danger" { "Delete my account" }
+                }
+            }
+        },
+    )
+}

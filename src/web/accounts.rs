@@ -1,0 +1,467 @@
+//! Sign-up, login, logout, password reset and email verification.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::Markup;
+use serde::Deserialize;
+
+use super::{html, redirect, AppError, AppState};
+use crate::auth::{self, password, random_token, safe_next, token_hash, SignedIn, Visitor};
+use crate::db::users::{self, CreateError, NewUser, Taken, RESET, VERIFY};
+use crate::views::accounts::{self as view, SignupValues};
+use crate::views::forms::FieldErrors;
+
+const RESET_VALID_FOR: time::Duration = time::Duration::hours(1);
+const VERIFY_VALID_FOR: time::Duration = time::Duration::days(2);
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+    notice: Option<String>,
+}
+
+fn too_many(retry_after: std::time::Duration) -> AppError {
+    AppError::TooManyRequests { retry_after }
+}
+
+// ---- sign-up ----
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn signup_form(visitor: Visitor, query: web::Query<NextQuery>) -> Markup {
+    let next = safe_next(query.next.as_deref());
+    view::signup(
+        &visitor,
+        &SignupValues {
+            username: "",
+            email: "",
+            next: &next,
+        },
+        &FieldErrors::default(),
+    )
+}
+
+pub async fn signup(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+    form: web::Form<SignupForm>,
+) -> Result<HttpResponse, AppError> {
+    state.limits.auth(visitor.ip).map_err(too_many)?;
+    let form = form.into_inner();
+    let username = form.username.trim().to_owned();
+    let email = form.email.trim().to_owned();
+    let next = safe_next(form.next.as_deref());
+    let mut errors = FieldErrors::default();
+    if let Some(problem) = auth::username_problem(&username) {
+        errors.add("username", problem);
+    }
+    if let Some(problem) = auth::email_problem(&email) {
+        errors.add("email", problem);
+    }
+    if let Some(problem) = password::problem(&form.password, &username) {
+        errors.add("password", problem);
+    }
+    let invalid = |errors: &FieldErrors| {
+        html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            view::signup(
+                &visitor,
+                &SignupValues {
+                    username: &username,
+                    email: &email,
+                    next: &next,
+                },
+                errors,
+            ),
+        )
+    };
+    if !errors.is_empty() {
+        return Ok(invalid(&errors));
+    }
+
+    let pw = form.password;
+    let hash = web::block(move || password::hash(&pw)).await?;
+    let (u, e) = (username.clone(), email.clone());
+    let created = state
+        .db(move |conn| {
+            match users::create(
+                conn,
+                &NewUser {
+                    username: &u,
+                    email: &e,
+                    password_hash: &hash,
+                    role: "reader",
+                },
+            ) {
+                Ok(id) => Ok(Ok(id)),
+                Err(CreateError::Taken(which)) => Ok(Err(which)),
+                Err(CreateError::Db(err)) => Err(err.into()),
+            }
+        })
+        .await?;
+    let user_id = match created {
+        Ok(id) => id,
+        Err(Taken::Username) => {
+            errors.add("username", "That username is taken.");
+            return Ok(invalid(&errors));
+        }
+        Err(Taken::Email) => {
+            errors.add(
+                "email",
+                "An account already uses this email address. Log in, or reset your password.",
+            );
+            return Ok(invalid(&errors));
+        }
+    };
+    if state.config.require_email_verification {
+        send_verification(&state, user_id, &email).await?;
+    }
+    start_session(&state, &visitor, &req, user_id, &next).await
+}
+
+/// Sends a link that confirms `email` for the account.
+pub async fn send_verification(
+    state: &AppState,
+    user_id: i64,
+    email: &str,
+) -> Result<(), AppError> {
+    let token = random_token();
+    let link = state
+        .config
+        .base_url
+        .join(&format!("/verify-email/{token}"))
+        .expect("a valid path");
+    let body = format!(
+        "Confirm your email address for Afterword by opening this link:\n\n{link}\n\nThe link works once, within two days."
+    );
+    let (mailer, email) = (state.mailer.clone(), email.to_owned());
+    state
+        .db(move |conn| {
+            users::create_token(conn, user_id, VERIFY, &token_hash(&token), VERIFY_VALID_FOR)?;
+            mailer.send(conn, &email, "Confirm your email address", &body)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Logs `user_id` in: a new session (never the one the browser had), its cookie, and a
+/// redirect to `next`.
+async fn start_session(
+    state: &AppState,
+    visitor: &Visitor,
+    req: &HttpRequest,
+    user_id: i64,
+    next: &str,
+) -> Result<HttpResponse, AppError> {
+    let token = random_token();
+    let hash = token_hash(&token);
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let previous = visitor.user.as_ref().map(|u| u.session_hash.clone());
+    let lifetime = state.config.session_lifetime;
+    state
+        .db(move |conn| {
+            if let Some(previous) = previous {
+                users::end_session(conn, &previous)?;
+            }
+            users::create_session(conn, user_id, &hash, user_agent.as_deref(), lifetime)?;
+            Ok(())
+        })
+        .await?;
+    let mut cookie = state.config.cookie(state.config.session_cookie(), token);
+    cookie.set_max_age(actix_web::cookie::time::Duration::seconds(
+        lifetime.absolute.whole_seconds(),
+    ));
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, next.to_owned()))
+        .cookie(cookie)
+        .finish())
+}
+
+// ---- login and logout ----
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+fn notice_text(notice: Option<&str>) -> Option<&'static str> {
+    match notice? {
+        "password-reset" => Some("Your password was changed. Log in with the new one."),
+        _ => None,
+    }
+}
+
+pub async fn login_form(visitor: Visitor, query: web::Query<NextQuery>) -> Markup {
+    let next = safe_next(query.next.as_deref());
+    view::login(
+        &visitor,
+        "",
+        &next,
+        None,
+        notice_text(query.notice.as_deref()),
+    )
+}
+
+pub async fn login(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    state.limits.auth(visitor.ip).map_err(too_many)?;
+    let form = form.into_inner();
+    let login = form.login.trim().to_owned();
+    let next = safe_next(form.next.as_deref());
+    if login.is_empty() || form.password.is_empty() {
+        let page = view::login(
+            &visitor,
+            &login,
+            &next,
+            Some("Enter your username or email, and your password."),
+            None,
+        );
+        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+    }
+    state.limits.login(&login).map_err(too_many)?;
+
+    let key = login.clone();
+    let user = state
+        .db(move |conn| Ok(users::find_for_login(conn, &key)?))
+        .await?;
+    let pw = form.password;
+    let user_id = web::block(move || match user {
+        Some(user) => password::verify(&pw, &user.password_hash).then_some(user.id),
+        None => {
+            password::verify_dummy(&pw);
+            None
+        }
+    })
+    .await?;
+    match user_id {
+        Some(id) => start_session(&state, &visitor, &req, id, &next).await,
+        None => {
+            tracing::info!(ip = %visitor.ip, "failed login");
+            let page = view::login(
+                &visitor,
+                &login,
+                &next,
+                Some("Wrong username, email or password."),
+                None,
+            );
+            Ok(html(StatusCode::UNAUTHORIZED, page))
+        }
+    }
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+) -> Result<HttpResponse, AppError> {
+    if let Some(user) = visitor.user {
+        state
+            .db(move |conn| Ok(users::end_session(conn, &user.session_hash)?))
+            .await?;
+    }
+    let mut response = redirect("/");
+    let _ = response.add_removal_cookie(
+        &state
+            .config
+            .cookie(state.config.session_cookie(), String::new()),
+    );
+    Ok(response)
+}
+
+// ---- password reset ----
+
+#[derive(Deserialize)]
+pub struct ResetRequestForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn reset_request_form(visitor: Visitor) -> Markup {
+    view::reset_request(&visitor, None)
+}
+
+/// Answers the same whether or not an account uses the address.
+pub async fn reset_request(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<ResetRequestForm>,
+) -> Result<Markup, AppError> {
+    state.limits.auth(visitor.ip).map_err(too_many)?;
+    let email = form.into_inner().email.trim().to_owned();
+    if let Some(problem) = auth::email_problem(&email) {
+        return Err(AppError::BadRequest(problem));
+    }
+    let token = random_token();
+    let link = state
+        .config
+        .base_url
+        .join(&format!("/password-reset/{token}"))
+        .expect("a valid path");
+    let (mailer, to) = (state.mailer.clone(), email.clone());
+    state
+        .db(move |conn| {
+            let Some(user) = users::find_for_login(conn, &to)? else {
+                return Ok(());
+            };
+            if user.email.as_deref().map(users::key) != Some(users::key(&to)) {
+                return Ok(());
+            }
+            users::create_token(conn, user.id, RESET, &token_hash(&token), RESET_VALID_FOR)?;
+            let body = format!(
+                "Someone asked to reset the password of the Afterword account {}.\n\n\
+                 To choose a new password, open this link within one hour:\n\n{link}\n\n\
+                 If it was not you, ignore this message: nothing changes.",
+                user.username
+            );
+            mailer.send(conn, &to, "Reset your Afterword password", &body)?;
+            Ok(())
+        })
+        .await?;
+    Ok(view::reset_request(&visitor, Some(&email)))
+}
+
+fn invalid_link() -> AppError {
+    AppError::BadRequest(
+        "This link is not valid: it has expired or was already used. Ask for a new one at /password-reset.".into(),
+    )
+}
+
+async fn user_for_token(
+    state: &AppState,
+    purpose: &'static str,
+    token: String,
+) -> Result<users::User, AppError> {
+    if token.len() != 43 {
+        return Err(invalid_link());
+    }
+    state
+        .db(move |conn| Ok(users::token_user(conn, purpose, &token_hash(&token))?))
+        .await?
+        .ok_or_else(invalid_link)
+}
+
+pub async fn reset_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+) -> Result<Markup, AppError> {
+    let token = token.into_inner();
+    let user = user_for_token(&state, RESET, token.clone()).await?;
+    Ok(view::reset_form(
+        &visitor,
+        &token,
+        &user.username,
+        &FieldErrors::default(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn reset(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let user = user_for_token(&state, RESET, token.clone()).await?;
+    let pw = form.into_inner().password;
+    if let Some(problem) = password::problem(&pw, &user.username) {
+        let mut errors = FieldErrors::default();
+        errors.add("password", problem);
+        return Ok(html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            view::reset_form(&visitor, &token, &user.username, &errors),
+        ));
+    }
+    let hash = web::block(move || password::hash(&pw)).await?;
+    let done = state
+        .db(move |conn| {
+            Ok(users::reset_password(
+                conn,
+                &token_hash(&token),
+                user.id,
+                &hash,
+            )?)
+        })
+        .await?;
+    if !done {
+        return Err(invalid_link());
+    }
+    Ok(redirect("/login?notice=password-reset"))
+}
+
+// ---- email verification ----
+
+pub async fn verify_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+) -> Result<Markup, AppError> {
+    let token = token.into_inner();
+    let user = user_for_token(&state, VERIFY, token.clone()).await?;
+    Ok(view::verify_email(
+        &visitor,
+        &token,
+        user.email.as_deref().unwrap_or(""),
+    ))
+}
+
+pub async fn verify(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+) -> Result<Markup, AppError> {
+    let token = token.into_inner();
+    let user = user_for_token(&state, VERIFY, token.clone()).await?;
+    let done = state
+        .db(move |conn| Ok(users::verify_email(conn, &token_hash(&token), user.id)?))
+        .await?;
+    if !done {
+        return Err(invalid_link());
+    }
+    Ok(view::message(
+        &visitor,
+        "Email confirmed",
+        "Thank you: your email address is confirmed.",
+    ))
+}
+
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let id = signed_in.user.id;
+    let user = state
+        .db(move |conn| users::find(conn, id)?.ok_or(AppError::NotFound))
+        .await?;
+    if let (false, Some(email)) = (user.email_verified, user.email.as_deref()) {
+        send_verification(&state, id, email).await?;
+    }
+    Ok(redirect("/settings?notice=verification-sent"))
+}

@@ -1,0 +1,241 @@
+//! The security middleware, in one place: client address and rate limit, the session,
+//! the CSRF and origin checks on state-changing requests, body limits, and the
+//! response headers that depend on who asked.
+
+use std::net::IpAddr;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::HttpMessage;
+use futures_util::StreamExt;
+
+use super::{AppError, AppState};
+use crate::auth::{random_token, token_hash, AuthUser, Role, Visitor};
+use crate::config::Config;
+use crate::db::users;
+
+pub const FORM_LIMIT: usize = 64 * 1024;
+pub const JSON_LIMIT: usize = 256 * 1024;
+pub const UPLOAD_LIMIT: usize = 2 * 1024 * 1024;
+
+/// The header scripts send the CSRF token in; forms send the field `csrf_token`.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const CSRF_FIELD: &str = "csrf_token";
+
+pub async fn security(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("AppState is registered")
+        .clone();
+    let config = &state.config;
+    let ip = client_ip(&req, &config.trusted_proxies);
+    if let Err(retry_after) = state.limits.request(ip) {
+        return Ok(req.error_response(AppError::TooManyRequests { retry_after }));
+    }
+
+    // Who is this?
+    let mut user = None;
+    let mut binding = None;
+    let mut stale_session = false;
+    if let Some(token) = req
+        .cookie(config.session_cookie())
+        .map(|c| c.value().to_owned())
+    {
+        let hash = token_hash(&token);
+        let lifetime = config.session_lifetime;
+        match state
+            .db(move |conn| Ok(users::session_user(conn, &hash, lifetime)?))
+            .await
+        {
+            Ok(Some((found, _))) => {
+                user = Some(AuthUser {
+                    id: found.id,
+                    username: found.username,
+                    role: Role::parse(&found.role).unwrap_or(Role::Reader),
+                    email_verified: found.email_verified,
+                    session_hash: token_hash(&token),
+                });
+                binding = Some(token);
+            }
+            Ok(None) => stale_session = true,
+            Err(err) => return Ok(req.error_response(err)),
+        }
+    }
+    let mut new_visitor = None;
+    let binding = match binding {
+        Some(token) => token,
+        None => match req.cookie(config.visitor_cookie()) {
+            Some(c) if c.value().len() == 43 => c.value().to_owned(),
+            _ => {
+                let token = random_token();
+                new_visitor = Some(token.clone());
+                token
+            }
+        },
+    };
+
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        if let Err(err) = check_origin(&req, config) {
+            return Ok(req.error_response(err));
+        }
+        let presented = match presented_csrf_token(&mut req).await {
+            Ok(token) => token,
+            Err(err) => return Ok(req.error_response(err)),
+        };
+        let valid = presented.is_some_and(|token| state.csrf.verify(&binding, &token));
+        if !valid {
+            return Ok(req.error_response(AppError::Csrf(
+                "its security token is missing or out of date",
+            )));
+        }
+    }
+
+    let signed_in = user.is_some();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    req.extensions_mut().insert(Visitor {
+        user,
+        csrf_token: state.csrf.token(&binding),
+        ip,
+        path,
+    });
+
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    let sets = |res: &ServiceResponse<BoxBody>, name: &str| {
+        res.response().cookies().any(|c| c.name() == name)
+    };
+    if let Some(token) = new_visitor {
+        if !sets(&res, config.session_cookie()) {
+            let _ = res
+                .response_mut()
+                .add_cookie(&config.cookie(config.visitor_cookie(), token));
+        }
+    }
+    if stale_session && !sets(&res, config.session_cookie()) {
+        let _ = res
+            .response_mut()
+            .add_removal_cookie(&config.cookie(config.session_cookie(), String::new()));
+    }
+    if signed_in && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(res)
+}
+
+/// The peer address; behind a trusted proxy, the last address in `X-Forwarded-For` that
+/// is not itself a trusted proxy.
+pub fn client_ip(req: &ServiceRequest, trusted: &[IpAddr]) -> IpAddr {
+    let peer = req
+        .peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+}
+
+/// A state-changing request must come from a page of this site.
+fn check_origin(req: &ServiceRequest, config: &Config) -> Result<(), AppError> {
+    let headers = req.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let same_site = |value: &str| -> bool {
+        let Ok(url) = url::Url::parse(value) else {
+            return false;
+        };
+        let origin = url.origin();
+        if origin == config.base_url.origin() {
+            return true;
+        }
+        let authority = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => return false,
+        };
+        !host.is_empty() && authority.eq_ignore_ascii_case(host)
+    };
+    let value = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let ok = if let Some(origin) = value(header::ORIGIN) {
+        same_site(origin)
+    } else if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        site == "same-origin"
+    } else if let Some(referer) = value(header::REFERER) {
+        same_site(referer)
+    } else {
+        false
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Csrf("it did not come from a page of this site"))
+    }
+}
+
+/// The CSRF token from the `X-CSRF-Token` header or, for forms, the `csrf_token` field.
+/// Reads (and puts back) the body of form requests; enforces the body limits.
+async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError> {
+    let mime = req.content_type().to_ascii_lowercase();
+    let limit = if mime.starts_with("application/json") {
+        JSON_LIMIT
+    } else if mime.starts_with("multipart/form-data") {
+        UPLOAD_LIMIT
+    } else {
+        FORM_LIMIT
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(AppError::PayloadTooLarge { limit });
+    }
+    if let Some(token) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        return Ok(Some(token.to_owned()));
+    }
+    if mime != "application/x-www-form-urlencoded" {
+        return Ok(None);
+    }
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            AppError::BadRequest(format!("The request body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body: Bytes = body.freeze();
+    let token = url::form_urlencoded::parse(&body)
+        .find(|(key, _)| key == CSRF_FIELD)
+        .map(|(_, value)| value.into_owned());
+    req.set_payload(Payload::from(body));
+    Ok(token)
+}

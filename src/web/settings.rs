@@ -1,0 +1,259 @@
+//! `/settings`: email, password, sessions, data export, account deletion.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::accounts::send_verification;
+use super::{html, redirect, AppError, AppState};
+use crate::auth::{self, password, SignedIn};
+use crate::db::users::{self, CreateError, Taken};
+use crate::views::accounts::{self as view, SettingsForms};
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+fn notice_text(notice: Option<&str>) -> Option<&'static str> {
+    Some(match notice? {
+        "email" => "Your email address was changed.",
+        "password" => "Your password was changed. Your other sessions were logged out.",
+        "sessions" => "Your other sessions were logged out.",
+        "verification-sent" => "We sent a confirmation link to your email address.",
+        _ => return None,
+    })
+}
+
+async fn render(
+    state: &AppState,
+    signed_in: &SignedIn,
+    status: StatusCode,
+    notice: Option<&str>,
+    forms: &SettingsForms<'_>,
+) -> Result<HttpResponse, AppError> {
+    let id = signed_in.user.id;
+    let (user, sessions) = state
+        .db(move |conn| {
+            let user = users::find(conn, id)?.ok_or(AppError::NotFound)?;
+            Ok((user, users::sessions_of(conn, id)?))
+        })
+        .await?;
+    let page = view::settings(
+        &signed_in.visitor,
+        &user,
+        &sessions,
+        &signed_in.user.session_hash,
+        notice,
+        forms,
+        state.config.require_email_verification,
+    );
+    Ok(html(status, page))
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    query: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let notice = notice_text(query.notice.as_deref());
+    render(
+        &state,
+        &signed_in,
+        StatusCode::OK,
+        notice,
+        &SettingsForms::default(),
+    )
+    .await
+}
+
+/// Whether `password` is the signed-in user's; hashing runs off the async workers.
+async fn password_matches(
+    state: &AppState,
+    user_id: i64,
+    password: String,
+) -> Result<bool, AppError> {
+    let user = state
+        .db(move |conn| users::find(conn, user_id)?.ok_or(AppError::NotFound))
+        .await?;
+    Ok(web::block(move || password::verify(&password, &user.password_hash)).await?)
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    new_email: String,
+    #[serde(default)]
+    email_password: String,
+}
+
+pub async fn change_email(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    form: web::Form<EmailForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let email = form.new_email.trim().to_owned();
+    let mut forms = SettingsForms {
+        new_email: &email,
+        ..Default::default()
+    };
+    if let Some(problem) = auth::email_problem(&email) {
+        forms.errors.add("new_email", problem);
+    } else if !password_matches(&state, signed_in.user.id, form.email_password).await? {
+        forms
+            .errors
+            .add("email_password", "That is not your password.");
+    }
+    if forms.errors.is_empty() {
+        let (id, e) = (signed_in.user.id, email.clone());
+        match state
+            .db(move |conn| match users::set_email(conn, id, &e) {
+                Ok(()) => Ok(None),
+                Err(CreateError::Taken(which)) => Ok(Some(which)),
+                Err(CreateError::Db(err)) => Err(err.into()),
+            })
+            .await?
+        {
+            None => {
+                if state.config.require_email_verification {
+                    send_verification(&state, id, &email).await?;
+                }
+                return Ok(redirect("/settings?notice=email"));
+            }
+            Some(Taken::Email | Taken::Username) => {
+                forms
+                    .errors
+                    .add("new_email", "Another account uses this email address.");
+            }
+        }
+    }
+    render(
+        &state,
+        &signed_in,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        &forms,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change_password(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut forms = SettingsForms::default();
+    if !password_matches(&state, signed_in.user.id, form.current_password).await? {
+        forms
+            .errors
+            .add("current_password", "That is not your current password.");
+    } else if let Some(problem) = password::problem(&form.new_password, &signed_in.user.username) {
+        forms.errors.add("new_password", problem);
+    }
+    if !forms.errors.is_empty() {
+        return render(
+            &state,
+            &signed_in,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            &forms,
+        )
+        .await;
+    }
+    let new = form.new_password;
+    let hash = web::block(move || password::hash(&new)).await?;
+    let (id, keep) = (signed_in.user.id, signed_in.user.session_hash.clone());
+    state
+        .db(move |conn| Ok(users::set_password(conn, id, &hash, Some(&keep))?))
+        .await?;
+    Ok(redirect("/settings?notice=password"))
+}
+
+pub async fn end_other_sessions(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let (id, keep) = (signed_in.user.id, signed_in.user.session_hash.clone());
+    state
+        .db(move |conn| Ok(users::end_sessions_except(conn, id, Some(&keep))?))
+        .await?;
+    Ok(redirect("/settings?notice=sessions"))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    delete_password: String,
+}
+
+pub async fn delete_account(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse, AppError> {
+    if !password_matches(&state, signed_in.user.id, form.into_inner().delete_password).await? {
+        let mut forms = SettingsForms::default();
+        forms.errors.add(
+            "delete_password",
+            "That is not your password: the account was not deleted.",
+        );
+        return render(
+            &state,
+            &signed_in,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            &forms,
+        )
+        .await;
+    }
+    let id = signed_in.user.id;
+    state.db(move |conn| Ok(users::delete(conn, id)?)).await?;
+    tracing::info!(user_id = id, "account deleted");
+    let mut response = redirect("/account-deleted");
+    let _ = response.add_removal_cookie(
+        &state
+            .config
+            .cookie(state.config.session_cookie(), String::new()),
+    );
+    Ok(response)
+}
+
+pub async fn deleted(visitor: crate::auth::Visitor) -> maud::Markup {
+    view::message(
+        &visitor,
+        "Account deleted",
+        "Your account was deleted. Thank you for the conversations.",
+    )
+}
+
+/// Everything the site keeps about the signed-in user, as a JSON download.
+pub async fn export(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let id = signed_in.user.id;
+    let (user, sessions) = state
+        .db(move |conn| {
+            let user = users::find(conn, id)?.ok_or(AppError::NotFound)?;
+            Ok((user, users::sessions_of(conn, id)?))
+        })
+        .await?;
+    let filename = format!("afterword-{}.json", user.username);
+    let body = serde_json::json!({ "profile": user, "sessions": sessions });
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .json(body))
+}
