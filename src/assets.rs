@@ -14,16 +14,8 @@ pub struct Asset {
 }
 
 const FILES: &[(&str, &str, &[u8])] = &[
-    (
-        "style.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../static/style.css"),
-    ),
-    (
-        "icon.svg",
-        "image/svg+xml",
-        include_bytes!("../static/icon.svg"),
-    ),
+    ("style.css", "text/css; charset=utf-8", include_bytes!("../static/style.css")),
+    ("icon.svg", "image/svg+xml", include_bytes!("../static/icon.svg")),
 ];
 
 struct Registry {
@@ -43,14 +35,7 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
             None => format!("{name}.{hash}"),
         };
         by_file.insert(file.clone(), name);
-        by_name.insert(
-            name,
-            Asset {
-                content_type,
-                bytes,
-                url: format!("/static/{file}"),
-            },
-        );
+        by_name.insert(name, Asset { content_type, bytes, url: format!("/static/{file}") });
     }
     Registry { by_name, by_file }
 });
@@ -58,17 +43,10 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
 /// The URL of a static file by its name in `static/`. Panics on an unknown name: the
 /// names are constants in the views.
 pub fn url(name: &str) -> &'static str {
-    &REGISTRY
-        .by_name
-        .get(name)
-        .unwrap_or_else(|| panic!("no static file {name}"))
-        .url
+    &REGISTRY.by_name.get(name).unwrap_or_else(|| panic!("no static file {name}")).url
 }
 
 /// The file behind the last part of a static URL.
 pub fn by_file(file: &str) -> Option<&'static Asset> {
-    REGISTRY
-        .by_file
-        .get(file)
-        .map(|name| &REGISTRY.by_name[name])
+    REGISTRY.by_file.get(file).map(|name| &REGISTRY.by_name[name])
 }

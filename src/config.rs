@@ -52,10 +52,7 @@ impl Config {
             workers: 0,
             trusted_proxies: Vec::new(),
             rate_limits: RateLimitConfig::default(),
-            session_lifetime: SessionLifetime {
-                idle: time::Duration::days(30),
-                absolute: time::Duration::days(365),
-            },
+            session_lifetime: SessionLifetime { idle: time::Duration::days(30), absolute: time::Duration::days(365) },
             smtp_url: None,
             mail_from: "Afterword <noreply@localhost>".to_owned(),
             require_email_verification: false,

@@ -17,10 +17,7 @@ mod tests {
     #[test]
     fn demo_file_is_valid() {
         let items = crate::import::parse(super::ARTICLES_JSON.as_bytes()).unwrap();
-        assert!(
-            items.len() > crate::views::articles::PAGE_SIZE as usize,
-            "enough for two pages"
-        );
+        assert!(items.len() > crate::views::articles::PAGE_SIZE as usize, "enough for two pages");
         assert!(items[0].title.starts_with("Meta (again) denies"));
     }
 }

@@ -63,8 +63,7 @@ pub enum ImportError {
 
 /// Parses and validates a whole file.
 pub fn parse(bytes: &[u8]) -> Result<Vec<NewArticle>, ImportError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ImportError::Json(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ImportError::Json(e.to_string()))?;
     let serde_json::Value::Array(records) = value else {
         return Err(ImportError::NotArray);
     };
@@ -83,12 +82,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<NewArticle>, ImportError> {
             }
         })?;
         let article = validate(raw).map_err(bad)?;
-        if let Some(first) =
-            seen_keys.insert((article.source_url.clone(), article.title.clone()), index)
-        {
-            return Err(bad(format!(
-                "same title and source_url as the record at index {first}"
-            )));
+        if let Some(first) = seen_keys.insert((article.source_url.clone(), article.title.clone()), index) {
+            return Err(bad(format!("same title and source_url as the record at index {first}")));
         }
         if let Some(slug) = &article.slug {
             if let Some(first) = seen_slugs.insert(slug.clone(), index) {
@@ -110,19 +105,10 @@ fn validate(raw: RawArticle) -> Result<NewArticle, String> {
     let source_name = one_line(&raw.source_name);
     check_text("source_name", &source_name, MAX_SOURCE_NAME)?;
 
-    let published_at = parse_date(raw.published_at.trim()).ok_or_else(|| {
-        format!(
-            "published_at: {:?} is not a date (expected YYYY-MM-DD)",
-            raw.published_at
-        )
-    })?;
+    let published_at = parse_date(raw.published_at.trim())
+        .ok_or_else(|| format!("published_at: {:?} is not a date (expected YYYY-MM-DD)", raw.published_at))?;
 
-    let summary: Vec<String> = raw
-        .summary
-        .iter()
-        .map(|p| one_line(p))
-        .filter(|p| !p.is_empty())
-        .collect();
+    let summary: Vec<String> = raw.summary.iter().map(|p| one_line(p)).filter(|p| !p.is_empty()).collect();
     if summary.is_empty() {
         return Err("summary: at least one non-empty paragraph is required".into());
     }
@@ -145,12 +131,9 @@ fn validate(raw: RawArticle) -> Result<NewArticle, String> {
     for t in &tags {
         let ok = !t.is_empty()
             && t.chars().count() <= MAX_TAG
-            && t.chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+            && t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
         if !ok {
-            return Err(format!(
-                "tags: {t:?} is not a tag (1 to {MAX_TAG} letters, digits, '-' or '_')"
-            ));
+            return Err(format!("tags: {t:?} is not a tag (1 to {MAX_TAG} letters, digits, '-' or '_')"));
         }
     }
     tags.sort();
@@ -172,16 +155,7 @@ fn validate(raw: RawArticle) -> Result<NewArticle, String> {
         }
     };
 
-    Ok(NewArticle {
-        slug,
-        title,
-        source_url,
-        source_name,
-        published_at,
-        summary,
-        takeaways,
-        tags,
-    })
+    Ok(NewArticle { slug, title, source_url, source_name, published_at, summary, takeaways, tags })
 }
 
 /// Collapses runs of white space (new lines included) to single spaces.
@@ -204,12 +178,9 @@ fn check_url(raw: &str) -> Result<(), String> {
     if raw.len() > MAX_URL {
         return Err(format!("source_url: longer than {MAX_URL} characters"));
     }
-    let url =
-        url::Url::parse(raw).map_err(|e| format!("source_url: {raw:?} is not a URL ({e})"))?;
+    let url = url::Url::parse(raw).map_err(|e| format!("source_url: {raw:?} is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(format!(
-            "source_url: {raw:?} must be an http or https URL with a host"
-        ));
+        return Err(format!("source_url: {raw:?} must be an http or https URL with a host"));
     }
     Ok(())
 }
@@ -224,11 +195,7 @@ pub fn slugify(title: &str) -> String {
     let full = slug::slugify(title);
     let mut out = String::new();
     for word in full.split('-').filter(|w| !w.is_empty()) {
-        let extra = if out.is_empty() {
-            word.len()
-        } else {
-            word.len() + 1
-        };
+        let extra = if out.is_empty() { word.len() } else { word.len() + 1 };
         if out.len() + extra > MAX_SLUG - 4 {
             if out.is_empty() {
                 out.push_str(&word[..MAX_SLUG - 4]);
@@ -249,8 +216,7 @@ pub fn slugify(title: &str) -> String {
 pub fn is_valid_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_SLUG
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
@@ -290,38 +256,21 @@ mod tests {
 
     #[test]
     fn bad_records_name_index_and_field() {
-        let cases = [
-            (r#"[1]"#, "record at index 0"),
-            (r#"{}"#, "JSON array"),
-            (r#"[{"title":5}]"#, "title: invalid type"),
-        ];
+        let cases =
+            [(r#"[1]"#, "record at index 0"), (r#"{}"#, "JSON array"), (r#"[{"title":5}]"#, "title: invalid type")];
         for (input, expected) in cases {
             let err = parse(input.as_bytes()).unwrap_err().to_string();
             assert!(err.contains(expected), "{input}: {err}");
         }
-        let err = parse(record(r#","tags":["a b"]"#).as_bytes())
-            .unwrap_err()
-            .to_string();
+        let err = parse(record(r#","tags":["a b"]"#).as_bytes()).unwrap_err().to_string();
         assert!(err.contains("tags"), "{err}");
         let bad_date = record("").replace("2024-01-02", "2024-13-02");
-        assert!(parse(bad_date.as_bytes())
-            .unwrap_err()
-            .to_string()
-            .contains("published_at"));
+        assert!(parse(bad_date.as_bytes()).unwrap_err().to_string().contains("published_at"));
         let bad_url = record("").replace("https://example.com/a", "javascript:alert(1)");
-        assert!(parse(bad_url.as_bytes())
-            .unwrap_err()
-            .to_string()
-            .contains("source_url"));
+        assert!(parse(bad_url.as_bytes()).unwrap_err().to_string().contains("source_url"));
         let no_title = record("").replace("A title", "  ");
-        assert!(parse(no_title.as_bytes())
-            .unwrap_err()
-            .to_string()
-            .contains("title: must not be empty"));
+        assert!(parse(no_title.as_bytes()).unwrap_err().to_string().contains("title: must not be empty"));
         let unknown = record(r#","colour":"red""#);
-        assert!(parse(unknown.as_bytes())
-            .unwrap_err()
-            .to_string()
-            .contains("unknown field"));
+        assert!(parse(unknown.as_bytes()).unwrap_err().to_string().contains("unknown field"));
     }
 }

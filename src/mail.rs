@@ -4,14 +4,9 @@
 use lettre::message::Mailbox;
 use lettre::{Message, SmtpTransport, Transport};
 
-use crate::db::{outbox, DbConn};
-
 pub enum Mailer {
     Outbox,
-    Smtp {
-        transport: Box<SmtpTransport>,
-        from: Mailbox,
-    },
+    Smtp { transport: Box<SmtpTransport>, from: Mailbox },
 }
 
 impl Mailer {
@@ -20,55 +15,30 @@ impl Mailer {
         match smtp_url {
             None => Ok(Mailer::Outbox),
             Some(url) => {
-                let transport = SmtpTransport::from_url(url)
-                    .map_err(|e| anyhow::anyhow!("SMTP_URL is not usable: {e}"))?
-                    .build();
-                let from = from
-                    .parse()
-                    .map_err(|e| anyhow::anyhow!("the sender address {from:?}: {e}"))?;
-                Ok(Mailer::Smtp {
-                    transport: Box::new(transport),
-                    from,
-                })
+                let transport =
+                    SmtpTransport::from_url(url).map_err(|e| anyhow::anyhow!("SMTP_URL is not usable: {e}"))?.build();
+                let from = from.parse().map_err(|e| anyhow::anyhow!("the sender address {from:?}: {e}"))?;
+                Ok(Mailer::Smtp { transport: Box::new(transport), from })
             }
         }
     }
 
-    /// Sends one plain-text message. Blocking: call on the blocking pool, outside any
-    /// transaction. A delivery failure is logged, not shown: the user sees the same
-    /// answer either way.
-    pub fn send(
-        &self,
-        conn: &mut DbConn,
-        to: &str,
-        subject: &str,
-        body: &str,
-    ) -> diesel::QueryResult<()> {
-        match self {
-            Mailer::Outbox => {
-                tracing::info!(%to, %subject, "email kept in the outbox (no SMTP_URL)");
-                outbox::push(conn, to, subject, body)
-            }
-            Mailer::Smtp { transport, from } => {
-                let message = to
-                    .parse::<Mailbox>()
-                    .map_err(|e| e.to_string())
-                    .and_then(|to| {
-                        Message::builder()
-                            .from(from.clone())
-                            .to(to)
-                            .subject(subject)
-                            .body(body.to_owned())
-                            .map_err(|e| e.to_string())
-                    });
-                match message.map(|m| transport.send(&m).map_err(|e| e.to_string())) {
-                    Ok(Ok(_)) => tracing::info!(%to, %subject, "email sent"),
-                    Ok(Err(e)) | Err(e) => {
-                        tracing::error!(%to, %subject, error = %e, "email not sent")
-                    }
-                }
-                Ok(())
-            }
+    /// Sends one plain-text message through SMTP. Blocking: call on the blocking pool,
+    /// holding no database connection. A failure is logged, not shown: the user sees
+    /// the same answer either way. Does nothing for the outbox (see `AppState::send_mail`).
+    pub fn send_smtp(&self, to: &str, subject: &str, body: &str) {
+        let Mailer::Smtp { transport, from } = self else { return };
+        let message = to.parse::<Mailbox>().map_err(|e| e.to_string()).and_then(|to| {
+            Message::builder()
+                .from(from.clone())
+                .to(to)
+                .subject(subject)
+                .body(body.to_owned())
+                .map_err(|e| e.to_string())
+        });
+        match message.map(|m| transport.send(&m).map_err(|e| e.to_string())) {
+            Ok(Ok(_)) => tracing::info!(%to, %subject, "email sent"),
+            Ok(Err(e)) | Err(e) => tracing::error!(%to, %subject, error = %e, "email not sent"),
         }
     }
 }

@@ -17,11 +17,7 @@ use afterword::db::{self, connection::ConnectionManager, DbUrl};
 use afterword::{import, App};
 
 #[derive(Parser)]
-#[command(
-    name = "afterword",
-    version,
-    about = "A discussion board for article pages"
-)]
+#[command(name = "afterword", version, about = "A discussion board for article pages")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -92,11 +88,7 @@ struct ServeArgs {
     #[arg(long, env = "SMTP_URL")]
     smtp_url: Option<String>,
     /// Sender of the site's email
-    #[arg(
-        long,
-        env = "AFTERWORD_MAIL_FROM",
-        default_value = "Afterword <noreply@localhost>"
-    )]
+    #[arg(long, env = "AFTERWORD_MAIL_FROM", default_value = "Afterword <noreply@localhost>")]
     mail_from: String,
     /// New accounts must confirm their email address before they may comment
     #[arg(long, env = "AFTERWORD_REQUIRE_EMAIL_VERIFICATION")]
@@ -126,9 +118,7 @@ enum AdminCommand {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
@@ -137,14 +127,10 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Migrate(args) => migrate(&args.database_url),
         Command::ImportArticles { db, file } => import_articles(&db.database_url, &file),
-        Command::Admin(AdminCommand::Create {
-            db,
-            username,
-            email,
-        }) => admin_create(&db.database_url, &username, &email),
-        Command::Admin(AdminCommand::SetRole { db, username, role }) => {
-            set_role(&db.database_url, &username, &role)
+        Command::Admin(AdminCommand::Create { db, username, email }) => {
+            admin_create(&db.database_url, &username, &email)
         }
+        Command::Admin(AdminCommand::SetRole { db, username, role }) => set_role(&db.database_url, &username, &role),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -185,19 +171,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         mail_from: args.mail_from,
         require_email_verification: args.require_email_verification,
     };
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(async {
-            let app = App::build(config.clone()).await?;
-            tracing::info!(
-                "listening on http://{}",
-                display_addr(&config.bind, app.port())
-            );
-            app.run_until_stopped().await?;
-            tracing::info!("stopped");
-            Ok(())
-        })
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+        let app = App::build(config.clone()).await?;
+        tracing::info!("listening on http://{}", display_addr(&config.bind, app.port()));
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
 }
 
 fn display_addr(bind: &str, port: u16) -> String {
@@ -217,20 +197,14 @@ fn migrate(url: &str) -> anyhow::Result<()> {
     if applied.is_empty() {
         println!("{target} is up to date");
     } else {
-        println!(
-            "applied {} migration(s) to {target}: {}",
-            applied.len(),
-            applied.join(", ")
-        );
+        println!("applied {} migration(s) to {target}: {}", applied.len(), applied.join(", "));
     }
     Ok(())
 }
 
 fn import_articles(url: &str, file: &PathBuf) -> anyhow::Result<()> {
-    let bytes = std::fs::read(file)
-        .map_err(|e| anyhow::anyhow!("could not read {}: {e}", file.display()))?;
-    let items = import::parse(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?;
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("could not read {}: {e}", file.display()))?;
+    let items = import::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?;
     let (mut conn, target) = open(url)?;
     db::run_migrations(&mut conn, &target)?;
     let total = items.len();
@@ -277,12 +251,7 @@ fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
     let (mut conn, target) = open(url)?;
     db::run_migrations(&mut conn, &target)?;
     let hash = password::hash(&password);
-    let new = users::NewUser {
-        username,
-        email,
-        password_hash: &hash,
-        role: Role::Admin.as_str(),
-    };
+    let new = users::NewUser { username, email, password_hash: &hash, role: Role::Admin.as_str() };
     match users::create(&mut conn, &new) {
         Ok(_) => {
             println!("created the administrator {username}");
@@ -299,12 +268,12 @@ fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
 }
 
 fn set_role(url: &str, username: &str, role: &str) -> anyhow::Result<()> {
-    let role = Role::parse(role)
-        .ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: use reader, moderator or admin"))?;
+    let role =
+        Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: use reader, moderator or admin"))?;
     let (mut conn, target) = open(url)?;
     db::run_migrations(&mut conn, &target)?;
-    let user = users::find_by_username(&mut conn, username)?
-        .ok_or_else(|| anyhow::anyhow!("no account named {username}"))?;
+    let user =
+        users::find_by_username(&mut conn, username)?.ok_or_else(|| anyhow::anyhow!("no account named {username}"))?;
     users::set_role(&mut conn, user.id, role.as_str())?;
     println!("{} is now {}", user.username, role.as_str());
     Ok(())

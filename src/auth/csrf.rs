@@ -24,8 +24,7 @@ impl CsrfKey {
 
     /// The token for forms of the visitor identified by `binding`.
     pub fn token(&self, binding: &str) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(self.mac(binding).finalize().into_bytes())
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.mac(binding).finalize().into_bytes())
     }
 
     /// Compares in constant time.

@@ -89,19 +89,10 @@ impl FromRequest for SignedIn {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        ready(
-            Visitor::from_request(req, payload)
-                .into_inner()
-                .and_then(|visitor| match &visitor.user {
-                    Some(user) => Ok(SignedIn {
-                        user: user.clone(),
-                        visitor,
-                    }),
-                    None => Err(AppError::LoginRequired {
-                        next: login_return_path(req),
-                    }),
-                }),
-        )
+        ready(Visitor::from_request(req, payload).into_inner().and_then(|visitor| match &visitor.user {
+            Some(user) => Ok(SignedIn { user: user.clone(), visitor }),
+            None => Err(AppError::LoginRequired { next: login_return_path(req) }),
+        }))
     }
 }
 
@@ -113,19 +104,13 @@ impl FromRequest for Admin {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        ready(
-            SignedIn::from_request(req, payload)
-                .into_inner()
-                .and_then(|signed_in| {
-                    if signed_in.user.role == Role::Admin {
-                        Ok(Admin(signed_in))
-                    } else {
-                        Err(AppError::Forbidden(
-                            "Only administrators may do that.".into(),
-                        ))
-                    }
-                }),
-        )
+        ready(SignedIn::from_request(req, payload).into_inner().and_then(|signed_in| {
+            if signed_in.user.role == Role::Admin {
+                Ok(Admin(signed_in))
+            } else {
+                Err(AppError::Forbidden("Only administrators may do that.".into()))
+            }
+        }))
     }
 }
 
@@ -133,11 +118,7 @@ impl FromRequest for Admin {
 /// page of this site, else the front page.
 fn login_return_path(req: &HttpRequest) -> String {
     if req.method() == actix_web::http::Method::GET {
-        return req
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned();
+        return req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     }
     "/".to_owned()
 }
@@ -151,10 +132,7 @@ pub fn random_token() -> String {
 
 /// What the database stores of a token: its SHA-256, hex.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A path of this site to go to after logging in, or "/" when `next` could lead
@@ -172,11 +150,7 @@ pub fn safe_next(next: Option<&str>) -> String {
             && !s.chars().any(char::is_control)
             && s.len() <= 2_000
     };
-    if ok(next)
-        && ok(&decoded)
-        && !decoded.starts_with("/%2f")
-        && !decoded.to_lowercase().starts_with("/%5c")
-    {
+    if ok(next) && ok(&decoded) && !decoded.starts_with("/%2f") && !decoded.to_lowercase().starts_with("/%5c") {
         next.to_owned()
     } else {
         "/".into()
@@ -189,10 +163,7 @@ pub fn username_problem(username: &str) -> Option<String> {
     if !(3..=30).contains(&len) {
         return Some("Use 3 to 30 characters.".into());
     }
-    if !username
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         return Some("Use only letters, digits, '_' and '-'.".into());
     }
     if username.to_lowercase().starts_with("deleted") {

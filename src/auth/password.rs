@@ -18,18 +18,13 @@ fn hasher() -> Argon2<'static> {
 /// The PHC string of a new hash with a random salt. Slow: call off the async workers.
 pub fn hash(password: &str) -> String {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashes any input")
-        .to_string()
+    hasher().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any input").to_string()
 }
 
 /// Whether `password` matches the stored PHC string. Slow: call off the async workers.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -37,8 +32,7 @@ pub fn verify(password: &str, phc: &str) -> bool {
 /// Spends the time a real verification takes, for logins naming no account, so that
 /// the answer does not reveal whether the account exists.
 pub fn verify_dummy(password: &str) {
-    static DUMMY: LazyLock<String> =
-        LazyLock::new(|| hash("a password nobody has, only for timing"));
+    static DUMMY: LazyLock<String> = LazyLock::new(|| hash("a password nobody has, only for timing"));
     let _ = verify(password, &DUMMY);
 }
 
@@ -80,18 +74,11 @@ mod tests {
     #[test]
     fn rules() {
         assert!(problem("short", "ann").unwrap().contains("at least"));
-        assert!(problem(&"x".repeat(257), "ann")
-            .unwrap()
-            .contains("at most"));
-        assert!(
-            problem(&"é".repeat(256), "ann").is_none(),
-            "counted in characters"
-        );
+        assert!(problem(&"x".repeat(257), "ann").unwrap().contains("at most"));
+        assert!(problem(&"é".repeat(256), "ann").is_none(), "counted in characters");
         assert!(problem("1234567890", "ann").unwrap().contains("common"));
         assert!(problem("Password123", "ann").unwrap().contains("common"));
-        assert!(problem("annabelle_x", "Annabelle_X")
-            .unwrap()
-            .contains("username"));
+        assert!(problem("annabelle_x", "Annabelle_X").unwrap().contains("username"));
         assert!(problem("plum orchard at dusk", "ann").is_none());
         assert!(include_str!("common_passwords.txt").lines().count() >= 1000);
     }

@@ -22,10 +22,17 @@ pub struct RateLimitConfig {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        RateLimitConfig {
-            requests_per_minute: 1_200,
-            auth_per_minute: 20,
-            logins_per_account: 10,
+        RateLimitConfig { requests_per_minute: 1_200, auth_per_minute: 20, logins_per_account: 10 }
+    }
+}
+
+/// An IPv6 client is limited by its /64: one subscriber usually holds a whole /64.
+fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::from([s[0], s[1], s[2], s[3], 0, 0, 0, 0])
         }
     }
 }
@@ -39,21 +46,14 @@ pub struct Limits {
 /// `per` requests spread over `period`, all of them allowed at once.
 fn limiter<K: Hash + Eq + Clone>(per: u32, period: Duration) -> Option<DefaultKeyedRateLimiter<K>> {
     let burst = NonZeroU32::new(per)?;
-    let quota = Quota::with_period(period / per)
-        .expect("a non-zero period")
-        .allow_burst(burst);
+    let quota = Quota::with_period(period / per).expect("a non-zero period").allow_burst(burst);
     Some(RateLimiter::keyed(quota))
 }
 
-fn check<K: Hash + Eq + Clone>(
-    limiter: &Option<DefaultKeyedRateLimiter<K>>,
-    key: &K,
-) -> Result<(), Duration> {
+fn check<K: Hash + Eq + Clone>(limiter: &Option<DefaultKeyedRateLimiter<K>>, key: &K) -> Result<(), Duration> {
     match limiter {
         None => Ok(()),
-        Some(l) => l
-            .check_key(key)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now())),
+        Some(l) => l.check_key(key).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now())),
     }
 }
 
@@ -68,17 +68,19 @@ impl Limits {
 
     /// Every request. `Err` holds how long to wait.
     pub fn request(&self, ip: IpAddr) -> Result<(), Duration> {
-        check(&self.requests, &ip)
+        check(&self.requests, &network(ip))
     }
 
-    /// Login, sign-up and password-reset submissions.
+    /// Login, sign-up and password-reset submissions, and password re-checks.
     pub fn auth(&self, ip: IpAddr) -> Result<(), Duration> {
-        check(&self.auth, &ip)
+        check(&self.auth, &network(ip))
     }
 
-    /// Login attempts naming one account (lower-cased username or email).
+    /// Login attempts naming one account (lower-cased username or email, at most 254
+    /// characters: longer names no account has).
     pub fn login(&self, account: &str) -> Result<(), Duration> {
-        check(&self.logins, &account.to_lowercase())
+        let key: String = account.trim().to_lowercase().chars().take(254).collect();
+        check(&self.logins, &key)
     }
 
     /// Forgets keys whose limits have refilled; call now and then.

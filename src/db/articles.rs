@@ -54,24 +54,16 @@ pub struct ArticlePage {
 }
 
 /// A page of articles, newest first, each with its first takeaway. One query.
-pub fn list_newest(
-    conn: &mut DbConn,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<Vec<(ArticleListItem, Option<String>)>> {
+pub fn list_newest(conn: &mut DbConn, offset: i64, limit: i64) -> QueryResult<Vec<(ArticleListItem, Option<String>)>> {
     articles::table
         .left_join(
-            article_takeaways::table.on(article_takeaways::article_id
-                .eq(articles::id)
-                .and(article_takeaways::position.eq(0))),
+            article_takeaways::table
+                .on(article_takeaways::article_id.eq(articles::id).and(article_takeaways::position.eq(0))),
         )
         .order((articles::published_at.desc(), articles::id.desc()))
         .offset(offset)
         .limit(limit)
-        .select((
-            ArticleListItem::as_select(),
-            article_takeaways::body.nullable(),
-        ))
+        .select((ArticleListItem::as_select(), article_takeaways::body.nullable()))
         .load(conn)
 }
 
@@ -80,11 +72,8 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
 }
 
 pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<ArticlePage>> {
-    let Some(article) = articles::table
-        .filter(articles::slug.eq(slug))
-        .select(Article::as_select())
-        .first(conn)
-        .optional()?
+    let Some(article) =
+        articles::table.filter(articles::slug.eq(slug)).select(Article::as_select()).first(conn).optional()?
     else {
         return Ok(None);
     };
@@ -98,11 +87,7 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Article
         .order(article_tags::tag)
         .select(article_tags::tag)
         .load(conn)?;
-    Ok(Some(ArticlePage {
-        article,
-        takeaways,
-        tags,
-    }))
+    Ok(Some(ArticlePage { article, takeaways, tags }))
 }
 
 /// What an import did.
@@ -135,10 +120,7 @@ pub fn upsert_all(
 
 /// Loads the demo articles into a database that has never held any, once: a flag in
 /// `settings` remembers that it was done. Returns `None` when nothing was loaded.
-pub fn seed_demo(
-    conn: &mut DbConn,
-    items: &[NewArticle],
-) -> Result<Option<ImportSummary>, UpsertError> {
+pub fn seed_demo(conn: &mut DbConn, items: &[NewArticle]) -> Result<Option<ImportSummary>, UpsertError> {
     const FLAG: &str = "demo_loaded_at";
     write_transaction(conn, |conn| {
         if super::settings::get(conn, FLAG)?.is_some() || count(conn)? > 0 {
@@ -182,11 +164,8 @@ fn upsert_one(conn: &mut DbConn, index: usize, item: &NewArticle) -> Result<Outc
         .optional()?;
     let existing = match &item.slug {
         Some(slug) => {
-            let by_slug = articles::table
-                .filter(articles::slug.eq(slug))
-                .select(Article::as_select())
-                .first(conn)
-                .optional()?;
+            let by_slug =
+                articles::table.filter(articles::slug.eq(slug)).select(Article::as_select()).first(conn).optional()?;
             if let (None, Some(other)) = (&by_slug, &by_key) {
                 return Err(UpsertError::Conflict {
                     index,
@@ -260,8 +239,7 @@ fn upsert_one(conn: &mut DbConn, index: usize, item: &NewArticle) -> Result<Outc
 }
 
 fn replace_children(conn: &mut DbConn, id: i64, item: &NewArticle) -> QueryResult<()> {
-    diesel::delete(article_takeaways::table.filter(article_takeaways::article_id.eq(id)))
-        .execute(conn)?;
+    diesel::delete(article_takeaways::table.filter(article_takeaways::article_id.eq(id))).execute(conn)?;
     diesel::delete(article_tags::table.filter(article_tags::article_id.eq(id))).execute(conn)?;
     // One statement per row: MultiConnection has no batch insert. A few rows at most.
     for (position, body) in item.takeaways.iter().enumerate() {
@@ -284,11 +262,7 @@ fn replace_children(conn: &mut DbConn, id: i64, item: &NewArticle) -> QueryResul
 /// `base`, or `base-2`, `base-3` … whichever is free.
 fn unique_slug(conn: &mut DbConn, base: &str) -> QueryResult<String> {
     let taken: HashSet<String> = articles::table
-        .filter(
-            articles::slug
-                .eq(base)
-                .or(articles::slug.like(format!("{base}-%"))),
-        )
+        .filter(articles::slug.eq(base).or(articles::slug.like(format!("{base}-%"))))
         .select(articles::slug)
         .load::<String>(conn)?
         .into_iter()

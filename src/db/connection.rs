@@ -33,20 +33,11 @@ pub enum DbError {
     #[error("the SQLite database path is empty")]
     EmptyPath,
     #[error("could not create the folder {path}: {source}")]
-    CreateDir {
-        path: String,
-        source: std::io::Error,
-    },
+    CreateDir { path: String, source: std::io::Error },
     #[error("could not connect to {target}: {source}")]
-    Connect {
-        target: String,
-        source: ConnectionError,
-    },
+    Connect { target: String, source: ConnectionError },
     #[error("could not set up the connection to {target}: {source}")]
-    Setup {
-        target: String,
-        source: diesel::result::Error,
-    },
+    Setup { target: String, source: diesel::result::Error },
     #[error("migrations failed on {target}: {reason}")]
     Migration { target: String, reason: String },
     #[error("connection pool: {0}")]
@@ -75,10 +66,7 @@ impl DbUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DbUrl::Postgres(url.to_owned()));
         }
-        let path = match url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        let path = match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             Some(rest) => rest,
             None if url.contains("://") => return Err(DbError::UnsupportedScheme(url.to_owned())),
             None => url,
@@ -123,10 +111,8 @@ impl ConnectionManager {
     pub fn new(url: DbUrl) -> Result<Self, DbError> {
         if let DbUrl::Sqlite(path) = &url {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|source| DbError::CreateDir {
-                    path: parent.display().to_string(),
-                    source,
-                })?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|source| DbError::CreateDir { path: parent.display().to_string(), source })?;
             }
         }
         Ok(ConnectionManager { url })
@@ -145,28 +131,14 @@ impl ManageConnection for ConnectionManager {
         let target = || self.url.describe();
         match &self.url {
             DbUrl::Sqlite(path) => {
-                let mut conn =
-                    SqliteConnection::establish(&path.to_string_lossy()).map_err(|source| {
-                        DbError::Connect {
-                            target: target(),
-                            source,
-                        }
-                    })?;
-                conn.batch_execute(SQLITE_PRAGMAS)
-                    .map_err(|source| DbError::Setup {
-                        target: target(),
-                        source,
-                    })?;
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(|source| DbError::Connect { target: target(), source })?;
+                conn.batch_execute(SQLITE_PRAGMAS).map_err(|source| DbError::Setup { target: target(), source })?;
                 Ok(DbConn::Sqlite(conn))
             }
             DbUrl::Postgres(url) => {
-                let conn =
-                    PgConnection::establish(&with_connect_timeout(url)).map_err(|source| {
-                        DbError::Connect {
-                            target: target(),
-                            source,
-                        }
-                    })?;
+                let conn = PgConnection::establish(&with_connect_timeout(url))
+                    .map_err(|source| DbError::Connect { target: target(), source })?;
                 Ok(DbConn::Pg(conn))
             }
         }
@@ -214,27 +186,18 @@ pub fn connect(url: &str, pool_size: u32, timeout: Duration) -> Result<DbPool, D
 
 /// Runs the pending migrations; returns the versions applied (empty when up to date).
 pub fn run_migrations(conn: &mut DbConn, target: &str) -> Result<Vec<String>, DbError> {
-    let failed = |reason: String| DbError::Migration {
-        target: target.to_owned(),
-        reason,
-    };
-    let names = |versions: Vec<diesel::migration::MigrationVersion>| {
-        versions.iter().map(ToString::to_string).collect()
-    };
+    let failed = |reason: String| DbError::Migration { target: target.to_owned(), reason };
+    let names = |versions: Vec<diesel::migration::MigrationVersion>| versions.iter().map(ToString::to_string).collect();
     let applied = match conn {
-        DbConn::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(names)
-            .map_err(|e| failed(e.to_string()))?,
+        DbConn::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map(names).map_err(|e| failed(e.to_string()))?
+        }
         DbConn::Pg(c) => {
             // Two instances starting together must not both migrate.
             diesel::sql_query("SELECT pg_advisory_lock($1)")
                 .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
                 .execute(c)?;
-            let result = c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(names)
-                .map_err(|e| failed(e.to_string()));
+            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names).map_err(|e| failed(e.to_string()));
             diesel::sql_query("SELECT pg_advisory_unlock($1)")
                 .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
                 .execute(c)?;
@@ -285,51 +248,25 @@ mod tests {
 
     #[test]
     fn parses_urls() {
-        assert_eq!(
-            DbUrl::parse("sqlite://data/a.db").unwrap(),
-            DbUrl::Sqlite("data/a.db".into())
-        );
-        assert_eq!(
-            DbUrl::parse("sqlite:///tmp/a.db").unwrap(),
-            DbUrl::Sqlite("/tmp/a.db".into())
-        );
+        assert_eq!(DbUrl::parse("sqlite://data/a.db").unwrap(), DbUrl::Sqlite("data/a.db".into()));
+        assert_eq!(DbUrl::parse("sqlite:///tmp/a.db").unwrap(), DbUrl::Sqlite("/tmp/a.db".into()));
         assert_eq!(DbUrl::parse("a.db").unwrap(), DbUrl::Sqlite("a.db".into()));
-        assert_eq!(
-            DbUrl::parse("postgres://u@h/db").unwrap().backend(),
-            Backend::Postgres
-        );
-        assert_eq!(
-            DbUrl::parse("postgresql://u@h/db").unwrap().backend(),
-            Backend::Postgres
-        );
-        assert!(matches!(
-            DbUrl::parse("mysql://h/db"),
-            Err(DbError::UnsupportedScheme(_))
-        ));
+        assert_eq!(DbUrl::parse("postgres://u@h/db").unwrap().backend(), Backend::Postgres);
+        assert_eq!(DbUrl::parse("postgresql://u@h/db").unwrap().backend(), Backend::Postgres);
+        assert!(matches!(DbUrl::parse("mysql://h/db"), Err(DbError::UnsupportedScheme(_))));
         assert!(matches!(DbUrl::parse("sqlite://"), Err(DbError::EmptyPath)));
     }
 
     #[test]
     fn describes_without_password() {
-        let d = DbUrl::parse("postgres://me:secret@db.example:6543/site")
-            .unwrap()
-            .describe();
+        let d = DbUrl::parse("postgres://me:secret@db.example:6543/site").unwrap().describe();
         assert_eq!(d, "PostgreSQL at db.example:6543/site");
     }
 
     #[test]
     fn adds_connect_timeout() {
-        assert_eq!(
-            with_connect_timeout("postgres://h/d"),
-            "postgres://h/d?connect_timeout=5"
-        );
-        assert_eq!(
-            with_connect_timeout("postgres://h/d?a=b"),
-            "postgres://h/d?a=b&connect_timeout=5"
-        );
-        assert_eq!(
-            with_connect_timeout("postgres://h/d?connect_timeout=9"),
-            "postgres://h/d?connect_timeout=9"
-        );
+        assert_eq!(with_connect_timeout("postgres://h/d"), "postgres://h/d?connect_timeout=5");
+        assert_eq!(with_connect_timeout("postgres://h/d?a=b"), "postgres://h/d?a=b&connect_timeout=5");
+        assert_eq!(with_connect_timeout("postgres://h/d?connect_timeout=9"), "postgres://h/d?connect_timeout=9");
     }
 }

@@ -30,10 +30,5 @@ pub fn push(conn: &mut DbConn, recipient: &str, subject: &str, body: &str) -> Qu
 
 /// Newest first.
 pub fn list(conn: &mut DbConn, offset: i64, limit: i64) -> QueryResult<Vec<Message>> {
-    outbox::table
-        .order(outbox::id.desc())
-        .offset(offset)
-        .limit(limit)
-        .select(Message::as_select())
-        .load(conn)
+    outbox::table.order(outbox::id.desc()).offset(offset).limit(limit).select(Message::as_select()).load(conn)
 }

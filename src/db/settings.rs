@@ -6,18 +6,12 @@ use super::schema::settings;
 use super::DbConn;
 
 pub fn get(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
-    settings::table
-        .find(key)
-        .select(settings::value)
-        .first(conn)
-        .optional()
+    settings::table.find(key).select(settings::value).first(conn).optional()
 }
 
 /// Sets a value; call inside a write transaction.
 pub fn set(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<()> {
-    let updated = diesel::update(settings::table.find(key))
-        .set(settings::value.eq(value))
-        .execute(conn)?;
+    let updated = diesel::update(settings::table.find(key)).set(settings::value.eq(value)).execute(conn)?;
     if updated == 0 {
         diesel::insert_into(settings::table)
             .values((settings::key.eq(key), settings::value.eq(value)))
@@ -28,11 +22,7 @@ pub fn set(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<()> {
 
 /// The value of `key`, created with `make` the first time. Safe when several instances
 /// start together: the loser of the race reads the winner's value.
-pub fn get_or_insert_with(
-    conn: &mut DbConn,
-    key: &str,
-    make: impl FnOnce() -> String,
-) -> QueryResult<String> {
+pub fn get_or_insert_with(conn: &mut DbConn, key: &str, make: impl FnOnce() -> String) -> QueryResult<String> {
     let attempt = super::write_transaction(conn, |conn| {
         if let Some(value) = get(conn, key)? {
             return Ok(value);
@@ -42,10 +32,9 @@ pub fn get_or_insert_with(
         Ok(value)
     });
     match attempt {
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => get(conn, key)?.ok_or(diesel::result::Error::NotFound),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            get(conn, key)?.ok_or(diesel::result::Error::NotFound)
+        }
         other => other,
     }
 }

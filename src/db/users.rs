@@ -18,6 +18,7 @@ pub struct User {
     pub email_verified: bool,
     pub created_at: PrimitiveDateTime,
     pub deleted_at: Option<PrimitiveDateTime>,
+    pub email_replies: bool,
 }
 
 pub struct NewUser<'a> {
@@ -51,20 +52,10 @@ pub fn create(conn: &mut DbConn, new: &NewUser) -> Result<i64, CreateError> {
     write_transaction(conn, |conn| {
         let username_key = key(new.username);
         let email_key = key(new.email);
-        if users::table
-            .filter(users::username_key.eq(&username_key))
-            .count()
-            .get_result::<i64>(conn)?
-            > 0
-        {
+        if users::table.filter(users::username_key.eq(&username_key)).count().get_result::<i64>(conn)? > 0 {
             return Err(CreateError::Taken(Taken::Username));
         }
-        if users::table
-            .filter(users::email_key.eq(&email_key))
-            .count()
-            .get_result::<i64>(conn)?
-            > 0
-        {
+        if users::table.filter(users::email_key.eq(&email_key)).count().get_result::<i64>(conn)? > 0 {
             return Err(CreateError::Taken(Taken::Email));
         }
         let id = diesel::insert_into(users::table)
@@ -80,11 +71,11 @@ pub fn create(conn: &mut DbConn, new: &NewUser) -> Result<i64, CreateError> {
             .returning(users::id)
             .get_result(conn)
             .map_err(|e| match e {
-                // Lost a race with a simultaneous sign-up.
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => CreateError::Taken(Taken::Username),
+                // Lost a race with a simultaneous sign-up: say which field collided.
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info) => {
+                    let about_email = info.constraint_name().unwrap_or(info.message()).contains("email");
+                    CreateError::Taken(if about_email { Taken::Email } else { Taken::Username })
+                }
                 other => CreateError::Db(other),
             })?;
         Ok(id)
@@ -92,11 +83,7 @@ pub fn create(conn: &mut DbConn, new: &NewUser) -> Result<i64, CreateError> {
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
-    users::table
-        .find(id)
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    users::table.find(id).select(User::as_select()).first(conn).optional()
 }
 
 /// A live (not deleted) account by username or email, in any case.
@@ -120,9 +107,7 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option
 }
 
 pub fn set_role(conn: &mut DbConn, id: i64, role: &str) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set(users::role.eq(role))
-        .execute(conn)
+    diesel::update(users::table.find(id)).set(users::role.eq(role)).execute(conn)
 }
 
 pub fn set_email(conn: &mut DbConn, id: i64, email: &str) -> Result<(), CreateError> {
@@ -137,31 +122,38 @@ pub fn set_email(conn: &mut DbConn, id: i64, email: &str) -> Result<(), CreateEr
             return Err(CreateError::Taken(Taken::Email));
         }
         diesel::update(users::table.find(id))
-            .set((
-                users::email.eq(email),
-                users::email_key.eq(&email_key),
-                users::email_verified.eq(false),
-            ))
-            .execute(conn)?;
+            .set((users::email.eq(email), users::email_key.eq(&email_key), users::email_verified.eq(false)))
+            .execute(conn)
+            .map_err(|e| match e {
+                // Lost a race with another account taking the address.
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                    CreateError::Taken(Taken::Email)
+                }
+                other => CreateError::Db(other),
+            })?;
+        // Links sent to the old address must not work any more.
+        end_tokens(conn, id)?;
         Ok(())
     })
+}
+
+/// Voids every reset and verification link of the account.
+fn end_tokens(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(account_tokens::table.filter(account_tokens::user_id.eq(user_id))).execute(conn)
 }
 
 /// Sets a new password hash and ends every session of the account except `keep`.
 pub fn set_password(conn: &mut DbConn, id: i64, hash: &str, keep: Option<&str>) -> QueryResult<()> {
     write_transaction(conn, |conn| {
-        diesel::update(users::table.find(id))
-            .set(users::password_hash.eq(hash))
-            .execute(conn)?;
+        diesel::update(users::table.find(id)).set(users::password_hash.eq(hash)).execute(conn)?;
         end_sessions_except(conn, id, keep)?;
+        end_tokens(conn, id)?;
         Ok(())
     })
 }
 
 pub fn set_email_verified(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set(users::email_verified.eq(true))
-        .execute(conn)
+    diesel::update(users::table.find(id)).set(users::email_verified.eq(true)).execute(conn)
 }
 
 /// Deletes an account: its name and email are freed, its password and sessions end;
@@ -181,8 +173,7 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
             ))
             .execute(conn)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
-        diesel::delete(account_tokens::table.filter(account_tokens::user_id.eq(id)))
-            .execute(conn)?;
+        diesel::delete(account_tokens::table.filter(account_tokens::user_id.eq(id))).execute(conn)?;
         Ok(())
     })
 }
@@ -247,9 +238,7 @@ pub fn session_user(
         .optional()?;
     if let Some((_, session)) = &found {
         if now - session.last_seen_at > Duration::minutes(1) {
-            diesel::update(sessions::table.find(token_hash))
-                .set(sessions::last_seen_at.eq(now))
-                .execute(conn)?;
+            diesel::update(sessions::table.find(token_hash)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
         }
     }
     Ok(found)
@@ -260,11 +249,7 @@ pub fn end_session(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {
 }
 
 /// Ends every session of the account but `keep`; returns how many ended.
-pub fn end_sessions_except(
-    conn: &mut DbConn,
-    user_id: i64,
-    keep: Option<&str>,
-) -> QueryResult<usize> {
+pub fn end_sessions_except(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> QueryResult<usize> {
     let mine = sessions::table.filter(sessions::user_id.eq(user_id));
     match keep {
         Some(keep) => diesel::delete(mine.filter(sessions::token_hash.ne(keep))).execute(conn),
@@ -286,8 +271,24 @@ pub fn sessions_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Session>>
 pub const RESET: &str = "reset";
 pub const VERIFY: &str = "verify";
 
-/// Stores a new token for `purpose`, replacing the account's earlier ones.
+/// Stores a new token for `purpose`, replacing the account's earlier one: only the
+/// newest link works. Two requests at once: the later one wins.
 pub fn create_token(
+    conn: &mut DbConn,
+    user_id: i64,
+    purpose: &str,
+    token_hash: &str,
+    valid_for: Duration,
+) -> QueryResult<()> {
+    match store_token(conn, user_id, purpose, token_hash, valid_for) {
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            store_token(conn, user_id, purpose, token_hash, valid_for)
+        }
+        other => other,
+    }
+}
+
+fn store_token(
     conn: &mut DbConn,
     user_id: i64,
     purpose: &str,
@@ -330,12 +331,7 @@ pub fn token_user(conn: &mut DbConn, purpose: &str, token_hash: &str) -> QueryRe
 
 /// Uses up a token: true when it was valid (and is now gone). Call inside the write
 /// transaction that does what the token allows, so that it works once.
-pub fn consume_token(
-    conn: &mut DbConn,
-    purpose: &str,
-    token_hash: &str,
-    user_id: i64,
-) -> QueryResult<bool> {
+pub fn consume_token(conn: &mut DbConn, purpose: &str, token_hash: &str, user_id: i64) -> QueryResult<bool> {
     let deleted = diesel::delete(
         account_tokens::table
             .filter(account_tokens::token_hash.eq(token_hash))
@@ -349,23 +345,16 @@ pub fn consume_token(
 
 /// Resets a password with a reset token: once, within its hour. Ends every session and
 /// marks the email verified (the link proved it). False when the token is not valid.
-pub fn reset_password(
-    conn: &mut DbConn,
-    token_hash: &str,
-    user_id: i64,
-    new_hash: &str,
-) -> QueryResult<bool> {
+pub fn reset_password(conn: &mut DbConn, token_hash: &str, user_id: i64, new_hash: &str) -> QueryResult<bool> {
     write_transaction(conn, |conn| {
         if !consume_token(conn, RESET, token_hash, user_id)? {
             return Ok(false);
         }
         diesel::update(users::table.find(user_id))
-            .set((
-                users::password_hash.eq(new_hash),
-                users::email_verified.eq(true),
-            ))
+            .set((users::password_hash.eq(new_hash), users::email_verified.eq(true)))
             .execute(conn)?;
         end_sessions_except(conn, user_id, None)?;
+        end_tokens(conn, user_id)?;
         Ok(true)
     })
 }

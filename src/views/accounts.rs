@@ -9,12 +9,7 @@ use crate::auth::Visitor;
 use crate::db::users::{Session, User};
 
 fn meta(title: &str) -> Meta<'_> {
-    Meta {
-        title: Some(title),
-        description: "Afterword account",
-        url: None,
-        og_type: "website",
-    }
+    Meta { title: Some(title), description: "Afterword account", url: None, og_type: "website" }
 }
 
 fn next_field(next: &str) -> Markup {
@@ -25,10 +20,7 @@ fn with_next(path: &str, next: &str) -> String {
     if next == "/" {
         path.to_owned()
     } else {
-        format!(
-            "{path}?next={}",
-            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        )
+        format!("{path}?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
     }
 }
 
@@ -63,13 +55,7 @@ pub fn signup(v: &Visitor, values: &SignupValues, errors: &FieldErrors) -> Marku
     )
 }
 
-pub fn login(
-    v: &Visitor,
-    login: &str,
-    next: &str,
-    error: Option<&str>,
-    notice: Option<&str>,
-) -> Markup {
+pub fn login(v: &Visitor, login: &str, next: &str, error: Option<&str>, notice: Option<&str>) -> Markup {
     layout::page(
         Some(v),
         &meta("Log in"),

@@ -17,11 +17,7 @@ pub struct FrontPage {
 }
 
 pub fn front_page(visitor: &Visitor, front: &FrontPage, base_url: &url::Url) -> Markup {
-    let path = if front.page == 1 {
-        "/".to_owned()
-    } else {
-        format!("/?page={}", front.page)
-    };
+    let path = if front.page == 1 { "/".to_owned() } else { format!("/?page={}", front.page) };
     let title = (front.page > 1).then(|| format!("Articles, page {}", front.page));
     let meta = Meta {
         title: title.as_deref(),
@@ -85,10 +81,7 @@ pub fn article_page(visitor: &Visitor, page: &ArticlePage, base_url: &url::Url) 
     let meta = Meta {
         title: Some(&article.title),
         description: &description,
-        url: base_url
-            .join(&format!("/articles/{}", article.slug))
-            .ok()
-            .map(String::from),
+        url: base_url.join(&format!("/articles/{}", article.slug)).ok().map(String::from),
         og_type: "article",
     };
     layout::page(

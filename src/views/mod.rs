@@ -12,22 +12,18 @@ use time::Date;
 
 /// "Apr 02, 2024", as on the page Afterword was modelled on.
 pub fn display_date(date: Date) -> String {
-    date.format(format_description!("[month repr:short] [day], [year]"))
-        .unwrap_or_else(|_| date.to_string())
+    date.format(format_description!("[month repr:short] [day], [year]")).unwrap_or_else(|_| date.to_string())
 }
 
 /// "Apr 02, 2024 14:05 UTC".
 pub fn display_time(t: time::PrimitiveDateTime) -> String {
-    t.format(format_description!(
-        "[month repr:short] [day], [year] [hour]:[minute] UTC"
-    ))
-    .unwrap_or_else(|_| t.to_string())
+    t.format(format_description!("[month repr:short] [day], [year] [hour]:[minute] UTC"))
+        .unwrap_or_else(|_| t.to_string())
 }
 
 /// "2024-04-02", for `<time datetime>`.
 pub fn iso_date(date: Date) -> String {
-    date.format(format_description!("[year]-[month]-[day]"))
-        .unwrap_or_else(|_| date.to_string())
+    date.format(format_description!("[year]-[month]-[day]")).unwrap_or_else(|_| date.to_string())
 }
 
 /// Cuts text to at most `max` characters at a word boundary, adding "…" when cut.

@@ -39,15 +39,7 @@ pub struct SignupForm {
 
 pub async fn signup_form(visitor: Visitor, query: web::Query<NextQuery>) -> Markup {
     let next = safe_next(query.next.as_deref());
-    view::signup(
-        &visitor,
-        &SignupValues {
-            username: "",
-            email: "",
-            next: &next,
-        },
-        &FieldErrors::default(),
-    )
+    view::signup(&visitor, &SignupValues { username: "", email: "", next: &next }, &FieldErrors::default())
 }
 
 pub async fn signup(
@@ -74,15 +66,7 @@ pub async fn signup(
     let invalid = |errors: &FieldErrors| {
         html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            view::signup(
-                &visitor,
-                &SignupValues {
-                    username: &username,
-                    email: &email,
-                    next: &next,
-                },
-                errors,
-            ),
+            view::signup(&visitor, &SignupValues { username: &username, email: &email, next: &next }, errors),
         )
     };
     if !errors.is_empty() {
@@ -94,15 +78,7 @@ pub async fn signup(
     let (u, e) = (username.clone(), email.clone());
     let created = state
         .db(move |conn| {
-            match users::create(
-                conn,
-                &NewUser {
-                    username: &u,
-                    email: &e,
-                    password_hash: &hash,
-                    role: "reader",
-                },
-            ) {
+            match users::create(conn, &NewUser { username: &u, email: &e, password_hash: &hash, role: "reader" }) {
                 Ok(id) => Ok(Ok(id)),
                 Err(CreateError::Taken(which)) => Ok(Err(which)),
                 Err(CreateError::Db(err)) => Err(err.into()),
@@ -116,42 +92,30 @@ pub async fn signup(
             return Ok(invalid(&errors));
         }
         Err(Taken::Email) => {
-            errors.add(
-                "email",
-                "An account already uses this email address. Log in, or reset your password.",
-            );
+            errors.add("email", "An account already uses this email address. Log in, or reset your password.");
             return Ok(invalid(&errors));
         }
     };
     if state.config.require_email_verification {
-        send_verification(&state, user_id, &email).await?;
+        if let Err(err) = send_verification(&state, user_id, &email).await {
+            // The account exists; the link can be sent again from the settings.
+            tracing::error!(%err, "could not send the verification email");
+        }
     }
     start_session(&state, &visitor, &req, user_id, &next).await
 }
 
 /// Sends a link that confirms `email` for the account.
-pub async fn send_verification(
-    state: &AppState,
-    user_id: i64,
-    email: &str,
-) -> Result<(), AppError> {
+pub async fn send_verification(state: &AppState, user_id: i64, email: &str) -> Result<(), AppError> {
     let token = random_token();
-    let link = state
-        .config
-        .base_url
-        .join(&format!("/verify-email/{token}"))
-        .expect("a valid path");
+    let link = state.config.base_url.join(&format!("/verify-email/{token}")).expect("a valid path");
     let body = format!(
         "Confirm your email address for Afterword by opening this link:\n\n{link}\n\nThe link works once, within two days."
     );
-    let (mailer, email) = (state.mailer.clone(), email.to_owned());
     state
-        .db(move |conn| {
-            users::create_token(conn, user_id, VERIFY, &token_hash(&token), VERIFY_VALID_FOR)?;
-            mailer.send(conn, &email, "Confirm your email address", &body)?;
-            Ok(())
-        })
-        .await
+        .db(move |conn| Ok(users::create_token(conn, user_id, VERIFY, &token_hash(&token), VERIFY_VALID_FOR)?))
+        .await?;
+    state.send_mail(email.to_owned(), "Confirm your email address".into(), body).await
 }
 
 /// Logs `user_id` in: a new session (never the one the browser had), its cookie, and a
@@ -165,11 +129,7 @@ async fn start_session(
 ) -> Result<HttpResponse, AppError> {
     let token = random_token();
     let hash = token_hash(&token);
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let previous = visitor.user.as_ref().map(|u| u.session_hash.clone());
     let lifetime = state.config.session_lifetime;
     state
@@ -182,13 +142,8 @@ async fn start_session(
         })
         .await?;
     let mut cookie = state.config.cookie(state.config.session_cookie(), token);
-    cookie.set_max_age(actix_web::cookie::time::Duration::seconds(
-        lifetime.absolute.whole_seconds(),
-    ));
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, next.to_owned()))
-        .cookie(cookie)
-        .finish())
+    cookie.set_max_age(actix_web::cookie::time::Duration::seconds(lifetime.absolute.whole_seconds()));
+    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, next.to_owned())).cookie(cookie).finish())
 }
 
 // ---- login and logout ----
@@ -211,13 +166,7 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
 
 pub async fn login_form(visitor: Visitor, query: web::Query<NextQuery>) -> Markup {
     let next = safe_next(query.next.as_deref());
-    view::login(
-        &visitor,
-        "",
-        &next,
-        None,
-        notice_text(query.notice.as_deref()),
-    )
+    view::login(&visitor, "", &next, None, notice_text(query.notice.as_deref()))
 }
 
 pub async fn login(
@@ -231,21 +180,13 @@ pub async fn login(
     let login = form.login.trim().to_owned();
     let next = safe_next(form.next.as_deref());
     if login.is_empty() || form.password.is_empty() {
-        let page = view::login(
-            &visitor,
-            &login,
-            &next,
-            Some("Enter your username or email, and your password."),
-            None,
-        );
+        let page = view::login(&visitor, &login, &next, Some("Enter your username or email, and your password."), None);
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
     }
     state.limits.login(&login).map_err(too_many)?;
 
     let key = login.clone();
-    let user = state
-        .db(move |conn| Ok(users::find_for_login(conn, &key)?))
-        .await?;
+    let user = state.db(move |conn| Ok(users::find_for_login(conn, &key)?)).await?;
     let pw = form.password;
     let user_id = web::block(move || match user {
         Some(user) => password::verify(&pw, &user.password_hash).then_some(user.id),
@@ -259,33 +200,18 @@ pub async fn login(
         Some(id) => start_session(&state, &visitor, &req, id, &next).await,
         None => {
             tracing::info!(ip = %visitor.ip, "failed login");
-            let page = view::login(
-                &visitor,
-                &login,
-                &next,
-                Some("Wrong username, email or password."),
-                None,
-            );
+            let page = view::login(&visitor, &login, &next, Some("Wrong username, email or password."), None);
             Ok(html(StatusCode::UNAUTHORIZED, page))
         }
     }
 }
 
-pub async fn logout(
-    state: web::Data<AppState>,
-    visitor: Visitor,
-) -> Result<HttpResponse, AppError> {
+pub async fn logout(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
     if let Some(user) = visitor.user {
-        state
-            .db(move |conn| Ok(users::end_session(conn, &user.session_hash)?))
-            .await?;
+        state.db(move |conn| Ok(users::end_session(conn, &user.session_hash)?)).await?;
     }
     let mut response = redirect("/");
-    let _ = response.add_removal_cookie(
-        &state
-            .config
-            .cookie(state.config.session_cookie(), String::new()),
-    );
+    let _ = response.add_removal_cookie(&state.config.cookie(state.config.session_cookie(), String::new()));
     Ok(response)
 }
 
@@ -313,31 +239,26 @@ pub async fn reset_request(
         return Err(AppError::BadRequest(problem));
     }
     let token = random_token();
-    let link = state
-        .config
-        .base_url
-        .join(&format!("/password-reset/{token}"))
-        .expect("a valid path");
-    let (mailer, to) = (state.mailer.clone(), email.clone());
-    state
+    let link = state.config.base_url.join(&format!("/password-reset/{token}")).expect("a valid path");
+    let to = email.clone();
+    let username = state
         .db(move |conn| {
-            let Some(user) = users::find_for_login(conn, &to)? else {
-                return Ok(());
-            };
+            let Some(user) = users::find_for_login(conn, &to)? else { return Ok(None) };
             if user.email.as_deref().map(users::key) != Some(users::key(&to)) {
-                return Ok(());
+                return Ok(None);
             }
             users::create_token(conn, user.id, RESET, &token_hash(&token), RESET_VALID_FOR)?;
-            let body = format!(
-                "Someone asked to reset the password of the Afterword account {}.\n\n\
-                 To choose a new password, open this link within one hour:\n\n{link}\n\n\
-                 If it was not you, ignore this message: nothing changes.",
-                user.username
-            );
-            mailer.send(conn, &to, "Reset your Afterword password", &body)?;
-            Ok(())
+            Ok(Some(user.username))
         })
         .await?;
+    if let Some(username) = username {
+        let body = format!(
+            "Someone asked to reset the password of the Afterword account {username}.\n\n\
+             To choose a new password, open this link within one hour:\n\n{link}\n\n\
+             If it was not you, ignore this message: nothing changes."
+        );
+        state.send_mail(email.clone(), "Reset your Afterword password".into(), body).await?;
+    }
     Ok(view::reset_request(&visitor, Some(&email)))
 }
 
@@ -347,18 +268,11 @@ fn invalid_link() -> AppError {
     )
 }
 
-async fn user_for_token(
-    state: &AppState,
-    purpose: &'static str,
-    token: String,
-) -> Result<users::User, AppError> {
+async fn user_for_token(state: &AppState, purpose: &'static str, token: String) -> Result<users::User, AppError> {
     if token.len() != 43 {
         return Err(invalid_link());
     }
-    state
-        .db(move |conn| Ok(users::token_user(conn, purpose, &token_hash(&token))?))
-        .await?
-        .ok_or_else(invalid_link)
+    state.db(move |conn| Ok(users::token_user(conn, purpose, &token_hash(&token))?)).await?.ok_or_else(invalid_link)
 }
 
 pub async fn reset_form(
@@ -368,12 +282,7 @@ pub async fn reset_form(
 ) -> Result<Markup, AppError> {
     let token = token.into_inner();
     let user = user_for_token(&state, RESET, token.clone()).await?;
-    Ok(view::reset_form(
-        &visitor,
-        &token,
-        &user.username,
-        &FieldErrors::default(),
-    ))
+    Ok(view::reset_form(&visitor, &token, &user.username, &FieldErrors::default()))
 }
 
 #[derive(Deserialize)]
@@ -394,22 +303,10 @@ pub async fn reset(
     if let Some(problem) = password::problem(&pw, &user.username) {
         let mut errors = FieldErrors::default();
         errors.add("password", problem);
-        return Ok(html(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            view::reset_form(&visitor, &token, &user.username, &errors),
-        ));
+        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, view::reset_form(&visitor, &token, &user.username, &errors)));
     }
     let hash = web::block(move || password::hash(&pw)).await?;
-    let done = state
-        .db(move |conn| {
-            Ok(users::reset_password(
-                conn,
-                &token_hash(&token),
-                user.id,
-                &hash,
-            )?)
-        })
-        .await?;
+    let done = state.db(move |conn| Ok(users::reset_password(conn, &token_hash(&token), user.id, &hash)?)).await?;
     if !done {
         return Err(invalid_link());
     }
@@ -425,11 +322,7 @@ pub async fn verify_form(
 ) -> Result<Markup, AppError> {
     let token = token.into_inner();
     let user = user_for_token(&state, VERIFY, token.clone()).await?;
-    Ok(view::verify_email(
-        &visitor,
-        &token,
-        user.email.as_deref().unwrap_or(""),
-    ))
+    Ok(view::verify_email(&visitor, &token, user.email.as_deref().unwrap_or("")))
 }
 
 pub async fn verify(
@@ -439,27 +332,17 @@ pub async fn verify(
 ) -> Result<Markup, AppError> {
     let token = token.into_inner();
     let user = user_for_token(&state, VERIFY, token.clone()).await?;
-    let done = state
-        .db(move |conn| Ok(users::verify_email(conn, &token_hash(&token), user.id)?))
-        .await?;
+    let done = state.db(move |conn| Ok(users::verify_email(conn, &token_hash(&token), user.id)?)).await?;
     if !done {
         return Err(invalid_link());
     }
-    Ok(view::message(
-        &visitor,
-        "Email confirmed",
-        "Thank you: your email address is confirmed.",
-    ))
+    Ok(view::message(&visitor, "Email confirmed", "Thank you: your email address is confirmed."))
 }
 
-pub async fn resend_verification(
-    state: web::Data<AppState>,
-    signed_in: SignedIn,
-) -> Result<HttpResponse, AppError> {
+pub async fn resend_verification(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
     let id = signed_in.user.id;
-    let user = state
-        .db(move |conn| users::find(conn, id)?.ok_or(AppError::NotFound))
-        .await?;
+    let user = state.db(move |conn| users::find(conn, id)?.ok_or(AppError::NotFound)).await?;
     if let (false, Some(email)) = (user.email_verified, user.email.as_deref()) {
         send_verification(&state, id, email).await?;
     }

@@ -35,36 +35,20 @@ pub async fn front_page(
 ) -> Result<Markup, AppError> {
     let page = parse_page(query.page.as_deref())?;
     let offset = i64::from(page - 1) * PAGE_SIZE;
-    let mut items = state
-        .db(move |conn| Ok(articles::list_newest(conn, offset, PAGE_SIZE + 1)?))
-        .await?;
+    let mut items = state.db(move |conn| Ok(articles::list_newest(conn, offset, PAGE_SIZE + 1)?)).await?;
     if items.is_empty() && page > 1 {
         return Err(AppError::NotFound);
     }
     let has_next = items.len() as i64 > PAGE_SIZE;
     items.truncate(PAGE_SIZE as usize);
-    Ok(view::front_page(
-        &visitor,
-        &FrontPage {
-            items,
-            page,
-            has_next,
-        },
-        &state.config.base_url,
-    ))
+    Ok(view::front_page(&visitor, &FrontPage { items, page, has_next }, &state.config.base_url))
 }
 
-pub async fn show(
-    state: web::Data<AppState>,
-    visitor: Visitor,
-    slug: web::Path<String>,
-) -> Result<Markup, AppError> {
+pub async fn show(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> Result<Markup, AppError> {
     let slug = slug.into_inner();
     if !crate::import::is_valid_slug(&slug) {
         return Err(AppError::NotFound);
     }
-    let page = state
-        .db(move |conn| articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound))
-        .await?;
+    let page = state.db(move |conn| articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)).await?;
     Ok(view::article_page(&visitor, &page, &state.config.base_url))
 }

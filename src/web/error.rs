@@ -38,10 +38,14 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::NotFound => AppError::NotFound,
-            Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            ) => AppError::Unavailable,
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                AppError::Unavailable
+            }
+            // SQLite still busy after its busy timeout: overloaded, not broken.
+            Error::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
+                tracing::warn!("SQLite stayed locked past the busy timeout");
+                AppError::Unavailable
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -70,30 +74,22 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if let AppError::LoginRequired { next } = self {
-            let location = format!(
-                "/login?next={}",
-                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-            );
-            return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, location))
-                .finish();
+            let location =
+                format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
         let message = match self {
             AppError::BadRequest(reason) | AppError::Forbidden(reason) => reason.clone(),
             AppError::NotFound => "There is nothing at this address.".to_owned(),
-            AppError::Csrf(why) => format!(
-                "This form could not be accepted: {why}. Go back, reload the page and try again."
-            ),
+            AppError::Csrf(why) => {
+                format!("This form could not be accepted: {why}. Go back, reload the page and try again.")
+            }
             AppError::LoginRequired { .. } => unreachable!("answered above"),
-            AppError::TooManyRequests { retry_after } => format!(
-                "Too many requests. Please wait {} seconds and try again.",
-                retry_after.as_secs().max(1)
-            ),
+            AppError::TooManyRequests { retry_after } => {
+                format!("Too many requests. Please wait {} seconds and try again.", retry_after.as_secs().max(1))
+            }
             AppError::PayloadTooLarge { limit } => {
-                format!(
-                    "The request is too large: at most {} KiB are accepted.",
-                    limit / 1024
-                )
+                format!("The request is too large: at most {} KiB are accepted.", limit / 1024)
             }
             AppError::Unavailable => {
                 "The site cannot reach its database right now. Please try again shortly.".to_owned()
@@ -115,8 +111,6 @@ impl ResponseError for AppError {
             }
             _ => {}
         }
-        response
-            .content_type("text/html; charset=utf-8")
-            .body(views::error::page(status, &message).into_string())
+        response.content_type("text/html; charset=utf-8").body(views::error::page(status, &message).into_string())
     }
 }

@@ -10,9 +10,7 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok\n"),
         Err(err) => {
             tracing::warn!(%err, "health check failed");
-            HttpResponse::ServiceUnavailable()
-                .content_type("text/plain")
-                .body("database unavailable\n")
+            HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable\n")
         }
     }
 }

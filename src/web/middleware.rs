@@ -30,8 +30,7 @@ pub async fn log_requests(
     result
 }
 
-pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; script-src 'self'; object-src 'none'; \
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; object-src 'none'; \
      base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// Headers every response carries, errors and static files included.

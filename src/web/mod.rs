@@ -54,16 +54,31 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Sends an email: into the outbox table when no SMTP server is configured, else
+    /// through SMTP in the background, so that a slow mail server holds up neither the
+    /// request nor a database connection.
+    pub async fn send_mail(&self, to: String, subject: String, body: String) -> Result<(), AppError> {
+        match &*self.mailer {
+            Mailer::Outbox => {
+                tracing::info!(%to, %subject, "email kept in the outbox (no SMTP_URL)");
+                self.db(move |conn| Ok(crate::db::outbox::push(conn, &to, &subject, &body)?)).await
+            }
+            Mailer::Smtp { .. } => {
+                let mailer = self.mailer.clone();
+                tokio::task::spawn_blocking(move || mailer.send_smtp(&to, &subject, &body));
+                Ok(())
+            }
+        }
+    }
+}
+
 /// An HTML page with a status.
 pub fn html(status: StatusCode, page: Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(page.into_string())
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(page.into_string())
 }
 
 /// 303 See Other: where a form post goes next.
 pub fn redirect(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
-        .finish()
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_owned())).finish()
 }

@@ -47,40 +47,29 @@ routes! {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::QueryConfig::default().error_handler(|err, _req| {
-        AppError::BadRequest(format!("The query string could not be read: {err}")).into()
-    }))
-    .app_data(
-        web::FormConfig::default()
-            .limit(super::security::FORM_LIMIT)
-            .error_handler(|err, _req| {
-                use actix_web::error::UrlencodedError;
-                match err {
-                    UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge {
-                        limit: super::security::FORM_LIMIT,
-                    },
-                    other => AppError::BadRequest(format!("The form could not be read: {other}")),
-                }
-                .into()
-            }),
+    cfg.app_data(
+        web::QueryConfig::default().error_handler(|err, _req| {
+            AppError::BadRequest(format!("The query string could not be read: {err}")).into()
+        }),
     )
-    .app_data(
-        web::JsonConfig::default()
-            .limit(super::security::JSON_LIMIT)
-            .error_handler(|err, _req| {
-                use actix_web::error::JsonPayloadError;
-                match err {
-                    JsonPayloadError::Overflow { .. }
-                    | JsonPayloadError::OverflowKnownLength { .. } => AppError::PayloadTooLarge {
-                        limit: super::security::JSON_LIMIT,
-                    },
-                    other => {
-                        AppError::BadRequest(format!("The JSON body could not be read: {other}"))
-                    }
-                }
-                .into()
-            }),
-    );
+    .app_data(web::FormConfig::default().limit(super::security::FORM_LIMIT).error_handler(|err, _req| {
+        use actix_web::error::UrlencodedError;
+        match err {
+            UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge { limit: super::security::FORM_LIMIT },
+            other => AppError::BadRequest(format!("The form could not be read: {other}")),
+        }
+        .into()
+    }))
+    .app_data(web::JsonConfig::default().limit(super::security::JSON_LIMIT).error_handler(|err, _req| {
+        use actix_web::error::JsonPayloadError;
+        match err {
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                AppError::PayloadTooLarge { limit: super::security::JSON_LIMIT }
+            }
+            other => AppError::BadRequest(format!("The JSON body could not be read: {other}")),
+        }
+        .into()
+    }));
     register(cfg);
 }
 

@@ -29,10 +29,7 @@ pub async fn security(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .expect("AppState is registered")
-        .clone();
+    let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
     let config = &state.config;
     let ip = client_ip(&req, &config.trusted_proxies);
     if let Err(retry_after) = state.limits.request(ip) {
@@ -43,16 +40,10 @@ pub async fn security(
     let mut user = None;
     let mut binding = None;
     let mut stale_session = false;
-    if let Some(token) = req
-        .cookie(config.session_cookie())
-        .map(|c| c.value().to_owned())
-    {
+    if let Some(token) = req.cookie(config.session_cookie()).map(|c| c.value().to_owned()) {
         let hash = token_hash(&token);
         let lifetime = config.session_lifetime;
-        match state
-            .db(move |conn| Ok(users::session_user(conn, &hash, lifetime)?))
-            .await
-        {
+        match state.db(move |conn| Ok(users::session_user(conn, &hash, lifetime)?)).await {
             Ok(Some((found, _))) => {
                 user = Some(AuthUser {
                     id: found.id,
@@ -90,46 +81,26 @@ pub async fn security(
         };
         let valid = presented.is_some_and(|token| state.csrf.verify(&binding, &token));
         if !valid {
-            return Ok(req.error_response(AppError::Csrf(
-                "its security token is missing or out of date",
-            )));
+            return Ok(req.error_response(AppError::Csrf("its security token is missing or out of date")));
         }
     }
 
     let signed_in = user.is_some();
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
-    req.extensions_mut().insert(Visitor {
-        user,
-        csrf_token: state.csrf.token(&binding),
-        ip,
-        path,
-    });
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    req.extensions_mut().insert(Visitor { user, csrf_token: state.csrf.token(&binding), ip, path });
 
     let mut res = next.call(req).await?.map_into_boxed_body();
-    let sets = |res: &ServiceResponse<BoxBody>, name: &str| {
-        res.response().cookies().any(|c| c.name() == name)
-    };
+    let sets = |res: &ServiceResponse<BoxBody>, name: &str| res.response().cookies().any(|c| c.name() == name);
     if let Some(token) = new_visitor {
         if !sets(&res, config.session_cookie()) {
-            let _ = res
-                .response_mut()
-                .add_cookie(&config.cookie(config.visitor_cookie(), token));
+            let _ = res.response_mut().add_cookie(&config.cookie(config.visitor_cookie(), token));
         }
     }
     if stale_session && !sets(&res, config.session_cookie()) {
-        let _ = res
-            .response_mut()
-            .add_removal_cookie(&config.cookie(config.session_cookie(), String::new()));
+        let _ = res.response_mut().add_removal_cookie(&config.cookie(config.session_cookie(), String::new()));
     }
     if signed_in && !res.headers().contains_key(header::CACHE_CONTROL) {
-        res.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-store"),
-        );
+        res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     }
     Ok(res)
 }
@@ -137,33 +108,34 @@ pub async fn security(
 /// The peer address; behind a trusted proxy, the last address in `X-Forwarded-For` that
 /// is not itself a trusted proxy.
 pub fn client_ip(req: &ServiceRequest, trusted: &[IpAddr]) -> IpAddr {
-    let peer = req
-        .peer_addr()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let peer = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
     if !trusted.contains(&peer) {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = req
+    let entries: Vec<&str> = req
         .headers()
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|part| part.trim().parse().ok())
+        .map(str::trim)
         .collect();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !trusted.contains(ip))
-        .unwrap_or(peer)
+    // From the right: skip our own proxies; the first other address is the client. An
+    // entry that is not an address ends the walk: nothing left of it can be trusted.
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// A state-changing request must come from a page of this site.
 fn check_origin(req: &ServiceRequest, config: &Config) -> Result<(), AppError> {
     let headers = req.headers();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
     let same_site = |value: &str| -> bool {
         let Ok(url) = url::Url::parse(value) else {
             return false;
@@ -207,11 +179,8 @@ async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
     } else {
         FORM_LIMIT
     };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
         return Err(AppError::PayloadTooLarge { limit });
     }
@@ -224,18 +193,15 @@ async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            AppError::BadRequest(format!("The request body could not be read: {e}"))
-        })?;
+        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("The request body could not be read: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(AppError::PayloadTooLarge { limit });
         }
         body.extend_from_slice(&chunk);
     }
     let body: Bytes = body.freeze();
-    let token = url::form_urlencoded::parse(&body)
-        .find(|(key, _)| key == CSRF_FIELD)
-        .map(|(_, value)| value.into_owned());
+    let token =
+        url::form_urlencoded::parse(&body).find(|(key, _)| key == CSRF_FIELD).map(|(_, value)| value.into_owned());
     req.set_payload(Payload::from(body));
     Ok(token)
 }

@@ -57,25 +57,17 @@ pub async fn show(
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let notice = notice_text(query.notice.as_deref());
-    render(
-        &state,
-        &signed_in,
-        StatusCode::OK,
-        notice,
-        &SettingsForms::default(),
-    )
-    .await
+    render(&state, &signed_in, StatusCode::OK, notice, &SettingsForms::default()).await
 }
 
 /// Whether `password` is the signed-in user's; hashing runs off the async workers.
-async fn password_matches(
-    state: &AppState,
-    user_id: i64,
-    password: String,
-) -> Result<bool, AppError> {
-    let user = state
-        .db(move |conn| users::find(conn, user_id)?.ok_or(AppError::NotFound))
-        .await?;
+/// Limited like login attempts, so a stolen session cannot guess the password.
+async fn password_matches(state: &AppState, signed_in: &SignedIn, password: String) -> Result<bool, AppError> {
+    let too_many = |retry_after| AppError::TooManyRequests { retry_after };
+    state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
+    state.limits.login(&signed_in.user.username).map_err(too_many)?;
+    let user_id = signed_in.user.id;
+    let user = state.db(move |conn| users::find(conn, user_id)?.ok_or(AppError::NotFound)).await?;
     Ok(web::block(move || password::verify(&password, &user.password_hash)).await?)
 }
 
@@ -94,16 +86,11 @@ pub async fn change_email(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let email = form.new_email.trim().to_owned();
-    let mut forms = SettingsForms {
-        new_email: &email,
-        ..Default::default()
-    };
+    let mut forms = SettingsForms { new_email: &email, ..Default::default() };
     if let Some(problem) = auth::email_problem(&email) {
         forms.errors.add("new_email", problem);
-    } else if !password_matches(&state, signed_in.user.id, form.email_password).await? {
-        forms
-            .errors
-            .add("email_password", "That is not your password.");
+    } else if !password_matches(&state, &signed_in, form.email_password).await? {
+        forms.errors.add("email_password", "That is not your password.");
     }
     if forms.errors.is_empty() {
         let (id, e) = (signed_in.user.id, email.clone());
@@ -122,20 +109,11 @@ pub async fn change_email(
                 return Ok(redirect("/settings?notice=email"));
             }
             Some(Taken::Email | Taken::Username) => {
-                forms
-                    .errors
-                    .add("new_email", "Another account uses this email address.");
+                forms.errors.add("new_email", "Another account uses this email address.");
             }
         }
     }
-    render(
-        &state,
-        &signed_in,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        None,
-        &forms,
-    )
-    .await
+    render(&state, &signed_in, StatusCode::UNPROCESSABLE_ENTITY, None, &forms).await
 }
 
 #[derive(Deserialize)]
@@ -153,40 +131,24 @@ pub async fn change_password(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let mut forms = SettingsForms::default();
-    if !password_matches(&state, signed_in.user.id, form.current_password).await? {
-        forms
-            .errors
-            .add("current_password", "That is not your current password.");
+    if !password_matches(&state, &signed_in, form.current_password).await? {
+        forms.errors.add("current_password", "That is not your current password.");
     } else if let Some(problem) = password::problem(&form.new_password, &signed_in.user.username) {
         forms.errors.add("new_password", problem);
     }
     if !forms.errors.is_empty() {
-        return render(
-            &state,
-            &signed_in,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            &forms,
-        )
-        .await;
+        return render(&state, &signed_in, StatusCode::UNPROCESSABLE_ENTITY, None, &forms).await;
     }
     let new = form.new_password;
     let hash = web::block(move || password::hash(&new)).await?;
     let (id, keep) = (signed_in.user.id, signed_in.user.session_hash.clone());
-    state
-        .db(move |conn| Ok(users::set_password(conn, id, &hash, Some(&keep))?))
-        .await?;
+    state.db(move |conn| Ok(users::set_password(conn, id, &hash, Some(&keep))?)).await?;
     Ok(redirect("/settings?notice=password"))
 }
 
-pub async fn end_other_sessions(
-    state: web::Data<AppState>,
-    signed_in: SignedIn,
-) -> Result<HttpResponse, AppError> {
+pub async fn end_other_sessions(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
     let (id, keep) = (signed_in.user.id, signed_in.user.session_hash.clone());
-    state
-        .db(move |conn| Ok(users::end_sessions_except(conn, id, Some(&keep))?))
-        .await?;
+    state.db(move |conn| Ok(users::end_sessions_except(conn, id, Some(&keep))?)).await?;
     Ok(redirect("/settings?notice=sessions"))
 }
 
@@ -201,46 +163,25 @@ pub async fn delete_account(
     signed_in: SignedIn,
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
-    if !password_matches(&state, signed_in.user.id, form.into_inner().delete_password).await? {
+    if !password_matches(&state, &signed_in, form.into_inner().delete_password).await? {
         let mut forms = SettingsForms::default();
-        forms.errors.add(
-            "delete_password",
-            "That is not your password: the account was not deleted.",
-        );
-        return render(
-            &state,
-            &signed_in,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            &forms,
-        )
-        .await;
+        forms.errors.add("delete_password", "That is not your password: the account was not deleted.");
+        return render(&state, &signed_in, StatusCode::UNPROCESSABLE_ENTITY, None, &forms).await;
     }
     let id = signed_in.user.id;
     state.db(move |conn| Ok(users::delete(conn, id)?)).await?;
     tracing::info!(user_id = id, "account deleted");
     let mut response = redirect("/account-deleted");
-    let _ = response.add_removal_cookie(
-        &state
-            .config
-            .cookie(state.config.session_cookie(), String::new()),
-    );
+    let _ = response.add_removal_cookie(&state.config.cookie(state.config.session_cookie(), String::new()));
     Ok(response)
 }
 
 pub async fn deleted(visitor: crate::auth::Visitor) -> maud::Markup {
-    view::message(
-        &visitor,
-        "Account deleted",
-        "Your account was deleted. Thank you for the conversations.",
-    )
+    view::message(&visitor, "Account deleted", "Your account was deleted. Thank you for the conversations.")
 }
 
 /// Everything the site keeps about the signed-in user, as a JSON download.
-pub async fn export(
-    state: web::Data<AppState>,
-    signed_in: SignedIn,
-) -> Result<HttpResponse, AppError> {
+pub async fn export(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
     let id = signed_in.user.id;
     let (user, sessions) = state
         .db(move |conn| {
@@ -251,9 +192,6 @@ pub async fn export(
     let filename = format!("afterword-{}.json", user.username);
     let body = serde_json::json!({ "profile": user, "sessions": sessions });
     Ok(HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
         .json(body))
 }

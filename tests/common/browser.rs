@@ -21,29 +21,17 @@ fn driver_url() -> Option<String> {
     static DRIVER: OnceLock<Option<String>> = OnceLock::new();
     DRIVER
         .get_or_init(|| {
-            if !std::path::Path::new(CHROMEDRIVER).exists()
-                || !std::path::Path::new(CHROMIUM).exists()
-            {
-                assert!(
-                    !required(),
-                    "AFTERWORD_REQUIRE_BROWSER=1 but {CHROMEDRIVER} or {CHROMIUM} is missing"
-                );
+            if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
+                assert!(!required(), "AFTERWORD_REQUIRE_BROWSER=1 but {CHROMEDRIVER} or {CHROMIUM} is missing");
                 eprintln!("skipping: chromium and chromium-driver are not installed");
                 return None;
             }
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
             // The thread that starts the driver lives as long as the test binary; the driver
             // is killed when it ends (PR_SET_PDEATHSIG), so none is left behind.
             std::thread::spawn(move || {
                 let mut command = Command::new(CHROMEDRIVER);
-                command
-                    .arg(format!("--port={port}"))
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null());
+                command.arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null());
                 // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
                 unsafe {
                     command.pre_exec(|| {
@@ -56,10 +44,7 @@ fn driver_url() -> Option<String> {
             });
             let deadline = Instant::now() + Duration::from_secs(20);
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(
-                    Instant::now() < deadline,
-                    "chromedriver did not start listening"
-                );
+                assert!(Instant::now() < deadline, "chromedriver did not start listening");
                 std::thread::sleep(Duration::from_millis(50));
             }
             Some(format!("http://127.0.0.1:{port}"))
@@ -78,13 +63,7 @@ pub async fn browser() -> Option<Client> {
                      "--no-first-run", "--window-size=1280,900"]
         }
     });
-    let serde_json::Value::Object(capabilities) = capabilities else {
-        unreachable!()
-    };
-    let client = ClientBuilder::native()
-        .capabilities(capabilities)
-        .connect(&url)
-        .await
-        .expect("a browser session");
+    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+    let client = ClientBuilder::native().capabilities(capabilities).connect(&url).await.expect("a browser session");
     Some(client)
 }

@@ -16,10 +16,7 @@ impl Page {
 
     /// Text of every element matching `css`, whitespace collapsed.
     pub fn texts(&self, css: &str) -> Vec<String> {
-        self.select(css)
-            .iter()
-            .map(|e| collapse(&e.text().collect::<String>()))
-            .collect()
+        self.select(css).iter().map(|e| collapse(&e.text().collect::<String>())).collect()
     }
 
     /// Text of the one element matching `css`.
@@ -30,20 +27,12 @@ impl Page {
     }
 
     pub fn attrs(&self, css: &str, attr: &str) -> Vec<String> {
-        self.select(css)
-            .iter()
-            .filter_map(|e| e.value().attr(attr).map(str::to_owned))
-            .collect()
+        self.select(css).iter().filter_map(|e| e.value().attr(attr).map(str::to_owned)).collect()
     }
 
     pub fn attr(&self, css: &str, attr: &str) -> String {
         let all = self.attrs(css, attr);
-        assert_eq!(
-            all.len(),
-            1,
-            "expected one {css}[{attr}], found {}",
-            all.len()
-        );
+        assert_eq!(all.len(), 1, "expected one {css}[{attr}], found {}", all.len());
         all.into_iter().next().unwrap()
     }
 

@@ -49,19 +49,15 @@ macro_rules! both_backends {
 }
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// Whether PostgreSQL tests can run. With `AFTERWORD_REQUIRE_POSTGRES=1` an unreachable
 /// server fails the test instead of skipping it.
 pub fn postgres_available() -> bool {
     static AVAILABLE: OnceLock<Result<(), String>> = OnceLock::new();
-    let result = AVAILABLE.get_or_init(|| {
-        PgConnection::establish(&postgres_admin_url())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    });
+    let result =
+        AVAILABLE.get_or_init(|| PgConnection::establish(&postgres_admin_url()).map(|_| ()).map_err(|e| e.to_string()));
     match result {
         Ok(()) => true,
         Err(e) if std::env::var("AFTERWORD_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
@@ -91,49 +87,27 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary folder");
                 let url = format!("sqlite://{}", dir.path().join("afterword.db").display());
-                TestDb {
-                    backend,
-                    url,
-                    pg_name: None,
-                    _dir: Some(dir),
-                }
+                TestDb { backend, url, pg_name: None, _dir: Some(dir) }
             }
             Backend::Postgres => {
                 use std::sync::atomic::{AtomicUsize, Ordering};
                 static COUNTER: AtomicUsize = AtomicUsize::new(0);
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .subsec_nanos();
-                let name = format!(
-                    "afterword_test_{}_{}_{nanos}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::SeqCst)
-                );
-                let mut admin = PgConnection::establish(&postgres_admin_url())
-                    .expect("PostgreSQL admin connection");
+                let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+                let name =
+                    format!("afterword_test_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+                let mut admin = PgConnection::establish(&postgres_admin_url()).expect("PostgreSQL admin connection");
                 // The name is made here of digits and underscores: safe as an identifier.
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut admin)
-                    .expect("create database");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).expect("create database");
                 let mut url = url::Url::parse(&postgres_admin_url()).expect("TEST_POSTGRES_URL");
                 url.set_path(&name);
-                TestDb {
-                    backend,
-                    url: url.to_string(),
-                    pg_name: Some(name),
-                    _dir: None,
-                }
+                TestDb { backend, url: url.to_string(), pg_name: Some(name), _dir: None }
             }
         }
     }
 
     /// A plain connection, without migrations.
     pub fn connect(&self) -> DbConn {
-        ConnectionManager::new(DbUrl::parse(&self.url).unwrap())
-            .unwrap()
-            .connect()
-            .expect("connect to test database")
+        ConnectionManager::new(DbUrl::parse(&self.url).unwrap()).unwrap().connect().expect("connect to test database")
     }
 
     /// Drops a PostgreSQL database now, ending its connections: the site loses its database.
@@ -146,8 +120,7 @@ impl TestDb {
 
 fn drop_pg_database(name: &str) {
     if let Ok(mut admin) = PgConnection::establish(&postgres_admin_url()) {
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut admin);
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin);
     }
 }
 
@@ -202,8 +175,7 @@ impl TestAppBuilder {
             tokio::task::spawn_blocking(move || {
                 let items = import::parse(json.as_bytes()).expect("test articles are valid");
                 let mut conn = pool.get().unwrap();
-                afterword::db::articles::upsert_all(&mut conn, &items, &mut |_| {})
-                    .expect("import test articles");
+                afterword::db::articles::upsert_all(&mut conn, &items, &mut |_| {}).expect("import test articles");
             })
             .await
             .unwrap();
@@ -211,13 +183,7 @@ impl TestAppBuilder {
         tokio::spawn(app.run_until_stopped());
         let address = format!("http://127.0.0.1:{port}");
         let client = browser_like_client(&address);
-        TestApp {
-            address,
-            port,
-            client,
-            pool,
-            db,
-        }
+        TestApp { address, port, client, pool, db }
     }
 }
 
@@ -250,16 +216,8 @@ impl TestApp {
         config.workers = 1;
         config.pool_size = 4;
         // Tests send many requests from one address; the rate-limit tests set their own.
-        config.rate_limits = RateLimitConfig {
-            requests_per_minute: 0,
-            auth_per_minute: 0,
-            logins_per_account: 0,
-        };
-        TestAppBuilder {
-            backend,
-            articles: Vec::new(),
-            config,
-        }
+        config.rate_limits = RateLimitConfig { requests_per_minute: 0, auth_per_minute: 0, logins_per_account: 0 };
+        TestAppBuilder { backend, articles: Vec::new(), config }
     }
 
     pub async fn start(backend: Backend) -> TestApp {
@@ -271,11 +229,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request sent")
+        self.client.get(self.url(path)).send().await.expect("request sent")
     }
 
     /// GET a page; returns the status and body.
@@ -292,35 +246,16 @@ impl TestApp {
 
     /// The CSRF token the site gives `client` (read from the login form).
     pub async fn csrf_token(&self, client: &reqwest::Client) -> String {
-        let body = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        html::Page::parse(&body)
-            .attrs("input[name=csrf_token]", "value")
-            .swap_remove(0)
+        let body = client.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
+        html::Page::parse(&body).attrs("input[name=csrf_token]", "value").swap_remove(0)
     }
 
     /// Posts a form with the client's CSRF token added.
-    pub async fn post_form(
-        &self,
-        client: &reqwest::Client,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
+    pub async fn post_form(&self, client: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let token = self.csrf_token(client).await;
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         form.push(("csrf_token", &token));
-        client
-            .post(self.url(path))
-            .form(&form)
-            .send()
-            .await
-            .expect("request sent")
+        client.post(self.url(path)).form(&form).send().await.expect("request sent")
     }
 
     /// Signs up `username` (email `username@example.com`, password `PASSWORD`) with a
@@ -329,48 +264,22 @@ impl TestApp {
         let client = self.new_client();
         let email = format!("{username}@example.com");
         let response = self
-            .post_form(
-                &client,
-                "/signup",
-                &[
-                    ("username", username),
-                    ("email", &email),
-                    ("password", PASSWORD),
-                ],
-            )
+            .post_form(&client, "/signup", &[("username", username), ("email", &email), ("password", PASSWORD)])
             .await;
-        assert_eq!(
-            response.status(),
-            reqwest::StatusCode::SEE_OTHER,
-            "sign-up of {username}"
-        );
+        assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "sign-up of {username}");
         client
     }
 
     /// Logs in with a new client; returns it and the response.
     pub async fn login(&self, login: &str, password: &str) -> (reqwest::Client, reqwest::Response) {
         let client = self.new_client();
-        let response = self
-            .post_form(
-                &client,
-                "/login",
-                &[("login", login), ("password", password)],
-            )
-            .await;
+        let response = self.post_form(&client, "/login", &[("login", login), ("password", password)]).await;
         (client, response)
     }
 
     /// GET with a given client; returns status and body.
-    pub async fn page_as(
-        &self,
-        client: &reqwest::Client,
-        path: &str,
-    ) -> (reqwest::StatusCode, String) {
-        let response = client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request sent");
+    pub async fn page_as(&self, client: &reqwest::Client, path: &str) -> (reqwest::StatusCode, String) {
+        let response = client.get(self.url(path)).send().await.expect("request sent");
         let status = response.status();
         (status, response.text().await.unwrap())
     }
@@ -390,14 +299,9 @@ impl TestApp {
     }
 
     /// Runs `f` with a pooled connection, off the async workers.
-    pub async fn with_conn<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut DbConn) -> T + Send + 'static,
-    ) -> T {
+    pub async fn with_conn<T: Send + 'static>(&self, f: impl FnOnce(&mut DbConn) -> T + Send + 'static) -> T {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap()))
-            .await
-            .unwrap()
+        tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap())).await.unwrap()
     }
 }
 

@@ -31,14 +31,11 @@ both_backends!(
     export_holds_profile_and_sessions_but_no_secrets,
     admin_cli_creates_admins_and_sets_roles,
     settings_need_login,
+    reset_links_die_when_the_password_or_email_changes,
 );
 
 fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
+    response.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
@@ -51,14 +48,7 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 }
 
 fn cookie_value(set_cookie: &str) -> String {
-    set_cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .split_once('=')
-        .unwrap()
-        .1
-        .to_owned()
+    set_cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_owned()
 }
 
 async fn user_row(app: &TestApp, username: &str) -> Option<(i64, String, String, bool)> {
@@ -66,12 +56,7 @@ async fn user_row(app: &TestApp, username: &str) -> Option<(i64, String, String,
     app.with_conn(move |c| {
         users::table
             .filter(users::username_key.eq(key))
-            .select((
-                users::id,
-                users::password_hash,
-                users::role,
-                users::email_verified,
-            ))
+            .select((users::id, users::password_hash, users::role, users::email_verified))
             .first(c)
             .optional()
             .unwrap()
@@ -80,8 +65,7 @@ async fn user_row(app: &TestApp, username: &str) -> Option<(i64, String, String,
 }
 
 async fn session_count(app: &TestApp) -> i64 {
-    app.with_conn(|c| sessions::table.count().get_result(c).unwrap())
-        .await
+    app.with_conn(|c| sessions::table.count().get_result(c).unwrap()).await
 }
 
 async fn sign_up_logs_in_and_stores_an_argon2id_hash(backend: Backend) {
@@ -92,32 +76,18 @@ async fn sign_up_logs_in_and_stores_an_argon2id_hash(backend: Backend) {
     assert_eq!(Page::parse(&body).count("input[name=csrf_token]"), 1);
 
     let response = app
-        .post_form(
-            &client,
-            "/signup",
-            &[
-                ("username", "Ann"),
-                ("email", "ann@example.com"),
-                ("password", PASSWORD),
-            ],
-        )
+        .post_form(&client, "/signup", &[("username", "Ann"), ("email", "ann@example.com"), ("password", PASSWORD)])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/");
     let cookie = session_cookie(&response).expect("a session cookie");
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
-        "{cookie}"
-    );
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http: {cookie}");
 
     let (_, body) = app.page_as(&client, "/").await;
     assert_eq!(Page::parse(&body).text(".site-nav .whoami"), "Ann");
     let (_, hash, role, verified) = user_row(&app, "ann").await.unwrap();
-    assert!(
-        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{hash}"
-    );
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     assert_eq!(role, "reader");
     assert!(!verified);
 
@@ -131,12 +101,7 @@ async fn sign_up_logs_in_and_stores_an_argon2id_hash(backend: Backend) {
         .post_form(
             &client,
             "/signup",
-            &[
-                ("username", "cyd"),
-                ("email", "cyd@example.com"),
-                ("password", PASSWORD),
-                ("next", "/articles/x"),
-            ],
+            &[("username", "cyd"), ("email", "cyd@example.com"), ("password", PASSWORD), ("next", "/articles/x")],
         )
         .await;
     assert_eq!(location(&response), "/articles/x");
@@ -148,137 +113,43 @@ async fn sign_up_errors_show_next_to_their_fields_and_keep_input(backend: Backen
     let cases: &[(&str, &str, &str, &str, &str)] = &[
         // (username, email, password, field, message part)
         ("an", "ann@example.com", PASSWORD, "username", "3 to 30"),
-        (
-            &"a".repeat(31),
-            "ann@example.com",
-            PASSWORD,
-            "username",
-            "3 to 30",
-        ),
-        (
-            "ann smith",
-            "ann@example.com",
-            PASSWORD,
-            "username",
-            "letters, digits",
-        ),
-        (
-            "ann<b>",
-            "ann@example.com",
-            PASSWORD,
-            "username",
-            "letters, digits",
-        ),
-        (
-            "deleted-1",
-            "ann@example.com",
-            PASSWORD,
-            "username",
-            "reserved",
-        ),
+        (&"a".repeat(31), "ann@example.com", PASSWORD, "username", "3 to 30"),
+        ("ann smith", "ann@example.com", PASSWORD, "username", "letters, digits"),
+        ("ann<b>", "ann@example.com", PASSWORD, "username", "letters, digits"),
+        ("deleted-1", "ann@example.com", PASSWORD, "username", "reserved"),
         ("ann", "not-an-email", PASSWORD, "email", "valid email"),
         ("ann", "", PASSWORD, "email", "Enter your email"),
         ("ann", "ann@example.com", "short", "password", "at least 10"),
-        (
-            "ann",
-            "ann@example.com",
-            &long_password,
-            "password",
-            "at most 256",
-        ),
-        (
-            "ann",
-            "ann@example.com",
-            "1234567890",
-            "password",
-            "most common",
-        ),
-        (
-            "ann",
-            "ann@example.com",
-            "iloveyou123",
-            "password",
-            "most common",
-        ),
-        (
-            "annabelle_x",
-            "ann@example.com",
-            "ANNABELLE_X",
-            "password",
-            "username",
-        ),
+        ("ann", "ann@example.com", &long_password, "password", "at most 256"),
+        ("ann", "ann@example.com", "1234567890", "password", "most common"),
+        ("ann", "ann@example.com", "iloveyou123", "password", "most common"),
+        ("annabelle_x", "ann@example.com", "ANNABELLE_X", "password", "username"),
     ];
     for (username, email, password, field, message) in cases {
         let client = app.new_client();
         let response = app
-            .post_form(
-                &client,
-                "/signup",
-                &[
-                    ("username", username),
-                    ("email", email),
-                    ("password", password),
-                ],
-            )
+            .post_form(&client, "/signup", &[("username", username), ("email", email), ("password", password)])
             .await;
-        assert_eq!(
-            response.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{field}: {message}"
-        );
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}: {message}");
         assert!(session_cookie(&response).is_none());
         let page = Page::parse(&response.text().await.unwrap());
         let error = page.text(&format!("#field-{field}-error"));
-        assert!(
-            error.contains(message),
-            "{field}: {error:?} should say {message:?}"
-        );
-        assert_eq!(
-            page.attr(&format!("#field-{field}"), "aria-invalid"),
-            "true"
-        );
-        assert_eq!(
-            page.attr("#field-username", "value"),
-            username.trim(),
-            "the username is kept"
-        );
-        assert_eq!(
-            page.attr("#field-email", "value"),
-            email.trim(),
-            "the email is kept"
-        );
-        assert_eq!(
-            page.attr("#field-password", "value"),
-            "",
-            "the password is not sent back"
-        );
+        assert!(error.contains(message), "{field}: {error:?} should say {message:?}");
+        assert_eq!(page.attr(&format!("#field-{field}"), "aria-invalid"), "true");
+        assert_eq!(page.attr("#field-username", "value"), username.trim(), "the username is kept");
+        assert_eq!(page.attr("#field-email", "value"), email.trim(), "the email is kept");
+        assert_eq!(page.attr("#field-password", "value"), "", "the password is not sent back");
     }
-    assert_eq!(
-        app.with_conn(|c| users::table.count().get_result::<i64>(c).unwrap())
-            .await,
-        0
-    );
+    assert_eq!(app.with_conn(|c| users::table.count().get_result::<i64>(c).unwrap()).await, 0);
     // Any Unicode, not truncated: 256 characters of it are fine.
     let client = app.new_client();
     let unicode = "ü".repeat(256);
     let response = app
-        .post_form(
-            &client,
-            "/signup",
-            &[
-                ("username", "uma"),
-                ("email", "uma@example.com"),
-                ("password", &unicode),
-            ],
-        )
+        .post_form(&client, "/signup", &[("username", "uma"), ("email", "uma@example.com"), ("password", &unicode)])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let (_, response) = app.login("uma", &"ü".repeat(255)).await;
-    assert_eq!(
-        response.status(),
-        StatusCode::UNAUTHORIZED,
-        "the whole password counts"
-    );
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "the whole password counts");
     let (_, response) = app.login("uma", &unicode).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
@@ -286,49 +157,26 @@ async fn sign_up_errors_show_next_to_their_fields_and_keep_input(backend: Backen
 async fn usernames_and_emails_are_unique_in_any_case(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.signup("Ann").await;
-    for (username, email, field) in [
-        ("ANN", "other@example.com", "username"),
-        ("other", "ANN@Example.com", "email"),
-    ] {
+    for (username, email, field) in [("ANN", "other@example.com", "username"), ("other", "ANN@Example.com", "email")] {
         let client = app.new_client();
         let response = app
-            .post_form(
-                &client,
-                "/signup",
-                &[
-                    ("username", username),
-                    ("email", email),
-                    ("password", PASSWORD),
-                ],
-            )
+            .post_form(&client, "/signup", &[("username", username), ("email", email), ("password", PASSWORD)])
             .await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let page = Page::parse(&response.text().await.unwrap());
-        assert!(page
-            .text(&format!("#field-{field}-error"))
-            .contains(if field == "username" {
-                "taken"
-            } else {
-                "already uses"
-            }));
+        assert!(page.text(&format!("#field-{field}-error")).contains(if field == "username" {
+            "taken"
+        } else {
+            "already uses"
+        }));
     }
-    assert_eq!(
-        app.with_conn(|c| users::table.count().get_result::<i64>(c).unwrap())
-            .await,
-        1
-    );
+    assert_eq!(app.with_conn(|c| users::table.count().get_result::<i64>(c).unwrap()).await, 1);
 }
 
 async fn login_by_username_or_email(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.signup("Ann").await;
-    for login in [
-        "Ann",
-        "ann",
-        "ann@example.com",
-        "ANN@EXAMPLE.COM",
-        "  ann  ",
-    ] {
+    for login in ["Ann", "ann", "ann@example.com", "ANN@EXAMPLE.COM", "  ann  "] {
         let (client, response) = app.login(login, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{login}");
         let (status, _) = app.page_as(&client, "/settings").await;
@@ -362,10 +210,7 @@ async fn unknown_user_and_wrong_password_look_the_same(backend: Backend) {
         unknown_time += t2;
     }
     // An unknown name still costs a password verification.
-    assert!(
-        unknown_time * 3 > wrong_time,
-        "unknown {unknown_time:?} vs wrong {wrong_time:?}"
-    );
+    assert!(unknown_time * 3 > wrong_time, "unknown {unknown_time:?} vs wrong {wrong_time:?}");
 }
 
 async fn login_rotates_the_session(backend: Backend) {
@@ -377,10 +222,7 @@ async fn login_rotates_the_session(backend: Backend) {
     let planted = "planted-session-id-planted-session-id-12345";
     let jar_client = {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        jar.add_cookie_str(
-            &format!("afterword_session={planted}; Path=/"),
-            &app.address.parse().unwrap(),
-        );
+        jar.add_cookie_str(&format!("afterword_session={planted}; Path=/"), &app.address.parse().unwrap());
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::ORIGIN, app.address.parse().unwrap());
         reqwest::Client::builder()
@@ -390,41 +232,19 @@ async fn login_rotates_the_session(backend: Backend) {
             .build()
             .unwrap()
     };
-    let response = app
-        .post_form(
-            &jar_client,
-            "/login",
-            &[("login", "ann"), ("password", PASSWORD)],
-        )
-        .await;
+    let response = app.post_form(&jar_client, "/login", &[("login", "ann"), ("password", PASSWORD)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let first = cookie_value(&session_cookie(&response).unwrap());
     assert_ne!(first, planted);
 
     // Logging in again (as someone else) gives a new session and ends the old one.
-    let response = app
-        .post_form(
-            &client,
-            "/login",
-            &[("login", "ann"), ("password", PASSWORD)],
-        )
-        .await;
+    let response = app.post_form(&client, "/login", &[("login", "ann"), ("password", PASSWORD)]).await;
     let ann = cookie_value(&session_cookie(&response).unwrap());
     let before = session_count(&app).await;
-    let response = app
-        .post_form(
-            &client,
-            "/login",
-            &[("login", "bob"), ("password", PASSWORD)],
-        )
-        .await;
+    let response = app.post_form(&client, "/login", &[("login", "bob"), ("password", PASSWORD)]).await;
     let bob = cookie_value(&session_cookie(&response).unwrap());
     assert_ne!(ann, bob);
-    assert_eq!(
-        session_count(&app).await,
-        before,
-        "the old session row is gone"
-    );
+    assert_eq!(session_count(&app).await, before, "the old session row is gone");
     let (_, body) = app.page_as(&client, "/").await;
     assert_eq!(Page::parse(&body).text(".whoami"), "bob");
 }
@@ -438,22 +258,14 @@ async fn logout_ends_the_session_for_good(backend: Backend) {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let removal = response.headers().get_all(SET_COOKIE).iter().any(|v| {
         let v = v.to_str().unwrap();
-        v.starts_with("afterword_session=;")
-            || v.starts_with("afterword_session=\"\"")
-            || v.contains("Max-Age=0")
+        v.starts_with("afterword_session=;") || v.starts_with("afterword_session=\"\"") || v.contains("Max-Age=0")
     });
     assert!(removal, "the cookie is removed");
     // Replaying the old cookie does not work.
-    let replay = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let replay = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let response = replay
         .get(app.url("/settings"))
-        .header(
-            reqwest::header::COOKIE,
-            format!("afterword_session={token}"),
-        )
+        .header(reqwest::header::COOKIE, format!("afterword_session={token}"))
         .send()
         .await
         .unwrap();
@@ -466,18 +278,9 @@ async fn expired_and_idle_sessions_are_rejected(backend: Backend) {
     let client = app.signup("ann").await;
     assert_eq!(app.page_as(&client, "/settings").await.0, StatusCode::OK);
     let past = afterword::db::now() - time::Duration::minutes(1);
-    app.with_conn(move |c| {
-        diesel::update(sessions::table)
-            .set(sessions::expires_at.eq(past))
-            .execute(c)
-            .unwrap()
-    })
-    .await;
-    assert_eq!(
-        app.page_as(&client, "/settings").await.0,
-        StatusCode::SEE_OTHER,
-        "past its absolute expiry"
-    );
+    app.with_conn(move |c| diesel::update(sessions::table).set(sessions::expires_at.eq(past)).execute(c).unwrap())
+        .await;
+    assert_eq!(app.page_as(&client, "/settings").await.0, StatusCode::SEE_OTHER, "past its absolute expiry");
 
     let client = app.login("ann", PASSWORD).await.0;
     assert_eq!(app.page_as(&client, "/settings").await.0, StatusCode::OK);
@@ -489,21 +292,14 @@ async fn expired_and_idle_sessions_are_rejected(backend: Backend) {
             .unwrap()
     })
     .await;
-    assert_eq!(
-        app.page_as(&client, "/settings").await.0,
-        StatusCode::SEE_OTHER,
-        "idle for 31 days"
-    );
+    assert_eq!(app.page_as(&client, "/settings").await.0, StatusCode::SEE_OTHER, "idle for 31 days");
 }
 
 async fn after_login_only_same_site_paths(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.signup("ann").await;
     for (next, expected) in [
-        (
-            "/articles/some-article?sort=new",
-            "/articles/some-article?sort=new",
-        ),
+        ("/articles/some-article?sort=new", "/articles/some-article?sort=new"),
         ("//evil.example/", "/"),
         ("https://evil.example/", "/"),
         ("/\\evil.example", "/"),
@@ -514,13 +310,8 @@ async fn after_login_only_same_site_paths(backend: Backend) {
         ("", "/"),
     ] {
         let client = app.new_client();
-        let response = app
-            .post_form(
-                &client,
-                "/login",
-                &[("login", "ann"), ("password", PASSWORD), ("next", next)],
-            )
-            .await;
+        let response =
+            app.post_form(&client, "/login", &[("login", "ann"), ("password", PASSWORD), ("next", next)]).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next}");
         assert_eq!(location(&response), expected, "{next}");
     }
@@ -538,66 +329,27 @@ async fn password_change_ends_other_sessions(backend: Backend) {
     let new_password = "a brand new passphrase";
 
     let wrong = app
-        .post_form(
-            &here,
-            "/settings/password",
-            &[
-                ("current_password", "wrong"),
-                ("new_password", new_password),
-            ],
-        )
+        .post_form(&here, "/settings/password", &[("current_password", "wrong"), ("new_password", new_password)])
         .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::parse(&wrong.text().await.unwrap())
-        .text("#field-current_password-error")
-        .contains("not your"));
+    assert!(Page::parse(&wrong.text().await.unwrap()).text("#field-current_password-error").contains("not your"));
     let weak = app
-        .post_form(
-            &here,
-            "/settings/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "password123"),
-            ],
-        )
+        .post_form(&here, "/settings/password", &[("current_password", PASSWORD), ("new_password", "password123")])
         .await;
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        app.page_as(&elsewhere, "/settings").await.0,
-        StatusCode::OK,
-        "failed changes end nothing"
-    );
+    assert_eq!(app.page_as(&elsewhere, "/settings").await.0, StatusCode::OK, "failed changes end nothing");
 
     let response = app
-        .post_form(
-            &here,
-            "/settings/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", new_password),
-            ],
-        )
+        .post_form(&here, "/settings/password", &[("current_password", PASSWORD), ("new_password", new_password)])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/settings?notice=password");
     let (status, body) = app.page_as(&here, "/settings?notice=password").await;
     assert_eq!(status, StatusCode::OK, "this session stays");
-    assert!(Page::parse(&body)
-        .text(".notice")
-        .contains("password was changed"));
-    assert_eq!(
-        app.page_as(&elsewhere, "/settings").await.0,
-        StatusCode::SEE_OTHER,
-        "the other one ended"
-    );
-    assert_eq!(
-        app.login("ann", PASSWORD).await.1.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.login("ann", new_password).await.1.status(),
-        StatusCode::SEE_OTHER
-    );
+    assert!(Page::parse(&body).text(".notice").contains("password was changed"));
+    assert_eq!(app.page_as(&elsewhere, "/settings").await.0, StatusCode::SEE_OTHER, "the other one ended");
+    assert_eq!(app.login("ann", PASSWORD).await.1.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login("ann", new_password).await.1.status(), StatusCode::SEE_OTHER);
 }
 
 async fn log_out_of_all_other_sessions(backend: Backend) {
@@ -610,15 +362,8 @@ async fn log_out_of_all_other_sessions(backend: Backend) {
     let response = app.post_form(&here, "/settings/sessions", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.page_as(&here, "/settings").await.0, StatusCode::OK);
-    assert_eq!(
-        app.page_as(&elsewhere, "/settings").await.0,
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        app.page_as(&bob, "/settings").await.0,
-        StatusCode::OK,
-        "other accounts keep theirs"
-    );
+    assert_eq!(app.page_as(&elsewhere, "/settings").await.0, StatusCode::SEE_OTHER);
+    assert_eq!(app.page_as(&bob, "/settings").await.0, StatusCode::OK, "other accounts keep theirs");
 }
 
 async fn change_email_needs_the_password_and_a_free_address(backend: Backend) {
@@ -626,61 +371,28 @@ async fn change_email_needs_the_password_and_a_free_address(backend: Backend) {
     let ann = app.signup("ann").await;
     app.signup("bob").await;
     let cases = [
-        (
-            "new@example.com",
-            "wrong password",
-            "email_password",
-            "not your password",
-        ),
+        ("new@example.com", "wrong password", "email_password", "not your password"),
         ("not an email", PASSWORD, "new_email", "valid email"),
         ("BOB@example.com", PASSWORD, "new_email", "Another account"),
     ];
     for (email, password, field, message) in cases {
-        let response = app
-            .post_form(
-                &ann,
-                "/settings/email",
-                &[("new_email", email), ("email_password", password)],
-            )
-            .await;
-        assert_eq!(
-            response.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{email}"
-        );
+        let response =
+            app.post_form(&ann, "/settings/email", &[("new_email", email), ("email_password", password)]).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{email}");
         let page = Page::parse(&response.text().await.unwrap());
-        assert!(
-            page.text(&format!("#field-{field}-error"))
-                .contains(message),
-            "{email}"
-        );
+        assert!(page.text(&format!("#field-{field}-error")).contains(message), "{email}");
         assert_eq!(page.attr("#field-new_email", "value"), email, "kept");
     }
     let response = app
-        .post_form(
-            &ann,
-            "/settings/email",
-            &[
-                ("new_email", "Ann.New@example.com"),
-                ("email_password", PASSWORD),
-            ],
-        )
+        .post_form(&ann, "/settings/email", &[("new_email", "Ann.New@example.com"), ("email_password", PASSWORD)])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        app.login("ann.new@example.com", PASSWORD).await.1.status(),
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        app.login("ann@example.com", PASSWORD).await.1.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.login("ann.new@example.com", PASSWORD).await.1.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.login("ann@example.com", PASSWORD).await.1.status(), StatusCode::UNAUTHORIZED);
 }
 
 fn link_in(body: &str, path: &str) -> String {
-    let start = body
-        .find(path)
-        .unwrap_or_else(|| panic!("no {path} link in {body}"));
+    let start = body.find(path).unwrap_or_else(|| panic!("no {path} link in {body}"));
     body[start..].split_whitespace().next().unwrap().to_owned()
 }
 
@@ -690,28 +402,14 @@ async fn password_reset_link_works_once_within_the_hour(backend: Backend) {
 
     // The same answer whether or not the address has an account.
     let client = app.new_client();
-    let known = app
-        .post_form(&client, "/password-reset", &[("email", "ANN@example.com")])
-        .await;
-    let unknown = app
-        .post_form(
-            &client,
-            "/password-reset",
-            &[("email", "ghost@example.com")],
-        )
-        .await;
+    let known = app.post_form(&client, "/password-reset", &[("email", "ANN@example.com")]).await;
+    let unknown = app.post_form(&client, "/password-reset", &[("email", "ghost@example.com")]).await;
     assert_eq!(known.status(), StatusCode::OK);
     assert_eq!(unknown.status(), StatusCode::OK);
-    let known = Page::parse(&known.text().await.unwrap())
-        .text(".notice")
-        .replace("ANN@example.com", "X");
-    let unknown = Page::parse(&unknown.text().await.unwrap())
-        .text(".notice")
-        .replace("ghost@example.com", "X");
+    let known = Page::parse(&known.text().await.unwrap()).text(".notice").replace("ANN@example.com", "X");
+    let unknown = Page::parse(&unknown.text().await.unwrap()).text(".notice").replace("ghost@example.com", "X");
     assert_eq!(known, unknown);
-    let bad = app
-        .post_form(&client, "/password-reset", &[("email", "nope")])
-        .await;
+    let bad = app.post_form(&client, "/password-reset", &[("email", "nope")]).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 
     let outbox = app.outbox().await;
@@ -723,85 +421,46 @@ async fn password_reset_link_works_once_within_the_hour(backend: Backend) {
     let path = link.trim_start_matches("http://127.0.0.1:8080");
     // Only a hash of the token is stored.
     let token = path.rsplit('/').next().unwrap().to_owned();
-    let stored: Vec<String> = app
-        .with_conn(|c| {
-            account_tokens::table
-                .select(account_tokens::token_hash)
-                .load(c)
-                .unwrap()
-        })
-        .await;
+    let stored: Vec<String> =
+        app.with_conn(|c| account_tokens::table.select(account_tokens::token_hash).load(c).unwrap()).await;
     assert_eq!(stored, vec![afterword::auth::token_hash(&token)]);
 
     assert_eq!(app.page_as(&client, path).await.0, StatusCode::OK);
     let weak = app.post_form(&client, path, &[("password", "short")]).await;
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let new_password = "a fresh start for ann";
-    let response = app
-        .post_form(&client, path, &[("password", new_password)])
-        .await;
+    let response = app.post_form(&client, path, &[("password", new_password)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/login?notice=password-reset");
-    assert!(
-        Page::parse(&app.page("/login?notice=password-reset").await.1)
-            .text(".notice")
-            .contains("changed")
-    );
-    assert_eq!(
-        app.page_as(&session, "/settings").await.0,
-        StatusCode::SEE_OTHER,
-        "sessions ended"
-    );
-    assert_eq!(
-        app.login("ann", new_password).await.1.status(),
-        StatusCode::SEE_OTHER
-    );
+    assert!(Page::parse(&app.page("/login?notice=password-reset").await.1).text(".notice").contains("changed"));
+    assert_eq!(app.page_as(&session, "/settings").await.0, StatusCode::SEE_OTHER, "sessions ended");
+    assert_eq!(app.login("ann", new_password).await.1.status(), StatusCode::SEE_OTHER);
 
     // Single use.
     assert_eq!(app.page_as(&client, path).await.0, StatusCode::BAD_REQUEST);
-    let again = app
-        .post_form(&client, path, &[("password", "yet another password")])
-        .await;
+    let again = app.post_form(&client, path, &[("password", "yet another password")]).await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        app.login("ann", new_password).await.1.status(),
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(app.login("ann", new_password).await.1.status(), StatusCode::SEE_OTHER);
 
     // Expiring: a token past its hour does nothing.
-    app.post_form(&client, "/password-reset", &[("email", "ann@example.com")])
-        .await;
+    app.post_form(&client, "/password-reset", &[("email", "ann@example.com")]).await;
     let outbox = app.outbox().await;
     let link = link_in(&outbox.last().unwrap().2, "/password-reset/");
     let path = link.trim_start_matches("http://127.0.0.1:8080").to_owned();
     let past = afterword::db::now() - time::Duration::minutes(1);
     app.with_conn(move |c| {
-        diesel::update(account_tokens::table)
-            .set(account_tokens::expires_at.eq(past))
-            .execute(c)
-            .unwrap()
+        diesel::update(account_tokens::table).set(account_tokens::expires_at.eq(past)).execute(c).unwrap()
     })
     .await;
     assert_eq!(app.page_as(&client, &path).await.0, StatusCode::BAD_REQUEST);
-    let late = app
-        .post_form(&client, &path, &[("password", "too late for this one")])
-        .await;
+    let late = app.post_form(&client, &path, &[("password", "too late for this one")]).await;
     assert_eq!(late.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        app.login("ann", new_password).await.1.status(),
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        app.page("/password-reset/not-a-token").await.0,
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(app.login("ann", new_password).await.1.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.page("/password-reset/not-a-token").await.0, StatusCode::BAD_REQUEST);
 }
 
 async fn email_verification_when_required(backend: Backend) {
-    let app = TestApp::builder(backend)
-        .configure(|c| c.require_email_verification = true)
-        .start()
-        .await;
+    let app = TestApp::builder(backend).configure(|c| c.require_email_verification = true).start().await;
     let client = app.signup("ann").await;
     assert!(!user_row(&app, "ann").await.unwrap().3);
     let (_, body) = app.page_as(&client, "/settings").await;
@@ -817,11 +476,7 @@ async fn email_verification_when_required(backend: Backend) {
     let response = app.post_form(&client, path, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(user_row(&app, "ann").await.unwrap().3);
-    assert_eq!(
-        app.post_form(&client, path, &[]).await.status(),
-        StatusCode::BAD_REQUEST,
-        "single use"
-    );
+    assert_eq!(app.post_form(&client, path, &[]).await.status(), StatusCode::BAD_REQUEST, "single use");
 
     // Off by default: no message.
     let plain = TestApp::start(backend).await;
@@ -833,39 +488,20 @@ async fn delete_account_needs_the_password_and_frees_the_name(backend: Backend) 
     let app = TestApp::start(backend).await;
     let ann = app.signup("ann").await;
     let (elsewhere, _) = app.login("ann", PASSWORD).await;
-    let wrong = app
-        .post_form(&ann, "/settings/delete", &[("delete_password", "wrong")])
-        .await;
+    let wrong = app.post_form(&ann, "/settings/delete", &[("delete_password", "wrong")]).await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(user_row(&app, "ann").await.is_some());
 
-    let response = app
-        .post_form(&ann, "/settings/delete", &[("delete_password", PASSWORD)])
-        .await;
+    let response = app.post_form(&ann, "/settings/delete", &[("delete_password", PASSWORD)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/account-deleted");
-    assert_eq!(
-        app.page_as(&ann, "/settings").await.0,
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        app.page_as(&elsewhere, "/settings").await.0,
-        StatusCode::SEE_OTHER,
-        "every session ended"
-    );
+    assert_eq!(app.page_as(&ann, "/settings").await.0, StatusCode::SEE_OTHER);
+    assert_eq!(app.page_as(&elsewhere, "/settings").await.0, StatusCode::SEE_OTHER, "every session ended");
     assert_eq!(session_count(&app).await, 0);
-    assert_eq!(
-        app.login("ann", PASSWORD).await.1.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.login("ann", PASSWORD).await.1.status(), StatusCode::UNAUTHORIZED);
     // The row stays for what the account wrote, without its name, email or password.
     let rows: Vec<(String, Option<String>, String)> = app
-        .with_conn(|c| {
-            users::table
-                .select((users::username, users::email, users::password_hash))
-                .load(c)
-                .unwrap()
-        })
+        .with_conn(|c| users::table.select((users::username, users::email, users::password_hash)).load(c).unwrap())
         .await;
     assert_eq!(rows.len(), 1);
     assert!(rows[0].0.starts_with("deleted-") && rows[0].1.is_none() && rows[0].2 == "!");
@@ -877,42 +513,22 @@ async fn export_holds_profile_and_sessions_but_no_secrets(backend: Backend) {
     let ann = app.signup("ann").await;
     let response = ann.get(app.url("/settings/export")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers()["content-disposition"]
-        .to_str()
-        .unwrap()
-        .contains("attachment"));
+    assert!(response.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
     let text = response.text().await.unwrap();
-    assert!(
-        !text.contains("argon2") && !text.contains("token_hash"),
-        "{text}"
-    );
+    assert!(!text.contains("argon2") && !text.contains("token_hash"), "{text}");
     let data: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(data["profile"]["username"], "ann");
     assert_eq!(data["profile"]["email"], "ann@example.com");
     assert_eq!(data["sessions"].as_array().unwrap().len(), 1);
 }
 
-fn afterword_cli(
-    args: &[&str],
-    database_url: &str,
-    stdin: Option<&str>,
-    env_password: Option<&str>,
-) -> (bool, String) {
+fn afterword_cli(args: &[&str], database_url: &str, stdin: Option<&str>, env_password: Option<&str>) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_afterword"));
-    command
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .env_remove("AFTERWORD_ADMIN_PASSWORD");
+    command.args(args).env("DATABASE_URL", database_url).env("RUST_LOG", "warn").env_remove("AFTERWORD_ADMIN_PASSWORD");
     if let Some(p) = env_password {
         command.env("AFTERWORD_ADMIN_PASSWORD", p);
     }
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     {
         use std::io::Write;
         let mut input = child.stdin.take().unwrap();
@@ -921,11 +537,7 @@ fn afterword_cli(
         }
     }
     let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
 
@@ -933,22 +545,11 @@ async fn admin_cli_creates_admins_and_sets_roles(backend: Backend) {
     let app = TestApp::start(backend).await;
     let url = app.db.url.clone();
     // A fresh install has no accounts at all.
-    assert_eq!(
-        app.with_conn(|c| users::table.count().get_result::<i64>(c).unwrap())
-            .await,
-        0
-    );
+    assert_eq!(app.with_conn(|c| users::table.count().get_result::<i64>(c).unwrap()).await, 0);
     let u = url.clone();
     let (ok, out) = tokio::task::spawn_blocking(move || {
         afterword_cli(
-            &[
-                "admin",
-                "create",
-                "--username",
-                "root_admin",
-                "--email",
-                "admin@example.com",
-            ],
+            &["admin", "create", "--username", "root_admin", "--email", "admin@example.com"],
             &u,
             None,
             Some(PASSWORD),
@@ -960,14 +561,7 @@ async fn admin_cli_creates_admins_and_sets_roles(backend: Backend) {
     let u = url.clone();
     let (ok, out) = tokio::task::spawn_blocking(move || {
         afterword_cli(
-            &[
-                "admin",
-                "create",
-                "--username",
-                "second",
-                "--email",
-                "second@example.com",
-            ],
+            &["admin", "create", "--username", "second", "--email", "second@example.com"],
             &u,
             Some("another good password\n"),
             None,
@@ -979,14 +573,7 @@ async fn admin_cli_creates_admins_and_sets_roles(backend: Backend) {
     let u = url.clone();
     let (ok, out) = tokio::task::spawn_blocking(move || {
         afterword_cli(
-            &[
-                "admin",
-                "create",
-                "--username",
-                "weak",
-                "--email",
-                "weak@example.com",
-            ],
+            &["admin", "create", "--username", "weak", "--email", "weak@example.com"],
             &u,
             Some("password\n"),
             None,
@@ -1001,46 +588,28 @@ async fn admin_cli_creates_admins_and_sets_roles(backend: Backend) {
     let (admin, _) = app.login("root_admin", PASSWORD).await;
     assert_eq!(app.page_as(&admin, "/admin/outbox").await.0, StatusCode::OK);
     let reader = app.signup("reader").await;
-    assert_eq!(
-        app.page_as(&reader, "/admin/outbox").await.0,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        app.page("/admin/outbox").await.0,
-        StatusCode::SEE_OTHER,
-        "anonymous: log in first"
-    );
+    assert_eq!(app.page_as(&reader, "/admin/outbox").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.page("/admin/outbox").await.0, StatusCode::SEE_OTHER, "anonymous: log in first");
 
     let u = url.clone();
     let (ok, out) = tokio::task::spawn_blocking(move || {
-        afterword_cli(
-            &["admin", "set-role", "READER", "moderator"],
-            &u,
-            None,
-            None,
-        )
+        afterword_cli(&["admin", "set-role", "READER", "moderator"], &u, None, None)
     })
     .await
     .unwrap();
     assert!(ok, "{out}");
     assert_eq!(user_row(&app, "reader").await.unwrap().2, "moderator");
-    assert_eq!(
-        app.page_as(&reader, "/admin/outbox").await.0,
-        StatusCode::FORBIDDEN,
-        "admins only"
-    );
+    assert_eq!(app.page_as(&reader, "/admin/outbox").await.0, StatusCode::FORBIDDEN, "admins only");
     let u = url.clone();
-    let (ok, out) = tokio::task::spawn_blocking(move || {
-        afterword_cli(&["admin", "set-role", "reader", "king"], &u, None, None)
-    })
-    .await
-    .unwrap();
+    let (ok, out) =
+        tokio::task::spawn_blocking(move || afterword_cli(&["admin", "set-role", "reader", "king"], &u, None, None))
+            .await
+            .unwrap();
     assert!(!ok && out.contains("unknown role"), "{out}");
-    let (ok, out) = tokio::task::spawn_blocking(move || {
-        afterword_cli(&["admin", "set-role", "ghost", "admin"], &url, None, None)
-    })
-    .await
-    .unwrap();
+    let (ok, out) =
+        tokio::task::spawn_blocking(move || afterword_cli(&["admin", "set-role", "ghost", "admin"], &url, None, None))
+            .await
+            .unwrap();
     assert!(!ok && out.contains("no account named ghost"), "{out}");
 }
 
@@ -1049,9 +618,44 @@ async fn settings_need_login(backend: Backend) {
     for path in ["/settings", "/settings/export"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
-        assert!(
-            location(&response).starts_with("/login?next=%2Fsettings"),
-            "{path}"
-        );
+        assert!(location(&response).starts_with("/login?next=%2Fsettings"), "{path}");
     }
+}
+
+async fn reset_links_die_when_the_password_or_email_changes(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let ann = app.signup("ann").await;
+    let client = app.new_client();
+    let reset_path =
+        |body: &str| link_in(body, "/password-reset/").trim_start_matches("http://127.0.0.1:8080").to_owned();
+
+    app.post_form(&client, "/password-reset", &[("email", "ann@example.com")]).await;
+    let first = reset_path(&app.outbox().await.last().unwrap().2);
+    // Only the newest link works.
+    app.post_form(&client, "/password-reset", &[("email", "ann@example.com")]).await;
+    let second = reset_path(&app.outbox().await.last().unwrap().2);
+    assert_eq!(app.page_as(&client, &first).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(app.page_as(&client, &second).await.0, StatusCode::OK);
+
+    let changed = app
+        .post_form(
+            &ann,
+            "/settings/password",
+            &[("current_password", PASSWORD), ("new_password", "another fine passphrase")],
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.page_as(&client, &second).await.0, StatusCode::BAD_REQUEST, "void after a password change");
+
+    app.post_form(&client, "/password-reset", &[("email", "ann@example.com")]).await;
+    let third = reset_path(&app.outbox().await.last().unwrap().2);
+    let moved = app
+        .post_form(
+            &ann,
+            "/settings/email",
+            &[("new_email", "ann2@example.com"), ("email_password", "another fine passphrase")],
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.page_as(&client, &third).await.0, StatusCode::BAD_REQUEST, "void after an email change");
 }

@@ -7,9 +7,7 @@ use afterword::db::schema::{article_takeaways, articles};
 use diesel::prelude::*;
 
 use crate::both_backends;
-use crate::common::{
-    generated_articles, postgres_admin_url, Backend, TestDb, SEED_ARTICLE, SEED_SLUG,
-};
+use crate::common::{generated_articles, postgres_admin_url, Backend, TestDb, SEED_ARTICLE, SEED_SLUG};
 
 both_backends!(
     import_is_idempotent_and_reports_what_it_did,
@@ -44,12 +42,7 @@ fn snapshot(db: &TestDb) -> Vec<(String, String, String, Vec<String>)> {
     let mut conn = db.connect();
     let rows: Vec<(i64, String, String, String)> = articles::table
         .order(articles::slug)
-        .select((
-            articles::id,
-            articles::slug,
-            articles::title,
-            articles::summary,
-        ))
+        .select((articles::id, articles::slug, articles::title, articles::summary))
         .load(&mut conn)
         .unwrap();
     rows.into_iter()
@@ -72,11 +65,7 @@ async fn import_is_idempotent_and_reports_what_it_did(backend: Backend) {
 
     let first = afterword(&["import-articles", &file], &db.url);
     assert!(first.status.success(), "{}", text(&first.stderr));
-    assert!(
-        text(&first.stdout).contains("1 created, 0 updated, 0 unchanged"),
-        "{}",
-        text(&first.stdout)
-    );
+    assert!(text(&first.stdout).contains("1 created, 0 updated, 0 unchanged"), "{}", text(&first.stdout));
     let after_first = snapshot(&db);
     assert_eq!(after_first.len(), 1);
     assert_eq!(after_first[0].0, SEED_SLUG);
@@ -84,21 +73,13 @@ async fn import_is_idempotent_and_reports_what_it_did(backend: Backend) {
 
     let second = afterword(&["import-articles", &file], &db.url);
     assert!(second.status.success());
-    assert!(
-        text(&second.stdout).contains("0 created, 0 updated, 1 unchanged"),
-        "{}",
-        text(&second.stdout)
-    );
+    assert!(text(&second.stdout).contains("0 created, 0 updated, 1 unchanged"), "{}", text(&second.stdout));
     assert_eq!(snapshot(&db), after_first);
 
     let changed = SEED_ARTICLE.replace("Meta has denied allegations", "Meta denied allegations");
     let file = write_file(&dir, "changed.json", &changed);
     let third = afterword(&["import-articles", &file], &db.url);
-    assert!(
-        text(&third.stdout).contains("0 created, 1 updated, 0 unchanged"),
-        "{}",
-        text(&third.stdout)
-    );
+    assert!(text(&third.stdout).contains("0 created, 1 updated, 0 unchanged"), "{}", text(&third.stdout));
     let after_third = snapshot(&db);
     assert_eq!(after_third.len(), 1);
     assert_eq!(after_third[0].0, SEED_SLUG, "the slug is stable");
@@ -109,9 +90,7 @@ async fn a_bad_record_rejects_the_whole_file(backend: Backend) {
     let db = TestDb::new(backend);
     let dir = tempfile::tempdir().unwrap();
     let seed = write_file(&dir, "seed.json", SEED_ARTICLE);
-    assert!(afterword(&["import-articles", &seed], &db.url)
-        .status
-        .success());
+    assert!(afterword(&["import-articles", &seed], &db.url).status.success());
     let before = snapshot(&db);
 
     // A changed seed article first (would be an update), a new one, then a bad record.
@@ -126,41 +105,13 @@ async fn a_bad_record_rejects_the_whole_file(backend: Backend) {
             "published_at": "2024-01-01", "summary": ["s"], "key_takeaways": []}),
             "missing field `title`",
         ),
-        (
-            "bad date",
-            with(&new[0], "published_at", "2024-02-30".into()),
-            "published_at",
-        ),
-        (
-            "bad URL",
-            with(&new[0], "source_url", "ftp://example.com/file".into()),
-            "source_url",
-        ),
-        (
-            "not a URL",
-            with(&new[0], "source_url", "not a url".into()),
-            "source_url",
-        ),
-        (
-            "wrong type",
-            with(&new[0], "key_takeaways", "one string".into()),
-            "key_takeaways",
-        ),
-        (
-            "wrong type in list",
-            with(&new[0], "summary", serde_json::json!([1])),
-            "summary[0]",
-        ),
-        (
-            "empty summary",
-            with(&new[0], "summary", serde_json::json!(["  "])),
-            "summary",
-        ),
-        (
-            "not an object",
-            serde_json::json!("article"),
-            "invalid type",
-        ),
+        ("bad date", with(&new[0], "published_at", "2024-02-30".into()), "published_at"),
+        ("bad URL", with(&new[0], "source_url", "ftp://example.com/file".into()), "source_url"),
+        ("not a URL", with(&new[0], "source_url", "not a url".into()), "source_url"),
+        ("wrong type", with(&new[0], "key_takeaways", "one string".into()), "key_takeaways"),
+        ("wrong type in list", with(&new[0], "summary", serde_json::json!([1])), "summary[0]"),
+        ("empty summary", with(&new[0], "summary", serde_json::json!(["  "])), "summary"),
+        ("not an object", serde_json::json!("article"), "invalid type"),
     ];
     for (what, bad, reason) in cases {
         let mut other = new[0].clone();
@@ -170,14 +121,8 @@ async fn a_bad_record_rejects_the_whole_file(backend: Backend) {
         let out = afterword(&["import-articles", &file], &db.url);
         assert!(!out.status.success(), "{what}: must fail");
         let stderr = text(&out.stderr);
-        assert!(
-            stderr.contains("index 2"),
-            "{what}: names the record: {stderr}"
-        );
-        assert!(
-            stderr.contains(reason),
-            "{what}: gives the reason {reason:?}: {stderr}"
-        );
+        assert!(stderr.contains("index 2"), "{what}: names the record: {stderr}");
+        assert!(stderr.contains(reason), "{what}: gives the reason {reason:?}: {stderr}");
         assert!(stderr.contains("nothing was imported"), "{what}: {stderr}");
         assert_eq!(snapshot(&db), before, "{what}: nothing changed");
     }
@@ -185,20 +130,12 @@ async fn a_bad_record_rejects_the_whole_file(backend: Backend) {
     for (what, contents, reason) in [
         ("not JSON", "[{", "not valid JSON"),
         ("not an array", "{}", "JSON array"),
-        (
-            "duplicate",
-            &format!("[{0},{0}]", new[0]),
-            "same title and source_url as the record at index 0",
-        ),
+        ("duplicate", &format!("[{0},{0}]", new[0]), "same title and source_url as the record at index 0"),
     ] {
         let file = write_file(&dir, "bad.json", contents);
         let out = afterword(&["import-articles", &file], &db.url);
         assert!(!out.status.success(), "{what}");
-        assert!(
-            text(&out.stderr).contains(reason),
-            "{what}: {}",
-            text(&out.stderr)
-        );
+        assert!(text(&out.stderr).contains(reason), "{what}: {}", text(&out.stderr));
         assert_eq!(snapshot(&db), before, "{what}: nothing changed");
     }
 
@@ -217,9 +154,7 @@ async fn a_conflict_found_while_writing_rolls_everything_back(backend: Backend) 
     let db = TestDb::new(backend);
     let dir = tempfile::tempdir().unwrap();
     let seed = write_file(&dir, "seed.json", SEED_ARTICLE);
-    assert!(afterword(&["import-articles", &seed], &db.url)
-        .status
-        .success());
+    assert!(afterword(&["import-articles", &seed], &db.url).status.success());
     let before = snapshot(&db);
 
     // Record 0 is new and valid; record 1 gives the seed article a new explicit slug,
@@ -227,18 +162,11 @@ async fn a_conflict_found_while_writing_rolls_everything_back(backend: Backend) 
     let mut seed_with_slug: Vec<serde_json::Value> = serde_json::from_str(SEED_ARTICLE).unwrap();
     seed_with_slug[0]["slug"] = "a-new-slug".into();
     let new: Vec<serde_json::Value> = serde_json::from_str(&generated_articles(1)).unwrap();
-    let file = write_file(
-        &dir,
-        "conflict.json",
-        &serde_json::json!([new[0], seed_with_slug[0]]).to_string(),
-    );
+    let file = write_file(&dir, "conflict.json", &serde_json::json!([new[0], seed_with_slug[0]]).to_string());
     let out = afterword(&["import-articles", &file], &db.url);
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("index 1") && stderr.contains("a-new-slug"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("index 1") && stderr.contains("a-new-slug"), "{stderr}");
     assert_eq!(snapshot(&db), before, "the new record 0 was rolled back");
 }
 
@@ -249,10 +177,7 @@ async fn large_imports_show_progress(backend: Backend) {
     let out = afterword(&["import-articles", &file], &db.url);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("… 50/1000 (5%)") && stderr.contains("… 1000/1000 (100%)"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("… 50/1000 (5%)") && stderr.contains("… 1000/1000 (100%)"), "{stderr}");
     assert!(text(&out.stdout).contains("1000 created"));
     let mut conn = db.connect();
     assert_eq!(db::articles::count(&mut conn).unwrap(), 1000);
@@ -263,28 +188,16 @@ async fn migrate_applies_once_then_does_nothing(backend: Backend) {
     let migrations = std::fs::read_dir(format!(
         "{}/migrations/{}",
         env!("CARGO_MANIFEST_DIR"),
-        if backend == Backend::Sqlite {
-            "sqlite"
-        } else {
-            "postgres"
-        }
+        if backend == Backend::Sqlite { "sqlite" } else { "postgres" }
     ))
     .unwrap()
     .count();
     let first = afterword(&["migrate"], &db.url);
     assert!(first.status.success(), "{}", text(&first.stderr));
-    assert!(
-        text(&first.stdout).contains(&format!("applied {migrations} migration(s)")),
-        "{}",
-        text(&first.stdout)
-    );
+    assert!(text(&first.stdout).contains(&format!("applied {migrations} migration(s)")), "{}", text(&first.stdout));
     let second = afterword(&["migrate"], &db.url);
     assert!(second.status.success());
-    assert!(
-        text(&second.stdout).contains("is up to date"),
-        "{}",
-        text(&second.stdout)
-    );
+    assert!(text(&second.stdout).contains("is up to date"), "{}", text(&second.stdout));
     // And through the library, as `serve` runs them.
     let mut conn = db.connect();
     assert!(db::run_migrations(&mut conn, "test").unwrap().is_empty());
@@ -295,14 +208,8 @@ fn connection_failures_say_what_failed() {
     let out = afterword(&["migrate"], "postgres://postgres@127.0.0.1:1/afterword");
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("could not connect to PostgreSQL at 127.0.0.1:1/afterword"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.to_lowercase().contains("refused"),
-        "the reason is given: {stderr}"
-    );
+    assert!(stderr.contains("could not connect to PostgreSQL at 127.0.0.1:1/afterword"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("refused"), "the reason is given: {stderr}");
 
     let out = afterword(&["migrate"], "mysql://localhost/afterword");
     assert!(!out.status.success());
@@ -311,16 +218,9 @@ fn connection_failures_say_what_failed() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("file");
     std::fs::write(&file, "").unwrap();
-    let out = afterword(
-        &["migrate"],
-        &format!("sqlite://{}/sub/afterword.db", file.display()),
-    );
+    let out = afterword(&["migrate"], &format!("sqlite://{}/sub/afterword.db", file.display()));
     assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("could not create the folder"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("could not create the folder"), "{}", text(&out.stderr));
 
     // A missing database on a reachable server is named too.
     if crate::common::postgres_available() {
@@ -328,26 +228,14 @@ fn connection_failures_say_what_failed() {
         url.set_path("afterword_no_such_database");
         let out = afterword(&["migrate"], url.as_str());
         assert!(!out.status.success());
-        assert!(
-            text(&out.stderr).contains("afterword_no_such_database"),
-            "{}",
-            text(&out.stderr)
-        );
+        assert!(text(&out.stderr).contains("afterword_no_such_database"), "{}", text(&out.stderr));
     }
 }
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in [
-        &["--help"][..],
-        &["serve", "--help"],
-        &["migrate", "--help"],
-        &["import-articles", "--help"],
-    ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_afterword"))
-            .args(sub)
-            .output()
-            .unwrap();
+    for sub in [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["import-articles", "--help"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_afterword")).args(sub).output().unwrap();
         assert!(out.status.success(), "{sub:?}");
         assert!(text(&out.stdout).contains("Usage: afterword"), "{sub:?}");
     }
@@ -366,37 +254,18 @@ async fn serve_demo_starts_and_stops_gracefully_on_sigterm(backend: Backend) {
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let address = loop {
-        let line = lines
-            .next()
-            .expect("the server logs where it listens")
-            .unwrap();
+        let line = lines.next().expect("the server logs where it listens").unwrap();
         if let Some((_, address)) = line.split_once("listening on ") {
             break address.trim().to_owned();
         }
     };
-    let body = reqwest::get(format!("{address}/"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        body.contains("Meta (again) denies"),
-        "the demo articles are served"
-    );
-    assert_eq!(
-        reqwest::get(format!("{address}/healthz"))
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let body = reqwest::get(format!("{address}/")).await.unwrap().text().await.unwrap();
+    assert!(body.contains("Meta (again) denies"), "the demo articles are served");
+    assert_eq!(reqwest::get(format!("{address}/healthz")).await.unwrap().status(), 200);
 
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
     assert!(status.success(), "a clean exit after SIGTERM: {status:?}");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");

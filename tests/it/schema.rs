@@ -15,10 +15,7 @@ fn declared() -> BTreeMap<String, BTreeMap<String, (String, bool)>> {
     let mut tables = BTreeMap::new();
     let mut current: Option<String> = None;
     for line in source.lines().map(str::trim) {
-        if let Some((name, _)) = line
-            .split_once(" (")
-            .filter(|_| line.ends_with('{') && current.is_none())
-        {
+        if let Some((name, _)) = line.split_once(" (").filter(|_| line.ends_with('{') && current.is_none()) {
             current = Some(name.to_owned());
             tables.insert(name.to_owned(), BTreeMap::new());
         } else if let (Some(table), Some((column, ty))) = (&current, line.split_once(" -> ")) {
@@ -27,10 +24,7 @@ fn declared() -> BTreeMap<String, BTreeMap<String, (String, bool)>> {
                 Some(inner) => (true, inner.trim_end_matches('>')),
                 None => (false, ty),
             };
-            tables
-                .get_mut(table)
-                .unwrap()
-                .insert(column.to_owned(), (family(ty).to_owned(), nullable));
+            tables.get_mut(table).unwrap().insert(column.to_owned(), (family(ty).to_owned(), nullable));
         } else if line == "}" {
             // The closing brace of the column block ends the table.
             current = None;
@@ -58,11 +52,11 @@ fn db_family(backend: Backend, declared: &str, diesel_family: &str) -> bool {
         // SQLite's declared types: INTEGER PRIMARY KEY must be spelled INTEGER.
         (Backend::Sqlite, "integer") => declared == "INTEGER" || declared == "BIGINT",
         (Backend::Sqlite, "bool") => declared == "BOOLEAN",
-        (Backend::Postgres, "integer") => {
-            declared == "BIGINT" || declared == "INTEGER" || declared == "SMALLINT"
-        }
+        (Backend::Postgres, "integer") => declared == "BIGINT" || declared == "INTEGER" || declared == "SMALLINT",
         (Backend::Postgres, "bool") => declared == "BOOLEAN",
         (_, "text") => declared == "TEXT",
+        (Backend::Sqlite, "float") => declared == "DOUBLE",
+        (Backend::Postgres, "float") => declared == "DOUBLE PRECISION",
         (_, "date") => declared == "DATE",
         (Backend::Sqlite, "timestamp") => declared == "TIMESTAMP",
         (Backend::Postgres, "timestamp") => declared == "TIMESTAMP WITHOUT TIME ZONE",
@@ -76,23 +70,13 @@ async fn migrated_schema_matches_schema_rs(backend: Backend) {
     db::run_migrations(&mut conn, "test").unwrap();
     let actual = introspect::columns(&mut conn).unwrap();
     let expected = declared();
-    assert!(
-        expected.contains_key("articles") && expected.len() >= 4,
-        "parsed schema.rs: {expected:?}"
-    );
+    assert!(expected.contains_key("articles") && expected.len() >= 4, "parsed schema.rs: {expected:?}");
 
     let mut actual_tables: BTreeMap<String, Vec<&introspect::ColumnInfo>> = BTreeMap::new();
     for column in &actual {
-        actual_tables
-            .entry(column.table_name.clone())
-            .or_default()
-            .push(column);
+        actual_tables.entry(column.table_name.clone()).or_default().push(column);
     }
-    assert_eq!(
-        actual_tables.keys().collect::<Vec<_>>(),
-        expected.keys().collect::<Vec<_>>(),
-        "the same tables"
-    );
+    assert_eq!(actual_tables.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>(), "the same tables");
     for (table, columns) in &expected {
         let real = &actual_tables[table];
         let real_names: Vec<&str> = real.iter().map(|c| c.column_name.as_str()).collect();
@@ -109,11 +93,7 @@ async fn migrated_schema_matches_schema_rs(backend: Backend) {
                 info.column_name,
                 info.data_type
             );
-            assert_eq!(
-                info.nullable, *nullable,
-                "{table}.{} nullability",
-                info.column_name
-            );
+            assert_eq!(info.nullable, *nullable, "{table}.{} nullability", info.column_name);
         }
     }
 }

@@ -28,7 +28,7 @@ CREATE TABLE account_tokens (
     created_at TIMESTAMP NOT NULL,
     expires_at TIMESTAMP NOT NULL
 );
-CREATE INDEX account_tokens_user ON account_tokens (user_id, purpose);
+CREATE UNIQUE INDEX account_tokens_user_purpose ON account_tokens (user_id, purpose);
 
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
