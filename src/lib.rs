@@ -7,6 +7,8 @@ pub mod db;
 pub mod demo;
 pub mod import;
 pub mod mail;
+pub mod markdown;
+pub mod ranking;
 pub mod views;
 pub mod web;
 
@@ -34,18 +36,12 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let db_config = config.clone();
         let (pool, csrf_key) = tokio::task::spawn_blocking(move || {
-            let pool = db::connect(
-                &db_config.database_url,
-                db_config.pool_size,
-                db_config.db_timeout,
-            )?;
+            let pool = db::connect(&db_config.database_url, db_config.pool_size, db_config.db_timeout)?;
             let mut conn = pool.get()?;
             if db_config.demo {
                 match demo::seed(&mut conn)? {
                     Some(s) => tracing::info!(created = s.created, "loaded the demo articles"),
-                    None => tracing::info!(
-                        "demo articles not loaded: the database already has articles"
-                    ),
+                    None => tracing::info!("demo articles not loaded: the database already has articles"),
                 }
             }
             // Shared by every instance of the site: a form one serves, all accept.
@@ -65,8 +61,8 @@ impl App {
             }
         });
 
-        let listener = TcpListener::bind(&config.bind)
-            .map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", config.bind))?;
+        let listener =
+            TcpListener::bind(&config.bind).map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", config.bind))?;
         let port = listener.local_addr()?.port();
         let workers = config.workers;
         let state = actix_web::web::Data::new(AppState {

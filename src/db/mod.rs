@@ -1,6 +1,7 @@
 //! The data layer: every SQL statement of the application lives below this module.
 
 pub mod articles;
+pub mod comments;
 pub mod connection;
 pub mod introspect;
 pub mod outbox;
@@ -8,9 +9,7 @@ pub mod schema;
 pub mod settings;
 pub mod users;
 
-pub use connection::{
-    connect, run_migrations, write_transaction, Backend, DbConn, DbError, DbPool, DbUrl,
-};
+pub use connection::{connect, run_migrations, write_transaction, Backend, DbConn, DbError, DbPool, DbUrl};
 
 /// The current time in UTC, as stored in `Timestamp` columns.
 pub fn now() -> time::PrimitiveDateTime {

@@ -58,6 +58,8 @@ diesel::table! {
         email_verified -> Bool,
         created_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        /// Email me when someone replies to my comments.
+        email_replies -> Bool,
     }
 }
 
@@ -92,8 +94,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        author_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        /// The top-level comment of the thread (its own id for a top-level comment).
+        root_id -> BigInt,
+        depth -> Integer,
+        body_source -> Text,
+        body_html -> Text,
+        /// visible | deleted
+        status -> Text,
+        upvotes -> Integer,
+        downvotes -> Integer,
+        /// Direct replies, placeholders included.
+        reply_count -> Integer,
+        rank_best -> Double,
+        rank_controversial -> Double,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    comment_votes (comment_id, user_id) {
+        comment_id -> BigInt,
+        user_id -> BigInt,
+        value -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        /// reply | saved_article
+        kind -> Text,
+        comment_id -> BigInt,
+        actor_id -> BigInt,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
+diesel::joinable!(comments -> articles (article_id));
+diesel::joinable!(comments -> users (author_id));
+diesel::joinable!(comment_votes -> comments (comment_id));
+diesel::joinable!(notifications -> comments (comment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
@@ -104,4 +156,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     account_tokens,
     outbox,
+    comments,
+    comment_votes,
+    notifications,
 );

@@ -1,0 +1,479 @@
+//! Comments, votes and notifications.
+//!
+//! A thread page costs a fixed number of queries whatever its size: one for the page of
+//! top-level comments, one for everything under them (with authors and the reader's
+//! votes joined in); the tree is built in memory.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use super::schema::{articles, comment_votes, comments, notifications, users};
+use super::{now, write_transaction, Backend, DbConn};
+use crate::ranking::{self, Sort};
+
+/// Replies deeper than this are refused.
+pub const MAX_DEPTH: i32 = 64;
+
+pub const VISIBLE: &str = "visible";
+pub const DELETED: &str = "deleted";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = comments)]
+pub struct Comment {
+    pub id: i64,
+    pub article_id: i64,
+    pub author_id: i64,
+    pub parent_id: Option<i64>,
+    pub root_id: i64,
+    pub depth: i32,
+    pub body_html: String,
+    pub status: String,
+    pub upvotes: i32,
+    pub downvotes: i32,
+    pub reply_count: i32,
+    pub created_at: PrimitiveDateTime,
+    pub edited_at: Option<PrimitiveDateTime>,
+}
+
+impl Comment {
+    pub fn is_deleted(&self) -> bool {
+        self.status == DELETED
+    }
+
+    pub fn score(&self) -> i32 {
+        self.upvotes - self.downvotes
+    }
+}
+
+/// A comment as a thread shows it.
+#[derive(Debug, Clone)]
+pub struct ThreadComment {
+    pub comment: Comment,
+    /// `None` for a deleted comment or account.
+    pub author: Option<String>,
+    /// The reader's vote: -1, 0 or 1.
+    pub my_vote: i32,
+}
+
+impl ranking::Rankable for ThreadComment {
+    fn id(&self) -> i64 {
+        self.comment.id
+    }
+    fn up(&self) -> i32 {
+        self.comment.upvotes
+    }
+    fn down(&self) -> i32 {
+        self.comment.downvotes
+    }
+}
+
+type Row = (Comment, String, Option<PrimitiveDateTime>, Option<i32>);
+
+fn into_thread(rows: Vec<Row>) -> Vec<ThreadComment> {
+    rows.into_iter()
+        .map(|(comment, username, author_deleted, vote)| ThreadComment {
+            author: (!comment.is_deleted() && author_deleted.is_none()).then_some(username),
+            my_vote: vote.unwrap_or(0),
+            comment,
+        })
+        .collect()
+}
+
+/// Comments with their author and the viewer's vote, filtered by `filter`.
+macro_rules! with_authors_and_votes {
+    ($viewer:expr) => {
+        comments::table
+            .inner_join(users::table)
+            .left_join(
+                comment_votes::table.on(comment_votes::comment_id
+                    .eq(comments::id)
+                    .and(comment_votes::user_id.eq($viewer.unwrap_or(-1)))),
+            )
+            .select((Comment::as_select(), users::username, users::deleted_at, comment_votes::value.nullable()))
+    };
+}
+
+/// One page of an article's thread: `limit` top-level comments in `sort` order from
+/// `offset`, with all their replies. Also says whether more top-level comments follow.
+pub fn thread_page(
+    conn: &mut DbConn,
+    article_id: i64,
+    sort: Sort,
+    offset: i64,
+    limit: i64,
+    viewer: Option<i64>,
+) -> QueryResult<(Vec<ThreadComment>, bool)> {
+    let top = comments::table.filter(comments::article_id.eq(article_id)).filter(comments::depth.eq(0));
+    let ids_query = top.select(comments::id).offset(offset).limit(limit + 1);
+    let mut ids: Vec<i64> = match sort {
+        Sort::Best => ids_query.order((comments::rank_best.desc(), comments::id.desc())).load(conn)?,
+        Sort::Top => {
+            ids_query.order(((comments::upvotes - comments::downvotes).desc(), comments::id.desc())).load(conn)?
+        }
+        Sort::New => ids_query.order(comments::id.desc()).load(conn)?,
+        Sort::Old => ids_query.order(comments::id.asc()).load(conn)?,
+        Sort::Controversial => {
+            ids_query.order((comments::rank_controversial.desc(), comments::id.desc())).load(conn)?
+        }
+    };
+    let has_more = ids.len() as i64 > limit;
+    ids.truncate(limit as usize);
+    if ids.is_empty() {
+        return Ok((Vec::new(), has_more));
+    }
+    let rows: Vec<Row> = with_authors_and_votes!(viewer).filter(comments::root_id.eq_any(&ids)).load(conn)?;
+    Ok((into_thread(rows), has_more))
+}
+
+/// Every comment of the thread (top-level comment and replies) that `id` belongs to.
+pub fn whole_thread_of(conn: &mut DbConn, id: i64, viewer: Option<i64>) -> QueryResult<Option<Vec<ThreadComment>>> {
+    let Some(root) = comments::table.find(id).select(comments::root_id).first::<i64>(conn).optional()? else {
+        return Ok(None);
+    };
+    let rows: Vec<Row> = with_authors_and_votes!(viewer).filter(comments::root_id.eq(root)).load(conn)?;
+    Ok(Some(into_thread(rows)))
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Comment>> {
+    comments::table.find(id).select(Comment::as_select()).first(conn).optional()
+}
+
+/// A comment with its article's slug and title.
+pub fn find_with_article(conn: &mut DbConn, id: i64) -> QueryResult<Option<(Comment, String, String)>> {
+    comments::table
+        .inner_join(articles::table)
+        .filter(comments::id.eq(id))
+        .select((Comment::as_select(), articles::slug, articles::title))
+        .first(conn)
+        .optional()
+}
+
+pub fn source(conn: &mut DbConn, id: i64) -> QueryResult<String> {
+    comments::table.find(id).select(comments::body_source).first(conn)
+}
+
+pub struct NewComment<'a> {
+    pub article_id: i64,
+    pub author_id: i64,
+    pub parent_id: Option<i64>,
+    pub source: &'a str,
+    pub html: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommentError {
+    #[error("there is no such comment")]
+    Missing,
+    #[error("comments on this article are closed")]
+    Locked,
+    #[error("the comment replied to belongs to another article")]
+    ParentElsewhere,
+    #[error("the comment replied to was deleted")]
+    ParentDeleted,
+    #[error("replies may nest at most {MAX_DEPTH} deep")]
+    TooDeep,
+    #[error("only the author may do that")]
+    NotAuthor,
+    #[error("you cannot vote on your own comment")]
+    OwnComment,
+    #[error("the comment was deleted")]
+    Deleted,
+    #[error("the time to edit this comment is over")]
+    EditWindowOver,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// What posting did, for the notifications that follow.
+#[derive(Debug)]
+pub struct Posted {
+    pub id: i64,
+    /// The author of the parent, when it is someone else with a live account:
+    /// (user id, email if they want reply emails).
+    pub notify: Option<(i64, Option<String>)>,
+}
+
+fn locked(conn: &mut DbConn, article_id: i64) -> QueryResult<bool> {
+    articles::table.find(article_id).select(articles::comments_locked).first(conn)
+}
+
+/// Posts a comment or reply, keeping the counters and the reply notification in step.
+pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError> {
+    write_transaction(conn, |conn| {
+        if locked(conn, new.article_id)? {
+            return Err(CommentError::Locked);
+        }
+        let parent = match new.parent_id {
+            None => None,
+            Some(parent_id) => {
+                let parent = find(conn, parent_id)?.ok_or(CommentError::Missing)?;
+                if parent.article_id != new.article_id {
+                    return Err(CommentError::ParentElsewhere);
+                }
+                if parent.is_deleted() {
+                    return Err(CommentError::ParentDeleted);
+                }
+                if parent.depth + 1 > MAX_DEPTH {
+                    return Err(CommentError::TooDeep);
+                }
+                Some(parent)
+            }
+        };
+        let now = now();
+        let id: i64 = diesel::insert_into(comments::table)
+            .values((
+                comments::article_id.eq(new.article_id),
+                comments::author_id.eq(new.author_id),
+                comments::parent_id.eq(new.parent_id),
+                comments::root_id.eq(parent.as_ref().map_or(0, |p| p.root_id)),
+                comments::depth.eq(parent.as_ref().map_or(0, |p| p.depth + 1)),
+                comments::body_source.eq(new.source),
+                comments::body_html.eq(new.html),
+                comments::created_at.eq(now),
+            ))
+            .returning(comments::id)
+            .get_result(conn)?;
+        let mut notify = None;
+        match &parent {
+            None => {
+                diesel::update(comments::table.find(id)).set(comments::root_id.eq(id)).execute(conn)?;
+            }
+            Some(parent) => {
+                diesel::update(comments::table.find(parent.id))
+                    .set(comments::reply_count.eq(comments::reply_count + 1))
+                    .execute(conn)?;
+                if parent.author_id != new.author_id {
+                    let (deleted, email, wants): (Option<PrimitiveDateTime>, Option<String>, bool) = users::table
+                        .find(parent.author_id)
+                        .select((users::deleted_at, users::email, users::email_replies))
+                        .first(conn)?;
+                    if deleted.is_none() {
+                        diesel::insert_into(notifications::table)
+                            .values((
+                                notifications::user_id.eq(parent.author_id),
+                                notifications::kind.eq("reply"),
+                                notifications::comment_id.eq(id),
+                                notifications::actor_id.eq(new.author_id),
+                                notifications::created_at.eq(now),
+                            ))
+                            .execute(conn)?;
+                        notify = Some((parent.author_id, email.filter(|_| wants)));
+                    }
+                }
+            }
+        }
+        diesel::update(articles::table.find(new.article_id))
+            .set(articles::comment_count.eq(articles::comment_count + 1))
+            .execute(conn)?;
+        Ok(Posted { id, notify })
+    })
+}
+
+/// Replaces the text of the author's own comment within `window` of posting.
+pub fn edit(
+    conn: &mut DbConn,
+    id: i64,
+    author_id: i64,
+    source: &str,
+    html: &str,
+    window: time::Duration,
+) -> Result<(), CommentError> {
+    write_transaction(conn, |conn| {
+        let comment = find(conn, id)?.ok_or(CommentError::Missing)?;
+        if comment.author_id != author_id {
+            return Err(CommentError::NotAuthor);
+        }
+        if comment.is_deleted() {
+            return Err(CommentError::Deleted);
+        }
+        if locked(conn, comment.article_id)? {
+            return Err(CommentError::Locked);
+        }
+        if now() - comment.created_at > window {
+            return Err(CommentError::EditWindowOver);
+        }
+        diesel::update(comments::table.find(id))
+            .set((comments::body_source.eq(source), comments::body_html.eq(html), comments::edited_at.eq(Some(now()))))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Deletes the author's own comment: one with replies becomes a placeholder that keeps
+/// the thread together; one without disappears, and so do placeholders it leaves
+/// without replies.
+pub fn delete(conn: &mut DbConn, id: i64, author_id: i64) -> Result<(), CommentError> {
+    write_transaction(conn, |conn| {
+        let comment = find(conn, id)?.ok_or(CommentError::Missing)?;
+        if comment.author_id != author_id {
+            return Err(CommentError::NotAuthor);
+        }
+        if comment.is_deleted() {
+            return Err(CommentError::Deleted);
+        }
+        diesel::update(articles::table.find(comment.article_id))
+            .set(articles::comment_count.eq(articles::comment_count - 1))
+            .execute(conn)?;
+        if comment.reply_count > 0 {
+            diesel::update(comments::table.find(id))
+                .set((comments::status.eq(DELETED), comments::body_source.eq(""), comments::body_html.eq("")))
+                .execute(conn)?;
+            return Ok(());
+        }
+        // Remove the leaf, then any placeholder ancestors left without replies.
+        let mut current = comment;
+        loop {
+            diesel::delete(comments::table.find(current.id)).execute(conn)?;
+            let Some(parent_id) = current.parent_id else { break };
+            diesel::update(comments::table.find(parent_id))
+                .set(comments::reply_count.eq(comments::reply_count - 1))
+                .execute(conn)?;
+            let parent = find(conn, parent_id)?.ok_or(CommentError::Missing)?;
+            if !(parent.is_deleted() && parent.reply_count == 0) {
+                break;
+            }
+            current = parent;
+        }
+        Ok(())
+    })
+}
+
+/// A comment's counts after a vote, and the voter's vote.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct VoteOutcome {
+    pub upvotes: i32,
+    pub downvotes: i32,
+    pub score: i32,
+    pub my_vote: i32,
+}
+
+/// Sets `user_id`'s vote on a comment to `value` (1, -1, or 0 to withdraw it). The
+/// counters and ranks change in the same transaction; the comment row is locked on
+/// PostgreSQL (SQLite's write transaction already serialises), so simultaneous votes
+/// count once.
+pub fn vote(conn: &mut DbConn, comment_id: i64, user_id: i64, value: i32) -> Result<VoteOutcome, CommentError> {
+    debug_assert!((-1..=1).contains(&value));
+    write_transaction(conn, |conn| {
+        if conn.backend() == Backend::Postgres {
+            diesel::sql_query("SELECT id FROM comments WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::BigInt, _>(comment_id)
+                .execute(conn)?;
+        }
+        let comment = find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+        if comment.is_deleted() {
+            return Err(CommentError::Deleted);
+        }
+        if comment.author_id == user_id {
+            return Err(CommentError::OwnComment);
+        }
+        if locked(conn, comment.article_id)? {
+            return Err(CommentError::Locked);
+        }
+        let mine = comment_votes::table.find((comment_id, user_id));
+        let existing: Option<i32> = mine.select(comment_votes::value).first(conn).optional()?;
+        match (existing, value) {
+            (Some(old), new) if old == new => {}
+            (Some(_), 0) => {
+                diesel::delete(mine).execute(conn)?;
+            }
+            (Some(_), new) => {
+                diesel::update(mine).set(comment_votes::value.eq(new)).execute(conn)?;
+            }
+            (None, 0) => {}
+            (None, new) => {
+                diesel::insert_into(comment_votes::table)
+                    .values((
+                        comment_votes::comment_id.eq(comment_id),
+                        comment_votes::user_id.eq(user_id),
+                        comment_votes::value.eq(new),
+                        comment_votes::created_at.eq(now()),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        let count = |conn: &mut DbConn, v: i32| -> QueryResult<i32> {
+            comment_votes::table
+                .filter(comment_votes::comment_id.eq(comment_id))
+                .filter(comment_votes::value.eq(v))
+                .count()
+                .get_result::<i64>(conn)
+                .map(|n| n as i32)
+        };
+        let (up, down) = (count(conn, 1)?, count(conn, -1)?);
+        diesel::update(comments::table.find(comment_id))
+            .set((
+                comments::upvotes.eq(up),
+                comments::downvotes.eq(down),
+                comments::rank_best.eq(ranking::wilson_lower_bound(up, down)),
+                comments::rank_controversial.eq(ranking::controversy(up, down)),
+            ))
+            .execute(conn)?;
+        Ok(VoteOutcome { upvotes: up, downvotes: down, score: up - down, my_vote: value })
+    })
+}
+
+/// How many comments `user_id` posted since `since` (for the daily limit across restarts).
+pub fn count_by_author_since(conn: &mut DbConn, user_id: i64, since: PrimitiveDateTime) -> QueryResult<i64> {
+    comments::table
+        .filter(comments::author_id.eq(user_id))
+        .filter(comments::created_at.gt(since))
+        .count()
+        .get_result(conn)
+}
+
+// ---- notifications ----
+
+#[derive(Debug, Clone, Queryable)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub comment_id: i64,
+    pub created_at: PrimitiveDateTime,
+    pub read_at: Option<PrimitiveDateTime>,
+    pub actor: String,
+    pub body_html: String,
+    pub article_slug: String,
+    pub article_title: String,
+}
+
+pub fn unread_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
+    notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Newest first.
+pub fn notifications_of(conn: &mut DbConn, user_id: i64, limit: i64) -> QueryResult<Vec<Notification>> {
+    notifications::table
+        .inner_join(comments::table.inner_join(articles::table))
+        .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
+        .filter(notifications::user_id.eq(user_id))
+        .order(notifications::id.desc())
+        .limit(limit)
+        .select((
+            notifications::id,
+            notifications::kind,
+            notifications::comment_id,
+            notifications::created_at,
+            notifications::read_at,
+            users::username,
+            comments::body_html,
+            articles::slug,
+            articles::title,
+        ))
+        .load(conn)
+}
+
+pub fn mark_all_read(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table.filter(notifications::user_id.eq(user_id)).filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(Some(now())))
+    .execute(conn)
+}
+
+pub fn set_email_replies(conn: &mut DbConn, user_id: i64, on: bool) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id)).set(users::email_replies.eq(on)).execute(conn)
+}
