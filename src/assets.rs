@@ -16,6 +16,7 @@ pub struct Asset {
 const FILES: &[(&str, &str, &[u8])] = &[
     ("style.css", "text/css; charset=utf-8", include_bytes!("../static/style.css")),
     ("icon.svg", "image/svg+xml", include_bytes!("../static/icon.svg")),
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../static/app.js")),
 ];
 
 struct Registry {

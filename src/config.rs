@@ -34,6 +34,8 @@ pub struct Config {
     pub mail_from: String,
     /// New accounts must confirm their email address before they may comment.
     pub require_email_verification: bool,
+    /// How long after posting the author may edit a comment.
+    pub edit_window: time::Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/afterword.db";
@@ -56,6 +58,7 @@ impl Config {
             smtp_url: None,
             mail_from: "Afterword <noreply@localhost>".to_owned(),
             require_email_verification: false,
+            edit_window: time::Duration::minutes(60),
         }
     }
 

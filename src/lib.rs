@@ -71,6 +71,7 @@ impl App {
             csrf: auth::csrf::CsrfKey::new(csrf_key.into_bytes()),
             limits,
             mailer: Arc::new(mailer),
+            events: tokio::sync::broadcast::channel(256).0,
         });
         let mut server = actix_web::HttpServer::new(move || {
             // The last `wrap` runs first: log, then headers, then the security checks.

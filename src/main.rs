@@ -77,6 +77,15 @@ struct ServeArgs {
     /// Login, sign-up and password-reset attempts per minute per client address (0: no limit)
     #[arg(long, env = "AFTERWORD_AUTH_RATE_LIMIT", default_value_t = RateLimitConfig::default().auth_per_minute)]
     auth_rate_limit: u32,
+    /// Comments per account per minute (0: no limit; accounts less than a day old: 2)
+    #[arg(long, env = "AFTERWORD_COMMENT_RATE_LIMIT", default_value_t = RateLimitConfig::default().comments_per_minute)]
+    comment_rate_limit: u32,
+    /// Comments per account per day (0: no limit; accounts less than a day old: 20)
+    #[arg(long, env = "AFTERWORD_COMMENT_DAILY_LIMIT", default_value_t = RateLimitConfig::default().comments_per_day)]
+    comment_daily_limit: u32,
+    /// Minutes after posting during which the author may edit a comment
+    #[arg(long, env = "AFTERWORD_EDIT_WINDOW_MINUTES", default_value_t = 60)]
+    edit_window_minutes: i64,
     /// A session ends after this many days without use
     #[arg(long, env = "AFTERWORD_SESSION_IDLE_DAYS", default_value_t = 30)]
     session_idle_days: i64,
@@ -161,6 +170,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rate_limits: RateLimitConfig {
             requests_per_minute: args.rate_limit,
             auth_per_minute: args.auth_rate_limit,
+            comments_per_minute: args.comment_rate_limit,
+            comments_per_day: args.comment_daily_limit,
+            // Turning a limit off turns it off for new accounts too.
+            new_account_comments_per_minute: if args.comment_rate_limit == 0 { 0 } else { 2 },
+            new_account_comments_per_day: if args.comment_daily_limit == 0 { 0 } else { 20 },
             ..RateLimitConfig::default()
         },
         session_lifetime: SessionLifetime {
@@ -170,6 +184,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         smtp_url: args.smtp_url,
         mail_from: args.mail_from,
         require_email_verification: args.require_email_verification,
+        edit_window: time::Duration::minutes(args.edit_window_minutes.max(0)),
     };
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
         let app = App::build(config.clone()).await?;

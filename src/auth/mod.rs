@@ -49,6 +49,9 @@ pub struct AuthUser {
     pub username: String,
     pub role: Role,
     pub email_verified: bool,
+    pub created_at: time::PrimitiveDateTime,
+    /// Unread notifications, for the header.
+    pub unread: i64,
     /// SHA-256 of the session token this request came with.
     pub session_hash: String,
 }

@@ -18,11 +18,25 @@ pub struct RateLimitConfig {
     pub auth_per_minute: u32,
     /// Login attempts per account per 15 minutes.
     pub logins_per_account: u32,
+    /// Comments per account per minute and per day.
+    pub comments_per_minute: u32,
+    pub comments_per_day: u32,
+    /// The same for accounts less than a day old.
+    pub new_account_comments_per_minute: u32,
+    pub new_account_comments_per_day: u32,
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        RateLimitConfig { requests_per_minute: 1_200, auth_per_minute: 20, logins_per_account: 10 }
+        RateLimitConfig {
+            requests_per_minute: 1_200,
+            auth_per_minute: 20,
+            logins_per_account: 10,
+            comments_per_minute: 5,
+            comments_per_day: 200,
+            new_account_comments_per_minute: 2,
+            new_account_comments_per_day: 20,
+        }
     }
 }
 
@@ -37,10 +51,27 @@ fn network(ip: IpAddr) -> IpAddr {
     }
 }
 
+impl RateLimitConfig {
+    /// Every limit off.
+    pub fn off() -> Self {
+        RateLimitConfig {
+            requests_per_minute: 0,
+            auth_per_minute: 0,
+            logins_per_account: 0,
+            comments_per_minute: 0,
+            comments_per_day: 0,
+            new_account_comments_per_minute: 0,
+            new_account_comments_per_day: 0,
+        }
+    }
+}
+
 pub struct Limits {
     requests: Option<DefaultKeyedRateLimiter<IpAddr>>,
     auth: Option<DefaultKeyedRateLimiter<IpAddr>>,
     logins: Option<DefaultKeyedRateLimiter<String>>,
+    /// Per account: (per minute, per day), for established and for new accounts.
+    comments: [Option<DefaultKeyedRateLimiter<i64>>; 4],
 }
 
 /// `per` requests spread over `period`, all of them allowed at once.
@@ -63,6 +94,12 @@ impl Limits {
             requests: limiter(config.requests_per_minute, Duration::from_secs(60)),
             auth: limiter(config.auth_per_minute, Duration::from_secs(60)),
             logins: limiter(config.logins_per_account, Duration::from_secs(15 * 60)),
+            comments: [
+                limiter(config.comments_per_minute, Duration::from_secs(60)),
+                limiter(config.comments_per_day, Duration::from_secs(24 * 3600)),
+                limiter(config.new_account_comments_per_minute, Duration::from_secs(60)),
+                limiter(config.new_account_comments_per_day, Duration::from_secs(24 * 3600)),
+            ],
         }
     }
 
@@ -83,12 +120,23 @@ impl Limits {
         check(&self.logins, &key)
     }
 
+    /// Posting a comment; accounts less than a day old get the lower limits.
+    pub fn comment(&self, user_id: i64, new_account: bool) -> Result<(), Duration> {
+        let [minute, day, new_minute, new_day] = &self.comments;
+        let (minute, day) = if new_account { (new_minute, new_day) } else { (minute, day) };
+        check(minute, &user_id)?;
+        check(day, &user_id)
+    }
+
     /// Forgets keys whose limits have refilled; call now and then.
     pub fn retain_recent(&self) {
         for l in [&self.requests, &self.auth].into_iter().flatten() {
             l.retain_recent();
         }
         if let Some(l) = &self.logins {
+            l.retain_recent();
+        }
+        for l in self.comments.iter().flatten() {
             l.retain_recent();
         }
     }

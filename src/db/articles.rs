@@ -275,3 +275,12 @@ fn unique_slug(conn: &mut DbConn, base: &str) -> QueryResult<String> {
         .find(|candidate| !taken.contains(candidate))
         .expect("an unbounded range has a free number"))
 }
+
+/// Id, title and whether comments are closed, by slug.
+pub fn find_basic(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(i64, String, bool)>> {
+    articles::table
+        .filter(articles::slug.eq(slug))
+        .select((articles::id, articles::title, articles::comments_locked))
+        .first(conn)
+        .optional()
+}

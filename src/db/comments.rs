@@ -477,3 +477,18 @@ pub fn mark_all_read(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
 pub fn set_email_replies(conn: &mut DbConn, user_id: i64, on: bool) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id)).set(users::email_replies.eq(on)).execute(conn)
 }
+
+/// An article page with one page of its thread: what `/articles/{slug}` shows. A fixed
+/// number of queries, whatever the size of the thread.
+pub fn article_with_thread(
+    conn: &mut DbConn,
+    slug: &str,
+    sort: Sort,
+    offset: i64,
+    limit: i64,
+    viewer: Option<i64>,
+) -> QueryResult<Option<(super::articles::ArticlePage, Vec<ThreadComment>, bool)>> {
+    let Some(article) = super::articles::find_by_slug(conn, slug)? else { return Ok(None) };
+    let (items, has_more) = thread_page(conn, article.article.id, sort, offset, limit, viewer)?;
+    Ok(Some((article, items, has_more)))
+}

@@ -214,6 +214,18 @@ pub fn settings(
                     button type="submit" class="button" { "Change password" }
                 }
             }
+            section class="settings-section" aria-labelledby="notifications-heading" {
+                h2 id="notifications-heading" { "Notifications" }
+                p { "Replies to your comments always show in your " a href="/inbox" { "inbox" } "." }
+                form method="post" action="/settings/notifications" {
+                    (csrf(v))
+                    label class="checkbox" {
+                        input type="checkbox" name="email_replies" value="on" checked[user.email_replies];
+                        " Also email me when someone replies to my comments"
+                    }
+                    button type="submit" class="button secondary" { "Save" }
+                }
+            }
             section class="settings-section" aria-labelledby="sessions-heading" {
                 h2 id="sessions-heading" { "Sessions" }
                 ul class="sessions" {

@@ -2,6 +2,7 @@
 
 use maud::{html, Markup};
 
+use super::comments;
 use super::layout::{self, Meta};
 use super::{display_date, excerpt, iso_date};
 use crate::auth::Visitor;
@@ -75,8 +76,20 @@ fn byline_date(date: time::Date) -> Markup {
     html! { time datetime=(iso_date(date)) { (display_date(date)) } }
 }
 
-pub fn article_page(visitor: &Visitor, page: &ArticlePage, base_url: &url::Url) -> Markup {
+/// The comments under an article: one page of top-level threads.
+pub struct ThreadSection<'a> {
+    pub view: comments::ThreadView<'a>,
+    pub nodes: Vec<comments::Node>,
+    pub page: u32,
+    pub has_more: bool,
+    /// The reader must confirm their email before commenting.
+    pub must_verify: bool,
+}
+
+pub fn article_page(visitor: &Visitor, page: &ArticlePage, thread: &ThreadSection, base_url: &url::Url) -> Markup {
     let article = &page.article;
+    let back: String =
+        url::form_urlencoded::byte_serialize(format!("/articles/{}#comments", article.slug).as_bytes()).collect();
     let description = excerpt(article.paragraphs().next().unwrap_or(""), 200);
     let meta = Meta {
         title: Some(&article.title),
@@ -121,10 +134,32 @@ pub fn article_page(visitor: &Visitor, page: &ArticlePage, base_url: &url::Url) 
                     }
                 }
             }
-            section id="comments" class="comments" aria-labelledby="comments-heading" {
-                h2 id="comments-heading" { "Comments (" (article.comment_count) ")" }
-                @if article.comment_count == 0 {
+            section id="comments" class="comments" aria-labelledby="comments-heading" data-article=(article.slug) {
+                h2 id="comments-heading" { "Comments (" span class="comment-count" { (article.comment_count) } ")" }
+                @if article.comment_count > 0 {
+                    (comments::sort_nav(&format!("/articles/{}", article.slug), thread.view.sort))
+                }
+                @if article.comments_locked {
+                    p class="locked notice" { "Comments on this article are closed." }
+                } @else if visitor.user.is_none() {
+                    p class="login-prompt" {
+                        a href={ "/login?next=" (back) } { "Log in" } " or " a href={ "/signup?next=" (back) } { "sign up" } " to comment."
+                    }
+                } @else if thread.must_verify {
+                    p class="notice" { "Confirm your email address to comment: " a href="/settings" { "send the link again" } "." }
+                } @else {
+                    (comments::compose_form(visitor, &format!("/articles/{}/comments", article.slug), None, "", "Post comment"))
+                }
+                @if thread.nodes.is_empty() && thread.page == 1 {
                     p class="empty" { "Be the first to comment!" }
+                }
+                (comments::forest(&thread.view, &thread.nodes))
+                @if thread.has_more {
+                    p class="more" {
+                        a rel="next" href={ "/articles/" (article.slug) "?sort=" (thread.view.sort.as_str()) "&page=" (thread.page + 1) "#comments" } {
+                            "More comments"
+                        }
+                    }
                 }
             }
         },

@@ -45,6 +45,7 @@ pub fn page(visitor: Option<&Visitor>, meta: &Meta, body: Markup) -> Markup {
                 }
                 link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
                 link rel="stylesheet" href=(assets::url("style.css"));
+                script src=(assets::url("app.js")) defer {}
             }
             body {
                 a class="skip-link" href="#main" { "Skip to content" }
@@ -79,6 +80,12 @@ fn site_nav(visitor: &Visitor) -> Markup {
         nav class="site-nav" aria-label="Account" {
             @if let Some(user) = &visitor.user {
                 span class="whoami" { (user.username) }
+                a href="/inbox" class="inbox-link" {
+                    "Inbox"
+                    @if user.unread > 0 {
+                        " " span class="badge" aria-label={ (user.unread) " unread" } { (user.unread) }
+                    }
+                }
                 a href="/settings" { "Settings" }
                 @if user.role == crate::auth::Role::Admin {
                     a href="/admin/outbox" { "Outbox" }

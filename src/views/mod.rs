@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod articles;
+pub mod comments;
 pub mod error;
 pub mod forms;
 pub mod layout;
@@ -19,6 +20,11 @@ pub fn display_date(date: Date) -> String {
 pub fn display_time(t: time::PrimitiveDateTime) -> String {
     t.format(format_description!("[month repr:short] [day], [year] [hour]:[minute] UTC"))
         .unwrap_or_else(|_| t.to_string())
+}
+
+/// "2024-04-02T14:05:09Z", for `<time datetime>`.
+pub fn iso_time(t: time::PrimitiveDateTime) -> String {
+    t.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z")).unwrap_or_else(|_| t.to_string())
 }
 
 /// "2024-04-02", for `<time datetime>`.

@@ -6,8 +6,10 @@ use serde::Deserialize;
 
 use super::{AppError, AppState};
 use crate::auth::Visitor;
-use crate::db::articles;
-use crate::views::articles::{self as view, FrontPage, PAGE_SIZE};
+use crate::db::{articles, comments};
+use crate::ranking::Sort;
+use crate::views::articles::{self as view, FrontPage, ThreadSection, PAGE_SIZE};
+use crate::views::comments::{build_forest, ThreadView};
 
 /// Deepest page number accepted; beyond it the offset would be absurd.
 const MAX_PAGE: u32 = 100_000;
@@ -44,11 +46,59 @@ pub async fn front_page(
     Ok(view::front_page(&visitor, &FrontPage { items, page, has_next }, &state.config.base_url))
 }
 
-pub async fn show(state: web::Data<AppState>, visitor: Visitor, slug: web::Path<String>) -> Result<Markup, AppError> {
+#[derive(Debug, Deserialize)]
+pub struct ArticleQuery {
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+/// Top-level comments per page of a thread, each with all its replies.
+pub const THREADS_PER_PAGE: i64 = 50;
+
+pub async fn show(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    query: web::Query<ArticleQuery>,
+) -> Result<Markup, AppError> {
     let slug = slug.into_inner();
     if !crate::import::is_valid_slug(&slug) {
         return Err(AppError::NotFound);
     }
-    let page = state.db(move |conn| articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)).await?;
-    Ok(view::article_page(&visitor, &page, &state.config.base_url))
+    let sort = Sort::parse(query.sort.as_deref());
+    let page = parse_page(query.page.as_deref())?;
+    let viewer = visitor.user.as_ref().map(|u| u.id);
+    let offset = i64::from(page - 1) * THREADS_PER_PAGE;
+    let (article, (items, has_more)) = state
+        .db(move |conn| {
+            let found = comments::article_with_thread(conn, &slug, sort, offset, THREADS_PER_PAGE, viewer)?;
+            let (article, items, has_more) = found.ok_or(AppError::NotFound)?;
+            Ok((article, (items, has_more)))
+        })
+        .await?;
+    let roots: Vec<i64> = items.iter().filter(|c| c.comment.depth == 0).map(|c| c.comment.id).collect();
+    if roots.is_empty() && page > 1 {
+        return Err(AppError::NotFound);
+    }
+    let mut return_to = format!("/articles/{}", article.article.slug);
+    if sort != Sort::Best || page > 1 {
+        return_to.push_str(&format!("?sort={}&page={page}", sort.as_str()));
+    }
+    let must_verify =
+        state.config.require_email_verification && visitor.user.as_ref().is_some_and(|u| !u.email_verified);
+    let thread = ThreadSection {
+        view: ThreadView {
+            visitor: &visitor,
+            locked: article.article.comments_locked,
+            return_to: &return_to,
+            now: crate::db::now(),
+            edit_window: state.config.edit_window,
+            sort,
+        },
+        nodes: build_forest(items, &roots, sort),
+        page,
+        has_more,
+        must_verify,
+    };
+    Ok(view::article_page(&visitor, &article, &thread, &state.config.base_url))
 }

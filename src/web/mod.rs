@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod articles;
 pub mod assets;
+pub mod comments;
 pub mod error;
 pub mod health;
 pub mod middleware;
@@ -33,6 +34,17 @@ pub struct AppState {
     pub csrf: CsrfKey,
     pub limits: Arc<Limits>,
     pub mailer: Arc<Mailer>,
+    /// New comments, for readers watching an article live.
+    pub events: tokio::sync::broadcast::Sender<LiveComment>,
+}
+
+/// A comment was posted: what a live article page needs to fetch it.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct LiveComment {
+    #[serde(skip)]
+    pub article_id: i64,
+    pub id: i64,
+    pub parent_id: Option<i64>,
 }
 
 impl AppState {

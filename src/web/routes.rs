@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{accounts, admin, articles, assets, health, settings, AppError};
+use super::{accounts, admin, articles, assets, comments, health, settings, AppError};
 
 /// One route of the table.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +27,17 @@ macro_rules! routes {
 routes! {
     "/" => { GET articles::front_page },
     "/articles/{slug}" => { GET articles::show },
+    "/articles/{slug}/comments" => { POST comments::post },
+    "/articles/{slug}/events" => { GET comments::events },
+    "/comments/{id}" => { GET comments::permalink },
+    "/comments/{id}/fragment" => { GET comments::fragment },
+    "/comments/{id}/reply" => { GET comments::reply_form },
+    "/comments/{id}/edit" => { GET comments::edit_form, POST comments::edit },
+    "/comments/{id}/delete" => { POST comments::delete },
+    "/comments/{id}/vote" => { POST comments::vote },
+    "/inbox" => { GET comments::inbox },
+    "/inbox/read" => { POST comments::mark_read },
+    "/settings/notifications" => { POST comments::notification_settings },
     "/healthz" => { GET health::healthz },
     "/static/{file}" => { GET assets::serve },
     "/signup" => { GET accounts::signup_form, POST accounts::signup },

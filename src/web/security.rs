@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use super::{AppError, AppState};
 use crate::auth::{random_token, token_hash, AuthUser, Role, Visitor};
 use crate::config::Config;
-use crate::db::users;
+use crate::db::{comments, users};
 
 pub const FORM_LIMIT: usize = 64 * 1024;
 pub const JSON_LIMIT: usize = 256 * 1024;
@@ -43,13 +43,20 @@ pub async fn security(
     if let Some(token) = req.cookie(config.session_cookie()).map(|c| c.value().to_owned()) {
         let hash = token_hash(&token);
         let lifetime = config.session_lifetime;
-        match state.db(move |conn| Ok(users::session_user(conn, &hash, lifetime)?)).await {
-            Ok(Some((found, _))) => {
+        let found = state.db(move |conn| {
+            let Some((found, _)) = users::session_user(conn, &hash, lifetime)? else { return Ok(None) };
+            let unread = comments::unread_count(conn, found.id)?;
+            Ok(Some((found, unread)))
+        });
+        match found.await {
+            Ok(Some((found, unread))) => {
                 user = Some(AuthUser {
                     id: found.id,
                     username: found.username,
                     role: Role::parse(&found.role).unwrap_or(Role::Reader),
                     email_verified: found.email_verified,
+                    created_at: found.created_at,
+                    unread,
                     session_hash: token_hash(&token),
                 });
                 binding = Some(token);

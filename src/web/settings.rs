@@ -21,6 +21,7 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
         "password" => "Your password was changed. Your other sessions were logged out.",
         "sessions" => "Your other sessions were logged out.",
         "verification-sent" => "We sent a confirmation link to your email address.",
+        "notifications" => "Your notification settings were saved.",
         _ => return None,
     })
 }

@@ -216,7 +216,7 @@ impl TestApp {
         config.workers = 1;
         config.pool_size = 4;
         // Tests send many requests from one address; the rate-limit tests set their own.
-        config.rate_limits = RateLimitConfig { requests_per_minute: 0, auth_per_minute: 0, logins_per_account: 0 };
+        config.rate_limits = RateLimitConfig::off();
         TestAppBuilder { backend, articles: Vec::new(), config }
     }
 
@@ -277,6 +277,24 @@ impl TestApp {
         (client, response)
     }
 
+    /// Posts a comment (a reply when `parent` is set) on `slug`; returns its id.
+    pub async fn comment(&self, client: &reqwest::Client, slug: &str, body: &str, parent: Option<i64>) -> i64 {
+        let parent = parent.map(|p| p.to_string());
+        let mut fields = vec![("body", body)];
+        if let Some(p) = &parent {
+            fields.push(("parent_id", p));
+        }
+        let response = self.post_form(client, &format!("/articles/{slug}/comments"), &fields).await;
+        assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "posting {body:?}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        location.rsplit("#comment-").next().unwrap().parse().expect("the new comment's anchor")
+    }
+
+    /// Votes `value` on a comment; returns the response.
+    pub async fn vote(&self, client: &reqwest::Client, id: i64, value: i32) -> reqwest::Response {
+        self.post_form(client, &format!("/comments/{id}/vote"), &[("value", &value.to_string())]).await
+    }
+
     /// GET with a given client; returns status and body.
     pub async fn page_as(&self, client: &reqwest::Client, path: &str) -> (reqwest::StatusCode, String) {
         let response = client.get(self.url(path)).send().await.expect("request sent");
@@ -296,6 +314,13 @@ impl TestApp {
             messages
         })
         .await
+    }
+
+    /// The id of an account, from a blocking context.
+    pub fn with_conn_blocking_user_id(&self, username: &str) -> i64 {
+        use afterword::db::schema::users;
+        let mut conn = self.pool.get().unwrap();
+        users::table.filter(users::username.eq(username)).select(users::id).first(&mut conn).unwrap()
     }
 
     /// Runs `f` with a pooled connection, off the async workers.

@@ -7,6 +7,7 @@ mod accounts;
 mod articles;
 mod browser;
 mod cli;
+mod comments;
 mod demo;
 mod health;
 mod schema;

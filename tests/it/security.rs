@@ -185,9 +185,7 @@ fn assert_limited(response: &reqwest::Response) {
 
 async fn auth_attempts_are_limited_per_address_and_forwarded_for_is_not_believed(backend: Backend) {
     let app = TestApp::builder(backend)
-        .configure(|c| {
-            c.rate_limits = RateLimitConfig { requests_per_minute: 0, auth_per_minute: 3, logins_per_account: 0 }
-        })
+        .configure(|c| c.rate_limits = RateLimitConfig { auth_per_minute: 3, ..RateLimitConfig::off() })
         .start()
         .await;
     app.signup("ann").await; // one
@@ -214,7 +212,7 @@ async fn auth_attempts_are_limited_per_address_and_forwarded_for_is_not_believed
 async fn trusted_proxies_forward_the_client_address(backend: Backend) {
     let app = TestApp::builder(backend)
         .configure(|c| {
-            c.rate_limits = RateLimitConfig { requests_per_minute: 0, auth_per_minute: 2, logins_per_account: 0 };
+            c.rate_limits = RateLimitConfig { auth_per_minute: 2, ..RateLimitConfig::off() };
             c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
         })
         .start()
@@ -233,9 +231,7 @@ async fn trusted_proxies_forward_the_client_address(backend: Backend) {
 
 async fn failed_logins_are_limited_per_account(backend: Backend) {
     let app = TestApp::builder(backend)
-        .configure(|c| {
-            c.rate_limits = RateLimitConfig { requests_per_minute: 0, auth_per_minute: 0, logins_per_account: 3 }
-        })
+        .configure(|c| c.rate_limits = RateLimitConfig { logins_per_account: 3, ..RateLimitConfig::off() })
         .start()
         .await;
     app.signup("ann").await;
@@ -250,9 +246,7 @@ async fn failed_logins_are_limited_per_account(backend: Backend) {
 
 async fn all_requests_are_limited_per_address(backend: Backend) {
     let app = TestApp::builder(backend)
-        .configure(|c| {
-            c.rate_limits = RateLimitConfig { requests_per_minute: 5, auth_per_minute: 0, logins_per_account: 0 }
-        })
+        .configure(|c| c.rate_limits = RateLimitConfig { requests_per_minute: 5, ..RateLimitConfig::off() })
         .start()
         .await;
     for _ in 0..5 {

@@ -1,0 +1,308 @@
+//! Comment threads, the compose page (reply, edit, preview), permalinks and the inbox.
+
+use std::collections::HashMap;
+
+use maud::{html, Markup, PreEscaped};
+use time::PrimitiveDateTime;
+
+use super::forms::csrf;
+use super::layout::{self, Meta};
+use super::{display_time, iso_time};
+use crate::auth::Visitor;
+use crate::db::comments::{Notification, ThreadComment};
+use crate::ranking::{self, Sort};
+
+/// Indentation stops growing here; deeper replies continue on the comment's own page.
+pub const MAX_INDENT: usize = 8;
+
+/// A comment with its replies, siblings in display order.
+pub struct Node {
+    pub item: ThreadComment,
+    pub children: Vec<Node>,
+}
+
+/// Builds the trees under `roots` (ids of comments whose subtrees are wanted) from a
+/// flat list, siblings sorted by `sort`.
+pub fn build_forest(items: Vec<ThreadComment>, roots: &[i64], sort: Sort) -> Vec<Node> {
+    let mut by_parent: HashMap<Option<i64>, Vec<ThreadComment>> = HashMap::new();
+    let mut wanted: Vec<ThreadComment> = Vec::new();
+    for item in items {
+        if roots.contains(&item.comment.id) {
+            wanted.push(item);
+        } else {
+            by_parent.entry(item.comment.parent_id).or_default().push(item);
+        }
+    }
+    ranking::sort(&mut wanted, sort);
+    wanted.into_iter().map(|item| grow(item, &mut by_parent, sort)).collect()
+}
+
+fn grow(item: ThreadComment, by_parent: &mut HashMap<Option<i64>, Vec<ThreadComment>>, sort: Sort) -> Node {
+    let mut children = by_parent.remove(&Some(item.comment.id)).unwrap_or_default();
+    ranking::sort(&mut children, sort);
+    Node { children: children.into_iter().map(|c| grow(c, by_parent, sort)).collect(), item }
+}
+
+/// What rendering a comment needs to know about the page and the reader.
+pub struct ThreadView<'a> {
+    pub visitor: &'a Visitor,
+    pub locked: bool,
+    /// Where vote and delete forms come back to (path and query, no fragment).
+    pub return_to: &'a str,
+    pub now: PrimitiveDateTime,
+    pub edit_window: time::Duration,
+    pub sort: Sort,
+}
+
+pub fn relative_time(then: PrimitiveDateTime, now: PrimitiveDateTime) -> String {
+    let elapsed = (now - then).max(time::Duration::ZERO);
+    if elapsed < time::Duration::minutes(1) {
+        return "just now".to_owned();
+    }
+    let elapsed = std::time::Duration::from_secs(elapsed.whole_seconds() as u64);
+    timeago::Formatter::new().convert(elapsed)
+}
+
+pub fn forest(view: &ThreadView, nodes: &[Node]) -> Markup {
+    html! {
+        ol class="comment-tree" {
+            @for node in nodes { (comment(view, node, 0)) }
+        }
+    }
+}
+
+pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
+    let c = &node.item.comment;
+    let deleted = c.is_deleted();
+    let me = view.visitor.user.as_ref();
+    let mine = me.is_some_and(|u| u.id == c.author_id) && !deleted;
+    let anchor = format!("comment-{}", c.id);
+    let back = format!("{}#{anchor}", view.return_to);
+    html! {
+        li class="comment" id=(anchor) data-id=(c.id) data-parent=[c.parent_id] {
+            details open {
+                summary class="comment-meta" {
+                    @match &node.item.author {
+                        Some(name) => span class="author" { (name) },
+                        None => span class="author deleted" { "[deleted]" },
+                    }
+                    " · "
+                    time datetime=(iso_time(c.created_at)) title=(display_time(c.created_at)) {
+                        (relative_time(c.created_at, view.now))
+                    }
+                    @if !deleted {
+                        " · "
+                        span class="score" data-score { (points(c.score())) }
+                    }
+                    @if c.edited_at.is_some() && !deleted {
+                        " · " span class="edited" { "edited" }
+                    }
+                }
+                div class="comment-body" {
+                    @if deleted { p class="deleted" { "[deleted]" } } @else { (PreEscaped(&c.body_html)) }
+                }
+                @if !deleted {
+                    div class="comment-actions" {
+                        @if me.is_some() && !mine && !view.locked {
+                            (vote_form(view, c.id, 1, node.item.my_vote, &back))
+                            (vote_form(view, c.id, -1, node.item.my_vote, &back))
+                        }
+                        @if !view.locked {
+                            a class="reply-link" href={ "/comments/" (c.id) "/reply" } data-reply=(c.id) { "Reply" }
+                        }
+                        a href={ "/comments/" (c.id) } { "Link" }
+                        @if mine && !view.locked && view.now - c.created_at <= view.edit_window {
+                            a class="edit-link" href={ "/comments/" (c.id) "/edit" } data-edit=(c.id) { "Edit" }
+                        }
+                        @if mine {
+                            form method="post" action={ "/comments/" (c.id) "/delete" } class="inline-form delete-form" {
+                                (csrf(view.visitor))
+                                input type="hidden" name="return_to" value=(view.return_to);
+                                button type="submit" class="link-button" { "Delete" }
+                            }
+                        }
+                    }
+                }
+                @if !node.children.is_empty() {
+                    @if indent + 1 >= MAX_INDENT {
+                        p class="continue" {
+                            a href={ "/comments/" (c.id) "?sort=" (view.sort.as_str()) } { "Continue this thread →" }
+                        }
+                    } @else {
+                        ol class="replies" {
+                            @for child in &node.children { (comment(view, child, indent + 1)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn points(score: i32) -> String {
+    if score == 1 || score == -1 {
+        format!("{score} point")
+    } else {
+        format!("{score} points")
+    }
+}
+
+fn vote_form(view: &ThreadView, id: i64, direction: i32, mine: i32, back: &str) -> Markup {
+    let pressed = mine == direction;
+    // Pressing a pressed button withdraws the vote.
+    let value = if pressed { 0 } else { direction };
+    let (class, label, glyph) =
+        if direction > 0 { ("vote up", "Upvote", "▲") } else { ("vote down", "Downvote", "▼") };
+    html! {
+        form method="post" action={ "/comments/" (id) "/vote" } class="inline-form vote-form" {
+            (csrf(view.visitor))
+            input type="hidden" name="value" value=(value);
+            input type="hidden" name="return_to" value=(back);
+            button type="submit" class=(class) aria-label=(label) aria-pressed=(pressed.to_string()) { (glyph) }
+        }
+    }
+}
+
+/// The list of sort orders, each keeping the reader on the thread.
+pub fn sort_nav(base: &str, current: Sort) -> Markup {
+    html! {
+        nav class="sort-nav" aria-label="Sort comments" {
+            "Sort: "
+            @for s in Sort::ALL {
+                @if s == current {
+                    strong aria-current="true" { (s.label()) }
+                } @else {
+                    a href={ (base) "?sort=" (s.as_str()) "#comments" } rel="nofollow" { (s.label()) }
+                }
+                " "
+            }
+        }
+    }
+}
+
+/// The form that posts a comment (or a reply when `parent_id` is set).
+pub fn compose_form(visitor: &Visitor, action: &str, parent_id: Option<i64>, body: &str, submit: &str) -> Markup {
+    html! {
+        form method="post" action=(action) class="compose" {
+            (csrf(visitor))
+            @if let Some(parent) = parent_id {
+                input type="hidden" name="parent_id" value=(parent);
+            }
+            label for="comment-body" class="visually-hidden" { "Your comment" }
+            textarea id="comment-body" name="body" rows="5" maxlength="10000" required
+                placeholder="Share your thoughts. Markdown: *emphasis*, **strong**, [links](https://…), `code`, > quotes, - lists." { (body) }
+            div class="compose-actions" {
+                button type="submit" name="action" value="post" class="button" { (submit) }
+                button type="submit" name="action" value="preview" class="button secondary" { "Preview" }
+            }
+        }
+    }
+}
+
+/// What the compose page shows.
+pub struct Compose<'a> {
+    pub title: &'a str,
+    pub article_title: &'a str,
+    pub article_slug: &'a str,
+    pub action: &'a str,
+    pub parent: Option<Markup>,
+    pub parent_id: Option<i64>,
+    pub body: &'a str,
+    pub preview: Option<String>,
+    pub error: Option<&'a str>,
+    pub submit: &'a str,
+}
+
+pub fn compose_page(visitor: &Visitor, c: &Compose) -> Markup {
+    let meta = Meta { title: Some(c.title), description: c.article_title, url: None, og_type: "website" };
+    layout::page(
+        Some(visitor),
+        &meta,
+        html! {
+            section class="compose-page" {
+                h1 { (c.title) }
+                p { "On " a href={ "/articles/" (c.article_slug) } { (c.article_title) } }
+                @if let Some(parent) = &c.parent {
+                    div class="parent-comment" { (parent) }
+                }
+                @if let Some(error) = c.error {
+                    p class="flash error" role="alert" { (error) }
+                }
+                @if let Some(preview) = &c.preview {
+                    section class="preview" aria-label="Preview" {
+                        h2 { "Preview" }
+                        div class="comment-body" { (PreEscaped(preview)) }
+                    }
+                }
+                (compose_form(visitor, c.action, c.parent_id, c.body, c.submit))
+            }
+        },
+    )
+}
+
+/// A comment's own page: the article, the chain of parents for context, then the
+/// comment with all its replies.
+pub struct Permalink<'a> {
+    pub article_title: &'a str,
+    pub article_slug: &'a str,
+    pub ancestors: Vec<Node>,
+    pub node: Node,
+}
+
+pub fn permalink_page(view: &ThreadView, p: &Permalink) -> Markup {
+    let title = format!("Comment on {}", p.article_title);
+    let meta = Meta { title: Some(&title), description: p.article_title, url: None, og_type: "website" };
+    layout::page(
+        Some(view.visitor),
+        &meta,
+        html! {
+            section class="permalink" id="comments" data-article=(p.article_slug) {
+                p { "On " a href={ "/articles/" (p.article_slug) "#comment-" (p.node.item.comment.id) } { (p.article_title) } }
+                @if !p.ancestors.is_empty() {
+                    h2 class="visually-hidden" { "Parent comments" }
+                    ol class="comment-tree ancestors" {
+                        @for a in &p.ancestors { (comment(view, a, 0)) }
+                    }
+                }
+                h2 class="visually-hidden" { "The comment and its replies" }
+                ol class="comment-tree focus" { (comment(view, &p.node, 0)) }
+            }
+        },
+    )
+}
+
+pub fn inbox(visitor: &Visitor, items: &[Notification], now: PrimitiveDateTime) -> Markup {
+    let meta = Meta { title: Some("Inbox"), description: "Replies to your comments", url: None, og_type: "website" };
+    layout::page(
+        Some(visitor),
+        &meta,
+        html! {
+            h1 { "Inbox" }
+            @if items.iter().any(|n| n.read_at.is_none()) {
+                form method="post" action="/inbox/read" {
+                    (csrf(visitor))
+                    button type="submit" class="button secondary" { "Mark all read" }
+                }
+            }
+            @if items.is_empty() {
+                p class="empty" { "Nothing yet. Replies to your comments will show here." }
+            }
+            ol class="inbox" {
+                @for n in items {
+                    li class={ "notification" @if n.read_at.is_none() { " unread" } } {
+                        p {
+                            strong { (n.actor) }
+                            @if n.kind == "reply" { " replied to your comment on " } @else { " commented on " }
+                            a href={ "/comments/" (n.comment_id) } { (n.article_title) }
+                            " · "
+                            time datetime=(iso_time(n.created_at)) title=(display_time(n.created_at)) {
+                                (relative_time(n.created_at, now))
+                            }
+                        }
+                        div class="comment-body" { (PreEscaped(&n.body_html)) }
+                    }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,105 @@
+// Afterword: small progressive enhancements. Every page works without this file.
+"use strict";
+
+(function () {
+  // Votes without a reload: the form posts as usual, asking for JSON back.
+  document.addEventListener("submit", async function (event) {
+    const form = event.target;
+    if (!form.classList || !form.classList.contains("vote-form")) return;
+    event.preventDefault();
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) { form.submit(); return; }
+      const outcome = await response.json();
+      const comment = form.closest(".comment");
+      const score = comment.querySelector(":scope > details > summary [data-score]");
+      if (score) score.textContent = outcome.score + (Math.abs(outcome.score) === 1 ? " point" : " points");
+      for (const other of comment.querySelectorAll(":scope > details > .comment-actions .vote-form")) {
+        const button = other.querySelector("button");
+        const direction = button.classList.contains("up") ? 1 : -1;
+        const pressed = outcome.my_vote === direction;
+        button.setAttribute("aria-pressed", String(pressed));
+        other.querySelector("input[name=value]").value = pressed ? 0 : direction;
+      }
+    } catch (_) {
+      form.submit();
+    }
+  });
+
+  // Reply and edit forms open in place: the form is taken from the page that would
+  // otherwise open.
+  document.addEventListener("click", async function (event) {
+    const link = event.target.closest && event.target.closest("a[data-reply], a[data-edit]");
+    if (!link) return;
+    const actions = link.closest(".comment-actions");
+    const open = actions.nextElementSibling;
+    event.preventDefault();
+    if (open && open.classList.contains("inline")) { open.remove(); return; }
+    try {
+      const response = await fetch(link.href, { credentials: "same-origin" });
+      if (!response.ok) { window.location = link.href; return; }
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const form = page.querySelector("form.compose");
+      if (!form) { window.location = link.href; return; }
+      form.classList.add("inline");
+      const textarea = form.querySelector("textarea");
+      textarea.id = "";
+      const cancel = document.createElement("button");
+      cancel.type = "button";
+      cancel.className = "button secondary";
+      cancel.textContent = "Cancel";
+      cancel.addEventListener("click", function () { form.remove(); });
+      form.querySelector(".compose-actions").appendChild(cancel);
+      actions.after(form);
+      textarea.focus();
+    } catch (_) {
+      window.location = link.href;
+    }
+  });
+
+  // New comments appear while the article is open.
+  const section = document.querySelector("section#comments[data-article]");
+  if (!section || !window.EventSource) return;
+  const slug = section.getAttribute("data-article");
+  const source = new EventSource("/articles/" + encodeURIComponent(slug) + "/events");
+  source.addEventListener("comment", async function (event) {
+    const data = JSON.parse(event.data);
+    if (document.getElementById("comment-" + data.id)) return;
+    const response = await fetch("/comments/" + data.id + "/fragment", { credentials: "same-origin" });
+    if (!response.ok) return;
+    const template = document.createElement("template");
+    template.innerHTML = (await response.text()).trim();
+    const item = template.content.firstElementChild;
+    if (!item) return;
+    item.classList.add("arrived");
+    if (data.parent_id) {
+      const parent = document.getElementById("comment-" + data.parent_id);
+      if (!parent) return;
+      const details = parent.querySelector(":scope > details");
+      let replies = details.querySelector(":scope > ol.replies");
+      if (!replies) {
+        replies = document.createElement("ol");
+        replies.className = "replies";
+        details.appendChild(replies);
+      }
+      replies.appendChild(item);
+    } else {
+      let tree = section.querySelector(":scope > ol.comment-tree");
+      if (!tree) {
+        tree = document.createElement("ol");
+        tree.className = "comment-tree";
+        section.appendChild(tree);
+      }
+      tree.prepend(item);
+    }
+    const empty = section.querySelector(":scope > p.empty");
+    if (empty) empty.remove();
+    const count = section.querySelector(".comment-count");
+    if (count) count.textContent = String(Number(count.textContent) + 1);
+  });
+})();
