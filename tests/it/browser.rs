@@ -77,3 +77,143 @@ async fn a_reader_signs_up_logs_out_and_logs_in(backend: Backend) {
 
     client.close().await.unwrap();
 }
+
+both_backends!(a_reader_discusses_an_article, comments_from_another_reader_appear_live);
+
+async fn a_reader_discusses_an_article(backend: Backend) {
+    let Some(client) = browser().await else { return };
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let bob = app.signup("bob").await;
+    let bobs = app.comment(&bob, SEED_SLUG, "Bob was here first", None).await;
+    log_in(&client, &app, "ann").await;
+
+    // Post a comment from the form under the article.
+    client.goto(&app.url(&format!("/articles/{SEED_SLUG}"))).await.unwrap();
+    let textarea = client.wait().for_element(Locator::Css("#comments form.compose textarea")).await.unwrap();
+    textarea.send_keys("My *first* comment").await.unwrap();
+    client.find(Locator::Css("#comments form.compose button[value=post]")).await.unwrap().click().await.unwrap();
+    let mine = client
+        .wait()
+        .for_element(Locator::XPath("//li[contains(@class,'comment')][.//em[text()='first']]"))
+        .await
+        .unwrap();
+    assert!(mine.text().await.unwrap().contains("My first comment"));
+    assert!(client.current_url().await.unwrap().fragment().unwrap().starts_with("comment-"));
+
+    // Reply inline: the form opens under the comment.
+    let bob_comment = format!("#comment-{bobs}");
+    client.find(Locator::Css(&format!("{bob_comment} .reply-link"))).await.unwrap().click().await.unwrap();
+    let inline =
+        client.wait().for_element(Locator::Css(&format!("{bob_comment} form.compose.inline textarea"))).await.unwrap();
+    assert_eq!(client.current_url().await.unwrap().path(), format!("/articles/{SEED_SLUG}"), "no page change");
+    inline.send_keys("Welcome, Bob").await.unwrap();
+    client
+        .find(Locator::Css(&format!("{bob_comment} form.compose.inline button[value=post]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client.wait().for_element(Locator::XPath("//div[@class='comment-body'][p='Welcome, Bob']")).await.unwrap();
+
+    // Vote without a reload: the score changes in place.
+    client.goto(&app.url(&format!("/articles/{SEED_SLUG}"))).await.unwrap();
+    let marker: serde_json::Value =
+        client.execute("window.__marker = 42; return window.__marker", vec![]).await.unwrap();
+    assert_eq!(marker, 42);
+    client
+        .find(Locator::Css(&format!("{bob_comment} > details > .comment-actions .vote.up")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = client
+            .find(Locator::Css(&format!("{bob_comment} > details > summary [data-score]")))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text == "1 point" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the score did not change: {text}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let still: serde_json::Value = client.execute("return window.__marker || null", vec![]).await.unwrap();
+    assert_eq!(still, 42, "the page was not reloaded");
+    let pressed =
+        client.find(Locator::Css(&format!("{bob_comment} > details > .comment-actions .vote.up"))).await.unwrap();
+    assert_eq!(pressed.attr("aria-pressed").await.unwrap().as_deref(), Some("true"));
+
+    // Collapse Bob's subtree: his reply disappears from view, and comes back.
+    let summary = client.find(Locator::Css(&format!("{bob_comment} > details > summary"))).await.unwrap();
+    let reply = client.find(Locator::Css(&format!("{bob_comment} .replies .comment-body"))).await.unwrap();
+    assert!(reply.is_displayed().await.unwrap());
+    summary.click().await.unwrap();
+    assert!(!reply.is_displayed().await.unwrap(), "collapsed");
+    summary.click().await.unwrap();
+    assert!(reply.is_displayed().await.unwrap(), "expanded again");
+
+    client.close().await.unwrap();
+}
+
+async fn comments_from_another_reader_appear_live(backend: Backend) {
+    let Some(reader) = browser().await else { return };
+    let Some(writer) = browser().await else { return };
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let bob = app.signup("bob").await;
+    let article = app.url(&format!("/articles/{SEED_SLUG}"));
+
+    reader.goto(&article).await.unwrap();
+    reader.wait().for_element(Locator::Css("#comments .empty")).await.unwrap();
+    // Give the page a moment to open its event stream.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    log_in(&writer, &app, "ann").await;
+    writer.goto(&article).await.unwrap();
+    writer
+        .wait()
+        .for_element(Locator::Css("#comments form.compose textarea"))
+        .await
+        .unwrap()
+        .send_keys("Hello, live world")
+        .await
+        .unwrap();
+    writer.find(Locator::Css("#comments form.compose button[value=post]")).await.unwrap().click().await.unwrap();
+    writer.wait().for_element(Locator::Css(".comment")).await.unwrap();
+
+    let arrived =
+        reader.wait().for_element(Locator::XPath("//div[@class='comment-body'][p='Hello, live world']")).await.unwrap();
+    assert!(arrived.is_displayed().await.unwrap());
+    assert_eq!(reader.find(Locator::Css(".comment-count")).await.unwrap().text().await.unwrap(), "1");
+    assert!(reader.find_all(Locator::Css("#comments .empty")).await.unwrap().is_empty());
+
+    // A reply lands under its parent.
+    let parent = app
+        .with_conn(|c| {
+            use afterword::db::schema::comments;
+            use diesel::prelude::*;
+            comments::table.select(comments::id).first::<i64>(c).unwrap()
+        })
+        .await;
+    let reply = app.comment(&bob, SEED_SLUG, "A live reply", Some(parent)).await;
+    reader.wait().for_element(Locator::Css(&format!("#comment-{parent} .replies #comment-{reply}"))).await.unwrap();
+    assert_eq!(reader.find(Locator::Css(".comment-count")).await.unwrap().text().await.unwrap(), "2");
+
+    reader.close().await.unwrap();
+    writer.close().await.unwrap();
+}
+
+/// Signs up `username` in the browser (it stays logged in).
+async fn log_in(client: &fantoccini::Client, app: &TestApp, username: &str) {
+    client.goto(&app.url("/signup")).await.unwrap();
+    client.wait().for_element(Locator::Id("field-username")).await.unwrap().send_keys(username).await.unwrap();
+    client.find(Locator::Id("field-email")).await.unwrap().send_keys(&format!("{username}@example.com")).await.unwrap();
+    client.find(Locator::Id("field-password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    client.find(Locator::Css("form[action='/signup'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Css(".site-nav .whoami")).await.unwrap();
+}
