@@ -34,6 +34,7 @@ both_backends!(
     new_comments_are_announced_live,
     a_thread_page_costs_the_same_queries_whatever_its_size,
     comment_pages_of_missing_comments_are_404,
+    threads_are_paged_fifty_at_a_time,
 );
 
 fn article(slug: &str) -> String {
@@ -619,4 +620,24 @@ async fn comment_pages_of_missing_comments_are_404(backend: Backend) {
     assert_eq!(app.post_form(&ann, "/comments/999999/delete", &[]).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.page(&format!("{}?page=2", article(SEED_SLUG))).await.0, StatusCode::NOT_FOUND);
     assert_eq!(app.page(&format!("{}?page=x", article(SEED_SLUG))).await.0, StatusCode::BAD_REQUEST);
+}
+
+async fn threads_are_paged_fifty_at_a_time(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let mut ids = Vec::new();
+    for i in 0..52 {
+        ids.push(app.comment(&ann, SEED_SLUG, &format!("thread {i}"), None).await);
+    }
+    app.comment(&ann, SEED_SLUG, "a reply on the second page", Some(ids[0])).await;
+    let first = Page::parse(&app.page(&format!("{}?sort=new", article(SEED_SLUG))).await.1);
+    assert_eq!(first.count(".comment-tree > .comment"), 50);
+    assert_eq!(first.text("#comments-heading"), "Comments (53)");
+    let more = first.attr(".more a", "href");
+    assert_eq!(more, format!("/articles/{SEED_SLUG}?sort=new&page=2#comments"));
+    let second = Page::parse(&app.page(more.trim_end_matches("#comments")).await.1);
+    assert_eq!(second.texts(".comment-tree > .comment > details > .comment-body"), ["thread 1", "thread 0"]);
+    assert_eq!(second.text(".replies .comment-body"), "a reply on the second page");
+    assert_eq!(second.count(".more"), 0);
+    assert_eq!(second.count("#comments .empty"), 0);
 }
