@@ -31,6 +31,29 @@
     }
   });
 
+  // Save and unsave without a reload.
+  document.addEventListener("submit", async function (event) {
+    const form = event.target;
+    if (!form.classList || !form.classList.contains("save-form")) return;
+    event.preventDefault();
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) { form.submit(); return; }
+      const outcome = await response.json();
+      const button = form.querySelector("button");
+      button.setAttribute("aria-pressed", String(outcome.saved));
+      button.textContent = outcome.saved ? "★ Saved" : "☆ Save";
+      form.querySelector("input[name=action]").value = outcome.saved ? "unsave" : "save";
+    } catch (_) {
+      form.submit();
+    }
+  });
+
   // Reply and edit forms open in place: the form is taken from the page that would
   // otherwise open.
   document.addEventListener("click", async function (event) {

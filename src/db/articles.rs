@@ -155,6 +155,14 @@ enum Outcome {
     Unchanged,
 }
 
+/// What search looks through: title, summary and takeaways.
+fn search_document(item: &NewArticle) -> String {
+    let mut parts = vec![item.title.as_str()];
+    parts.extend(item.summary.iter().map(String::as_str));
+    parts.extend(item.takeaways.iter().map(String::as_str));
+    parts.join(" ")
+}
+
 fn upsert_one(conn: &mut DbConn, index: usize, item: &NewArticle) -> Result<Outcome, UpsertError> {
     let by_key = articles::table
         .filter(articles::source_url.eq(&item.source_url))
@@ -195,6 +203,7 @@ fn upsert_one(conn: &mut DbConn, index: usize, item: &NewArticle) -> Result<Outc
                 articles::source_name.eq(&item.source_name),
                 articles::published_at.eq(item.published_at),
                 articles::summary.eq(&summary_text),
+                articles::search_document.eq(search_document(item)),
                 articles::created_at.eq(now),
                 articles::updated_at.eq(now),
             ))
@@ -231,6 +240,7 @@ fn upsert_one(conn: &mut DbConn, index: usize, item: &NewArticle) -> Result<Outc
             articles::source_name.eq(&item.source_name),
             articles::published_at.eq(item.published_at),
             articles::summary.eq(&summary_text),
+            articles::search_document.eq(search_document(item)),
             articles::updated_at.eq(now()),
         ))
         .execute(conn)?;
@@ -283,4 +293,13 @@ pub fn find_basic(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(i64, Str
         .select((articles::id, articles::title, articles::comments_locked))
         .first(conn)
         .optional()
+}
+
+/// The newest articles with everything a feed shows.
+pub fn newest_full(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Article>> {
+    articles::table
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(limit)
+        .select(Article::as_select())
+        .load(conn)
 }

@@ -237,6 +237,18 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
         match &parent {
             None => {
                 diesel::update(comments::table.find(id)).set(comments::root_id.eq(id)).execute(conn)?;
+                // Readers who saved the article hear of new top-level comments.
+                diesel::sql_query(
+                    "INSERT INTO notifications (user_id, kind, comment_id, actor_id, created_at) \
+                     SELECT s.user_id, 'saved_article', $1, $2, $3 FROM saved_articles s \
+                     JOIN users u ON u.id = s.user_id \
+                     WHERE s.article_id = $4 AND s.user_id <> $2 AND u.deleted_at IS NULL",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .bind::<diesel::sql_types::BigInt, _>(new.author_id)
+                .bind::<diesel::sql_types::Timestamp, _>(now)
+                .bind::<diesel::sql_types::BigInt, _>(new.article_id)
+                .execute(conn)?;
             }
             Some(parent) => {
                 diesel::update(comments::table.find(parent.id))
@@ -491,4 +503,70 @@ pub fn article_with_thread(
     let Some(article) = super::articles::find_by_slug(conn, slug)? else { return Ok(None) };
     let (items, has_more) = thread_page(conn, article.article.id, sort, offset, limit, viewer)?;
     Ok(Some((article, items, has_more)))
+}
+
+/// The sum of the scores of an account's visible comments.
+pub fn karma(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
+    let scores: Vec<(i32, i32)> = comments::table
+        .filter(comments::author_id.eq(user_id))
+        .filter(comments::status.eq(VISIBLE))
+        .select((comments::upvotes, comments::downvotes))
+        .load(conn)?;
+    Ok(scores.into_iter().map(|(up, down)| i64::from(up - down)).sum())
+}
+
+/// An account's visible comments, newest first, with their article's slug and title.
+pub fn by_author(
+    conn: &mut DbConn,
+    user_id: i64,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<(Comment, String, String)>> {
+    comments::table
+        .inner_join(articles::table)
+        .filter(comments::author_id.eq(user_id))
+        .filter(comments::status.eq(VISIBLE))
+        .order(comments::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .select((Comment::as_select(), articles::slug, articles::title))
+        .load(conn)
+}
+
+/// An article's newest visible comments with their authors (`None`: deleted account).
+pub fn newest_of_article(
+    conn: &mut DbConn,
+    article_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<(Comment, String, Option<PrimitiveDateTime>)>> {
+    comments::table
+        .inner_join(users::table)
+        .filter(comments::article_id.eq(article_id))
+        .filter(comments::status.eq(VISIBLE))
+        .order(comments::id.desc())
+        .limit(limit)
+        .select((Comment::as_select(), users::username, users::deleted_at))
+        .load(conn)
+}
+
+/// An exported comment: id, article slug, text, when.
+pub type ExportedComment = (i64, String, String, PrimitiveDateTime);
+/// An exported vote: comment id, value, when.
+pub type ExportedVote = (i64, i32, PrimitiveDateTime);
+
+/// For the data export: the account's comments (text included) and votes.
+pub fn export_of(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<ExportedComment>, Vec<ExportedVote>)> {
+    let written = comments::table
+        .inner_join(articles::table)
+        .filter(comments::author_id.eq(user_id))
+        .filter(comments::status.eq(VISIBLE))
+        .order(comments::id)
+        .select((comments::id, articles::slug, comments::body_source, comments::created_at))
+        .load(conn)?;
+    let votes = comment_votes::table
+        .filter(comment_votes::user_id.eq(user_id))
+        .order(comment_votes::comment_id)
+        .select((comment_votes::comment_id, comment_votes::value, comment_votes::created_at))
+        .load(conn)?;
+    Ok((written, votes))
 }

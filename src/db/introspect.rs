@@ -19,14 +19,15 @@ pub struct ColumnInfo {
     pub nullable: bool,
 }
 
-/// Every column of every application table (migration bookkeeping left out).
+/// Every column of every application table (migration bookkeeping and SQLite's
+/// full-text index tables, which have no counterpart in `schema.rs`, left out).
 pub fn columns(conn: &mut DbConn) -> QueryResult<Vec<ColumnInfo>> {
     let query = match conn {
         DbConn::Sqlite(_) => {
             "SELECT m.name AS table_name, p.name AS column_name, UPPER(p.type) AS data_type, \
                     (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
              FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'fts!_%' ESCAPE '!' \
                AND m.name <> '__diesel_schema_migrations' \
              ORDER BY m.name, p.cid"
         }

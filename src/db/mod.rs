@@ -5,7 +5,9 @@ pub mod comments;
 pub mod connection;
 pub mod introspect;
 pub mod outbox;
+pub mod saved;
 pub mod schema;
+pub mod search;
 pub mod settings;
 pub mod users;
 

@@ -16,6 +16,8 @@ diesel::table! {
         comments_locked -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// Title, summary and takeaways, for full-text search.
+        search_document -> Text,
     }
 }
 
@@ -60,6 +62,19 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         /// Email me when someone replies to my comments.
         email_replies -> Bool,
+        display_name -> Nullable<Text>,
+        bio_source -> Nullable<Text>,
+        bio_html -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    saved_articles (user_id, article_id) {
+        user_id -> BigInt,
+        article_id -> BigInt,
+        saved_at -> Timestamp,
+        /// When the reader last opened the article: comments after it are new.
+        last_seen_at -> Timestamp,
     }
 }
 
@@ -146,6 +161,7 @@ diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(comment_votes -> comments (comment_id));
 diesel::joinable!(notifications -> comments (comment_id));
+diesel::joinable!(saved_articles -> articles (article_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
@@ -159,4 +175,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     comment_votes,
     notifications,
+    saved_articles,
 );

@@ -19,6 +19,8 @@ pub struct User {
     pub created_at: PrimitiveDateTime,
     pub deleted_at: Option<PrimitiveDateTime>,
     pub email_replies: bool,
+    pub display_name: Option<String>,
+    pub bio_source: Option<String>,
 }
 
 pub struct NewUser<'a> {
@@ -368,4 +370,45 @@ pub fn verify_email(conn: &mut DbConn, token_hash: &str, user_id: i64) -> QueryR
         set_email_verified(conn, user_id)?;
         Ok(true)
     })
+}
+
+// ---- profiles ----
+
+pub fn set_profile(
+    conn: &mut DbConn,
+    id: i64,
+    display_name: Option<&str>,
+    bio_source: Option<&str>,
+    bio_html: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((users::display_name.eq(display_name), users::bio_source.eq(bio_source), users::bio_html.eq(bio_html)))
+        .execute(conn)
+}
+
+/// What a profile page shows of an account.
+#[derive(Debug, Clone, Queryable)]
+pub struct Profile {
+    pub id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub bio_source: Option<String>,
+    pub bio_html: Option<String>,
+    pub created_at: PrimitiveDateTime,
+}
+
+pub fn profile(conn: &mut DbConn, username: &str) -> QueryResult<Option<Profile>> {
+    users::table
+        .filter(users::username_key.eq(key(username)))
+        .filter(users::deleted_at.is_null())
+        .select((
+            users::id,
+            users::username,
+            users::display_name,
+            users::bio_source,
+            users::bio_html,
+            users::created_at,
+        ))
+        .first(conn)
+        .optional()
 }

@@ -9,18 +9,27 @@ use crate::auth::Visitor;
 use crate::db::users::{Session, User};
 
 fn meta(title: &str) -> Meta<'_> {
-    Meta { title: Some(title), description: "Afterword account", url: None, og_type: "website" }
+    Meta { title: Some(title), description: "Afterword account", url: None, og_type: "website", feed: None }
 }
 
 fn next_field(next: &str) -> Markup {
     html! { input type="hidden" name="next" value=(next); }
 }
 
-fn with_next(path: &str, next: &str) -> String {
-    if next == "/" {
+/// A link to the other of login and sign-up that keeps `next` and `save`.
+fn with_next(path: &str, next: &str, save: Option<&str>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if next != "/" {
+        query.append_pair("next", next);
+    }
+    if let Some(slug) = save {
+        query.append_pair("save", slug);
+    }
+    let query = query.finish();
+    if query.is_empty() {
         path.to_owned()
     } else {
-        format!("{path}?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
+        format!("{path}?{query}")
     }
 }
 
@@ -28,6 +37,16 @@ pub struct SignupValues<'a> {
     pub username: &'a str,
     pub email: &'a str,
     pub next: &'a str,
+    /// An article to save once the account exists.
+    pub save: Option<&'a str>,
+}
+
+fn save_field(save: Option<&str>) -> Markup {
+    html! {
+        @if let Some(slug) = save {
+            input type="hidden" name="save" value=(slug);
+        }
+    }
 }
 
 pub fn signup(v: &Visitor, values: &SignupValues, errors: &FieldErrors) -> Markup {
@@ -41,6 +60,7 @@ pub fn signup(v: &Visitor, values: &SignupValues, errors: &FieldErrors) -> Marku
                 form method="post" action="/signup" novalidate {
                     (csrf(v))
                     (next_field(values.next))
+                    (save_field(values.save))
                     (field(&Field { name: "username", label: "Username", kind: "text", value: values.username,
                         autocomplete: "username", hint: Some("3 to 30 letters, digits, '_' or '-'.") }, errors))
                     (field(&Field { name: "email", label: "Email", kind: "email", value: values.email,
@@ -49,13 +69,20 @@ pub fn signup(v: &Visitor, values: &SignupValues, errors: &FieldErrors) -> Marku
                         autocomplete: "new-password", hint: Some("At least 10 characters. A few unrelated words work well.") }, errors))
                     button type="submit" class="button" { "Sign up" }
                 }
-                p { "Already have an account? " a href=(with_next("/login", values.next)) { "Log in" } }
+                p { "Already have an account? " a href=(with_next("/login", values.next, values.save)) { "Log in" } }
             }
         },
     )
 }
 
-pub fn login(v: &Visitor, login: &str, next: &str, error: Option<&str>, notice: Option<&str>) -> Markup {
+pub fn login(
+    v: &Visitor,
+    login: &str,
+    next: &str,
+    save: Option<&str>,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Markup {
     layout::page(
         Some(v),
         &meta("Log in"),
@@ -71,6 +98,7 @@ pub fn login(v: &Visitor, login: &str, next: &str, error: Option<&str>, notice: 
                 form method="post" action="/login" {
                     (csrf(v))
                     (next_field(next))
+                    (save_field(save))
                     (field(&Field { name: "login", label: "Username or email", kind: "text", value: login,
                         autocomplete: "username", hint: None }, &FieldErrors::default()))
                     (field(&Field { name: "password", label: "Password", kind: "password", value: "",
@@ -78,7 +106,7 @@ pub fn login(v: &Visitor, login: &str, next: &str, error: Option<&str>, notice: 
                     button type="submit" class="button" { "Log in" }
                 }
                 p { a href="/password-reset" { "Forgot your password?" } }
-                p { "New here? " a href=(with_next("/signup", next)) { "Create an account" } }
+                p { "New here? " a href=(with_next("/signup", next, save)) { "Create an account" } }
             }
         },
     )
@@ -212,6 +240,22 @@ pub fn settings(
                     (field(&Field { name: "new_password", label: "New password", kind: "password", value: "",
                         autocomplete: "new-password", hint: Some("At least 10 characters. Your other sessions will be logged out.") }, e))
                     button type="submit" class="button" { "Change password" }
+                }
+            }
+            section class="settings-section" aria-labelledby="profile-heading" {
+                h2 id="profile-heading" { "Profile" }
+                p { "Your public page: " a href={ "/users/" (user.username) } { "/users/" (user.username) } }
+                form method="post" action="/settings/profile" {
+                    (csrf(v))
+                    (field(&Field { name: "display_name", label: "Display name", kind: "text",
+                        value: user.display_name.as_deref().unwrap_or(""), autocomplete: "nickname",
+                        hint: Some("Optional; at most 50 characters.") }, e))
+                    div class="field" {
+                        label for="field-bio" { "About you" }
+                        textarea id="field-bio" name="bio" rows="4" maxlength="500" { (user.bio_source.as_deref().unwrap_or("")) }
+                        small class="hint" { "Optional; Markdown, at most 500 characters." }
+                    }
+                    button type="submit" class="button secondary" { "Save profile" }
                 }
             }
             section class="settings-section" aria-labelledby="notifications-heading" {

@@ -8,7 +8,13 @@ use crate::auth::Visitor;
 use crate::db::outbox::Message;
 
 pub fn outbox(v: &Visitor, messages: &[Message]) -> Markup {
-    let meta = Meta { title: Some("Outbox"), description: "Email kept by the site", url: None, og_type: "website" };
+    let meta = Meta {
+        title: Some("Outbox"),
+        description: "Email kept by the site",
+        url: None,
+        og_type: "website",
+        feed: None,
+    };
     layout::page(
         Some(v),
         &meta,

@@ -4,6 +4,7 @@ use maud::{html, Markup};
 
 use super::comments;
 use super::layout::{self, Meta};
+use super::profiles::save_button;
 use super::{display_date, excerpt, iso_date};
 use crate::auth::Visitor;
 use crate::db::articles::{ArticleListItem, ArticlePage};
@@ -15,6 +16,8 @@ pub struct FrontPage {
     pub items: Vec<(ArticleListItem, Option<String>)>,
     pub page: u32,
     pub has_next: bool,
+    /// Which of them the reader saved.
+    pub saved: std::collections::HashSet<i64>,
 }
 
 pub fn front_page(visitor: &Visitor, front: &FrontPage, base_url: &url::Url) -> Markup {
@@ -25,6 +28,7 @@ pub fn front_page(visitor: &Visitor, front: &FrontPage, base_url: &url::Url) -> 
         description: "The latest articles, each with a summary, key takeaways and a discussion.",
         url: base_url.join(&path).ok().map(String::from),
         og_type: "website",
+        feed: Some(("Newest articles", "/feed.atom".to_owned())),
     };
     layout::page(
         Some(visitor),
@@ -42,8 +46,10 @@ pub fn front_page(visitor: &Visitor, front: &FrontPage, base_url: &url::Url) -> 
                             @if let Some(takeaway) = takeaway {
                                 p class="takeaway" { (takeaway) }
                             }
-                            p class="meta" {
+                            div class="meta" {
                                 a href={ "/articles/" (item.slug) "#comments" } { (comment_count(item.comment_count)) }
+                                " "
+                                (save_button(visitor, &item.slug, front.saved.contains(&item.id)))
                             }
                         }
                     }
@@ -86,7 +92,13 @@ pub struct ThreadSection<'a> {
     pub must_verify: bool,
 }
 
-pub fn article_page(visitor: &Visitor, page: &ArticlePage, thread: &ThreadSection, base_url: &url::Url) -> Markup {
+pub fn article_page(
+    visitor: &Visitor,
+    page: &ArticlePage,
+    thread: &ThreadSection,
+    saved: bool,
+    base_url: &url::Url,
+) -> Markup {
     let article = &page.article;
     let back: String =
         url::form_urlencoded::byte_serialize(format!("/articles/{}#comments", article.slug).as_bytes()).collect();
@@ -96,6 +108,7 @@ pub fn article_page(visitor: &Visitor, page: &ArticlePage, thread: &ThreadSectio
         description: &description,
         url: base_url.join(&format!("/articles/{}", article.slug)).ok().map(String::from),
         og_type: "article",
+        feed: Some(("Newest comments on this article", format!("/articles/{}/comments.atom", article.slug))),
     };
     layout::page(
         Some(visitor),
@@ -121,10 +134,12 @@ pub fn article_page(visitor: &Visitor, page: &ArticlePage, thread: &ThreadSectio
                         }
                     }
                 }
-                p class="source-link" {
+                div class="source-link" {
                     a class="button" href=(article.source_url) target="_blank" rel="noopener noreferrer" {
                         "View Full Article"
                     }
+                    " "
+                    (save_button(visitor, &article.slug, saved))
                 }
                 @if !page.tags.is_empty() {
                     ul class="tags" aria-label="Tags" {

@@ -83,7 +83,7 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
             details open {
                 summary class="comment-meta" {
                     @match &node.item.author {
-                        Some(name) => span class="author" { (name) },
+                        Some(name) => a class="author" href={ "/users/" (name) } { (name) },
                         None => span class="author deleted" { "[deleted]" },
                     }
                     " · "
@@ -214,7 +214,7 @@ pub struct Compose<'a> {
 }
 
 pub fn compose_page(visitor: &Visitor, c: &Compose) -> Markup {
-    let meta = Meta { title: Some(c.title), description: c.article_title, url: None, og_type: "website" };
+    let meta = Meta { title: Some(c.title), description: c.article_title, url: None, og_type: "website", feed: None };
     layout::page(
         Some(visitor),
         &meta,
@@ -251,7 +251,7 @@ pub struct Permalink<'a> {
 
 pub fn permalink_page(view: &ThreadView, p: &Permalink) -> Markup {
     let title = format!("Comment on {}", p.article_title);
-    let meta = Meta { title: Some(&title), description: p.article_title, url: None, og_type: "website" };
+    let meta = Meta { title: Some(&title), description: p.article_title, url: None, og_type: "website", feed: None };
     layout::page(
         Some(view.visitor),
         &meta,
@@ -272,7 +272,13 @@ pub fn permalink_page(view: &ThreadView, p: &Permalink) -> Markup {
 }
 
 pub fn inbox(visitor: &Visitor, items: &[Notification], now: PrimitiveDateTime) -> Markup {
-    let meta = Meta { title: Some("Inbox"), description: "Replies to your comments", url: None, og_type: "website" };
+    let meta = Meta {
+        title: Some("Inbox"),
+        description: "Replies to your comments",
+        url: None,
+        og_type: "website",
+        feed: None,
+    };
     layout::page(
         Some(visitor),
         &meta,

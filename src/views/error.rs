@@ -15,7 +15,7 @@ pub fn page(status: StatusCode, message: &str) -> Markup {
         StatusCode::PAYLOAD_TOO_LARGE => "Too large",
         _ => status.canonical_reason().unwrap_or("Error"),
     };
-    let meta = Meta { title: Some(title), description: message, url: None, og_type: "website" };
+    let meta = Meta { title: Some(title), description: message, url: None, og_type: "website", feed: None };
     layout::page(
         None,
         &meta,

@@ -18,6 +18,8 @@ pub struct Meta<'a> {
     pub url: Option<String>,
     /// Open Graph type: "website" or "article".
     pub og_type: &'a str,
+    /// An Atom feed of the page: (title, path).
+    pub feed: Option<(&'a str, String)>,
 }
 
 /// A whole page. `visitor` is `None` on error pages rendered without a request.
@@ -43,6 +45,9 @@ pub fn page(visitor: Option<&Visitor>, meta: &Meta, body: Markup) -> Markup {
                     meta property="og:url" content=(url);
                     link rel="canonical" href=(url);
                 }
+                @if let Some((title, href)) = &meta.feed {
+                    link rel="alternate" type="application/atom+xml" title=(title) href=(href);
+                }
                 link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
                 link rel="stylesheet" href=(assets::url("style.css"));
                 script src=(assets::url("app.js")) defer {}
@@ -67,7 +72,9 @@ pub fn page(visitor: Option<&Visitor>, meta: &Meta, body: Markup) -> Markup {
                 footer class="site-footer" {
                     div class="wrap" {
                         p { (SITE_NAME) " — a place to talk about what you read." }
-                        nav aria-label="Footer" { a href="/" { "Articles" } }
+                        nav aria-label="Footer" {
+                            a href="/" { "Articles" } " · " a href="/search" { "Search" } " · " a href="/feed.atom" { "Atom feed" }
+                        }
                     }
                 }
             }
@@ -79,7 +86,8 @@ fn site_nav(visitor: &Visitor) -> Markup {
     html! {
         nav class="site-nav" aria-label="Account" {
             @if let Some(user) = &visitor.user {
-                span class="whoami" { (user.username) }
+                a class="whoami" href={ "/users/" (user.username) } { (user.username) }
+                a href="/saved" { "Saved" }
                 a href="/inbox" class="inbox-link" {
                     "Inbox"
                     @if user.unread > 0 {

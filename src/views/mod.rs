@@ -5,8 +5,10 @@ pub mod admin;
 pub mod articles;
 pub mod comments;
 pub mod error;
+pub mod feeds;
 pub mod forms;
 pub mod layout;
+pub mod profiles;
 
 use time::macros::format_description;
 use time::Date;

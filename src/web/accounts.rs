@@ -18,6 +18,13 @@ const VERIFY_VALID_FOR: time::Duration = time::Duration::days(2);
 pub struct NextQuery {
     next: Option<String>,
     notice: Option<String>,
+    /// An article to save after logging in.
+    save: Option<String>,
+}
+
+/// A slug to save after login, when it is one.
+fn save_slug(save: Option<String>) -> Option<String> {
+    save.filter(|s| crate::import::is_valid_slug(s))
 }
 
 fn too_many(retry_after: std::time::Duration) -> AppError {
@@ -35,11 +42,14 @@ pub struct SignupForm {
     #[serde(default)]
     password: String,
     next: Option<String>,
+    save: Option<String>,
 }
 
 pub async fn signup_form(visitor: Visitor, query: web::Query<NextQuery>) -> Markup {
     let next = safe_next(query.next.as_deref());
-    view::signup(&visitor, &SignupValues { username: "", email: "", next: &next }, &FieldErrors::default())
+    let save = save_slug(query.save.clone());
+    let values = SignupValues { username: "", email: "", next: &next, save: save.as_deref() };
+    view::signup(&visitor, &values, &FieldErrors::default())
 }
 
 pub async fn signup(
@@ -53,6 +63,7 @@ pub async fn signup(
     let username = form.username.trim().to_owned();
     let email = form.email.trim().to_owned();
     let next = safe_next(form.next.as_deref());
+    let save = save_slug(form.save.clone());
     let mut errors = FieldErrors::default();
     if let Some(problem) = auth::username_problem(&username) {
         errors.add("username", problem);
@@ -66,7 +77,11 @@ pub async fn signup(
     let invalid = |errors: &FieldErrors| {
         html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            view::signup(&visitor, &SignupValues { username: &username, email: &email, next: &next }, errors),
+            view::signup(
+                &visitor,
+                &SignupValues { username: &username, email: &email, next: &next, save: save.as_deref() },
+                errors,
+            ),
         )
     };
     if !errors.is_empty() {
@@ -102,6 +117,7 @@ pub async fn signup(
             tracing::error!(%err, "could not send the verification email");
         }
     }
+    crate::web::profiles::save_after_login(&state, user_id, save).await?;
     start_session(&state, &visitor, &req, user_id, &next).await
 }
 
@@ -155,6 +171,7 @@ pub struct LoginForm {
     #[serde(default)]
     password: String,
     next: Option<String>,
+    save: Option<String>,
 }
 
 fn notice_text(notice: Option<&str>) -> Option<&'static str> {
@@ -166,7 +183,8 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
 
 pub async fn login_form(visitor: Visitor, query: web::Query<NextQuery>) -> Markup {
     let next = safe_next(query.next.as_deref());
-    view::login(&visitor, "", &next, None, notice_text(query.notice.as_deref()))
+    let save = save_slug(query.save.clone());
+    view::login(&visitor, "", &next, save.as_deref(), None, notice_text(query.notice.as_deref()))
 }
 
 pub async fn login(
@@ -179,8 +197,16 @@ pub async fn login(
     let form = form.into_inner();
     let login = form.login.trim().to_owned();
     let next = safe_next(form.next.as_deref());
+    let save = save_slug(form.save.clone());
     if login.is_empty() || form.password.is_empty() {
-        let page = view::login(&visitor, &login, &next, Some("Enter your username or email, and your password."), None);
+        let page = view::login(
+            &visitor,
+            &login,
+            &next,
+            save.as_deref(),
+            Some("Enter your username or email, and your password."),
+            None,
+        );
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
     }
     state.limits.login(&login).map_err(too_many)?;
@@ -197,10 +223,14 @@ pub async fn login(
     })
     .await?;
     match user_id {
-        Some(id) => start_session(&state, &visitor, &req, id, &next).await,
+        Some(id) => {
+            crate::web::profiles::save_after_login(&state, id, save).await?;
+            start_session(&state, &visitor, &req, id, &next).await
+        }
         None => {
             tracing::info!(ip = %visitor.ip, "failed login");
-            let page = view::login(&visitor, &login, &next, Some("Wrong username, email or password."), None);
+            let page =
+                view::login(&visitor, &login, &next, save.as_deref(), Some("Wrong username, email or password."), None);
             Ok(html(StatusCode::UNAUTHORIZED, page))
         }
     }

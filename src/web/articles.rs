@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{AppError, AppState};
 use crate::auth::Visitor;
-use crate::db::{articles, comments};
+use crate::db::{articles, comments, saved};
 use crate::ranking::Sort;
 use crate::views::articles::{self as view, FrontPage, ThreadSection, PAGE_SIZE};
 use crate::views::comments::{build_forest, ThreadView};
@@ -37,13 +37,26 @@ pub async fn front_page(
 ) -> Result<Markup, AppError> {
     let page = parse_page(query.page.as_deref())?;
     let offset = i64::from(page - 1) * PAGE_SIZE;
-    let mut items = state.db(move |conn| Ok(articles::list_newest(conn, offset, PAGE_SIZE + 1)?)).await?;
+    let viewer = visitor.user.as_ref().map(|u| u.id);
+    let (mut items, saved) = state
+        .db(move |conn| {
+            let items = articles::list_newest(conn, offset, PAGE_SIZE + 1)?;
+            let saved = match viewer {
+                Some(user) => {
+                    let ids: Vec<i64> = items.iter().map(|(a, _)| a.id).collect();
+                    saved::saved_among(conn, user, &ids)?
+                }
+                None => Default::default(),
+            };
+            Ok((items, saved))
+        })
+        .await?;
     if items.is_empty() && page > 1 {
         return Err(AppError::NotFound);
     }
     let has_next = items.len() as i64 > PAGE_SIZE;
     items.truncate(PAGE_SIZE as usize);
-    Ok(view::front_page(&visitor, &FrontPage { items, page, has_next }, &state.config.base_url))
+    Ok(view::front_page(&visitor, &FrontPage { items, page, has_next, saved }, &state.config.base_url))
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,11 +82,16 @@ pub async fn show(
     let page = parse_page(query.page.as_deref())?;
     let viewer = visitor.user.as_ref().map(|u| u.id);
     let offset = i64::from(page - 1) * THREADS_PER_PAGE;
-    let (article, (items, has_more)) = state
+    let (article, (items, has_more), saved) = state
         .db(move |conn| {
             let found = comments::article_with_thread(conn, &slug, sort, offset, THREADS_PER_PAGE, viewer)?;
             let (article, items, has_more) = found.ok_or(AppError::NotFound)?;
-            Ok((article, (items, has_more)))
+            // Opening a saved article marks its comments seen.
+            let saved = match viewer {
+                Some(user) => saved::mark_seen(conn, user, article.article.id)? > 0,
+                None => false,
+            };
+            Ok((article, (items, has_more), saved))
         })
         .await?;
     let roots: Vec<i64> = items.iter().filter(|c| c.comment.depth == 0).map(|c| c.comment.id).collect();
@@ -100,5 +118,5 @@ pub async fn show(
         has_more,
         must_verify,
     };
-    Ok(view::article_page(&visitor, &article, &thread, &state.config.base_url))
+    Ok(view::article_page(&visitor, &article, &thread, saved, &state.config.base_url))
 }

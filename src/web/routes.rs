@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{accounts, admin, articles, assets, comments, health, settings, AppError};
+use super::{accounts, admin, articles, assets, comments, health, profiles, settings, AppError};
 
 /// One route of the table.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +38,14 @@ routes! {
     "/inbox" => { GET comments::inbox },
     "/inbox/read" => { POST comments::mark_read },
     "/settings/notifications" => { POST comments::notification_settings },
+    "/settings/profile" => { POST profiles::update_profile },
+    "/articles/{slug}/save" => { POST profiles::save },
+    "/articles/{slug}/comments.atom" => { GET profiles::article_comments_feed },
+    "/saved" => { GET profiles::saved_list },
+    "/users/{username}" => { GET profiles::profile },
+    "/users/{username}/comments.atom" => { GET profiles::user_comments_feed },
+    "/search" => { GET profiles::search },
+    "/feed.atom" => { GET profiles::articles_feed },
     "/healthz" => { GET health::healthz },
     "/static/{file}" => { GET assets::serve },
     "/signup" => { GET accounts::signup_form, POST accounts::signup },

@@ -22,6 +22,7 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
         "sessions" => "Your other sessions were logged out.",
         "verification-sent" => "We sent a confirmation link to your email address.",
         "notifications" => "Your notification settings were saved.",
+        "profile" => "Your profile was saved.",
         _ => return None,
     })
 }
@@ -190,8 +191,26 @@ pub async fn export(state: web::Data<AppState>, signed_in: SignedIn) -> Result<H
             Ok((user, users::sessions_of(conn, id)?))
         })
         .await?;
+    let (written, votes, saved) = state
+        .db(move |conn| {
+            let (written, votes) = crate::db::comments::export_of(conn, id)?;
+            Ok((written, votes, crate::db::saved::all_of(conn, id)?))
+        })
+        .await?;
     let filename = format!("afterword-{}.json", user.username);
-    let body = serde_json::json!({ "profile": user, "sessions": sessions });
+    let body = serde_json::json!({
+        "profile": user,
+        "sessions": sessions,
+        "comments": written.iter().map(|(id, article, text, at)| serde_json::json!({
+            "id": id, "article": article, "text": text, "created_at": at.to_string(),
+        })).collect::<Vec<_>>(),
+        "votes": votes.iter().map(|(comment, value, at)| serde_json::json!({
+            "comment": comment, "value": value, "created_at": at.to_string(),
+        })).collect::<Vec<_>>(),
+        "saved_articles": saved.iter().map(|(article, at)| serde_json::json!({
+            "article": article, "saved_at": at.to_string(),
+        })).collect::<Vec<_>>(),
+    });
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
         .json(body))

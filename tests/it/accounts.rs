@@ -509,8 +509,13 @@ async fn delete_account_needs_the_password_and_frees_the_name(backend: Backend) 
 }
 
 async fn export_holds_profile_and_sessions_but_no_secrets(backend: Backend) {
-    let app = TestApp::start(backend).await;
+    let app = TestApp::builder(backend).with_seed_article().start().await;
     let ann = app.signup("ann").await;
+    let bob = app.signup("bob").await;
+    let mine = app.comment(&ann, crate::common::SEED_SLUG, "My words", None).await;
+    let theirs = app.comment(&bob, crate::common::SEED_SLUG, "Bob's words", None).await;
+    app.vote(&ann, theirs, -1).await;
+    app.post_form(&ann, &format!("/articles/{}/save", crate::common::SEED_SLUG), &[("action", "save")]).await;
     let response = ann.get(app.url("/settings/export")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
@@ -520,6 +525,12 @@ async fn export_holds_profile_and_sessions_but_no_secrets(backend: Backend) {
     assert_eq!(data["profile"]["username"], "ann");
     assert_eq!(data["profile"]["email"], "ann@example.com");
     assert_eq!(data["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(data["comments"][0]["id"], mine);
+    assert_eq!(data["comments"][0]["text"], "My words");
+    assert_eq!(data["comments"].as_array().unwrap().len(), 1, "only ann's");
+    assert_eq!(data["votes"][0]["comment"], theirs);
+    assert_eq!(data["votes"][0]["value"], -1);
+    assert_eq!(data["saved_articles"][0]["article"], crate::common::SEED_SLUG);
 }
 
 fn afterword_cli(args: &[&str], database_url: &str, stdin: Option<&str>, env_password: Option<&str>) -> (bool, String) {

@@ -217,3 +217,33 @@ async fn log_in(client: &fantoccini::Client, app: &TestApp, username: &str) {
     client.find(Locator::Css("form[action='/signup'] button[type=submit]")).await.unwrap().click().await.unwrap();
     client.wait().for_element(Locator::Css(".site-nav .whoami")).await.unwrap();
 }
+
+both_backends!(a_reader_saves_an_article_and_finds_it_on_saved);
+
+async fn a_reader_saves_an_article_and_finds_it_on_saved(backend: Backend) {
+    let Some(client) = browser().await else { return };
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    app.signup("ann").await;
+
+    // Anonymous: Save leads to the login page, and back to the article, saved.
+    client.goto(&app.url(&format!("/articles/{SEED_SLUG}"))).await.unwrap();
+    client.wait().for_element(Locator::Css(".source-link a.save-button")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Id("field-login")).await.unwrap().send_keys("ann").await.unwrap();
+    client.find(Locator::Id("field-password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    client.find(Locator::Css("form[action='/login'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    let button = client.wait().for_element(Locator::Css(".source-link .save-button[aria-pressed=true]")).await.unwrap();
+    assert_eq!(button.text().await.unwrap(), "★ Saved");
+    assert_eq!(client.current_url().await.unwrap().path(), format!("/articles/{SEED_SLUG}"));
+
+    // Unsave and save again without a reload.
+    button.click().await.unwrap();
+    client.wait().for_element(Locator::Css(".source-link .save-button[aria-pressed=false]")).await.unwrap();
+    client.find(Locator::Css(".source-link .save-button")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Css(".source-link .save-button[aria-pressed=true]")).await.unwrap();
+
+    // It is on /saved.
+    client.find(Locator::LinkText("Saved")).await.unwrap().click().await.unwrap();
+    let title = client.wait().for_element(Locator::Css(".article-card h2 a")).await.unwrap();
+    assert!(title.text().await.unwrap().starts_with("Meta (again) denies"));
+    client.close().await.unwrap();
+}

@@ -66,7 +66,7 @@ async fn post_a_comment_and_a_reply(backend: Backend) {
     assert_eq!(page.text(&format!("#comment-{first} > details > summary time")), "just now");
     // The front page counts them too.
     let front = Page::parse(&app.page("/").await.1);
-    assert_eq!(front.text(".article-card .meta"), "2 comments");
+    assert_eq!(front.text(".article-card .meta > a:first-child"), "2 comments");
     // The reply page shows the comment replied to.
     let (status, body) = app.page_as(&bob, &format!("/comments/{first}/reply")).await;
     assert_eq!(status, StatusCode::OK);

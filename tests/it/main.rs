@@ -10,5 +10,6 @@ mod cli;
 mod comments;
 mod demo;
 mod health;
+mod profiles;
 mod schema;
 mod security;

@@ -1,0 +1,13 @@
+DROP TRIGGER fts_comments_update;
+DROP TRIGGER fts_comments_delete;
+DROP TRIGGER fts_comments_insert;
+DROP TABLE fts_comments;
+DROP TRIGGER fts_articles_update;
+DROP TRIGGER fts_articles_delete;
+DROP TRIGGER fts_articles_insert;
+DROP TABLE fts_articles;
+ALTER TABLE articles DROP COLUMN search_document;
+ALTER TABLE users DROP COLUMN bio_html;
+ALTER TABLE users DROP COLUMN bio_source;
+ALTER TABLE users DROP COLUMN display_name;
+DROP TABLE saved_articles;

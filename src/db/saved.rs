@@ -1,0 +1,100 @@
+//! Articles readers saved to their profile. Private: every function takes the owner.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+use time::PrimitiveDateTime;
+
+use super::schema::saved_articles;
+use super::{now, write_transaction, DbConn};
+
+/// Saves an article; saving it again changes nothing.
+pub fn save(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        if is_saved(conn, user_id, article_id)? {
+            return Ok(());
+        }
+        let now = now();
+        diesel::insert_into(saved_articles::table)
+            .values((
+                saved_articles::user_id.eq(user_id),
+                saved_articles::article_id.eq(article_id),
+                saved_articles::saved_at.eq(now),
+                saved_articles::last_seen_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+pub fn unsave(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<usize> {
+    diesel::delete(saved_articles::table.find((user_id, article_id))).execute(conn)
+}
+
+pub fn is_saved(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<bool> {
+    Ok(saved_articles::table.find((user_id, article_id)).count().get_result::<i64>(conn)? > 0)
+}
+
+/// Which of `article_ids` the reader saved.
+pub fn saved_among(conn: &mut DbConn, user_id: i64, article_ids: &[i64]) -> QueryResult<HashSet<i64>> {
+    Ok(saved_articles::table
+        .filter(saved_articles::user_id.eq(user_id))
+        .filter(saved_articles::article_id.eq_any(article_ids))
+        .select(saved_articles::article_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// The reader opened the article: comments before now are no longer new.
+pub fn mark_seen(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<usize> {
+    diesel::update(saved_articles::table.find((user_id, article_id)))
+        .set(saved_articles::last_seen_at.eq(now()))
+        .execute(conn)
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SavedItem {
+    #[diesel(sql_type = Text)]
+    pub slug: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Text)]
+    pub source_name: String,
+    #[diesel(sql_type = Integer)]
+    pub comment_count: i32,
+    #[diesel(sql_type = Timestamp)]
+    pub saved_at: PrimitiveDateTime,
+    /// Visible comments by others since the reader last opened the article.
+    #[diesel(sql_type = BigInt)]
+    pub new_comments: i64,
+}
+
+/// The reader's saved articles, most recently saved first. One query.
+pub fn list(conn: &mut DbConn, user_id: i64, offset: i64, limit: i64) -> QueryResult<Vec<SavedItem>> {
+    diesel::sql_query(
+        "SELECT a.slug, a.title, a.source_name, a.comment_count, s.saved_at, \
+                (SELECT COUNT(*) FROM comments c \
+                  WHERE c.article_id = a.id AND c.status = 'visible' \
+                    AND c.created_at > s.last_seen_at AND c.author_id <> s.user_id) AS new_comments \
+         FROM saved_articles s JOIN articles a ON a.id = s.article_id \
+         WHERE s.user_id = $1 \
+         ORDER BY s.saved_at DESC, a.id DESC \
+         LIMIT $2 OFFSET $3",
+    )
+    .bind::<BigInt, _>(user_id)
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(offset)
+    .load(conn)
+}
+
+/// Everything a reader saved, for their data export: (slug, saved at).
+pub fn all_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(String, PrimitiveDateTime)>> {
+    saved_articles::table
+        .inner_join(super::schema::articles::table)
+        .filter(saved_articles::user_id.eq(user_id))
+        .order(saved_articles::saved_at.desc())
+        .select((super::schema::articles::slug, saved_articles::saved_at))
+        .load(conn)
+}

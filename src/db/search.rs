@@ -1,0 +1,130 @@
+//! Full-text search over articles (title, summary, takeaways) and visible comments:
+//! SQLite FTS5, or PostgreSQL's text search, behind one function.
+//!
+//! Snippets mark matched words with `MARK_START` and `MARK_END`; views escape the text
+//! and turn the marks into `<mark>`.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use super::DbConn;
+
+pub const MARK_START: char = '\u{E000}';
+pub const MARK_END: char = '\u{E001}';
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ArticleHit {
+    #[diesel(sql_type = Text)]
+    pub slug: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Text)]
+    pub snippet: String,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CommentHit {
+    #[diesel(sql_type = BigInt)]
+    pub comment_id: i64,
+    #[diesel(sql_type = Text)]
+    pub slug: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    /// `None` when the account was deleted.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub author: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub snippet: String,
+}
+
+/// The words of a query: letters and digits, at most ten of them.
+pub fn words(query: &str) -> Vec<String> {
+    query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(10).map(str::to_lowercase).collect()
+}
+
+/// Articles matching every word, best first.
+pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) -> QueryResult<Vec<ArticleHit>> {
+    match conn {
+        DbConn::Sqlite(_) => diesel::sql_query(
+            "SELECT a.slug, a.title, \
+                    snippet(fts_articles, 0, char(57344), char(57345), '…', 24) AS snippet \
+             FROM fts_articles JOIN articles a ON a.id = fts_articles.rowid \
+             WHERE fts_articles MATCH $1 \
+             ORDER BY bm25(fts_articles), a.id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind::<Text, _>(fts5_query(words))
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset)
+        .load(conn),
+        DbConn::Pg(_) => diesel::sql_query(
+            "SELECT a.slug, a.title, \
+                    ts_headline('english', a.search_document, q, \
+                        'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS snippet \
+             FROM articles a, plainto_tsquery('english', $1) q \
+             WHERE to_tsvector('english', a.search_document) @@ q \
+             ORDER BY ts_rank(to_tsvector('english', a.search_document), q) DESC, a.id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind::<Text, _>(words.join(" "))
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset)
+        .load(conn),
+    }
+}
+
+/// Visible comments matching every word, best first.
+pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) -> QueryResult<Vec<CommentHit>> {
+    match conn {
+        DbConn::Sqlite(_) => diesel::sql_query(
+            "SELECT c.id AS comment_id, a.slug, a.title, \
+                    CASE WHEN u.deleted_at IS NULL THEN u.username END AS author, \
+                    snippet(fts_comments, 0, char(57344), char(57345), '…', 24) AS snippet \
+             FROM fts_comments \
+             JOIN comments c ON c.id = fts_comments.rowid \
+             JOIN articles a ON a.id = c.article_id \
+             JOIN users u ON u.id = c.author_id \
+             WHERE fts_comments MATCH $1 AND c.status = 'visible' \
+             ORDER BY bm25(fts_comments), c.id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind::<Text, _>(fts5_query(words))
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset)
+        .load(conn),
+        DbConn::Pg(_) => diesel::sql_query(
+            "SELECT c.id AS comment_id, a.slug, a.title, \
+                    CASE WHEN u.deleted_at IS NULL THEN u.username END AS author, \
+                    ts_headline('english', c.body_source, q, \
+                        'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS snippet \
+             FROM comments c \
+             JOIN articles a ON a.id = c.article_id \
+             JOIN users u ON u.id = c.author_id, \
+             plainto_tsquery('english', $1) q \
+             WHERE c.status = 'visible' AND to_tsvector('english', c.body_source) @@ q \
+             ORDER BY ts_rank(to_tsvector('english', c.body_source), q) DESC, c.id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind::<Text, _>(words.join(" "))
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset)
+        .load(conn),
+    }
+}
+
+/// Every word quoted (so FTS5 reads none as an operator), all required.
+fn fts5_query(words: &[String]) -> String {
+    words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_plain() {
+        assert_eq!(
+            words("Netflix AND \"inbox\" OR -meta* NEAR(x)"),
+            ["netflix", "and", "inbox", "or", "meta", "near", "x"]
+        );
+        assert!(words(" !!! ").is_empty());
+        assert_eq!(words(&"a ".repeat(50)).len(), 10);
+        assert_eq!(fts5_query(&words("titan api")), "\"titan\" \"api\"");
+    }
+}
