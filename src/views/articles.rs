@@ -71,7 +71,7 @@ pub fn front_page(visitor: &Visitor, front: &FrontPage, base_url: &url::Url) -> 
     )
 }
 
-fn comment_count(n: i32) -> String {
+pub fn comment_count(n: i32) -> String {
     match n {
         1 => "1 comment".to_owned(),
         n => format!("{n} comments"),

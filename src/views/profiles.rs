@@ -126,7 +126,7 @@ pub fn saved(v: &Visitor, items: &[SavedItem], page: u32, has_more: bool) -> Mar
                         h2 { a href={ "/articles/" (item.slug) } { (item.title) } }
                         p class="byline" { (item.source_name) " · saved " (display_date(item.saved_at.date())) }
                         div class="meta" {
-                            a href={ "/articles/" (item.slug) "#comments" } { (item.comment_count) " comments" }
+                            a href={ "/articles/" (item.slug) "#comments" } { (super::articles::comment_count(item.comment_count)) }
                             @if item.new_comments > 0 {
                                 strong class="new-comments" { (item.new_comments) " new" }
                             }
