@@ -95,6 +95,30 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<NewArticle>, ImportError> {
     Ok(out)
 }
 
+/// Validates an article typed into the administrators' form: summary paragraphs
+/// separated by blank lines, takeaways one a line, tags separated by commas.
+pub fn from_form(
+    title: &str,
+    source_url: &str,
+    source_name: &str,
+    published_at: &str,
+    summary: &str,
+    takeaways: &str,
+    tags: &str,
+) -> Result<NewArticle, String> {
+    let summary = summary.replace("\r\n", "\n");
+    validate(RawArticle {
+        title: title.to_owned(),
+        source_url: source_url.to_owned(),
+        source_name: source_name.to_owned(),
+        published_at: published_at.to_owned(),
+        summary: summary.split("\n\n").map(str::to_owned).collect(),
+        key_takeaways: takeaways.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+        tags: tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+        slug: None,
+    })
+}
+
 fn validate(raw: RawArticle) -> Result<NewArticle, String> {
     let title = one_line(&raw.title);
     check_text("title", &title, MAX_TITLE)?;

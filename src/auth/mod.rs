@@ -52,6 +52,8 @@ pub struct AuthUser {
     pub created_at: time::PrimitiveDateTime,
     /// Unread notifications, for the header.
     pub unread: i64,
+    /// Set while the account is banned: (until, reason).
+    pub banned: Option<(time::PrimitiveDateTime, String)>,
     /// SHA-256 of the session token this request came with.
     pub session_hash: String,
 }
@@ -95,6 +97,24 @@ impl FromRequest for SignedIn {
         ready(Visitor::from_request(req, payload).into_inner().and_then(|visitor| match &visitor.user {
             Some(user) => Ok(SignedIn { user: user.clone(), visitor }),
             None => Err(AppError::LoginRequired { next: login_return_path(req) }),
+        }))
+    }
+}
+
+/// A moderator or administrator; others get 403.
+pub struct Moderator(pub SignedIn);
+
+impl FromRequest for Moderator {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(SignedIn::from_request(req, payload).into_inner().and_then(|signed_in| {
+            if signed_in.user.role >= Role::Moderator {
+                Ok(Moderator(signed_in))
+            } else {
+                Err(AppError::Forbidden("Only moderators may do that.".into()))
+            }
         }))
     }
 }

@@ -52,6 +52,16 @@ fn network(ip: IpAddr) -> IpAddr {
 }
 
 impl RateLimitConfig {
+    /// Comments a day for an account (0: no limit), counted in the database so that
+    /// restarts and other instances do not reset it.
+    pub fn daily_comments(&self, new_account: bool) -> u32 {
+        if new_account {
+            self.new_account_comments_per_day
+        } else {
+            self.comments_per_day
+        }
+    }
+
     /// Every limit off.
     pub fn off() -> Self {
         RateLimitConfig {

@@ -24,6 +24,7 @@ pub struct Article {
     pub comments_locked: bool,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
+    pub lock_reason: Option<String>,
 }
 
 impl Article {
@@ -190,26 +191,7 @@ fn upsert_one(conn: &mut DbConn, index: usize, item: &NewArticle) -> Result<Outc
 
     let summary_text = item.summary.join("\n\n");
     let Some(existing) = existing else {
-        let slug = match &item.slug {
-            Some(slug) => slug.clone(),
-            None => unique_slug(conn, &slugify(&item.title))?,
-        };
-        let now = now();
-        let id: i64 = diesel::insert_into(articles::table)
-            .values((
-                articles::slug.eq(&slug),
-                articles::title.eq(&item.title),
-                articles::source_url.eq(&item.source_url),
-                articles::source_name.eq(&item.source_name),
-                articles::published_at.eq(item.published_at),
-                articles::summary.eq(&summary_text),
-                articles::search_document.eq(search_document(item)),
-                articles::created_at.eq(now),
-                articles::updated_at.eq(now),
-            ))
-            .returning(articles::id)
-            .get_result(conn)?;
-        replace_children(conn, id, item)?;
+        insert(conn, item)?;
         return Ok(Outcome::Created);
     };
 
@@ -233,19 +215,101 @@ fn upsert_one(conn: &mut DbConn, index: usize, item: &NewArticle) -> Result<Outc
     if same {
         return Ok(Outcome::Unchanged);
     }
-    diesel::update(articles::table.find(existing.id))
+    overwrite(conn, existing.id, item)?;
+    Ok(Outcome::Updated)
+}
+
+/// Inserts a new article with a free slug; returns (id, slug).
+fn insert(conn: &mut DbConn, item: &NewArticle) -> QueryResult<(i64, String)> {
+    let slug = match &item.slug {
+        Some(slug) => slug.clone(),
+        None => unique_slug(conn, &slugify(&item.title))?,
+    };
+    let now = now();
+    let id: i64 = diesel::insert_into(articles::table)
+        .values((
+            articles::slug.eq(&slug),
+            articles::title.eq(&item.title),
+            articles::source_url.eq(&item.source_url),
+            articles::source_name.eq(&item.source_name),
+            articles::published_at.eq(item.published_at),
+            articles::summary.eq(item.summary.join("\n\n")),
+            articles::search_document.eq(search_document(item)),
+            articles::created_at.eq(now),
+            articles::updated_at.eq(now),
+        ))
+        .returning(articles::id)
+        .get_result(conn)?;
+    replace_children(conn, id, item)?;
+    Ok((id, slug))
+}
+
+/// Replaces an article's content; its slug stays.
+fn overwrite(conn: &mut DbConn, id: i64, item: &NewArticle) -> QueryResult<()> {
+    diesel::update(articles::table.find(id))
         .set((
             articles::title.eq(&item.title),
             articles::source_url.eq(&item.source_url),
             articles::source_name.eq(&item.source_name),
             articles::published_at.eq(item.published_at),
-            articles::summary.eq(&summary_text),
+            articles::summary.eq(item.summary.join("\n\n")),
             articles::search_document.eq(search_document(item)),
             articles::updated_at.eq(now()),
         ))
         .execute(conn)?;
-    replace_children(conn, existing.id, item)?;
-    Ok(Outcome::Updated)
+    replace_children(conn, id, item)
+}
+
+/// Another article with the same title and source URL, if any.
+fn same_key(conn: &mut DbConn, item: &NewArticle, except: Option<i64>) -> QueryResult<Option<String>> {
+    articles::table
+        .filter(articles::source_url.eq(&item.source_url))
+        .filter(articles::title.eq(&item.title))
+        .filter(articles::id.ne(except.unwrap_or(-1)))
+        .select(articles::slug)
+        .first(conn)
+        .optional()
+}
+
+/// Creates an article from the administrators' form; returns (id, slug).
+pub fn create(conn: &mut DbConn, item: &NewArticle) -> Result<(i64, String), UpsertError> {
+    write_transaction(conn, |conn| {
+        if let Some(slug) = same_key(conn, item, None)? {
+            return Err(UpsertError::Conflict { index: 0, reason: format!("an article with this title and source URL exists: {slug}") });
+        }
+        Ok(insert(conn, item)?)
+    })
+}
+
+/// Edits an article from the administrators' form.
+pub fn update(conn: &mut DbConn, id: i64, item: &NewArticle) -> Result<(), UpsertError> {
+    write_transaction(conn, |conn| {
+        if let Some(slug) = same_key(conn, item, Some(id))? {
+            return Err(UpsertError::Conflict { index: 0, reason: format!("an article with this title and source URL exists: {slug}") });
+        }
+        Ok(overwrite(conn, id, item)?)
+    })
+}
+
+/// Deletes an article with its comments, votes, reports and saves.
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    write_transaction(conn, |conn| {
+        // Replies first: a comment's parent must outlive it.
+        let mut depth: Option<i32> = super::schema::comments::table
+            .filter(super::schema::comments::article_id.eq(id))
+            .select(diesel::dsl::max(super::schema::comments::depth))
+            .first(conn)?;
+        while let Some(d) = depth {
+            diesel::delete(
+                super::schema::comments::table
+                    .filter(super::schema::comments::article_id.eq(id))
+                    .filter(super::schema::comments::depth.eq(d)),
+            )
+            .execute(conn)?;
+            depth = if d > 0 { Some(d - 1) } else { None };
+        }
+        diesel::delete(articles::table.find(id)).execute(conn)
+    })
 }
 
 fn replace_children(conn: &mut DbConn, id: i64, item: &NewArticle) -> QueryResult<()> {

@@ -16,6 +16,9 @@ pub const MAX_DEPTH: i32 = 64;
 
 pub const VISIBLE: &str = "visible";
 pub const DELETED: &str = "deleted";
+pub const REMOVED: &str = "removed";
+pub const PENDING: &str = "pending";
+pub const REJECTED: &str = "rejected";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = comments)]
@@ -33,11 +36,27 @@ pub struct Comment {
     pub reply_count: i32,
     pub created_at: PrimitiveDateTime,
     pub edited_at: Option<PrimitiveDateTime>,
+    pub removed_reason: Option<String>,
+    pub pinned: bool,
+    pub distinguished: bool,
 }
 
 impl Comment {
     pub fn is_deleted(&self) -> bool {
         self.status == DELETED
+    }
+
+    pub fn is_visible(&self) -> bool {
+        self.status == VISIBLE
+    }
+
+    pub fn is_removed(&self) -> bool {
+        self.status == REMOVED
+    }
+
+    /// Awaiting approval, or not approved: only the author sees it.
+    pub fn is_held(&self) -> bool {
+        self.status == PENDING || self.status == REJECTED
     }
 
     pub fn score(&self) -> i32 {
@@ -72,7 +91,7 @@ type Row = (Comment, String, Option<PrimitiveDateTime>, Option<i32>);
 fn into_thread(rows: Vec<Row>) -> Vec<ThreadComment> {
     rows.into_iter()
         .map(|(comment, username, author_deleted, vote)| ThreadComment {
-            author: (!comment.is_deleted() && author_deleted.is_none()).then_some(username),
+            author: (!comment.is_deleted() && !comment.is_removed() && author_deleted.is_none()).then_some(username),
             my_vote: vote.unwrap_or(0),
             comment,
         })
@@ -90,6 +109,8 @@ macro_rules! with_authors_and_votes {
                     .and(comment_votes::user_id.eq($viewer.unwrap_or(-1)))),
             )
             .select((Comment::as_select(), users::username, users::deleted_at, comment_votes::value.nullable()))
+            // Held comments show only to their author.
+            .filter(comments::status.ne_all([PENDING, REJECTED]).or(comments::author_id.eq($viewer.unwrap_or(-1))))
     };
 }
 
@@ -103,7 +124,10 @@ pub fn thread_page(
     limit: i64,
     viewer: Option<i64>,
 ) -> QueryResult<(Vec<ThreadComment>, bool)> {
-    let top = comments::table.filter(comments::article_id.eq(article_id)).filter(comments::depth.eq(0));
+    let top = comments::table
+        .filter(comments::article_id.eq(article_id))
+        .filter(comments::depth.eq(0))
+        .filter(comments::status.ne_all([PENDING, REJECTED]).or(comments::author_id.eq(viewer.unwrap_or(-1))));
     let ids_query = top.select(comments::id).offset(offset).limit(limit + 1);
     let mut ids: Vec<i64> = match sort {
         Sort::Best => ids_query.order((comments::rank_best.desc(), comments::id.desc())).load(conn)?,
@@ -158,6 +182,8 @@ pub struct NewComment<'a> {
     pub parent_id: Option<i64>,
     pub source: &'a str,
     pub html: &'a str,
+    /// `VISIBLE`, or `PENDING` when held for approval.
+    pub status: &'a str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,7 +194,7 @@ pub enum CommentError {
     Locked,
     #[error("the comment replied to belongs to another article")]
     ParentElsewhere,
-    #[error("the comment replied to was deleted")]
+    #[error("the comment replied to is deleted, removed or not yet approved")]
     ParentDeleted,
     #[error("replies may nest at most {MAX_DEPTH} deep")]
     TooDeep,
@@ -176,10 +202,13 @@ pub enum CommentError {
     NotAuthor,
     #[error("you cannot vote on your own comment")]
     OwnComment,
-    #[error("the comment was deleted")]
+    #[error("the comment is deleted, removed or not yet approved")]
     Deleted,
     #[error("the time to edit this comment is over")]
     EditWindowOver,
+    /// A moderation action that does not apply; the message says why.
+    #[error("{0}")]
+    NothingToDo(&'static str),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }
@@ -193,11 +222,24 @@ pub struct Posted {
     pub notify: Option<(i64, Option<String>)>,
 }
 
+/// On PostgreSQL, locks a comment's row until the transaction ends, so that actions on
+/// one comment (votes, edits, deletes, replies) happen one after another. SQLite's
+/// write transactions are serial already.
+fn lock_row(conn: &mut DbConn, comment_id: i64) -> QueryResult<()> {
+    if conn.backend() == Backend::Postgres {
+        diesel::sql_query("SELECT id FROM comments WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(comment_id)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 fn locked(conn: &mut DbConn, article_id: i64) -> QueryResult<bool> {
     articles::table.find(article_id).select(articles::comments_locked).first(conn)
 }
 
-/// Posts a comment or reply, keeping the counters and the reply notification in step.
+/// Posts a comment or reply, keeping the counters and the notifications in step. A held
+/// comment (`PENDING`) counts and notifies only once approved.
 pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError> {
     write_transaction(conn, |conn| {
         if locked(conn, new.article_id)? {
@@ -206,11 +248,12 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
         let parent = match new.parent_id {
             None => None,
             Some(parent_id) => {
+                lock_row(conn, parent_id)?;
                 let parent = find(conn, parent_id)?.ok_or(CommentError::Missing)?;
                 if parent.article_id != new.article_id {
                     return Err(CommentError::ParentElsewhere);
                 }
-                if parent.is_deleted() {
+                if !parent.is_visible() {
                     return Err(CommentError::ParentDeleted);
                 }
                 if parent.depth + 1 > MAX_DEPTH {
@@ -219,7 +262,6 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
                 Some(parent)
             }
         };
-        let now = now();
         let id: i64 = diesel::insert_into(comments::table)
             .values((
                 comments::article_id.eq(new.article_id),
@@ -229,56 +271,75 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
                 comments::depth.eq(parent.as_ref().map_or(0, |p| p.depth + 1)),
                 comments::body_source.eq(new.source),
                 comments::body_html.eq(new.html),
-                comments::created_at.eq(now),
+                comments::status.eq(new.status),
+                comments::created_at.eq(now()),
             ))
             .returning(comments::id)
             .get_result(conn)?;
-        let mut notify = None;
         match &parent {
             None => {
                 diesel::update(comments::table.find(id)).set(comments::root_id.eq(id)).execute(conn)?;
-                // Readers who saved the article hear of new top-level comments.
-                diesel::sql_query(
-                    "INSERT INTO notifications (user_id, kind, comment_id, actor_id, created_at) \
-                     SELECT s.user_id, 'saved_article', $1, $2, $3 FROM saved_articles s \
-                     JOIN users u ON u.id = s.user_id \
-                     WHERE s.article_id = $4 AND s.user_id <> $2 AND u.deleted_at IS NULL",
-                )
-                .bind::<diesel::sql_types::BigInt, _>(id)
-                .bind::<diesel::sql_types::BigInt, _>(new.author_id)
-                .bind::<diesel::sql_types::Timestamp, _>(now)
-                .bind::<diesel::sql_types::BigInt, _>(new.article_id)
-                .execute(conn)?;
             }
             Some(parent) => {
                 diesel::update(comments::table.find(parent.id))
                     .set(comments::reply_count.eq(comments::reply_count + 1))
                     .execute(conn)?;
-                if parent.author_id != new.author_id {
-                    let (deleted, email, wants): (Option<PrimitiveDateTime>, Option<String>, bool) = users::table
+            }
+        }
+        let notify = if new.status == VISIBLE { announce(conn, id)? } else { None };
+        Ok(Posted { id, notify })
+    })
+}
+
+/// A comment became visible (posted, or approved): the article's count and the
+/// notifications follow (to the parent's author, or to readers who saved the article).
+/// Returns whom to email about a reply: (user id, email if they want reply emails).
+pub fn announce(conn: &mut DbConn, id: i64) -> QueryResult<Option<(i64, Option<String>)>> {
+    let comment = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    let now = now();
+    let mut notify = None;
+    match comment.parent_id {
+        None => {
+            diesel::sql_query(
+                "INSERT INTO notifications (user_id, kind, comment_id, actor_id, created_at) \
+                 SELECT s.user_id, 'saved_article', $1, $2, $3 FROM saved_articles s \
+                 JOIN users u ON u.id = s.user_id \
+                 WHERE s.article_id = $4 AND s.user_id <> $2 AND u.deleted_at IS NULL",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .bind::<diesel::sql_types::BigInt, _>(comment.author_id)
+            .bind::<diesel::sql_types::Timestamp, _>(now)
+            .bind::<diesel::sql_types::BigInt, _>(comment.article_id)
+            .execute(conn)?;
+        }
+        Some(parent_id) => {
+            let parent = find(conn, parent_id)?.ok_or(diesel::result::Error::NotFound)?;
+            if parent.author_id != comment.author_id {
+                let (deleted, email, wants, verified): (Option<PrimitiveDateTime>, Option<String>, bool, bool) =
+                    users::table
                         .find(parent.author_id)
-                        .select((users::deleted_at, users::email, users::email_replies))
+                        .select((users::deleted_at, users::email, users::email_replies, users::email_verified))
                         .first(conn)?;
-                    if deleted.is_none() {
-                        diesel::insert_into(notifications::table)
-                            .values((
-                                notifications::user_id.eq(parent.author_id),
-                                notifications::kind.eq("reply"),
-                                notifications::comment_id.eq(id),
-                                notifications::actor_id.eq(new.author_id),
-                                notifications::created_at.eq(now),
-                            ))
-                            .execute(conn)?;
-                        notify = Some((parent.author_id, email.filter(|_| wants)));
-                    }
+                if deleted.is_none() {
+                    diesel::insert_into(notifications::table)
+                        .values((
+                            notifications::user_id.eq(parent.author_id),
+                            notifications::kind.eq("reply"),
+                            notifications::comment_id.eq(id),
+                            notifications::actor_id.eq(comment.author_id),
+                            notifications::created_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                    // Email only an address its owner confirmed.
+                    notify = Some((parent.author_id, email.filter(|_| wants && verified)));
                 }
             }
         }
-        diesel::update(articles::table.find(new.article_id))
-            .set(articles::comment_count.eq(articles::comment_count + 1))
-            .execute(conn)?;
-        Ok(Posted { id, notify })
-    })
+    }
+    diesel::update(articles::table.find(comment.article_id))
+        .set(articles::comment_count.eq(articles::comment_count + 1))
+        .execute(conn)?;
+    Ok(notify)
 }
 
 /// Replaces the text of the author's own comment within `window` of posting.
@@ -291,11 +352,12 @@ pub fn edit(
     window: time::Duration,
 ) -> Result<(), CommentError> {
     write_transaction(conn, |conn| {
+        lock_row(conn, id)?;
         let comment = find(conn, id)?.ok_or(CommentError::Missing)?;
         if comment.author_id != author_id {
             return Err(CommentError::NotAuthor);
         }
-        if comment.is_deleted() {
+        if !comment.is_visible() && comment.status != PENDING {
             return Err(CommentError::Deleted);
         }
         if locked(conn, comment.article_id)? {
@@ -316,6 +378,7 @@ pub fn edit(
 /// without replies.
 pub fn delete(conn: &mut DbConn, id: i64, author_id: i64) -> Result<(), CommentError> {
     write_transaction(conn, |conn| {
+        lock_row(conn, id)?;
         let comment = find(conn, id)?.ok_or(CommentError::Missing)?;
         if comment.author_id != author_id {
             return Err(CommentError::NotAuthor);
@@ -323,9 +386,11 @@ pub fn delete(conn: &mut DbConn, id: i64, author_id: i64) -> Result<(), CommentE
         if comment.is_deleted() {
             return Err(CommentError::Deleted);
         }
-        diesel::update(articles::table.find(comment.article_id))
-            .set(articles::comment_count.eq(articles::comment_count - 1))
-            .execute(conn)?;
+        if comment.is_visible() {
+            diesel::update(articles::table.find(comment.article_id))
+                .set(articles::comment_count.eq(articles::comment_count - 1))
+                .execute(conn)?;
+        }
         if comment.reply_count > 0 {
             diesel::update(comments::table.find(id))
                 .set((comments::status.eq(DELETED), comments::body_source.eq(""), comments::body_html.eq("")))
@@ -366,13 +431,9 @@ pub struct VoteOutcome {
 pub fn vote(conn: &mut DbConn, comment_id: i64, user_id: i64, value: i32) -> Result<VoteOutcome, CommentError> {
     debug_assert!((-1..=1).contains(&value));
     write_transaction(conn, |conn| {
-        if conn.backend() == Backend::Postgres {
-            diesel::sql_query("SELECT id FROM comments WHERE id = $1 FOR UPDATE")
-                .bind::<diesel::sql_types::BigInt, _>(comment_id)
-                .execute(conn)?;
-        }
+        lock_row(conn, comment_id)?;
         let comment = find(conn, comment_id)?.ok_or(CommentError::Missing)?;
-        if comment.is_deleted() {
+        if !comment.is_visible() {
             return Err(CommentError::Deleted);
         }
         if comment.author_id == user_id {
@@ -443,6 +504,7 @@ pub struct Notification {
     pub created_at: PrimitiveDateTime,
     pub read_at: Option<PrimitiveDateTime>,
     pub actor: String,
+    pub actor_deleted: Option<PrimitiveDateTime>,
     pub body_html: String,
     pub article_slug: String,
     pub article_title: String,
@@ -450,6 +512,8 @@ pub struct Notification {
 
 pub fn unread_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
     notifications::table
+        .inner_join(comments::table)
+        .filter(comments::status.eq(VISIBLE))
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::read_at.is_null())
         .count()
@@ -462,6 +526,8 @@ pub fn notifications_of(conn: &mut DbConn, user_id: i64, limit: i64) -> QueryRes
         .inner_join(comments::table.inner_join(articles::table))
         .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
         .filter(notifications::user_id.eq(user_id))
+        // A comment removed since does not show, nor does its text.
+        .filter(comments::status.eq(VISIBLE))
         .order(notifications::id.desc())
         .limit(limit)
         .select((
@@ -471,6 +537,7 @@ pub fn notifications_of(conn: &mut DbConn, user_id: i64, limit: i64) -> QueryRes
             notifications::created_at,
             notifications::read_at,
             users::username,
+            users::deleted_at,
             comments::body_html,
             articles::slug,
             articles::title,
@@ -569,4 +636,10 @@ pub fn export_of(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<ExportedCo
         .select((comment_votes::comment_id, comment_votes::value, comment_votes::created_at))
         .load(conn)?;
     Ok((written, votes))
+}
+
+/// One comment with its author and the viewer's vote.
+pub fn one(conn: &mut DbConn, id: i64, viewer: Option<i64>) -> QueryResult<Option<ThreadComment>> {
+    let row: Option<Row> = with_authors_and_votes!(viewer).filter(comments::id.eq(id)).first(conn).optional()?;
+    Ok(row.map(|row| into_thread(vec![row]).pop().expect("one row")))
 }

@@ -7,25 +7,29 @@ use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 use time::PrimitiveDateTime;
 
 use super::schema::saved_articles;
-use super::{now, write_transaction, DbConn};
+use super::{now, DbConn};
 
 /// Saves an article; saving it again changes nothing.
 pub fn save(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<()> {
-    write_transaction(conn, |conn| {
+    {
         if is_saved(conn, user_id, article_id)? {
             return Ok(());
         }
         let now = now();
-        diesel::insert_into(saved_articles::table)
+        let inserted = diesel::insert_into(saved_articles::table)
             .values((
                 saved_articles::user_id.eq(user_id),
                 saved_articles::article_id.eq(article_id),
                 saved_articles::saved_at.eq(now),
                 saved_articles::last_seen_at.eq(now),
             ))
-            .execute(conn)?;
-        Ok(())
-    })
+            .execute(conn);
+        match inserted {
+            // Saved by a simultaneous request: saved all the same.
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
 }
 
 pub fn unsave(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<usize> {

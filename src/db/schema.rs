@@ -18,6 +18,8 @@ diesel::table! {
         updated_at -> Timestamp,
         /// Title, summary and takeaways, for full-text search.
         search_document -> Text,
+        /// Why comments were closed, shown under the article.
+        lock_reason -> Nullable<Text>,
     }
 }
 
@@ -65,6 +67,9 @@ diesel::table! {
         display_name -> Nullable<Text>,
         bio_source -> Nullable<Text>,
         bio_html -> Nullable<Text>,
+        /// Banned until then (year 9999: for good).
+        banned_until -> Nullable<Timestamp>,
+        ban_reason -> Nullable<Text>,
     }
 }
 
@@ -120,7 +125,7 @@ diesel::table! {
         depth -> Integer,
         body_source -> Text,
         body_html -> Text,
-        /// visible | deleted
+        /// visible | deleted | removed | pending | rejected
         status -> Text,
         upvotes -> Integer,
         downvotes -> Integer,
@@ -130,6 +135,40 @@ diesel::table! {
         rank_controversial -> Double,
         created_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
+        /// Shown to the author of a removed comment.
+        removed_reason -> Nullable<Text>,
+        pinned -> Bool,
+        /// A moderator speaking as one.
+        distinguished -> Bool,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        comment_id -> BigInt,
+        reporter_id -> BigInt,
+        /// spam | harassment | off-topic | misinformation | other
+        reason -> Text,
+        details -> Nullable<Text>,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Every moderator or administrator action; rows are never changed or deleted.
+    moderation_log (id) {
+        id -> BigInt,
+        moderator_id -> BigInt,
+        action -> Text,
+        /// comment | article | user
+        target_type -> Text,
+        target_id -> BigInt,
+        /// What the target was called when the action was taken (never comment text).
+        target_label -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -162,6 +201,8 @@ diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(comment_votes -> comments (comment_id));
 diesel::joinable!(notifications -> comments (comment_id));
 diesel::joinable!(saved_articles -> articles (article_id));
+diesel::joinable!(reports -> comments (comment_id));
+diesel::joinable!(moderation_log -> users (moderator_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
@@ -176,4 +217,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     comment_votes,
     notifications,
     saved_articles,
+    reports,
+    moderation_log,
 );

@@ -21,6 +21,8 @@ pub struct User {
     pub email_replies: bool,
     pub display_name: Option<String>,
     pub bio_source: Option<String>,
+    pub banned_until: Option<PrimitiveDateTime>,
+    pub ban_reason: Option<String>,
 }
 
 pub struct NewUser<'a> {
@@ -176,6 +178,26 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
             .execute(conn)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
         diesel::delete(account_tokens::table.filter(account_tokens::user_id.eq(id))).execute(conn)?;
+        // The account's comments keep their place in their threads, without their text.
+        diesel::sql_query(
+            "UPDATE articles SET comment_count = comment_count - \
+                (SELECT COUNT(*) FROM comments c WHERE c.article_id = articles.id \
+                  AND c.author_id = $1 AND c.status = 'visible') \
+             WHERE id IN (SELECT article_id FROM comments WHERE author_id = $1)",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(id)
+        .execute(conn)?;
+        diesel::update(
+            super::schema::comments::table
+                .filter(super::schema::comments::author_id.eq(id))
+                .filter(super::schema::comments::status.ne(super::comments::REMOVED)),
+        )
+        .set((
+            super::schema::comments::status.eq(super::comments::DELETED),
+            super::schema::comments::body_source.eq(""),
+            super::schema::comments::body_html.eq(""),
+        ))
+        .execute(conn)?;
         Ok(())
     })
 }

@@ -151,11 +151,17 @@ pub fn article_page(
             }
             section id="comments" class="comments" aria-labelledby="comments-heading" data-article=(article.slug) {
                 h2 id="comments-heading" { "Comments (" span class="comment-count" { (article.comment_count) } ")" }
+                @if visitor.user.as_ref().is_some_and(|u| u.role >= crate::auth::Role::Moderator) {
+                    p class="mod-actions" { a href={ "/mod/articles/" (article.slug) } { "Moderate this article" } }
+                }
                 @if article.comment_count > 0 {
                     (comments::sort_nav(&format!("/articles/{}", article.slug), thread.view.sort))
                 }
                 @if article.comments_locked {
-                    p class="locked notice" { "Comments on this article are closed." }
+                    p class="locked notice" {
+                        "Comments on this article are closed."
+                        @if let Some(reason) = &article.lock_reason { " " (reason) }
+                    }
                 } @else if visitor.user.is_none() {
                     p class="login-prompt" {
                         a href={ "/login?next=" (back) } { "Log in" } " or " a href={ "/signup?next=" (back) } { "sign up" } " to comment."

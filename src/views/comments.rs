@@ -34,6 +34,8 @@ pub fn build_forest(items: Vec<ThreadComment>, roots: &[i64], sort: Sort) -> Vec
         }
     }
     ranking::sort(&mut wanted, sort);
+    // A pinned comment leads its thread, whatever the order.
+    wanted.sort_by_key(|item| !item.comment.pinned);
     wanted.into_iter().map(|item| grow(item, &mut by_parent, sort)).collect()
 }
 
@@ -74,8 +76,12 @@ pub fn forest(view: &ThreadView, nodes: &[Node]) -> Markup {
 pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
     let c = &node.item.comment;
     let deleted = c.is_deleted();
+    let removed = c.is_removed();
+    let visible = c.is_visible();
     let me = view.visitor.user.as_ref();
-    let mine = me.is_some_and(|u| u.id == c.author_id) && !deleted;
+    let author_is_me = me.is_some_and(|u| u.id == c.author_id);
+    let mine = author_is_me && !deleted && !removed;
+    let moderator = me.is_some_and(|u| u.role >= crate::auth::Role::Moderator);
     let anchor = format!("comment-{}", c.id);
     let back = format!("{}#{anchor}", view.return_to);
     html! {
@@ -84,33 +90,63 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                 summary class="comment-meta" {
                     @match &node.item.author {
                         Some(name) => a class="author" href={ "/users/" (name) } { (name) },
+                        None if removed => span class="author deleted" { "[removed]" },
                         None => span class="author deleted" { "[deleted]" },
+                    }
+                    @if c.distinguished && visible {
+                        " " span class="badge moderator" title="Speaking as a moderator" { "moderator" }
+                    }
+                    @if c.pinned && visible {
+                        " · " span class="pinned" { "pinned" }
+                    }
+                    @if c.status == crate::db::comments::PENDING {
+                        " · " span class="held" { "awaiting approval" }
+                    }
+                    @if c.status == crate::db::comments::REJECTED {
+                        " · " span class="held" { "not approved" }
                     }
                     " · "
                     time datetime=(iso_time(c.created_at)) title=(display_time(c.created_at)) {
                         (relative_time(c.created_at, view.now))
                     }
-                    @if !deleted {
+                    @if visible {
                         " · "
                         span class="score" data-score { (points(c.score())) }
                     }
-                    @if c.edited_at.is_some() && !deleted {
+                    @if c.edited_at.is_some() && visible {
                         " · " span class="edited" { "edited" }
                     }
                 }
                 div class="comment-body" {
-                    @if deleted { p class="deleted" { "[deleted]" } } @else { (PreEscaped(&c.body_html)) }
+                    @if deleted {
+                        p class="deleted" { "[deleted]" }
+                    } @else if removed {
+                        p class="deleted" { "[removed by a moderator]" }
+                        @if author_is_me {
+                            p class="removed-reason" { "Your comment was removed. Reason: " (c.removed_reason.as_deref().unwrap_or("none given")) }
+                        }
+                    } @else {
+                        (PreEscaped(&c.body_html))
+                    }
                 }
-                @if !deleted {
+                @if moderator && !deleted {
+                    div class="comment-actions mod-actions" {
+                        a href={ "/mod/comments/" (c.id) } { "Moderate" }
+                    }
+                }
+                @if !deleted && !removed {
                     div class="comment-actions" {
-                        @if me.is_some() && !mine && !view.locked {
+                        @if me.is_some() && !mine && !view.locked && visible {
                             (vote_form(view, c.id, 1, node.item.my_vote, &back))
                             (vote_form(view, c.id, -1, node.item.my_vote, &back))
                         }
-                        @if !view.locked {
+                        @if !view.locked && visible {
                             a class="reply-link" href={ "/comments/" (c.id) "/reply" } data-reply=(c.id) { "Reply" }
                         }
                         a href={ "/comments/" (c.id) } { "Link" }
+                        @if me.is_some() && !mine && visible {
+                            a class="report-link" href={ "/comments/" (c.id) "/report" } rel="nofollow" { "Report" }
+                        }
                         @if mine && !view.locked && view.now - c.created_at <= view.edit_window {
                             a class="edit-link" href={ "/comments/" (c.id) "/edit" } data-edit=(c.id) { "Edit" }
                         }
@@ -247,6 +283,7 @@ pub struct Permalink<'a> {
     pub article_slug: &'a str,
     pub ancestors: Vec<Node>,
     pub node: Node,
+    pub notice: Option<&'a str>,
 }
 
 pub fn permalink_page(view: &ThreadView, p: &Permalink) -> Markup {
@@ -256,7 +293,10 @@ pub fn permalink_page(view: &ThreadView, p: &Permalink) -> Markup {
         Some(view.visitor),
         &meta,
         html! {
-            section class="permalink" id="comments" data-article=(p.article_slug) {
+            @if let Some(notice) = p.notice {
+                p class="notice" role="status" { (notice) }
+            }
+            section class="permalink" id="comments" {
                 p { "On " a href={ "/articles/" (p.article_slug) "#comment-" (p.node.item.comment.id) } { (p.article_title) } }
                 @if !p.ancestors.is_empty() {
                     h2 class="visually-hidden" { "Parent comments" }
@@ -297,7 +337,7 @@ pub fn inbox(visitor: &Visitor, items: &[Notification], now: PrimitiveDateTime) 
                 @for n in items {
                     li class={ "notification" @if n.read_at.is_none() { " unread" } } {
                         p {
-                            strong { (n.actor) }
+                            strong { @if n.actor_deleted.is_some() { "[deleted]" } @else { (n.actor) } }
                             @if n.kind == "reply" { " replied to your comment on " } @else { " commented on " }
                             a href={ "/comments/" (n.comment_id) } { (n.article_title) }
                             " · "

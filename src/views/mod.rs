@@ -8,6 +8,7 @@ pub mod error;
 pub mod feeds;
 pub mod forms;
 pub mod layout;
+pub mod moderation;
 pub mod profiles;
 
 use time::macros::format_description;

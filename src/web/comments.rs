@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use super::{html, redirect, AppError, AppState, LiveComment};
 use crate::auth::{safe_next, SignedIn, Visitor};
-use crate::db::comments::{self, CommentError, NewComment};
+use crate::auth::Role;
+use crate::db::comments::{self, CommentError, NewComment, PENDING, VISIBLE};
+use crate::db::moderation::{self, Premoderation};
 use crate::db::{articles, now};
 use crate::markdown;
 use crate::ranking::Sort;
@@ -31,7 +33,8 @@ impl From<CommentError> for AppError {
             CommentError::ParentElsewhere
             | CommentError::ParentDeleted
             | CommentError::TooDeep
-            | CommentError::Deleted => AppError::BadRequest(capitalise(&err.to_string())),
+            | CommentError::Deleted
+            | CommentError::NothingToDo(_) => AppError::BadRequest(capitalise(&err.to_string())),
         }
     }
 }
@@ -104,8 +107,7 @@ pub async fn post(
             let (id, title, locked) = articles::find_basic(conn, &s)?.ok_or(AppError::NotFound)?;
             let parent = match parent_id {
                 Some(pid) => Some(
-                    comments::whole_thread_of(conn, pid, None)?
-                        .and_then(|thread| thread.into_iter().find(|c| c.comment.id == pid))
+                    comments::one(conn, pid, None)?
                         .ok_or(AppError::BadRequest("The comment replied to does not exist.".into()))?,
                 ),
                 None => None,
@@ -146,12 +148,22 @@ pub async fn post(
 
     let html_body = markdown::render(&body);
     let author_id = user.id;
-    let posted = state
+    let daily = i64::from(state.config.rate_limits.daily_comments(new_account));
+    let trusted = user.role >= Role::Moderator;
+    let (posted, held) = state
         .db(move |conn| {
-            let new = NewComment { article_id, author_id, parent_id, source: &body, html: &html_body };
-            Ok(comments::post(conn, &new)?)
+            if daily > 0 && comments::count_by_author_since(conn, author_id, now() - time::Duration::days(1))? >= daily {
+                return Err(AppError::TooManyRequests { retry_after: Duration::from_secs(3600) });
+            }
+            let held = !trusted && must_wait_for_approval(conn, author_id, &body)?;
+            let status = if held { PENDING } else { VISIBLE };
+            let new = NewComment { article_id, author_id, parent_id, source: &body, html: &html_body, status };
+            Ok((comments::post(conn, &new)?, held))
         })
         .await?;
+    if held {
+        return Ok(redirect(&format!("/comments/{}#comment-{}", posted.id, posted.id)));
+    }
     let _ = state.events.send(LiveComment { article_id, id: posted.id, parent_id });
     if let Some((_, Some(email))) = posted.notify {
         let link = state.config.base_url.join(&format!("/comments/{}", posted.id)).expect("a valid path");
@@ -167,6 +179,33 @@ pub async fn post(
         Some(parent) => format!("/comments/{parent}#comment-{}", posted.id),
     };
     Ok(redirect(&location))
+}
+
+/// Whether a new comment by `author_id` waits for a moderator: by the site's
+/// pre-moderation setting, or because it contains a word on the list.
+fn must_wait_for_approval(conn: &mut crate::db::DbConn, author_id: i64, body: &str) -> Result<bool, AppError> {
+    let by_setting = match moderation::premoderation(conn)? {
+        Premoderation::Off => false,
+        Premoderation::Everyone => true,
+        Premoderation::NewAccounts(n) => moderation::published_count(conn, author_id)? < i64::from(n),
+    };
+    Ok(by_setting || word_list_matches(&moderation::word_list(conn)?, body))
+}
+
+/// Whether `body` contains a listed word or phrase (case-insensitive, whole words;
+/// `*` stands for any letters).
+pub fn word_list_matches(words: &[String], body: &str) -> bool {
+    if words.is_empty() {
+        return false;
+    }
+    let alternatives: Vec<String> = words.iter().map(|w| regex::escape(w).replace("\\*", "\\w*")).collect();
+    match regex::Regex::new(&format!("(?i)\\b(?:{})\\b", alternatives.join("|"))) {
+        Ok(re) => re.is_match(body),
+        Err(err) => {
+            tracing::error!(%err, "the word list does not compile");
+            false
+        }
+    }
 }
 
 /// GET /comments/{id}/reply: the reply form, with the comment replied to.
@@ -212,9 +251,7 @@ async fn load_one(
         .db(move |conn| {
             let (comment, slug, title) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
             let (_, _, locked) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
-            let item = comments::whole_thread_of(conn, comment.id, viewer)?
-                .and_then(|t| t.into_iter().find(|c| c.comment.id == id))
-                .ok_or(AppError::NotFound)?;
+            let item = comments::one(conn, comment.id, viewer)?.ok_or(AppError::NotFound)?;
             Ok((item, slug, title, locked))
         })
         .await
@@ -223,6 +260,7 @@ async fn load_one(
 #[derive(Deserialize)]
 pub struct SortQuery {
     sort: Option<String>,
+    notice: Option<String>,
 }
 
 /// GET /comments/{id}: the comment with its parents for context and all its replies.
@@ -263,7 +301,11 @@ pub async fn permalink(
         edit_window: state.config.edit_window,
         sort,
     };
-    Ok(view::permalink_page(&view, &Permalink { article_title: &title, article_slug: &slug, ancestors, node }))
+    let notice = match query.notice.as_deref() {
+        Some("reported") => Some("Thank you: the moderators will look at your report."),
+        _ => None,
+    };
+    Ok(view::permalink_page(&view, &Permalink { article_title: &title, article_slug: &slug, ancestors, node, notice }))
 }
 
 /// GET /comments/{id}/fragment: one comment as a list item, for pages that add new
@@ -381,8 +423,10 @@ pub async fn delete(
             Ok(slug)
         })
         .await?;
+    // Back where the reader was, unless that was the page of the comment just deleted.
     let back = form.into_inner().return_to.map(|r| safe_next(Some(&r)));
-    let back = back.filter(|b| b != "/").unwrap_or_else(|| format!("/articles/{slug}"));
+    let own_page = format!("/comments/{id}");
+    let back = back.filter(|b| b != "/" && !b.starts_with(&own_page)).unwrap_or_else(|| format!("/articles/{slug}"));
     Ok(redirect(&format!("{back}#comments")))
 }
 

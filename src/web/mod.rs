@@ -8,6 +8,7 @@ pub mod comments;
 pub mod error;
 pub mod health;
 pub mod middleware;
+pub mod moderation;
 pub mod profiles;
 pub mod routes;
 pub mod security;

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{accounts, admin, articles, assets, comments, health, profiles, settings, AppError};
+use super::{accounts, admin, articles, assets, comments, health, moderation, profiles, settings, AppError};
 
 /// One route of the table.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +62,36 @@ routes! {
     "/settings/delete" => { POST settings::delete_account },
     "/settings/export" => { GET settings::export },
     "/account-deleted" => { GET settings::deleted },
+    "/comments/{id}/report" => { GET moderation::report_form, POST moderation::report },
+    "/modlog" => { GET moderation::modlog },
+    "/mod/reports" => { GET moderation::reports },
+    "/mod/reports/{id}/dismiss" => { POST moderation::dismiss },
+    "/mod/queue" => { GET moderation::queue },
+    "/mod/comments/{id}" => { GET moderation::comment_page },
+    "/mod/comments/{id}/remove" => { POST moderation::remove },
+    "/mod/comments/{id}/restore" => { POST moderation::restore },
+    "/mod/comments/{id}/approve" => { POST moderation::approve },
+    "/mod/comments/{id}/reject" => { POST moderation::reject },
+    "/mod/comments/{id}/pin" => { POST moderation::pin },
+    "/mod/comments/{id}/unpin" => { POST moderation::unpin },
+    "/mod/comments/{id}/distinguish" => { POST moderation::distinguish },
+    "/mod/articles/{slug}" => { GET moderation::article_page },
+    "/mod/articles/{slug}/lock" => { POST moderation::lock },
+    "/mod/articles/{slug}/unlock" => { POST moderation::unlock },
+    "/mod/users/{username}" => { GET moderation::user_page },
+    "/mod/users/{username}/ban" => { POST moderation::ban },
+    "/mod/users/{username}/unban" => { POST moderation::unban },
+    "/admin" => { GET moderation::dashboard },
+    "/admin/settings" => { GET moderation::settings_page },
+    "/admin/settings/premoderation" => { POST moderation::set_premoderation },
+    "/admin/settings/words" => { POST moderation::set_words },
+    "/admin/users" => { GET moderation::users_page },
+    "/admin/users/{username}/role" => { POST moderation::set_role },
+    "/admin/articles" => { GET moderation::articles_page, POST moderation::create_article },
+    "/admin/articles/new" => { GET moderation::new_article },
+    "/admin/articles/import" => { POST moderation::import_articles },
+    "/admin/articles/{slug}/edit" => { GET moderation::edit_article_form, POST moderation::edit_article },
+    "/admin/articles/{slug}/delete" => { POST moderation::delete_article },
     "/admin/outbox" => { GET admin::outbox },
 }
 

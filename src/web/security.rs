@@ -57,6 +57,10 @@ pub async fn security(
                     email_verified: found.email_verified,
                     created_at: found.created_at,
                     unread,
+                    banned: found
+                        .banned_until
+                        .filter(|until| *until > crate::db::now())
+                        .map(|until| (until, found.ban_reason.clone().unwrap_or_default())),
                     session_hash: token_hash(&token),
                 });
                 binding = Some(token);
@@ -89,6 +93,15 @@ pub async fn security(
         let valid = presented.is_some_and(|token| state.csrf.verify(&binding, &token));
         if !valid {
             return Ok(req.error_response(AppError::Csrf("its security token is missing or out of date")));
+        }
+    }
+
+    // A banned reader may log out and manage the account, nothing else that writes.
+    if let Some((until, reason)) = user.as_ref().and_then(|u| u.banned.as_ref()) {
+        let allowed = req.path() == "/logout" || req.path().starts_with("/settings");
+        if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !allowed {
+            let message = format!("Your account is banned {}: {reason}", ban_end(*until));
+            return Ok(req.error_response(AppError::Forbidden(message)));
         }
     }
 
@@ -211,4 +224,13 @@ async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
         url::form_urlencoded::parse(&body).find(|(key, _)| key == CSRF_FIELD).map(|(_, value)| value.into_owned());
     req.set_payload(Payload::from(body));
     Ok(token)
+}
+
+/// "until Apr 02, 2024 14:05 UTC", or "permanently".
+pub fn ban_end(until: time::PrimitiveDateTime) -> String {
+    if until == crate::db::moderation::forever() {
+        "permanently".to_owned()
+    } else {
+        format!("until {}", crate::views::display_time(until))
+    }
 }

@@ -539,6 +539,13 @@ async fn reply_emails_only_when_asked_for(backend: Backend) {
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     let page = Page::parse(&app.page_as(&ann, "/settings").await.1);
     assert_eq!(page.count("input[name=email_replies][checked]"), 1);
+    app.comment(&bob, SEED_SLUG, "reply to an unconfirmed address", Some(first)).await;
+    assert!(app.outbox().await.is_empty(), "only confirmed addresses get email");
+    app.with_conn(|c| {
+        use afterword::db::schema::users;
+        diesel::update(users::table.filter(users::username.eq("ann"))).set(users::email_verified.eq(true)).execute(c).unwrap()
+    })
+    .await;
     let reply = app.comment(&bob, SEED_SLUG, "reply two", Some(first)).await;
     let outbox = app.outbox().await;
     assert_eq!(outbox.len(), 1);

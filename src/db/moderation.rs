@@ -1,0 +1,530 @@
+//! Reports, moderator actions and their log, bans, the approval queue, site settings
+//! for pre-moderation, and the administrators' dashboard.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use super::comments::{self as c, Comment, CommentError, PENDING, REJECTED, REMOVED, VISIBLE};
+use super::schema::{articles, comments, moderation_log, reports, sessions, users};
+use super::{now, settings, write_transaction, DbConn};
+
+pub const REASONS: [(&str, &str); 5] = [
+    ("spam", "Spam"),
+    ("harassment", "Harassment"),
+    ("off-topic", "Off-topic"),
+    ("misinformation", "Misinformation"),
+    ("other", "Other"),
+];
+
+/// The end of a permanent ban.
+pub fn forever() -> PrimitiveDateTime {
+    PrimitiveDateTime::new(time::macros::date!(9999 - 12 - 31), time::Time::MIDNIGHT)
+}
+
+/// Writes one row of the moderation log. Call inside the action's transaction.
+fn log(
+    conn: &mut DbConn,
+    moderator_id: i64,
+    action: &str,
+    target: (&str, i64, &str),
+    reason: Option<&str>,
+) -> QueryResult<()> {
+    diesel::insert_into(moderation_log::table)
+        .values((
+            moderation_log::moderator_id.eq(moderator_id),
+            moderation_log::action.eq(action),
+            moderation_log::target_type.eq(target.0),
+            moderation_log::target_id.eq(target.1),
+            moderation_log::target_label.eq(target.2),
+            moderation_log::reason.eq(reason),
+            moderation_log::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How a comment is named in the log: by its author and article, never its text.
+fn comment_label(conn: &mut DbConn, comment: &Comment) -> QueryResult<String> {
+    let author: String = users::table.find(comment.author_id).select(users::username).first(conn)?;
+    let title: String = articles::table.find(comment.article_id).select(articles::title).first(conn)?;
+    Ok(format!("comment #{} by {author} on “{title}”", comment.id))
+}
+
+// ---- reports ----
+
+/// Files a report; a second one by the same reader is a no-op (returns false).
+pub fn report(
+    conn: &mut DbConn,
+    comment_id: i64,
+    reporter_id: i64,
+    reason: &str,
+    details: Option<&str>,
+) -> Result<bool, CommentError> {
+    write_transaction(conn, |conn| {
+        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+        if comment.author_id == reporter_id {
+            return Err(CommentError::OwnComment);
+        }
+        if !comment.is_visible() {
+            return Err(CommentError::Deleted);
+        }
+        let exists = reports::table
+            .filter(reports::comment_id.eq(comment_id))
+            .filter(reports::reporter_id.eq(reporter_id))
+            .count()
+            .get_result::<i64>(conn)?;
+        if exists > 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(reports::table)
+            .values((
+                reports::comment_id.eq(comment_id),
+                reports::reporter_id.eq(reporter_id),
+                reports::reason.eq(reason),
+                reports::details.eq(details),
+                reports::created_at.eq(now()),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    })
+}
+
+/// Open reports about one comment.
+#[derive(Debug, Clone)]
+pub struct ReportGroup {
+    pub comment: Comment,
+    pub author: String,
+    pub article_slug: String,
+    pub article_title: String,
+    /// (reason, details), one per reporter.
+    pub reasons: Vec<(String, Option<String>)>,
+    pub first_at: PrimitiveDateTime,
+}
+
+/// Open reports grouped by comment, oldest first. One query.
+pub fn open_reports(conn: &mut DbConn) -> QueryResult<Vec<ReportGroup>> {
+    let rows: Vec<(String, Option<String>, PrimitiveDateTime, Comment, String, String, String)> = reports::table
+        .inner_join(comments::table.inner_join(articles::table).inner_join(users::table))
+        .filter(reports::resolved_at.is_null())
+        .order((reports::created_at, reports::id))
+        .select((
+            reports::reason,
+            reports::details,
+            reports::created_at,
+            Comment::as_select(),
+            users::username,
+            articles::slug,
+            articles::title,
+        ))
+        .load(conn)?;
+    let mut groups: Vec<ReportGroup> = Vec::new();
+    for (reason, details, at, comment, author, slug, title) in rows {
+        match groups.iter_mut().find(|g| g.comment.id == comment.id) {
+            Some(group) => group.reasons.push((reason, details)),
+            None => groups.push(ReportGroup {
+                comment,
+                author,
+                article_slug: slug,
+                article_title: title,
+                reasons: vec![(reason, details)],
+                first_at: at,
+            }),
+        }
+    }
+    Ok(groups)
+}
+
+fn resolve_reports(conn: &mut DbConn, comment_id: i64) -> QueryResult<usize> {
+    diesel::update(reports::table.filter(reports::comment_id.eq(comment_id)).filter(reports::resolved_at.is_null()))
+        .set(reports::resolved_at.eq(Some(now())))
+        .execute(conn)
+}
+
+/// Closes a comment's reports without acting on it.
+pub fn dismiss(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<(), CommentError> {
+    write_transaction(conn, |conn| {
+        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+        if resolve_reports(conn, comment_id)? == 0 {
+            return Err(CommentError::NothingToDo("there are no open reports about this comment"));
+        }
+        let label = comment_label(conn, &comment)?;
+        log(conn, moderator_id, "dismiss reports", ("comment", comment_id, &label), None)?;
+        Ok(())
+    })
+}
+
+// ---- comments ----
+
+fn set_visibility(conn: &mut DbConn, comment: &Comment, status: &str, reason: Option<&str>) -> QueryResult<()> {
+    diesel::update(comments::table.find(comment.id))
+        .set((comments::status.eq(status), comments::removed_reason.eq(reason), comments::pinned.eq(false)))
+        .execute(conn)?;
+    let delta = i32::from(status == VISIBLE) - i32::from(comment.is_visible());
+    if delta != 0 {
+        diesel::update(articles::table.find(comment.article_id))
+            .set(articles::comment_count.eq(articles::comment_count + delta))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Removes a comment: readers see "[removed by a moderator]", the author the reason.
+/// Its open reports are resolved.
+pub fn remove(conn: &mut DbConn, comment_id: i64, moderator_id: i64, reason: &str) -> Result<Comment, CommentError> {
+    write_transaction(conn, |conn| {
+        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+        if comment.is_removed() {
+            return Err(CommentError::NothingToDo("the comment is already removed"));
+        }
+        if comment.is_deleted() {
+            return Err(CommentError::Deleted);
+        }
+        set_visibility(conn, &comment, REMOVED, Some(reason))?;
+        resolve_reports(conn, comment_id)?;
+        let label = comment_label(conn, &comment)?;
+        log(conn, moderator_id, "remove comment", ("comment", comment_id, &label), Some(reason))?;
+        Ok(comment)
+    })
+}
+
+pub fn restore(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<(), CommentError> {
+    write_transaction(conn, |conn| {
+        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+        if !comment.is_removed() {
+            return Err(CommentError::NothingToDo("only a removed comment can be restored"));
+        }
+        set_visibility(conn, &comment, VISIBLE, None)?;
+        let label = comment_label(conn, &comment)?;
+        log(conn, moderator_id, "restore comment", ("comment", comment_id, &label), None)?;
+        Ok(())
+    })
+}
+
+/// Approves (true) or rejects (false) a held comment.
+pub fn review(
+    conn: &mut DbConn,
+    comment_id: i64,
+    moderator_id: i64,
+    approve: bool,
+) -> Result<(Comment, Option<(i64, Option<String>)>), CommentError> {
+    write_transaction(conn, |conn| {
+        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+        if comment.status != PENDING {
+            return Err(CommentError::NothingToDo("the comment is not waiting for approval"));
+        }
+        let label = comment_label(conn, &comment)?;
+        let notify = if approve {
+            diesel::update(comments::table.find(comment_id)).set(comments::status.eq(VISIBLE)).execute(conn)?;
+            log(conn, moderator_id, "approve comment", ("comment", comment_id, &label), None)?;
+            c::announce(conn, comment_id)?
+        } else {
+            diesel::update(comments::table.find(comment_id)).set(comments::status.eq(REJECTED)).execute(conn)?;
+            log(conn, moderator_id, "reject comment", ("comment", comment_id, &label), None)?;
+            None
+        };
+        Ok((comment, notify))
+    })
+}
+
+/// Held comments, oldest first, with author and article.
+pub fn queue(conn: &mut DbConn) -> QueryResult<Vec<(Comment, String, String, String)>> {
+    comments::table
+        .inner_join(articles::table)
+        .inner_join(users::table)
+        .filter(comments::status.eq(PENDING))
+        .order(comments::id)
+        .select((Comment::as_select(), users::username, articles::slug, articles::title))
+        .load(conn)
+}
+
+/// Pins a comment to the top of its thread (unpinning any other), or unpins it.
+pub fn pin(conn: &mut DbConn, comment_id: i64, moderator_id: i64, pin: bool) -> Result<(), CommentError> {
+    write_transaction(conn, |conn| {
+        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+        if pin && (!comment.is_visible() || comment.depth != 0) {
+            return Err(CommentError::NothingToDo("only a visible top-level comment can be pinned"));
+        }
+        if comment.pinned == pin {
+            return Err(CommentError::NothingToDo(if pin { "already pinned" } else { "not pinned" }));
+        }
+        if pin {
+            diesel::update(comments::table.filter(comments::article_id.eq(comment.article_id)))
+                .set(comments::pinned.eq(false))
+                .execute(conn)?;
+        }
+        diesel::update(comments::table.find(comment_id)).set(comments::pinned.eq(pin)).execute(conn)?;
+        let label = comment_label(conn, &comment)?;
+        log(conn, moderator_id, if pin { "pin comment" } else { "unpin comment" }, ("comment", comment_id, &label), None)?;
+        Ok(())
+    })
+}
+
+/// Marks (or unmarks) a moderator's own comment as spoken as a moderator.
+pub fn distinguish(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<bool, CommentError> {
+    write_transaction(conn, |conn| {
+        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+        if comment.author_id != moderator_id {
+            return Err(CommentError::NotAuthor);
+        }
+        let on = !comment.distinguished;
+        diesel::update(comments::table.find(comment_id)).set(comments::distinguished.eq(on)).execute(conn)?;
+        let label = comment_label(conn, &comment)?;
+        let action = if on { "distinguish comment" } else { "undistinguish comment" };
+        log(conn, moderator_id, action, ("comment", comment_id, &label), None)?;
+        Ok(on)
+    })
+}
+
+// ---- articles ----
+
+pub fn lock(conn: &mut DbConn, article_id: i64, moderator_id: i64, reason: Option<&str>, lock: bool) -> QueryResult<bool> {
+    write_transaction(conn, |conn| {
+        let (title, locked): (String, bool) =
+            articles::table.find(article_id).select((articles::title, articles::comments_locked)).first(conn)?;
+        if locked == lock {
+            return Ok(false);
+        }
+        diesel::update(articles::table.find(article_id))
+            .set((articles::comments_locked.eq(lock), articles::lock_reason.eq(if lock { reason } else { None })))
+            .execute(conn)?;
+        log(conn, moderator_id, if lock { "lock article" } else { "unlock article" }, ("article", article_id, &title), reason)?;
+        Ok(true)
+    })
+}
+
+/// Logs an administrator's change to an article (create, edit, delete).
+pub fn log_article(conn: &mut DbConn, admin_id: i64, action: &str, id: i64, title: &str) -> QueryResult<()> {
+    log(conn, admin_id, action, ("article", id, title), None)
+}
+
+// ---- users ----
+
+/// Bans an account until `until` (`forever()` for good) and ends its sessions.
+pub fn ban(conn: &mut DbConn, user_id: i64, moderator_id: i64, until: PrimitiveDateTime, reason: &str) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        let name: String = users::table.find(user_id).select(users::username).first(conn)?;
+        diesel::update(users::table.find(user_id))
+            .set((users::banned_until.eq(Some(until)), users::ban_reason.eq(Some(reason))))
+            .execute(conn)?;
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
+        let until_text = if until == forever() { "permanently".to_owned() } else { format!("until {until}") };
+        log(conn, moderator_id, "ban user", ("user", user_id, &name), Some(&format!("{reason} ({until_text})")))?;
+        Ok(())
+    })
+}
+
+pub fn unban(conn: &mut DbConn, user_id: i64, moderator_id: i64) -> QueryResult<bool> {
+    write_transaction(conn, |conn| {
+        let (name, until): (String, Option<PrimitiveDateTime>) =
+            users::table.find(user_id).select((users::username, users::banned_until)).first(conn)?;
+        if until.is_none_or(|u| u <= now()) {
+            return Ok(false);
+        }
+        diesel::update(users::table.find(user_id))
+            .set((users::banned_until.eq(None::<PrimitiveDateTime>), users::ban_reason.eq(None::<String>)))
+            .execute(conn)?;
+        log(conn, moderator_id, "unban user", ("user", user_id, &name), None)?;
+        Ok(true)
+    })
+}
+
+pub fn set_role(conn: &mut DbConn, user_id: i64, admin_id: i64, role: &str) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        let name: String = users::table.find(user_id).select(users::username).first(conn)?;
+        diesel::update(users::table.find(user_id)).set(users::role.eq(role)).execute(conn)?;
+        log(conn, admin_id, "change role", ("user", user_id, &name), Some(role))?;
+        Ok(())
+    })
+}
+
+/// Accounts whose name or email contains `query` (case-insensitive), newest first.
+pub fn find_users(conn: &mut DbConn, query: &str, limit: i64) -> QueryResult<Vec<super::users::User>> {
+    let escaped: String = query.to_lowercase().chars().flat_map(|ch| match ch {
+        '%' | '_' | '!' => vec!['!', ch],
+        other => vec![other],
+    }).collect();
+    let pattern = format!("%{escaped}%");
+    users::table
+        .filter(users::deleted_at.is_null())
+        .filter(users::username_key.like(&pattern).escape('!').or(users::email_key.like(&pattern).escape('!')))
+        .order(users::id.desc())
+        .limit(limit)
+        .select(super::users::User::as_select())
+        .load(conn)
+}
+
+/// Reports filed about an account's comments, and by the account: (comment id, reason, created).
+pub fn reports_about(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(i64, String, PrimitiveDateTime)>> {
+    reports::table
+        .inner_join(comments::table)
+        .filter(comments::author_id.eq(user_id))
+        .order(reports::id.desc())
+        .limit(50)
+        .select((reports::comment_id, reports::reason, reports::created_at))
+        .load(conn)
+}
+
+pub fn reports_by(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(i64, String, PrimitiveDateTime)>> {
+    reports::table
+        .filter(reports::reporter_id.eq(user_id))
+        .order(reports::id.desc())
+        .limit(50)
+        .select((reports::comment_id, reports::reason, reports::created_at))
+        .load(conn)
+}
+
+// ---- the log ----
+
+#[derive(Debug, Clone, Queryable)]
+pub struct LogEntry {
+    pub id: i64,
+    pub moderator: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: i64,
+    pub target_label: String,
+    pub reason: Option<String>,
+    pub created_at: PrimitiveDateTime,
+}
+
+/// Newest first, optionally only one action or one moderator.
+pub fn log_entries(
+    conn: &mut DbConn,
+    action: Option<&str>,
+    moderator: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<LogEntry>> {
+    let mut query = moderation_log::table
+        .inner_join(users::table)
+        .select((
+            moderation_log::id,
+            users::username,
+            moderation_log::action,
+            moderation_log::target_type,
+            moderation_log::target_id,
+            moderation_log::target_label,
+            moderation_log::reason,
+            moderation_log::created_at,
+        ))
+        .order(moderation_log::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .into_boxed();
+    if let Some(action) = action {
+        query = query.filter(moderation_log::action.eq(action.to_owned()));
+    }
+    if let Some(moderator) = moderator {
+        query = query.filter(users::username_key.eq(moderator.to_lowercase()));
+    }
+    query.load(conn)
+}
+
+/// The distinct actions in the log, for the filter.
+pub fn log_actions(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    moderation_log::table.select(moderation_log::action).distinct().order(moderation_log::action).load(conn)
+}
+
+// ---- site settings ----
+
+/// Who must wait for approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Premoderation {
+    Off,
+    /// Accounts with fewer than this many approved comments.
+    NewAccounts(u32),
+    Everyone,
+}
+
+pub fn premoderation(conn: &mut DbConn) -> QueryResult<Premoderation> {
+    let mode = settings::get(conn, "premoderation")?;
+    let count = settings::get(conn, "premoderation_count")?.and_then(|n| n.parse().ok()).unwrap_or(3);
+    Ok(match mode.as_deref() {
+        Some("new") => Premoderation::NewAccounts(count),
+        Some("all") => Premoderation::Everyone,
+        _ => Premoderation::Off,
+    })
+}
+
+pub fn set_premoderation(conn: &mut DbConn, admin_id: i64, mode: Premoderation) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        let (value, count) = match mode {
+            Premoderation::Off => ("off", 3),
+            Premoderation::NewAccounts(n) => ("new", n),
+            Premoderation::Everyone => ("all", 3),
+        };
+        settings::set(conn, "premoderation", value)?;
+        settings::set(conn, "premoderation_count", &count.to_string())?;
+        log(conn, admin_id, "change settings", ("site", 0, "pre-moderation"), Some(&format!("{value} {count}")))?;
+        Ok(())
+    })
+}
+
+/// The words and phrases that hold a comment for approval, one a line.
+pub fn word_list(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    Ok(settings::get(conn, "word_list")?
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+pub fn set_word_list(conn: &mut DbConn, admin_id: i64, words: &[String]) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        settings::set(conn, "word_list", &words.join("\n"))?;
+        let summary = format!("{} entries", words.len());
+        log(conn, admin_id, "change settings", ("site", 0, "word list"), Some(&summary))?;
+        Ok(())
+    })
+}
+
+/// How many of an account's comments were published.
+pub fn published_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
+    comments::table
+        .filter(comments::author_id.eq(user_id))
+        .filter(comments::status.eq_any([VISIBLE, super::comments::DELETED, REMOVED]))
+        .count()
+        .get_result(conn)
+}
+
+// ---- dashboard ----
+
+#[derive(Debug, Clone, Default)]
+pub struct Dashboard {
+    pub users: i64,
+    pub articles: i64,
+    pub comments_today: i64,
+    pub comments_week: i64,
+    pub open_reports: i64,
+    pub held: i64,
+    pub recent_signups: Vec<(String, PrimitiveDateTime)>,
+}
+
+pub fn dashboard(conn: &mut DbConn) -> QueryResult<Dashboard> {
+    let now = now();
+    let since = |days| now - time::Duration::days(days);
+    let count_since = |conn: &mut DbConn, since: PrimitiveDateTime| -> QueryResult<i64> {
+        comments::table.filter(comments::created_at.gt(since)).count().get_result(conn)
+    };
+    Ok(Dashboard {
+        users: users::table.filter(users::deleted_at.is_null()).count().get_result(conn)?,
+        articles: articles::table.count().get_result(conn)?,
+        comments_today: count_since(conn, since(1))?,
+        comments_week: count_since(conn, since(7))?,
+        open_reports: reports::table
+            .filter(reports::resolved_at.is_null())
+            .select(reports::comment_id)
+            .distinct()
+            .load::<i64>(conn)?
+            .len() as i64,
+        held: comments::table.filter(comments::status.eq(PENDING)).count().get_result(conn)?,
+        recent_signups: users::table
+            .filter(users::deleted_at.is_null())
+            .order(users::id.desc())
+            .limit(10)
+            .select((users::username, users::created_at))
+            .load(conn)?,
+    })
+}

@@ -1,0 +1,487 @@
+//! Pages for moderators and administrators, and the public moderation log.
+
+use maud::{html, Markup, PreEscaped};
+
+use super::forms::csrf;
+use super::layout::{self, Meta};
+use super::{display_date, display_time};
+use crate::auth::{Role, Visitor};
+use crate::db::comments::Comment;
+use crate::db::moderation::{Dashboard, LogEntry, Premoderation, ReportGroup, REASONS};
+use crate::db::users::User;
+
+fn meta(title: &str) -> Meta<'_> {
+    Meta { title: Some(title), description: "Afterword moderation", url: None, og_type: "website", feed: None }
+}
+
+fn nav(v: &Visitor) -> Markup {
+    let admin = v.user.as_ref().is_some_and(|u| u.role == Role::Admin);
+    html! {
+        nav class="mod-nav" aria-label="Moderation" {
+            a href="/mod/reports" { "Reports" } " · " a href="/mod/queue" { "Approval queue" } " · " a href="/modlog" { "Log" }
+            @if admin {
+                " · " a href="/admin" { "Dashboard" } " · " a href="/admin/articles" { "Articles" }
+                " · " a href="/admin/users" { "Users" } " · " a href="/admin/settings" { "Settings" }
+                " · " a href="/admin/outbox" { "Outbox" }
+            }
+        }
+    }
+}
+
+/// A one-button form, optionally with a reason field.
+fn action(v: &Visitor, path: &str, label: &str, reason: Option<&str>, class: &str) -> Markup {
+    html! {
+        form method="post" action=(path) class="mod-form" {
+            (csrf(v))
+            @if let Some(placeholder) = reason {
+                input type="text" name="reason" required maxlength="500" placeholder=(placeholder) aria-label="Reason";
+            }
+            button type="submit" class=(class) { (label) }
+        }
+    }
+}
+
+fn ban_fields() -> Markup {
+    html! {
+        label { "Ban for "
+            select name="duration" {
+                option value="" { "no ban" }
+                option value="1d" { "1 day" }
+                option value="7d" { "7 days" }
+                option value="30d" { "30 days" }
+                option value="permanent" { "ever" }
+            }
+        }
+    }
+}
+
+fn comment_box(c: &Comment, author: &str, slug: &str, title: &str) -> Markup {
+    html! {
+        div class="mod-comment" {
+            p class="comment-meta" {
+                a href={ "/users/" (author) } { (author) } " on "
+                a href={ "/comments/" (c.id) } { (title) } " · " (display_time(c.created_at)) " · " (c.status)
+            }
+            div class="comment-body" { (PreEscaped(&c.body_html)) }
+            p { a href={ "/articles/" (slug) "#comment-" (c.id) } { "In context" } }
+        }
+    }
+}
+
+pub fn reports(v: &Visitor, groups: &[ReportGroup]) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Reports"),
+        html! {
+            h1 { "Open reports" }
+            (nav(v))
+            @if groups.is_empty() { p class="empty" { "No open reports." } }
+            @for g in groups {
+                section class="report-group" id={ "report-" (g.comment.id) } {
+                    h2 { (g.reasons.len()) " report" @if g.reasons.len() != 1 { "s" } " since " (display_time(g.first_at)) }
+                    (comment_box(&g.comment, &g.author, &g.article_slug, &g.article_title))
+                    ul class="reasons" {
+                        @for (reason, details) in &g.reasons {
+                            li { strong { (reason) } @if let Some(d) = details { ": " (d) } }
+                        }
+                    }
+                    div class="mod-actions" {
+                        (action(v, &format!("/mod/reports/{}/dismiss", g.comment.id), "Dismiss", None, "button secondary"))
+                        form method="post" action={ "/mod/comments/" (g.comment.id) "/remove" } class="mod-form" {
+                            (csrf(v))
+                            input type="text" name="reason" required maxlength="500" placeholder="Reason shown to the author" aria-label="Reason";
+                            (ban_fields())
+                            button type="submit" class="button danger" { "Remove" }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn queue(v: &Visitor, items: &[(Comment, String, String, String)]) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Approval queue"),
+        html! {
+            h1 { "Comments waiting for approval" }
+            (nav(v))
+            @if items.is_empty() { p class="empty" { "Nothing is waiting." } }
+            @for (c, author, slug, title) in items {
+                section class="queue-item" id={ "held-" (c.id) } {
+                    (comment_box(c, author, slug, title))
+                    div class="mod-actions" {
+                        (action(v, &format!("/mod/comments/{}/approve", c.id), "Approve", None, "button"))
+                        (action(v, &format!("/mod/comments/{}/reject", c.id), "Reject", None, "button danger"))
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn comment(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &str) -> Markup {
+    let own = v.user.as_ref().is_some_and(|u| u.id == c.author_id);
+    layout::page(
+        Some(v),
+        &meta("Moderate a comment"),
+        html! {
+            h1 { "Moderate a comment" }
+            (nav(v))
+            (comment_box(c, author, slug, title))
+            @if let Some(reason) = &c.removed_reason { p { "Removed: " (reason) } }
+            div class="mod-actions" {
+                @if c.is_removed() {
+                    (action(v, &format!("/mod/comments/{}/restore", c.id), "Restore", None, "button"))
+                } @else if c.is_visible() {
+                    form method="post" action={ "/mod/comments/" (c.id) "/remove" } class="mod-form" {
+                        (csrf(v))
+                        input type="text" name="reason" required maxlength="500" placeholder="Reason shown to the author" aria-label="Reason";
+                        (ban_fields())
+                        button type="submit" class="button danger" { "Remove" }
+                    }
+                    @if c.depth == 0 {
+                        @if c.pinned {
+                            (action(v, &format!("/mod/comments/{}/unpin", c.id), "Unpin", None, "button secondary"))
+                        } @else {
+                            (action(v, &format!("/mod/comments/{}/pin", c.id), "Pin to the top", None, "button secondary"))
+                        }
+                    }
+                    @if own {
+                        (action(v, &format!("/mod/comments/{}/distinguish", c.id),
+                            if c.distinguished { "Stop speaking as a moderator" } else { "Speak as a moderator" }, None, "button secondary"))
+                    }
+                }
+                @if c.status == crate::db::comments::PENDING {
+                    (action(v, &format!("/mod/comments/{}/approve", c.id), "Approve", None, "button"))
+                    (action(v, &format!("/mod/comments/{}/reject", c.id), "Reject", None, "button danger"))
+                }
+                p { a href={ "/mod/users/" (author) } { "Moderate " (author) } }
+            }
+        },
+    )
+}
+
+pub fn article(v: &Visitor, slug: &str, title: &str, locked: bool, reason: Option<&str>) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Moderate an article"),
+        html! {
+            h1 { "Moderate: " (title) }
+            (nav(v))
+            p { a href={ "/articles/" (slug) } { "The article" } }
+            @if locked {
+                p { "Comments are closed." @if let Some(r) = reason { " Reason: " (r) } }
+                (action(v, &format!("/mod/articles/{slug}/unlock"), "Reopen comments", None, "button"))
+            } @else {
+                (action(v, &format!("/mod/articles/{slug}/lock"), "Close comments", Some("Why (shown under the article)"), "button danger"))
+            }
+        },
+    )
+}
+
+pub struct UserPage<'a> {
+    pub user: &'a User,
+    pub recent: &'a [(Comment, String, String)],
+    pub reports_about: &'a [(i64, String, time::PrimitiveDateTime)],
+    pub reports_by: &'a [(i64, String, time::PrimitiveDateTime)],
+    pub banned: Option<String>,
+}
+
+pub fn user(v: &Visitor, p: &UserPage) -> Markup {
+    let admin = v.user.as_ref().is_some_and(|u| u.role == Role::Admin);
+    let u = p.user;
+    layout::page(
+        Some(v),
+        &meta("Moderate a user"),
+        html! {
+            h1 { (u.username) }
+            (nav(v))
+            p { "Role: " strong class="role" { (u.role) } " · joined " (display_date(u.created_at.date()))
+                @if admin { " · " (u.email.as_deref().unwrap_or("")) } }
+            @if let Some(banned) = &p.banned {
+                p class="flash error" { "Banned " (banned) }
+                (action(v, &format!("/mod/users/{}/unban", u.username), "Unban", None, "button"))
+            } @else {
+                form method="post" action={ "/mod/users/" (u.username) "/ban" } class="mod-form" {
+                    (csrf(v))
+                    input type="text" name="reason" required maxlength="500" placeholder="Reason (shown to the user)" aria-label="Reason";
+                    select name="duration" aria-label="Duration" {
+                        option value="1d" { "1 day" } option value="7d" { "7 days" }
+                        option value="30d" { "30 days" } option value="permanent" { "Permanently" }
+                    }
+                    button type="submit" class="button danger" { "Ban" }
+                }
+            }
+            @if admin {
+                form method="post" action={ "/admin/users/" (u.username) "/role" } class="mod-form" {
+                    (csrf(v))
+                    select name="role" aria-label="Role" {
+                        @for role in ["reader", "moderator", "admin"] {
+                            option value=(role) selected[u.role == role] { (role) }
+                        }
+                    }
+                    button type="submit" class="button secondary" { "Change role" }
+                }
+            }
+            h2 { "Recent comments" }
+            ul { @for (c, _, title) in p.recent { li { a href={ "/comments/" (c.id) } { (title) } " · " (display_time(c.created_at)) } } }
+            h2 { "Reports about their comments" }
+            ul { @for (id, reason, at) in p.reports_about { li { a href={ "/mod/comments/" (id) } { "#" (id) } " " (reason) " · " (display_time(*at)) } } }
+            h2 { "Reports they filed" }
+            ul { @for (id, reason, at) in p.reports_by { li { a href={ "/mod/comments/" (id) } { "#" (id) } " " (reason) " · " (display_time(*at)) } } }
+        },
+    )
+}
+
+pub struct LogPage<'a> {
+    pub entries: &'a [LogEntry],
+    pub actions: &'a [String],
+    pub action: Option<&'a str>,
+    pub moderator: Option<&'a str>,
+    pub page: u32,
+    pub has_more: bool,
+}
+
+pub fn log(v: &Visitor, p: &LogPage) -> Markup {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(a) = p.action {
+        query.append_pair("action", a);
+    }
+    if let Some(m) = p.moderator {
+        query.append_pair("moderator", m);
+    }
+    let base = query.finish();
+    let link = |page: u32| if base.is_empty() { format!("/modlog?page={page}") } else { format!("/modlog?{base}&page={page}") };
+    layout::page(
+        Some(v),
+        &Meta { title: Some("Moderation log"), description: "What the moderators did", url: None, og_type: "website", feed: None },
+        html! {
+            h1 { "Moderation log" }
+            p { "Every action of moderators and administrators, newest first." }
+            form method="get" action="/modlog" class="search-form" {
+                select name="action" aria-label="Action" {
+                    option value="" { "All actions" }
+                    @for a in p.actions { option value=(a) selected[p.action == Some(a.as_str())] { (a) } }
+                }
+                input type="text" name="moderator" value=(p.moderator.unwrap_or("")) placeholder="Moderator" aria-label="Moderator";
+                button type="submit" class="button secondary" { "Filter" }
+            }
+            @if p.entries.is_empty() { p class="empty" { "Nothing here." } }
+            table class="modlog" {
+                thead { tr { th { "When" } th { "Who" } th { "Action" } th { "On" } th { "Reason" } } }
+                tbody {
+                    @for e in p.entries {
+                        tr {
+                            td { (display_time(e.created_at)) }
+                            td { (e.moderator) }
+                            td class="action" { (e.action) }
+                            td { (e.target_label) }
+                            td { (e.reason.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+            nav class="pager" aria-label="Pages" {
+                @if p.page > 1 { a rel="prev" href=(link(p.page - 1)) { "← Newer" } }
+                @if p.has_more { a rel="next" href=(link(p.page + 1)) { "Older →" } }
+            }
+        },
+    )
+}
+
+pub fn dashboard(v: &Visitor, d: &Dashboard) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Dashboard"),
+        html! {
+            h1 { "Dashboard" }
+            (nav(v))
+            dl class="stats" {
+                dt { "Users" } dd class="stat-users" { (d.users) }
+                dt { "Articles" } dd class="stat-articles" { (d.articles) }
+                dt { "Comments today" } dd class="stat-today" { (d.comments_today) }
+                dt { "Comments this week" } dd class="stat-week" { (d.comments_week) }
+                dt { "Reported comments" } dd class="stat-reports" { a href="/mod/reports" { (d.open_reports) } }
+                dt { "Held comments" } dd class="stat-held" { a href="/mod/queue" { (d.held) } }
+            }
+            h2 { "Recent sign-ups" }
+            ul class="signups" {
+                @for (name, at) in &d.recent_signups {
+                    li { a href={ "/mod/users/" (name) } { (name) } " · " (display_time(*at)) }
+                }
+            }
+        },
+    )
+}
+
+pub fn settings(v: &Visitor, mode: Premoderation, words: &[String], notice: Option<&str>) -> Markup {
+    let (value, count) = match mode {
+        Premoderation::Off => ("off", 3),
+        Premoderation::NewAccounts(n) => ("new", n),
+        Premoderation::Everyone => ("all", 3),
+    };
+    layout::page(
+        Some(v),
+        &meta("Site settings"),
+        html! {
+            h1 { "Site settings" }
+            (nav(v))
+            @if let Some(n) = notice { p class="notice" role="status" { (n) } }
+            section class="settings-section" {
+                h2 { "Pre-moderation" }
+                form method="post" action="/admin/settings/premoderation" {
+                    (csrf(v))
+                    @for (option, label) in [("off", "Off: comments appear at once"), ("new", "New accounts: their first comments wait for approval"), ("all", "Everyone: every comment waits for approval")] {
+                        label class="checkbox" { input type="radio" name="mode" value=(option) checked[value == option]; " " (label) }
+                    }
+                    label for="premod-count" { "How many first comments wait (new accounts)" }
+                    input id="premod-count" type="number" name="count" min="1" max="100" value=(count);
+                    button type="submit" class="button" { "Save" }
+                }
+            }
+            section class="settings-section" {
+                h2 { "Word list" }
+                p { "A comment containing one of these words or phrases waits for approval. One a line; * stands for any letters." }
+                form method="post" action="/admin/settings/words" {
+                    (csrf(v))
+                    textarea name="words" rows="8" aria-label="Words" { (words.join("\n")) }
+                    button type="submit" class="button" { "Save" }
+                }
+            }
+        },
+    )
+}
+
+pub fn users(v: &Visitor, query: &str, found: &[User]) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Users"),
+        html! {
+            h1 { "Users" }
+            (nav(v))
+            form method="get" action="/admin/users" class="search-form" role="search" {
+                input type="search" name="q" value=(query) placeholder="Name or email" aria-label="Name or email";
+                button type="submit" class="button" { "Find" }
+            }
+            table class="users" {
+                thead { tr { th { "Name" } th { "Email" } th { "Role" } th { "Joined" } th { "Banned" } } }
+                tbody {
+                    @for u in found {
+                        tr {
+                            td { a href={ "/mod/users/" (u.username) } { (u.username) } }
+                            td { (u.email.as_deref().unwrap_or("")) }
+                            td { (u.role) }
+                            td { (display_date(u.created_at.date())) }
+                            td { @if u.banned_until.is_some_and(|b| b > crate::db::now()) { "yes" } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// Values of the article form.
+#[derive(Debug, Default, Clone)]
+pub struct ArticleForm {
+    pub title: String,
+    pub source_url: String,
+    pub source_name: String,
+    pub published_at: String,
+    pub summary: String,
+    pub takeaways: String,
+    pub tags: String,
+}
+
+pub fn article_form(v: &Visitor, heading: &str, action: &str, form: &ArticleForm, error: Option<&str>) -> Markup {
+    layout::page(
+        Some(v),
+        &meta(heading),
+        html! {
+            h1 { (heading) }
+            (nav(v))
+            @if let Some(e) = error { p class="flash error" role="alert" { (e) } }
+            form method="post" action=(action) class="article-form" {
+                (csrf(v))
+                div class="field" { label for="a-title" { "Title" } input id="a-title" type="text" name="title" value=(form.title) required; }
+                div class="field" { label for="a-url" { "Source URL" } input id="a-url" type="text" name="source_url" value=(form.source_url) required; }
+                div class="field" { label for="a-name" { "Source name" } input id="a-name" type="text" name="source_name" value=(form.source_name) required; }
+                div class="field" { label for="a-date" { "Date (YYYY-MM-DD)" } input id="a-date" type="text" name="published_at" value=(form.published_at) required; }
+                div class="field" { label for="a-summary" { "Summary (a blank line between paragraphs)" } textarea id="a-summary" name="summary" rows="8" { (form.summary) } }
+                div class="field" { label for="a-takeaways" { "Key takeaways (one a line)" } textarea id="a-takeaways" name="takeaways" rows="5" { (form.takeaways) } }
+                div class="field" { label for="a-tags" { "Tags (comma-separated)" } input id="a-tags" type="text" name="tags" value=(form.tags); }
+                button type="submit" class="button" { "Save" }
+            }
+        },
+    )
+}
+
+pub fn articles(v: &Visitor, items: &[crate::db::articles::Article], notice: Option<&str>) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Articles"),
+        html! {
+            h1 { "Articles" }
+            (nav(v))
+            @if let Some(n) = notice { p class="notice" role="status" { (n) } }
+            p { a class="button" href="/admin/articles/new" { "New article" } }
+            section class="settings-section" {
+                h2 { "Import" }
+                p { "A JSON file of articles, as " code { "afterword import-articles" } " takes: all records or none." }
+                form method="post" action="/admin/articles/import" {
+                    (csrf(v))
+                    textarea name="json" rows="6" aria-label="Articles as JSON" placeholder="[{\"title\": …}]" {}
+                    button type="submit" class="button secondary" { "Import" }
+                }
+            }
+            table class="articles-admin" {
+                thead { tr { th { "Title" } th { "Date" } th { "Comments" } th {} } }
+                tbody {
+                    @for a in items {
+                        tr {
+                            td { a href={ "/articles/" (a.slug) } { (a.title) } }
+                            td { (display_date(a.published_at)) }
+                            td { (a.comment_count) @if a.comments_locked { " (closed)" } }
+                            td class="row-actions" {
+                                a href={ "/admin/articles/" (a.slug) "/edit" } { "Edit" } " "
+                                a href={ "/mod/articles/" (a.slug) } { "Moderate" } " "
+                                form method="post" action={ "/admin/articles/" (a.slug) "/delete" } class="inline-form" {
+                                    (csrf(v))
+                                    button type="submit" class="link-button" { "Delete" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn report_form(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &str, error: Option<&str>) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Report a comment"),
+        html! {
+            h1 { "Report a comment" }
+            (comment_box(c, author, slug, title))
+            @if let Some(e) = error { p class="flash error" role="alert" { (e) } }
+            form method="post" action={ "/comments/" (c.id) "/report" } {
+                (csrf(v))
+                fieldset {
+                    legend { "What is wrong with it?" }
+                    @for (value, label) in REASONS {
+                        label class="checkbox" { input type="radio" name="reason" value=(value) required; " " (label) }
+                    }
+                }
+                div class="field" {
+                    label for="report-details" { "Details (needed for “Other”)" }
+                    input id="report-details" type="text" name="details" maxlength="500";
+                }
+                button type="submit" class="button danger" { "Report" }
+            }
+        },
+    )
+}
