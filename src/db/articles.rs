@@ -275,7 +275,10 @@ fn same_key(conn: &mut DbConn, item: &NewArticle, except: Option<i64>) -> QueryR
 pub fn create(conn: &mut DbConn, item: &NewArticle) -> Result<(i64, String), UpsertError> {
     write_transaction(conn, |conn| {
         if let Some(slug) = same_key(conn, item, None)? {
-            return Err(UpsertError::Conflict { index: 0, reason: format!("an article with this title and source URL exists: {slug}") });
+            return Err(UpsertError::Conflict {
+                index: 0,
+                reason: format!("an article with this title and source URL exists: {slug}"),
+            });
         }
         Ok(insert(conn, item)?)
     })
@@ -285,7 +288,10 @@ pub fn create(conn: &mut DbConn, item: &NewArticle) -> Result<(i64, String), Ups
 pub fn update(conn: &mut DbConn, id: i64, item: &NewArticle) -> Result<(), UpsertError> {
     write_transaction(conn, |conn| {
         if let Some(slug) = same_key(conn, item, Some(id))? {
-            return Err(UpsertError::Conflict { index: 0, reason: format!("an article with this title and source URL exists: {slug}") });
+            return Err(UpsertError::Conflict {
+                index: 0,
+                reason: format!("an article with this title and source URL exists: {slug}"),
+            });
         }
         Ok(overwrite(conn, id, item)?)
     })

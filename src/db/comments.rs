@@ -213,6 +213,9 @@ pub enum CommentError {
     Db(#[from] diesel::result::Error),
 }
 
+/// Whom to email about a reply: (user id, email if they want reply emails).
+pub type ReplyNotice = (i64, Option<String>);
+
 /// What posting did, for the notifications that follow.
 #[derive(Debug)]
 pub struct Posted {

@@ -103,7 +103,8 @@ pub struct ReportGroup {
 
 /// Open reports grouped by comment, oldest first. One query.
 pub fn open_reports(conn: &mut DbConn) -> QueryResult<Vec<ReportGroup>> {
-    let rows: Vec<(String, Option<String>, PrimitiveDateTime, Comment, String, String, String)> = reports::table
+    type ReportRow = (String, Option<String>, PrimitiveDateTime, Comment, String, String, String);
+    let rows: Vec<ReportRow> = reports::table
         .inner_join(comments::table.inner_join(articles::table).inner_join(users::table))
         .filter(reports::resolved_at.is_null())
         .order((reports::created_at, reports::id))
@@ -206,7 +207,7 @@ pub fn review(
     comment_id: i64,
     moderator_id: i64,
     approve: bool,
-) -> Result<(Comment, Option<(i64, Option<String>)>), CommentError> {
+) -> Result<(Comment, Option<c::ReplyNotice>), CommentError> {
     write_transaction(conn, |conn| {
         let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
         if comment.status != PENDING {
@@ -254,7 +255,13 @@ pub fn pin(conn: &mut DbConn, comment_id: i64, moderator_id: i64, pin: bool) -> 
         }
         diesel::update(comments::table.find(comment_id)).set(comments::pinned.eq(pin)).execute(conn)?;
         let label = comment_label(conn, &comment)?;
-        log(conn, moderator_id, if pin { "pin comment" } else { "unpin comment" }, ("comment", comment_id, &label), None)?;
+        log(
+            conn,
+            moderator_id,
+            if pin { "pin comment" } else { "unpin comment" },
+            ("comment", comment_id, &label),
+            None,
+        )?;
         Ok(())
     })
 }
@@ -277,7 +284,13 @@ pub fn distinguish(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Res
 
 // ---- articles ----
 
-pub fn lock(conn: &mut DbConn, article_id: i64, moderator_id: i64, reason: Option<&str>, lock: bool) -> QueryResult<bool> {
+pub fn lock(
+    conn: &mut DbConn,
+    article_id: i64,
+    moderator_id: i64,
+    reason: Option<&str>,
+    lock: bool,
+) -> QueryResult<bool> {
     write_transaction(conn, |conn| {
         let (title, locked): (String, bool) =
             articles::table.find(article_id).select((articles::title, articles::comments_locked)).first(conn)?;
@@ -287,7 +300,13 @@ pub fn lock(conn: &mut DbConn, article_id: i64, moderator_id: i64, reason: Optio
         diesel::update(articles::table.find(article_id))
             .set((articles::comments_locked.eq(lock), articles::lock_reason.eq(if lock { reason } else { None })))
             .execute(conn)?;
-        log(conn, moderator_id, if lock { "lock article" } else { "unlock article" }, ("article", article_id, &title), reason)?;
+        log(
+            conn,
+            moderator_id,
+            if lock { "lock article" } else { "unlock article" },
+            ("article", article_id, &title),
+            reason,
+        )?;
         Ok(true)
     })
 }
@@ -300,14 +319,25 @@ pub fn log_article(conn: &mut DbConn, admin_id: i64, action: &str, id: i64, titl
 // ---- users ----
 
 /// Bans an account until `until` (`forever()` for good) and ends its sessions.
-pub fn ban(conn: &mut DbConn, user_id: i64, moderator_id: i64, until: PrimitiveDateTime, reason: &str) -> QueryResult<()> {
+pub fn ban(
+    conn: &mut DbConn,
+    user_id: i64,
+    moderator_id: i64,
+    until: PrimitiveDateTime,
+    reason: &str,
+) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         let name: String = users::table.find(user_id).select(users::username).first(conn)?;
         diesel::update(users::table.find(user_id))
             .set((users::banned_until.eq(Some(until)), users::ban_reason.eq(Some(reason))))
             .execute(conn)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
-        let until_text = if until == forever() { "permanently".to_owned() } else { format!("until {until}") };
+        let until_text = if until == forever() {
+            "permanently".to_owned()
+        } else {
+            let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+            format!("until {}", until.format(format).unwrap_or_default())
+        };
         log(conn, moderator_id, "ban user", ("user", user_id, &name), Some(&format!("{reason} ({until_text})")))?;
         Ok(())
     })
@@ -339,10 +369,14 @@ pub fn set_role(conn: &mut DbConn, user_id: i64, admin_id: i64, role: &str) -> Q
 
 /// Accounts whose name or email contains `query` (case-insensitive), newest first.
 pub fn find_users(conn: &mut DbConn, query: &str, limit: i64) -> QueryResult<Vec<super::users::User>> {
-    let escaped: String = query.to_lowercase().chars().flat_map(|ch| match ch {
-        '%' | '_' | '!' => vec!['!', ch],
-        other => vec![other],
-    }).collect();
+    let escaped: String = query
+        .to_lowercase()
+        .chars()
+        .flat_map(|ch| match ch {
+            '%' | '_' | '!' => vec!['!', ch],
+            other => vec![other],
+        })
+        .collect();
     let pattern = format!("%{escaped}%");
     users::table
         .filter(users::deleted_at.is_null())

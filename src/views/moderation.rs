@@ -253,10 +253,22 @@ pub fn log(v: &Visitor, p: &LogPage) -> Markup {
         query.append_pair("moderator", m);
     }
     let base = query.finish();
-    let link = |page: u32| if base.is_empty() { format!("/modlog?page={page}") } else { format!("/modlog?{base}&page={page}") };
+    let link = |page: u32| {
+        if base.is_empty() {
+            format!("/modlog?page={page}")
+        } else {
+            format!("/modlog?{base}&page={page}")
+        }
+    };
     layout::page(
         Some(v),
-        &Meta { title: Some("Moderation log"), description: "What the moderators did", url: None, og_type: "website", feed: None },
+        &Meta {
+            title: Some("Moderation log"),
+            description: "What the moderators did",
+            url: None,
+            og_type: "website",
+            feed: None,
+        },
         html! {
             h1 { "Moderation log" }
             p { "Every action of moderators and administrators, newest first." }

@@ -10,8 +10,8 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::{html, redirect, AppError, AppState, LiveComment};
-use crate::auth::{safe_next, SignedIn, Visitor};
 use crate::auth::Role;
+use crate::auth::{safe_next, SignedIn, Visitor};
 use crate::db::comments::{self, CommentError, NewComment, PENDING, VISIBLE};
 use crate::db::moderation::{self, Premoderation};
 use crate::db::{articles, now};
@@ -152,7 +152,8 @@ pub async fn post(
     let trusted = user.role >= Role::Moderator;
     let (posted, held) = state
         .db(move |conn| {
-            if daily > 0 && comments::count_by_author_since(conn, author_id, now() - time::Duration::days(1))? >= daily {
+            if daily > 0 && comments::count_by_author_since(conn, author_id, now() - time::Duration::days(1))? >= daily
+            {
                 return Err(AppError::TooManyRequests { retry_after: Duration::from_secs(3600) });
             }
             let held = !trusted && must_wait_for_approval(conn, author_id, &body)?;

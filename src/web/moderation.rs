@@ -60,7 +60,11 @@ async fn comment_for_report(
         .await
 }
 
-pub async fn report_form(state: web::Data<AppState>, signed_in: SignedIn, id: web::Path<String>) -> Result<Markup, AppError> {
+pub async fn report_form(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    id: web::Path<String>,
+) -> Result<Markup, AppError> {
     let id = comment_id(&id)?;
     let (comment, author, slug, title) = comment_for_report(&state, id).await?;
     if comment.author_id == signed_in.user.id {
@@ -111,7 +115,11 @@ pub async fn reports(state: web::Data<AppState>, moderator: Moderator) -> Result
     Ok(view::reports(&moderator.0.visitor, &groups))
 }
 
-pub async fn dismiss(state: web::Data<AppState>, moderator: Moderator, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn dismiss(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let (id, mod_id) = (comment_id(&id)?, moderator.0.user.id);
     state.db(move |conn| Ok(m::dismiss(conn, id, mod_id)?)).await?;
     Ok(redirect("/mod/reports"))
@@ -122,7 +130,11 @@ pub async fn queue(state: web::Data<AppState>, moderator: Moderator) -> Result<M
     Ok(view::queue(&moderator.0.visitor, &items))
 }
 
-pub async fn comment_page(state: web::Data<AppState>, moderator: Moderator, id: web::Path<String>) -> Result<Markup, AppError> {
+pub async fn comment_page(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    id: web::Path<String>,
+) -> Result<Markup, AppError> {
     let id = comment_id(&id)?;
     let (comment, slug, title, author) = state
         .db(move |conn| {
@@ -164,7 +176,11 @@ pub async fn remove(
     Ok(redirect(&format!("/mod/comments/{id}")))
 }
 
-pub async fn restore(state: web::Data<AppState>, moderator: Moderator, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn restore(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let (id, mod_id) = (comment_id(&id)?, moderator.0.user.id);
     state.db(move |conn| Ok(m::restore(conn, id, mod_id)?)).await?;
     Ok(redirect(&format!("/mod/comments/{id}")))
@@ -177,17 +193,31 @@ async fn review(state: &AppState, moderator: &Moderator, id: i64, approve: bool)
         let _ = state.events.send(LiveComment { article_id: comment.article_id, id, parent_id: comment.parent_id });
         if let Some((_, Some(email))) = notify {
             let link = state.config.base_url.join(&format!("/comments/{id}")).expect("a valid path");
-            state.send_mail(email, "A reply to your comment".into(), format!("Someone replied to your comment:\n\n{link}\n")).await?;
+            state
+                .send_mail(
+                    email,
+                    "A reply to your comment".into(),
+                    format!("Someone replied to your comment:\n\n{link}\n"),
+                )
+                .await?;
         }
     }
     Ok(redirect("/mod/queue"))
 }
 
-pub async fn approve(state: web::Data<AppState>, moderator: Moderator, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn approve(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     review(&state, &moderator, comment_id(&id)?, true).await
 }
 
-pub async fn reject(state: web::Data<AppState>, moderator: Moderator, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn reject(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     review(&state, &moderator, comment_id(&id)?, false).await
 }
 
@@ -197,21 +227,37 @@ async fn set_pin(state: &AppState, moderator: &Moderator, id: i64, pin: bool) ->
     Ok(redirect(&format!("/mod/comments/{id}")))
 }
 
-pub async fn pin(state: web::Data<AppState>, moderator: Moderator, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn pin(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     set_pin(&state, &moderator, comment_id(&id)?, true).await
 }
 
-pub async fn unpin(state: web::Data<AppState>, moderator: Moderator, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn unpin(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     set_pin(&state, &moderator, comment_id(&id)?, false).await
 }
 
-pub async fn distinguish(state: web::Data<AppState>, moderator: Moderator, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn distinguish(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let (id, mod_id) = (comment_id(&id)?, moderator.0.user.id);
     state.db(move |conn| Ok(m::distinguish(conn, id, mod_id)?)).await?;
     Ok(redirect(&format!("/comments/{id}#comment-{id}")))
 }
 
-pub async fn article_page(state: web::Data<AppState>, moderator: Moderator, slug: web::Path<String>) -> Result<Markup, AppError> {
+pub async fn article_page(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    slug: web::Path<String>,
+) -> Result<Markup, AppError> {
     let slug = slug.into_inner();
     let s = slug.clone();
     let page = state.db(move |conn| articles::find_by_slug(conn, &s)?.ok_or(AppError::NotFound)).await?;
@@ -219,7 +265,13 @@ pub async fn article_page(state: web::Data<AppState>, moderator: Moderator, slug
     Ok(view::article(&moderator.0.visitor, &slug, &a.title, a.comments_locked, a.lock_reason.as_deref()))
 }
 
-async fn set_lock(state: &AppState, moderator: &Moderator, slug: String, why: Option<String>, lock: bool) -> Result<HttpResponse, AppError> {
+async fn set_lock(
+    state: &AppState,
+    moderator: &Moderator,
+    slug: String,
+    why: Option<String>,
+    lock: bool,
+) -> Result<HttpResponse, AppError> {
     let mod_id = moderator.0.user.id;
     let s = slug.clone();
     let changed = state
@@ -229,7 +281,9 @@ async fn set_lock(state: &AppState, moderator: &Moderator, slug: String, why: Op
         })
         .await?;
     if !changed {
-        return Err(AppError::BadRequest(if lock { "Comments are already closed." } else { "Comments are open." }.into()));
+        return Err(AppError::BadRequest(
+            if lock { "Comments are already closed." } else { "Comments are open." }.into(),
+        ));
     }
     Ok(redirect(&format!("/mod/articles/{slug}")))
 }
@@ -244,11 +298,19 @@ pub async fn lock(
     set_lock(&state, &moderator, slug.into_inner(), Some(why), true).await
 }
 
-pub async fn unlock(state: web::Data<AppState>, moderator: Moderator, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn unlock(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     set_lock(&state, &moderator, slug.into_inner(), None, false).await
 }
 
-pub async fn user_page(state: web::Data<AppState>, moderator: Moderator, name: web::Path<String>) -> Result<Markup, AppError> {
+pub async fn user_page(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    name: web::Path<String>,
+) -> Result<Markup, AppError> {
     let name = name.into_inner();
     let (user, recent, about, by) = state
         .db(move |conn| {
@@ -261,7 +323,10 @@ pub async fn user_page(state: web::Data<AppState>, moderator: Moderator, name: w
         .banned_until
         .filter(|u| *u > now())
         .map(|u| format!("{}: {}", super::security::ban_end(u), user.ban_reason.clone().unwrap_or_default()));
-    Ok(view::user(&moderator.0.visitor, &UserPage { user: &user, recent: &recent, reports_about: &about, reports_by: &by, banned }))
+    Ok(view::user(
+        &moderator.0.visitor,
+        &UserPage { user: &user, recent: &recent, reports_about: &about, reports_by: &by, banned },
+    ))
 }
 
 pub async fn ban(
@@ -283,7 +348,9 @@ pub async fn ban(
                 return Err(AppError::BadRequest("You cannot ban yourself.".into()));
             }
             if Role::parse(&user.role).unwrap_or(Role::Reader) >= mod_user.role {
-                return Err(AppError::Forbidden("You can ban only readers (and, as an administrator, moderators).".into()));
+                return Err(AppError::Forbidden(
+                    "You can ban only readers (and, as an administrator, moderators).".into(),
+                ));
             }
             Ok(m::ban(conn, user.id, mod_user.id, until, &why)?)
         })
@@ -291,7 +358,11 @@ pub async fn ban(
     Ok(redirect(&format!("/mod/users/{name}")))
 }
 
-pub async fn unban(state: web::Data<AppState>, moderator: Moderator, name: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn unban(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    name: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let name = name.into_inner();
     let mod_id = moderator.0.user.id;
     let n = name.clone();
@@ -337,7 +408,14 @@ pub async fn modlog(
     entries.truncate(PER_PAGE as usize);
     Ok(view::log(
         &visitor,
-        &LogPage { entries: &entries, actions: &actions, action: action.as_deref(), moderator: moderator.as_deref(), page, has_more },
+        &LogPage {
+            entries: &entries,
+            actions: &actions,
+            action: action.as_deref(),
+            moderator: moderator.as_deref(),
+            page,
+            has_more,
+        },
     ))
 }
 
@@ -353,7 +431,11 @@ pub struct NoticeQuery {
     notice: Option<String>,
 }
 
-pub async fn settings_page(state: web::Data<AppState>, admin: Admin, query: web::Query<NoticeQuery>) -> Result<Markup, AppError> {
+pub async fn settings_page(
+    state: web::Data<AppState>,
+    admin: Admin,
+    query: web::Query<NoticeQuery>,
+) -> Result<Markup, AppError> {
     let (mode, words) = state.db(|conn| Ok((m::premoderation(conn)?, m::word_list(conn)?))).await?;
     let notice = query.notice.as_deref().map(|_| "Saved.");
     Ok(view::settings(&admin.0.visitor, mode, &words, notice))
@@ -375,8 +457,11 @@ pub async fn set_premoderation(
         "off" => Premoderation::Off,
         "all" => Premoderation::Everyone,
         "new" => {
-            let count = form.count.as_deref().unwrap_or("3").trim().parse::<u32>().ok().filter(|n| (1..=100).contains(n));
-            Premoderation::NewAccounts(count.ok_or(AppError::BadRequest("The count is a whole number from 1 to 100.".into()))?)
+            let count =
+                form.count.as_deref().unwrap_or("3").trim().parse::<u32>().ok().filter(|n| (1..=100).contains(n));
+            Premoderation::NewAccounts(
+                count.ok_or(AppError::BadRequest("The count is a whole number from 1 to 100.".into()))?,
+            )
         }
         other => return Err(AppError::BadRequest(format!("The mode is off, new or all, not {other:?}."))),
     };
@@ -391,7 +476,11 @@ pub struct WordsForm {
     words: String,
 }
 
-pub async fn set_words(state: web::Data<AppState>, admin: Admin, form: web::Form<WordsForm>) -> Result<HttpResponse, AppError> {
+pub async fn set_words(
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: web::Form<WordsForm>,
+) -> Result<HttpResponse, AppError> {
     let words: Vec<String> =
         form.into_inner().words.lines().map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect();
     if words.len() > 1_000 || words.iter().any(|w| w.chars().count() > 100) {
@@ -407,7 +496,11 @@ pub struct UsersQuery {
     q: Option<String>,
 }
 
-pub async fn users_page(state: web::Data<AppState>, admin: Admin, query: web::Query<UsersQuery>) -> Result<Markup, AppError> {
+pub async fn users_page(
+    state: web::Data<AppState>,
+    admin: Admin,
+    query: web::Query<UsersQuery>,
+) -> Result<Markup, AppError> {
     let q = query.into_inner().q.unwrap_or_default().trim().chars().take(100).collect::<String>();
     let needle = q.clone();
     let found = state.db(move |conn| Ok(m::find_users(conn, &needle, 100)?)).await?;
@@ -426,7 +519,8 @@ pub async fn set_role(
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     let name = name.into_inner();
-    let role = Role::parse(&form.role).ok_or_else(|| AppError::BadRequest("A role is reader, moderator or admin.".into()))?;
+    let role =
+        Role::parse(&form.role).ok_or_else(|| AppError::BadRequest("A role is reader, moderator or admin.".into()))?;
     let admin_id = admin.0.user.id;
     let n = name.clone();
     state
@@ -441,7 +535,11 @@ pub async fn set_role(
     Ok(redirect(&format!("/mod/users/{name}")))
 }
 
-pub async fn articles_page(state: web::Data<AppState>, admin: Admin, query: web::Query<NoticeQuery>) -> Result<Markup, AppError> {
+pub async fn articles_page(
+    state: web::Data<AppState>,
+    admin: Admin,
+    query: web::Query<NoticeQuery>,
+) -> Result<Markup, AppError> {
     let items = state.db(|conn| Ok(articles::newest_full(conn, 500)?)).await?;
     let notice = query.into_inner().notice;
     Ok(view::articles(&admin.0.visitor, &items, notice.as_deref()))
@@ -484,7 +582,15 @@ impl ArticleFields {
 }
 
 fn parse_article(f: &ArticleForm) -> Result<crate::import::NewArticle, String> {
-    crate::import::from_form(&f.title, &f.source_url, &f.source_name, &f.published_at, &f.summary, &f.takeaways, &f.tags)
+    crate::import::from_form(
+        &f.title,
+        &f.source_url,
+        &f.source_name,
+        &f.published_at,
+        &f.summary,
+        &f.takeaways,
+        &f.tags,
+    )
 }
 
 pub async fn create_article(
@@ -494,7 +600,12 @@ pub async fn create_article(
 ) -> Result<HttpResponse, AppError> {
     let form = fields.into_inner().into_form();
     let visitor = &admin.0.visitor;
-    let invalid = |e: &str| html(StatusCode::UNPROCESSABLE_ENTITY, view::article_form(visitor, "New article", "/admin/articles", &form, Some(e)));
+    let invalid = |e: &str| {
+        html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            view::article_form(visitor, "New article", "/admin/articles", &form, Some(e)),
+        )
+    };
     let item = match parse_article(&form) {
         Ok(item) => item,
         Err(e) => return Ok(invalid(&e)),
@@ -516,7 +627,11 @@ pub async fn create_article(
     }
 }
 
-pub async fn edit_article_form(state: web::Data<AppState>, admin: Admin, slug: web::Path<String>) -> Result<Markup, AppError> {
+pub async fn edit_article_form(
+    state: web::Data<AppState>,
+    admin: Admin,
+    slug: web::Path<String>,
+) -> Result<Markup, AppError> {
     let slug = slug.into_inner();
     let s = slug.clone();
     let page = state.db(move |conn| articles::find_by_slug(conn, &s)?.ok_or(AppError::NotFound)).await?;
@@ -543,7 +658,9 @@ pub async fn edit_article(
     let form = fields.into_inner().into_form();
     let action = format!("/admin/articles/{slug}/edit");
     let visitor = &admin.0.visitor;
-    let invalid = |e: &str| html(StatusCode::UNPROCESSABLE_ENTITY, view::article_form(visitor, "Edit article", &action, &form, Some(e)));
+    let invalid = |e: &str| {
+        html(StatusCode::UNPROCESSABLE_ENTITY, view::article_form(visitor, "Edit article", &action, &form, Some(e)))
+    };
     let item = match parse_article(&form) {
         Ok(item) => item,
         Err(e) => return Ok(invalid(&e)),
@@ -569,7 +686,11 @@ pub async fn edit_article(
     }
 }
 
-pub async fn delete_article(state: web::Data<AppState>, admin: Admin, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn delete_article(
+    state: web::Data<AppState>,
+    admin: Admin,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let slug = slug.into_inner();
     let admin_id = admin.0.user.id;
     state
@@ -589,7 +710,11 @@ pub struct ImportForm {
 }
 
 /// The same validation and all-or-nothing rule as `afterword import-articles`.
-pub async fn import_articles(state: web::Data<AppState>, admin: Admin, form: web::Form<ImportForm>) -> Result<HttpResponse, AppError> {
+pub async fn import_articles(
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: web::Form<ImportForm>,
+) -> Result<HttpResponse, AppError> {
     let items = crate::import::parse(form.into_inner().json.as_bytes())
         .map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
     let admin_id = admin.0.user.id;
@@ -600,7 +725,9 @@ pub async fn import_articles(state: web::Data<AppState>, admin: Admin, form: web
                 m::log_article(conn, admin_id, "import articles", 0, &label)?;
                 Ok(Ok(summary))
             }
-            Err(articles::UpsertError::Conflict { index, reason }) => Ok(Err(format!("record at index {index}: {reason}"))),
+            Err(articles::UpsertError::Conflict { index, reason }) => {
+                Ok(Err(format!("record at index {index}: {reason}")))
+            }
             Err(articles::UpsertError::Db(e)) => Err(e.into()),
         })
         .await?

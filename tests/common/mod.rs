@@ -316,6 +316,26 @@ impl TestApp {
         .await
     }
 
+    /// Gives an account a role (reader, moderator, admin).
+    pub async fn set_role(&self, username: &str, role: &str) {
+        use afterword::db::schema::users;
+        let (username, role) = (username.to_lowercase(), role.to_owned());
+        self.with_conn(move |c| {
+            diesel::update(users::table.filter(users::username_key.eq(username)))
+                .set(users::role.eq(role))
+                .execute(c)
+                .unwrap()
+        })
+        .await;
+    }
+
+    /// Signs up `username` and gives the account `role`; returns a logged-in client.
+    pub async fn signup_as(&self, username: &str, role: &str) -> reqwest::Client {
+        let client = self.signup(username).await;
+        self.set_role(username, role).await;
+        client
+    }
+
     /// The id of an account, from a blocking context.
     pub fn with_conn_blocking_user_id(&self, username: &str) -> i64 {
         use afterword::db::schema::users;

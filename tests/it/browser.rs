@@ -85,7 +85,7 @@ async fn a_reader_discusses_an_article(backend: Backend) {
     let app = TestApp::builder(backend).with_seed_article().start().await;
     let bob = app.signup("bob").await;
     let bobs = app.comment(&bob, SEED_SLUG, "Bob was here first", None).await;
-    log_in(&client, &app, "ann").await;
+    sign_up(&client, &app, "ann").await;
 
     // Post a comment from the form under the article.
     client.goto(&app.url(&format!("/articles/{SEED_SLUG}"))).await.unwrap();
@@ -173,7 +173,7 @@ async fn comments_from_another_reader_appear_live(backend: Backend) {
     // Give the page a moment to open its event stream.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
-    log_in(&writer, &app, "ann").await;
+    sign_up(&writer, &app, "ann").await;
     writer.goto(&article).await.unwrap();
     writer
         .wait()
@@ -209,7 +209,7 @@ async fn comments_from_another_reader_appear_live(backend: Backend) {
 }
 
 /// Signs up `username` in the browser (it stays logged in).
-async fn log_in(client: &fantoccini::Client, app: &TestApp, username: &str) {
+async fn sign_up(client: &fantoccini::Client, app: &TestApp, username: &str) {
     client.goto(&app.url("/signup")).await.unwrap();
     client.wait().for_element(Locator::Id("field-username")).await.unwrap().send_keys(username).await.unwrap();
     client.find(Locator::Id("field-email")).await.unwrap().send_keys(&format!("{username}@example.com")).await.unwrap();
@@ -246,4 +246,67 @@ async fn a_reader_saves_an_article_and_finds_it_on_saved(backend: Backend) {
     let title = client.wait().for_element(Locator::Css(".article-card h2 a")).await.unwrap();
     assert!(title.text().await.unwrap().starts_with("Meta (again) denies"));
     client.close().await.unwrap();
+}
+
+both_backends!(a_report_is_acted_on);
+
+async fn a_report_is_acted_on(backend: Backend) {
+    let Some(reader) = browser().await else { return };
+    let Some(moderator) = browser().await else { return };
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let troll = app.signup("troll").await;
+    let bad = app.comment(&troll, SEED_SLUG, "Something nasty", None).await;
+    let article = app.url(&format!("/articles/{SEED_SLUG}"));
+
+    // A reader reports it.
+    sign_up(&reader, &app, "ann").await;
+    reader.goto(&article).await.unwrap();
+    reader
+        .wait()
+        .for_element(Locator::Css(&format!("#comment-{bad} .report-link")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    reader
+        .wait()
+        .for_element(Locator::Css("input[name=reason][value=harassment]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    reader.find(Locator::Css("form button.danger")).await.unwrap().click().await.unwrap();
+    let thanks = reader.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(thanks.text().await.unwrap().contains("Thank you"));
+
+    // A moderator removes it from the reports.
+    sign_up(&moderator, &app, "moe").await;
+    app.set_role("moe", "moderator").await;
+    moderator.goto(&app.url("/mod/reports")).await.unwrap();
+    let group = format!("#report-{bad}");
+    moderator.wait().for_element(Locator::Css(&format!("{group} .reasons"))).await.unwrap();
+    moderator
+        .find(Locator::Css(&format!("{group} input[name=reason]")))
+        .await
+        .unwrap()
+        .send_keys("Harassment")
+        .await
+        .unwrap();
+    moderator.find(Locator::Css(&format!("{group} button.danger"))).await.unwrap().click().await.unwrap();
+    moderator.wait().for_element(Locator::Css(".mod-comment")).await.unwrap();
+
+    // The reader sees the placeholder; the log shows the action.
+    reader.goto(&article).await.unwrap();
+    let body = reader.wait().for_element(Locator::Css(&format!("#comment-{bad} .comment-body"))).await.unwrap();
+    assert_eq!(body.text().await.unwrap(), "[removed by a moderator]");
+    reader.goto(&app.url("/modlog")).await.unwrap();
+    let row = reader.wait().for_element(Locator::Css(".modlog tbody tr")).await.unwrap();
+    let text = row.text().await.unwrap();
+    assert!(text.contains("remove comment") && text.contains("moe") && text.contains("Harassment"), "{text}");
+    assert!(!text.contains("nasty"));
+
+    reader.close().await.unwrap();
+    moderator.close().await.unwrap();
 }

@@ -543,7 +543,10 @@ async fn reply_emails_only_when_asked_for(backend: Backend) {
     assert!(app.outbox().await.is_empty(), "only confirmed addresses get email");
     app.with_conn(|c| {
         use afterword::db::schema::users;
-        diesel::update(users::table.filter(users::username.eq("ann"))).set(users::email_verified.eq(true)).execute(c).unwrap()
+        diesel::update(users::table.filter(users::username.eq("ann")))
+            .set(users::email_verified.eq(true))
+            .execute(c)
+            .unwrap()
     })
     .await;
     let reply = app.comment(&bob, SEED_SLUG, "reply two", Some(first)).await;
