@@ -2,11 +2,9 @@
 "use strict";
 
 (function () {
-  // Votes without a reload: the form posts as usual, asking for JSON back.
-  document.addEventListener("submit", async function (event) {
-    const form = event.target;
-    if (!form.classList || !form.classList.contains("vote-form")) return;
-    event.preventDefault();
+  // Posts a form as it is, asking for JSON back; on any failure the form is submitted
+  // the ordinary way.
+  async function postForJson(form, apply) {
     try {
       const response = await fetch(form.action, {
         method: "POST",
@@ -15,42 +13,39 @@
         credentials: "same-origin",
       });
       if (!response.ok) { form.submit(); return; }
-      const outcome = await response.json();
-      const comment = form.closest(".comment");
-      const score = comment.querySelector(":scope > details > summary [data-score]");
-      if (score) score.textContent = outcome.score + (Math.abs(outcome.score) === 1 ? " point" : " points");
-      for (const other of comment.querySelectorAll(":scope > details > .comment-actions .vote-form")) {
-        const button = other.querySelector("button");
-        const direction = button.classList.contains("up") ? 1 : -1;
-        const pressed = outcome.my_vote === direction;
-        button.setAttribute("aria-pressed", String(pressed));
-        other.querySelector("input[name=value]").value = pressed ? 0 : direction;
-      }
+      apply(await response.json());
     } catch (_) {
       form.submit();
     }
-  });
+  }
 
-  // Save and unsave without a reload.
-  document.addEventListener("submit", async function (event) {
+  document.addEventListener("submit", function (event) {
     const form = event.target;
-    if (!form.classList || !form.classList.contains("save-form")) return;
-    event.preventDefault();
-    try {
-      const response = await fetch(form.action, {
-        method: "POST",
-        body: new URLSearchParams(new FormData(form)),
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
+    if (!form.classList) return;
+    if (form.classList.contains("vote-form")) {
+      // Votes without a reload.
+      event.preventDefault();
+      postForJson(form, function (outcome) {
+        const comment = form.closest(".comment");
+        const score = comment.querySelector(":scope > details > summary [data-score]");
+        if (score) score.textContent = outcome.score + (Math.abs(outcome.score) === 1 ? " point" : " points");
+        for (const other of comment.querySelectorAll(":scope > details > .comment-actions .vote-form")) {
+          const button = other.querySelector("button");
+          const direction = button.classList.contains("up") ? 1 : -1;
+          const pressed = outcome.my_vote === direction;
+          button.setAttribute("aria-pressed", String(pressed));
+          other.querySelector("input[name=value]").value = pressed ? 0 : direction;
+        }
       });
-      if (!response.ok) { form.submit(); return; }
-      const outcome = await response.json();
-      const button = form.querySelector("button");
-      button.setAttribute("aria-pressed", String(outcome.saved));
-      button.textContent = outcome.saved ? "★ Saved" : "☆ Save";
-      form.querySelector("input[name=action]").value = outcome.saved ? "unsave" : "save";
-    } catch (_) {
-      form.submit();
+    } else if (form.classList.contains("save-form")) {
+      // Save and unsave without a reload.
+      event.preventDefault();
+      postForJson(form, function (outcome) {
+        const button = form.querySelector("button");
+        button.setAttribute("aria-pressed", String(outcome.saved));
+        button.textContent = outcome.saved ? "★ Saved" : "☆ Save";
+        form.querySelector("input[name=action]").value = outcome.saved ? "unsave" : "save";
+      });
     }
   });
 

@@ -442,9 +442,9 @@ pub fn articles(v: &Visitor, items: &[crate::db::articles::Article], notice: Opt
             section class="settings-section" {
                 h2 { "Import" }
                 p { "A JSON file of articles, as " code { "afterword import-articles" } " takes: all records or none." }
-                form method="post" action="/admin/articles/import" {
-                    (csrf(v))
-                    textarea name="json" rows="6" aria-label="Articles as JSON" placeholder="[{\"title\": …}]" {}
+                form method="post" action={ "/admin/articles/import?csrf_token=" (v.csrf_token) } enctype="multipart/form-data" class="mod-form" {
+                    label for="import-file" { "File" }
+                    input id="import-file" type="file" name="file" accept="application/json,.json" required;
                     button type="submit" class="button secondary" { "Import" }
                 }
             }

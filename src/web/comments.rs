@@ -456,9 +456,7 @@ pub async fn vote(
     };
     let user_id = signed_in.user.id;
     let outcome = state.db(move |conn| Ok(comments::vote(conn, id, user_id, value)?)).await?;
-    let wants_json =
-        req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
-    if wants_json {
+    if super::wants_json(&req) {
         return Ok(HttpResponse::Ok().json(outcome));
     }
     let back = form.return_to.as_deref().map(|r| safe_next(Some(r))).unwrap_or_else(|| format!("/comments/{id}"));

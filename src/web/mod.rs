@@ -92,6 +92,11 @@ pub fn html(status: StatusCode, page: Markup) -> HttpResponse {
     HttpResponse::build(status).content_type("text/html; charset=utf-8").body(page.into_string())
 }
 
+/// Whether a script asked for JSON (`Accept: application/json`) rather than a page.
+pub fn wants_json(req: &actix_web::HttpRequest) -> bool {
+    req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"))
+}
+
 /// 303 See Other: where a form post goes next.
 pub fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_owned())).finish()

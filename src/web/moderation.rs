@@ -541,7 +541,13 @@ pub async fn articles_page(
     query: web::Query<NoticeQuery>,
 ) -> Result<Markup, AppError> {
     let items = state.db(|conn| Ok(articles::newest_full(conn, 500)?)).await?;
-    let notice = query.into_inner().notice;
+    let notice = query.into_inner().notice.and_then(|n| match n.split('-').collect::<Vec<_>>()[..] {
+        ["deleted"] => Some("The article was deleted.".to_owned()),
+        ["imported", created, updated, unchanged] => {
+            Some(format!("Imported: {created} created, {updated} updated, {unchanged} unchanged."))
+        }
+        _ => None,
+    });
     Ok(view::articles(&admin.0.visitor, &items, notice.as_deref()))
 }
 
@@ -703,20 +709,33 @@ pub async fn delete_article(
     Ok(redirect("/admin/articles?notice=deleted"))
 }
 
-#[derive(Deserialize)]
-pub struct ImportForm {
-    #[serde(default)]
-    json: String,
-}
-
 /// The same validation and all-or-nothing rule as `afterword import-articles`.
+/// The file comes as the `file` field of a multipart form.
 pub async fn import_articles(
     state: web::Data<AppState>,
     admin: Admin,
-    form: web::Form<ImportForm>,
+    mut upload: actix_multipart::Multipart,
 ) -> Result<HttpResponse, AppError> {
-    let items = crate::import::parse(form.into_inner().json.as_bytes())
-        .map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
+    use futures_util::TryStreamExt;
+    let unreadable =
+        |e: actix_multipart::MultipartError| AppError::BadRequest(format!("The upload could not be read: {e}."));
+    let limit = super::security::UPLOAD_LIMIT;
+    let mut file: Option<Vec<u8>> = None;
+    while let Some(mut field) = upload.try_next().await.map_err(unreadable)? {
+        let is_file = field.content_disposition().and_then(|d| d.get_name()) == Some("file");
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(AppError::PayloadTooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if is_file {
+            file = Some(bytes);
+        }
+    }
+    let file = file.ok_or_else(|| AppError::BadRequest("Choose a JSON file to import.".into()))?;
+    let items = crate::import::parse(&file).map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
     let admin_id = admin.0.user.id;
     let summary = state
         .db(move |conn| match articles::upsert_all(conn, &items, &mut |_| {}) {

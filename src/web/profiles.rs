@@ -1,6 +1,6 @@
 //! Profiles, saving articles, search and feeds.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::Markup;
 use serde::Deserialize;
@@ -102,9 +102,7 @@ pub async fn save(
             Ok(())
         })
         .await?;
-    let wants_json =
-        req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
-    if wants_json {
+    if super::wants_json(&req) {
         return Ok(HttpResponse::Ok().json(serde_json::json!({ "saved": keep })));
     }
     let back = form.return_to.map(|r| safe_next(Some(&r))).unwrap_or_else(|| format!("/articles/{slug}"));

@@ -207,6 +207,13 @@ async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
     if let Some(token) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         return Ok(Some(token.to_owned()));
     }
+    // A file upload form carries its token in its action's query string: the body is
+    // read by the handler.
+    if mime.starts_with("multipart/form-data") {
+        let query = req.query_string().as_bytes().to_vec();
+        let token = url::form_urlencoded::parse(&query).find(|(key, _)| key == CSRF_FIELD).map(|(_, v)| v.into_owned());
+        return Ok(token);
+    }
     if mime != "application/x-www-form-urlencoded" {
         return Ok(None);
     }

@@ -460,9 +460,17 @@ async fn password_reset_link_works_once_within_the_hour(backend: Backend) {
 }
 
 async fn email_verification_when_required(backend: Backend) {
-    let app = TestApp::builder(backend).configure(|c| c.require_email_verification = true).start().await;
+    let app =
+        TestApp::builder(backend).with_seed_article().configure(|c| c.require_email_verification = true).start().await;
     let client = app.signup("ann").await;
     assert!(!user_row(&app, "ann").await.unwrap().3);
+    // Unconfirmed readers cannot comment yet.
+    let slug = crate::common::SEED_SLUG;
+    let page = Page::parse(&app.page_as(&client, &format!("/articles/{slug}")).await.1);
+    assert!(page.text("#comments .notice").starts_with("Confirm your email address to comment"));
+    assert_eq!(page.count("form.compose"), 0);
+    let refused = app.post_form(&client, &format!("/articles/{slug}/comments"), &[("body", "too early")]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let (_, body) = app.page_as(&client, "/settings").await;
     assert!(body.contains("not confirmed yet"));
     let outbox = app.outbox().await;
@@ -477,6 +485,7 @@ async fn email_verification_when_required(backend: Backend) {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(user_row(&app, "ann").await.unwrap().3);
     assert_eq!(app.post_form(&client, path, &[]).await.status(), StatusCode::BAD_REQUEST, "single use");
+    app.comment(&client, slug, "confirmed now", None).await;
 
     // Off by default: no message.
     let plain = TestApp::start(backend).await;

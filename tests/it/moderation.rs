@@ -553,13 +553,31 @@ async fn administrators_manage_articles(backend: Backend) {
 
     // Import: the same validation and all-or-nothing rule as the command line.
     let bad_json = r#"[{"title":"Ok","source_url":"https://example.com/ok","source_name":"e","published_at":"2024-01-01","summary":["s"],"key_takeaways":[]},{"title":""}]"#;
-    let r = app.post_form(&admin, "/admin/articles/import", &[("json", bad_json)]).await;
+    let upload = |json: String, with_token: bool| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let token = app.csrf_token(admin).await;
+            // The page's form: the token in the action's query string, the file in the body.
+            let page = Page::parse(&app.page_as(admin, "/admin/articles").await.1);
+            let action = page.attr("form[enctype='multipart/form-data']", "action");
+            assert_eq!(action, format!("/admin/articles/import?csrf_token={token}"));
+            let part = reqwest::multipart::Part::bytes(json.into_bytes()).file_name("articles.json");
+            let form = reqwest::multipart::Form::new().part("file", part);
+            let url = if with_token { app.url(&action) } else { app.url("/admin/articles/import") };
+            admin.post(url).multipart(form).send().await.unwrap()
+        }
+    };
+    let r = upload(bad_json.to_owned(), true).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("index 1"));
     assert_eq!(app.page("/articles/ok").await.0, StatusCode::NOT_FOUND, "nothing imported");
-    let good = &bad_json[..bad_json.find(",{\"title\":\"\"}").unwrap()];
-    let r = app.post_form(&admin, "/admin/articles/import", &[("json", &format!("{good}]"))]).await;
+    let good = format!("{}]", &bad_json[..bad_json.find(",{\"title\":\"\"}").unwrap()]);
+    assert_eq!(upload(good.clone(), false).await.status(), StatusCode::FORBIDDEN, "the token is required");
+    let r = upload(good, true).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let notice = Page::parse(&app.page_as(&admin, &location(&r)).await.1).text(".notice");
+    assert_eq!(notice, "Imported: 1 created, 0 updated, 0 unchanged.");
     assert_eq!(app.page("/articles/ok").await.0, StatusCode::OK);
 
     let actions: Vec<String> = log_actions(&app).await.into_iter().map(|(a, _, _)| a).collect();
