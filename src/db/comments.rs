@@ -130,15 +130,18 @@ pub fn thread_page(
         .filter(comments::status.ne_all([PENDING, REJECTED]).or(comments::author_id.eq(viewer.unwrap_or(-1))));
     let ids_query = top.select(comments::id).offset(offset).limit(limit + 1);
     let mut ids: Vec<i64> = match sort {
-        Sort::Best => ids_query.order((comments::rank_best.desc(), comments::id.desc())).load(conn)?,
-        Sort::Top => {
-            ids_query.order(((comments::upvotes - comments::downvotes).desc(), comments::id.desc())).load(conn)?
+        // A pinned comment leads page one whatever the order.
+        Sort::Best => {
+            ids_query.order((comments::pinned.desc(), comments::rank_best.desc(), comments::id.desc())).load(conn)?
         }
-        Sort::New => ids_query.order(comments::id.desc()).load(conn)?,
-        Sort::Old => ids_query.order(comments::id.asc()).load(conn)?,
-        Sort::Controversial => {
-            ids_query.order((comments::rank_controversial.desc(), comments::id.desc())).load(conn)?
-        }
+        Sort::Top => ids_query
+            .order((comments::pinned.desc(), (comments::upvotes - comments::downvotes).desc(), comments::id.desc()))
+            .load(conn)?,
+        Sort::New => ids_query.order((comments::pinned.desc(), comments::id.desc())).load(conn)?,
+        Sort::Old => ids_query.order((comments::pinned.desc(), comments::id.asc())).load(conn)?,
+        Sort::Controversial => ids_query
+            .order((comments::pinned.desc(), comments::rank_controversial.desc(), comments::id.desc()))
+            .load(conn)?,
     };
     let has_more = ids.len() as i64 > limit;
     ids.truncate(limit as usize);
@@ -228,7 +231,7 @@ pub struct Posted {
 /// On PostgreSQL, locks a comment's row until the transaction ends, so that actions on
 /// one comment (votes, edits, deletes, replies) happen one after another. SQLite's
 /// write transactions are serial already.
-fn lock_row(conn: &mut DbConn, comment_id: i64) -> QueryResult<()> {
+pub(crate) fn lock_row(conn: &mut DbConn, comment_id: i64) -> QueryResult<()> {
     if conn.backend() == Backend::Postgres {
         diesel::sql_query("SELECT id FROM comments WHERE id = $1 FOR UPDATE")
             .bind::<diesel::sql_types::BigInt, _>(comment_id)
@@ -346,6 +349,8 @@ pub fn announce(conn: &mut DbConn, id: i64) -> QueryResult<Option<(i64, Option<S
 }
 
 /// Replaces the text of the author's own comment within `window` of posting.
+/// With `hold`, a published comment goes back to waiting for approval (the new text
+/// is caught by the word list, or everyone is pre-moderated).
 pub fn edit(
     conn: &mut DbConn,
     id: i64,
@@ -353,6 +358,7 @@ pub fn edit(
     source: &str,
     html: &str,
     window: time::Duration,
+    hold: bool,
 ) -> Result<(), CommentError> {
     write_transaction(conn, |conn| {
         lock_row(conn, id)?;
@@ -368,6 +374,12 @@ pub fn edit(
         }
         if now() - comment.created_at > window {
             return Err(CommentError::EditWindowOver);
+        }
+        if hold && comment.is_visible() {
+            diesel::update(comments::table.find(id)).set(comments::status.eq(PENDING)).execute(conn)?;
+            diesel::update(articles::table.find(comment.article_id))
+                .set(articles::comment_count.eq(articles::comment_count - 1))
+                .execute(conn)?;
         }
         diesel::update(comments::table.find(id))
             .set((comments::body_source.eq(source), comments::body_html.eq(html), comments::edited_at.eq(Some(now()))))

@@ -218,6 +218,10 @@ where
     match conn {
         DbConn::Pg(_) => conn.transaction(f),
         DbConn::Sqlite(inner) => {
+            // Inside a transaction already: a savepoint, so that steps compose.
+            if AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()?.is_some() {
+                return conn.transaction(f);
+            }
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
             match f(conn) {
                 Ok(value) => {

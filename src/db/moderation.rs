@@ -60,7 +60,7 @@ pub fn report(
     reason: &str,
     details: Option<&str>,
 ) -> Result<bool, CommentError> {
-    write_transaction(conn, |conn| {
+    let filed = write_transaction(conn, |conn| {
         let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
         if comment.author_id == reporter_id {
             return Err(CommentError::OwnComment);
@@ -86,7 +86,15 @@ pub fn report(
             ))
             .execute(conn)?;
         Ok(true)
-    })
+    });
+    match filed {
+        // The same reader's report, sent twice at once: one counts.
+        Err(CommentError::Db(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => Ok(false),
+        other => other,
+    }
 }
 
 /// Open reports about one comment.
@@ -173,6 +181,7 @@ fn set_visibility(conn: &mut DbConn, comment: &Comment, status: &str, reason: Op
 /// Its open reports are resolved.
 pub fn remove(conn: &mut DbConn, comment_id: i64, moderator_id: i64, reason: &str) -> Result<Comment, CommentError> {
     write_transaction(conn, |conn| {
+        c::lock_row(conn, comment_id)?;
         let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
         if comment.is_removed() {
             return Err(CommentError::NothingToDo("the comment is already removed"));
@@ -190,9 +199,15 @@ pub fn remove(conn: &mut DbConn, comment_id: i64, moderator_id: i64, reason: &st
 
 pub fn restore(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<(), CommentError> {
     write_transaction(conn, |conn| {
+        c::lock_row(conn, comment_id)?;
         let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
         if !comment.is_removed() {
             return Err(CommentError::NothingToDo("only a removed comment can be restored"));
+        }
+        let author_gone: Option<PrimitiveDateTime> =
+            users::table.find(comment.author_id).select(users::deleted_at).first(conn)?;
+        if author_gone.is_some() {
+            return Err(CommentError::NothingToDo("its author deleted the account: the text is gone"));
         }
         set_visibility(conn, &comment, VISIBLE, None)?;
         let label = comment_label(conn, &comment)?;
@@ -209,6 +224,7 @@ pub fn review(
     approve: bool,
 ) -> Result<(Comment, Option<c::ReplyNotice>), CommentError> {
     write_transaction(conn, |conn| {
+        c::lock_row(conn, comment_id)?;
         let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
         if comment.status != PENDING {
             return Err(CommentError::NothingToDo("the comment is not waiting for approval"));
@@ -241,6 +257,7 @@ pub fn queue(conn: &mut DbConn) -> QueryResult<Vec<(Comment, String, String, Str
 /// Pins a comment to the top of its thread (unpinning any other), or unpins it.
 pub fn pin(conn: &mut DbConn, comment_id: i64, moderator_id: i64, pin: bool) -> Result<(), CommentError> {
     write_transaction(conn, |conn| {
+        c::lock_row(conn, comment_id)?;
         let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
         if pin && (!comment.is_visible() || comment.depth != 0) {
             return Err(CommentError::NothingToDo("only a visible top-level comment can be pinned"));
@@ -518,7 +535,7 @@ pub fn set_word_list(conn: &mut DbConn, admin_id: i64, words: &[String]) -> Quer
 pub fn published_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
     comments::table
         .filter(comments::author_id.eq(user_id))
-        .filter(comments::status.eq_any([VISIBLE, super::comments::DELETED, REMOVED]))
+        .filter(comments::status.eq_any([VISIBLE, super::comments::DELETED]))
         .count()
         .get_result(conn)
 }

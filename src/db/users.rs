@@ -187,17 +187,14 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
         )
         .bind::<diesel::sql_types::BigInt, _>(id)
         .execute(conn)?;
-        diesel::update(
-            super::schema::comments::table
-                .filter(super::schema::comments::author_id.eq(id))
-                .filter(super::schema::comments::status.ne(super::comments::REMOVED)),
-        )
-        .set((
-            super::schema::comments::status.eq(super::comments::DELETED),
-            super::schema::comments::body_source.eq(""),
-            super::schema::comments::body_html.eq(""),
-        ))
-        .execute(conn)?;
+        use super::schema::comments;
+        let theirs = comments::table.filter(comments::author_id.eq(id));
+        // Published ones become "[deleted]" placeholders; removed and held ones stay
+        // as they are, hidden; the text of all of them goes.
+        diesel::update(theirs.filter(comments::status.eq(super::comments::VISIBLE)))
+            .set(comments::status.eq(super::comments::DELETED))
+            .execute(conn)?;
+        diesel::update(theirs).set((comments::body_source.eq(""), comments::body_html.eq(""))).execute(conn)?;
         Ok(())
     })
 }

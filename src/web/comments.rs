@@ -399,7 +399,17 @@ pub async fn edit(
     }
     let (user_id, window) = (signed_in.user.id, state.config.edit_window);
     let html_body = markdown::render(&body);
-    state.db(move |conn| Ok(comments::edit(conn, id, user_id, &body, &html_body, window)?)).await?;
+    let trusted = signed_in.user.role >= Role::Moderator;
+    state
+        .db(move |conn| {
+            // The new text meets the same checks as a new comment's (but an approved
+            // comment is not held again for being among an account's first ones).
+            let hold = !trusted
+                && (moderation::premoderation(conn)? == Premoderation::Everyone
+                    || word_list_matches(&moderation::word_list(conn)?, &body));
+            Ok(comments::edit(conn, id, user_id, &body, &html_body, window, hold)?)
+        })
+        .await?;
     Ok(redirect(&format!("/comments/{id}#comment-{id}")))
 }
 

@@ -69,6 +69,15 @@ impl AppState {
 }
 
 impl AppState {
+    /// Like `db`, with `f` in one write transaction: all of it or none.
+    pub async fn db_tx<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |conn| crate::db::write_transaction(conn, f)).await
+    }
+
     /// Sends an email: into the outbox table when no SMTP server is configured, else
     /// through SMTP in the background, so that a slow mail server holds up neither the
     /// request nor a database connection.

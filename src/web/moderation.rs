@@ -45,6 +45,17 @@ fn ban_until(duration: &str) -> Result<time::PrimitiveDateTime, AppError> {
     Ok(now() + time::Duration::days(days))
 }
 
+/// Moderators ban (and unban) readers; administrators also moderators; nobody themselves.
+fn may_ban(moderator: &crate::auth::AuthUser, target: &users::User) -> Result<(), AppError> {
+    if target.id == moderator.id {
+        return Err(AppError::BadRequest("You cannot ban yourself.".into()));
+    }
+    if Role::parse(&target.role).unwrap_or(Role::Reader) >= moderator.role {
+        return Err(AppError::Forbidden("You can ban only readers (and, as an administrator, moderators).".into()));
+    }
+    Ok(())
+}
+
 // ---- reports, by readers ----
 
 async fn comment_for_report(
@@ -54,6 +65,10 @@ async fn comment_for_report(
     state
         .db(move |conn| {
             let (comment, slug, title) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+            // Only a published comment can be reported; nothing else is shown here.
+            if !comment.is_visible() {
+                return Err(AppError::NotFound);
+            }
             let author = comments::one(conn, id, None)?.and_then(|c| c.author).unwrap_or_else(|| "[deleted]".into());
             Ok((comment, author, slug, title))
         })
@@ -160,17 +175,19 @@ pub async fn remove(
         Some(d) => Some(ban_until(d)?),
         None => None,
     };
-    let mod_id = moderator.0.user.id;
+    let mod_user = moderator.0.user.clone();
     state
         .db(move |conn| {
-            let comment = m::remove(conn, id, mod_id, &why)?;
-            if let Some(until) = until {
-                if comment.author_id == mod_id {
-                    return Err(AppError::BadRequest("You cannot ban yourself.".into()));
+            // Both or neither.
+            crate::db::write_transaction(conn, |conn| {
+                let comment = m::remove(conn, id, mod_user.id, &why)?;
+                if let Some(until) = until {
+                    let author = users::find(conn, comment.author_id)?.ok_or(AppError::NotFound)?;
+                    may_ban(&mod_user, &author)?;
+                    m::ban(conn, author.id, mod_user.id, until, &why)?;
                 }
-                m::ban(conn, comment.author_id, mod_id, until, &why)?;
-            }
-            Ok(())
+                Ok(())
+            })
         })
         .await?;
     Ok(redirect(&format!("/mod/comments/{id}")))
@@ -344,14 +361,7 @@ pub async fn ban(
     state
         .db(move |conn| {
             let user = users::find_by_username(conn, &n)?.ok_or(AppError::NotFound)?;
-            if user.id == mod_user.id {
-                return Err(AppError::BadRequest("You cannot ban yourself.".into()));
-            }
-            if Role::parse(&user.role).unwrap_or(Role::Reader) >= mod_user.role {
-                return Err(AppError::Forbidden(
-                    "You can ban only readers (and, as an administrator, moderators).".into(),
-                ));
-            }
+            may_ban(&mod_user, &user)?;
             Ok(m::ban(conn, user.id, mod_user.id, until, &why)?)
         })
         .await?;
@@ -364,12 +374,13 @@ pub async fn unban(
     name: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let name = name.into_inner();
-    let mod_id = moderator.0.user.id;
+    let mod_user = moderator.0.user.clone();
     let n = name.clone();
     let changed = state
         .db(move |conn| {
             let user = users::find_by_username(conn, &n)?.ok_or(AppError::NotFound)?;
-            Ok(m::unban(conn, user.id, mod_id)?)
+            may_ban(&mod_user, &user)?;
+            Ok(m::unban(conn, user.id, mod_user.id)?)
         })
         .await?;
     if !changed {
@@ -618,7 +629,7 @@ pub async fn create_article(
     };
     let admin_id = admin.0.user.id;
     let created = state
-        .db(move |conn| match articles::create(conn, &item) {
+        .db_tx(move |conn| match articles::create(conn, &item) {
             Ok((id, slug)) => {
                 m::log_article(conn, admin_id, "create article", id, &item.title)?;
                 Ok(Ok(slug))
@@ -674,7 +685,7 @@ pub async fn edit_article(
     let admin_id = admin.0.user.id;
     let s = slug.clone();
     let outcome = state
-        .db(move |conn| {
+        .db_tx(move |conn| {
             let (id, _, _) = articles::find_basic(conn, &s)?.ok_or(AppError::NotFound)?;
             match articles::update(conn, id, &item) {
                 Ok(()) => {
@@ -700,7 +711,7 @@ pub async fn delete_article(
     let slug = slug.into_inner();
     let admin_id = admin.0.user.id;
     state
-        .db(move |conn| {
+        .db_tx(move |conn| {
             let (id, title, _) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
             articles::delete(conn, id)?;
             Ok(m::log_article(conn, admin_id, "delete article", id, &title)?)
@@ -738,7 +749,7 @@ pub async fn import_articles(
     let items = crate::import::parse(&file).map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
     let admin_id = admin.0.user.id;
     let summary = state
-        .db(move |conn| match articles::upsert_all(conn, &items, &mut |_| {}) {
+        .db_tx(move |conn| match articles::upsert_all(conn, &items, &mut |_| {}) {
             Ok(summary) => {
                 let label = format!("{} created, {} updated", summary.created, summary.updated);
                 m::log_article(conn, admin_id, "import articles", 0, &label)?;

@@ -98,7 +98,15 @@ pub async fn security(
 
     // A banned reader may log out and manage the account, nothing else that writes.
     if let Some((until, reason)) = user.as_ref().and_then(|u| u.banned.as_ref()) {
-        let allowed = req.path() == "/logout" || req.path().starts_with("/settings");
+        const ALLOWED: [&str; 6] = [
+            "/logout",
+            "/settings/email",
+            "/settings/password",
+            "/settings/sessions",
+            "/settings/verify-email",
+            "/settings/delete",
+        ];
+        let allowed = ALLOWED.contains(&req.path());
         if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !allowed {
             let message = format!("Your account is banned {}: {reason}", ban_end(*until));
             return Ok(req.error_response(AppError::Forbidden(message)));
