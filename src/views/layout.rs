@@ -104,7 +104,9 @@ fn site_nav(visitor: &Visitor) -> Markup {
                 }
                 a href="/settings" { "Settings" }
                 @if user.role == crate::auth::Role::Admin {
-                    a href="/admin/outbox" { "Outbox" }
+                    a href="/admin" { "Admin" }
+                } @else if user.role == crate::auth::Role::Moderator {
+                    a href="/mod/reports" { "Moderation" }
                 }
                 (forms::button_form(visitor, "/logout", "Log out", "link-button"))
             } @else {
