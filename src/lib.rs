@@ -100,6 +100,11 @@ impl App {
         &self.pool
     }
 
+    /// A handle that stops the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until the server is stopped (SIGTERM or SIGINT stop it gracefully:
     /// requests in flight finish).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -178,7 +178,8 @@ pub fn connect(url: &str, pool_size: u32, timeout: Duration) -> Result<DbPool, D
     drop(first);
     let pool = r2d2::Pool::builder()
         .max_size(pool_size)
-        .min_idle(Some(1))
+        // Connections are opened when needed: no background thread keeps opening them.
+        .min_idle(Some(0))
         .connection_timeout(timeout)
         .build_unchecked(manager);
     Ok(pool)

@@ -48,8 +48,18 @@ macro_rules! both_backends {
     )+};
 }
 
+/// The PostgreSQL server the tests use. Without TLS: the test process exits with
+/// servers still holding connections, and OpenSSL's clean-up at exit must not race them.
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    let url =
+        std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    if url.contains("sslmode=") {
+        url
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    }
 }
 
 /// Whether PostgreSQL tests can run. With `AFTERWORD_REQUIRE_POSTGRES=1` an unreachable
@@ -170,6 +180,7 @@ impl TestAppBuilder {
         let app = App::build(config).await.expect("the app starts");
         let port = app.port();
         let pool = app.pool().clone();
+        let server = app.handle();
         for json in self.articles {
             let pool = pool.clone();
             tokio::task::spawn_blocking(move || {
@@ -183,7 +194,7 @@ impl TestAppBuilder {
         tokio::spawn(app.run_until_stopped());
         let address = format!("http://127.0.0.1:{port}");
         let client = browser_like_client(&address);
-        TestApp { address, port, client, pool, db }
+        TestApp { address, port, client, pool, server, db }
     }
 }
 
@@ -206,7 +217,19 @@ pub struct TestApp {
     pub port: u16,
     pub client: reqwest::Client,
     pub pool: DbPool,
+    server: actix_web::dev::ServerHandle,
     pub db: TestDb,
+}
+
+impl Drop for TestApp {
+    /// Stops the server (its worker threads, pool and connections go with it) before
+    /// the database is dropped.
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            tokio::task::block_in_place(|| runtime.block_on(server.stop(false)));
+        }
+    }
 }
 
 impl TestApp {
