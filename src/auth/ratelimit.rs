@@ -1,10 +1,13 @@
 //! Rate limits (governor): per client address for every request, stricter per address
 //! for login, sign-up and password reset, and per account for login attempts.
 
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::time::Duration;
+use std::time::Instant;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -38,6 +41,12 @@ impl Default for RateLimitConfig {
             new_account_comments_per_day: 20,
         }
     }
+}
+
+/// An account as the login limit knows it: lower-cased, at most 254 characters (longer
+/// names no account has).
+fn account_key(account: &str) -> String {
+    account.trim().to_lowercase().chars().take(254).collect()
 }
 
 /// An IPv6 client is limited by its /64: one subscriber usually holds a whole /64.
@@ -80,6 +89,8 @@ pub struct Limits {
     requests: Option<DefaultKeyedRateLimiter<IpAddr>>,
     auth: Option<DefaultKeyedRateLimiter<IpAddr>>,
     logins: Option<DefaultKeyedRateLimiter<String>>,
+    /// Accounts locked after too many failed logins, until when.
+    locked: Mutex<HashMap<String, Instant>>,
     /// Per account: (per minute, per day), for established and for new accounts.
     comments: [Option<DefaultKeyedRateLimiter<i64>>; 4],
 }
@@ -104,6 +115,7 @@ impl Limits {
             requests: limiter(config.requests_per_minute, Duration::from_secs(60)),
             auth: limiter(config.auth_per_minute, Duration::from_secs(60)),
             logins: limiter(config.logins_per_account, Duration::from_secs(15 * 60)),
+            locked: Mutex::new(HashMap::new()),
             comments: [
                 limiter(config.comments_per_minute, Duration::from_secs(60)),
                 limiter(config.comments_per_day, Duration::from_secs(24 * 3600)),
@@ -123,11 +135,24 @@ impl Limits {
         check(&self.auth, &network(ip))
     }
 
-    /// Login attempts naming one account (lower-cased username or email, at most 254
-    /// characters: longer names no account has).
-    pub fn login(&self, account: &str) -> Result<(), Duration> {
-        let key: String = account.trim().to_lowercase().chars().take(254).collect();
-        check(&self.logins, &key)
+    /// Whether an account is locked after too many failed logins; `Err` holds how long.
+    /// Successful logins do not count.
+    pub fn login_locked(&self, account: &str) -> Result<(), Duration> {
+        let locked = self.locked.lock().unwrap_or_else(|e| e.into_inner());
+        match locked.get(&account_key(account)) {
+            Some(until) if *until > Instant::now() => Err(*until - Instant::now()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed login (or password re-check) for an account; past the limit the
+    /// account is locked for the time the limit needs to allow one more.
+    pub fn login_failed(&self, account: &str) -> Result<(), Duration> {
+        let key = account_key(account);
+        check(&self.logins, &key).inspect_err(|wait| {
+            let mut locked = self.locked.lock().unwrap_or_else(|e| e.into_inner());
+            locked.insert(key, Instant::now() + *wait);
+        })
     }
 
     /// Posting a comment; accounts less than a day old get the lower limits.
@@ -146,6 +171,8 @@ impl Limits {
         if let Some(l) = &self.logins {
             l.retain_recent();
         }
+        let now = Instant::now();
+        self.locked.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, until| *until > now);
         for l in self.comments.iter().flatten() {
             l.retain_recent();
         }

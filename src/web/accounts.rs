@@ -209,10 +209,11 @@ pub async fn login(
         );
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
     }
-    state.limits.login(&login).map_err(too_many)?;
-
     let key = login.clone();
     let user = state.db(move |conn| Ok(users::find_for_login(conn, &key)?)).await?;
+    // Failed logins are counted per account, whichever name or address is typed.
+    let account = user.as_ref().map_or_else(|| login.clone(), |u| format!("user:{}", u.id));
+    state.limits.login_locked(&account).map_err(too_many)?;
     let pw = form.password;
     let user_id = web::block(move || match user {
         Some(user) => password::verify(&pw, &user.password_hash).then_some(user.id),
@@ -229,6 +230,7 @@ pub async fn login(
         }
         None => {
             tracing::info!(ip = %visitor.ip, "failed login");
+            state.limits.login_failed(&account).map_err(too_many)?;
             let page =
                 view::login(&visitor, &login, &next, save.as_deref(), Some("Wrong username, email or password."), None);
             Ok(html(StatusCode::UNAUTHORIZED, page))

@@ -67,10 +67,15 @@ pub async fn show(
 async fn password_matches(state: &AppState, signed_in: &SignedIn, password: String) -> Result<bool, AppError> {
     let too_many = |retry_after| AppError::TooManyRequests { retry_after };
     state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
-    state.limits.login(&signed_in.user.username).map_err(too_many)?;
+    let account = format!("user:{}", signed_in.user.id);
+    state.limits.login_locked(&account).map_err(too_many)?;
     let user_id = signed_in.user.id;
     let user = state.db(move |conn| users::find(conn, user_id)?.ok_or(AppError::NotFound)).await?;
-    Ok(web::block(move || password::verify(&password, &user.password_hash)).await?)
+    let matches = web::block(move || password::verify(&password, &user.password_hash)).await?;
+    if !matches {
+        state.limits.login_failed(&account).map_err(too_many)?;
+    }
+    Ok(matches)
 }
 
 #[derive(Deserialize)]

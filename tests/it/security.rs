@@ -237,10 +237,17 @@ async fn failed_logins_are_limited_per_account(backend: Backend) {
     app.signup("ann").await;
     app.signup("bob").await;
     let client = app.new_client();
+    // Successful logins do not count.
+    for _ in 0..5 {
+        assert_eq!(login_attempt(&app, &client, "ann", PASSWORD, None).await.status(), StatusCode::SEE_OTHER);
+    }
     for _ in 0..3 {
         assert_eq!(login_attempt(&app, &client, "ann", "wrong", None).await.status(), StatusCode::UNAUTHORIZED);
     }
+    // The fourth failure locks the account, even against the right password.
+    assert_limited(&login_attempt(&app, &client, "ann", "wrong", None).await);
     assert_limited(&login_attempt(&app, &client, "ANN", PASSWORD, None).await);
+    assert_limited(&login_attempt(&app, &client, "ann@example.com", PASSWORD, None).await);
     assert_eq!(login_attempt(&app, &client, "bob", PASSWORD, None).await.status(), StatusCode::SEE_OTHER);
 }
 
