@@ -165,12 +165,12 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Comment>> {
     comments::table.find(id).select(Comment::as_select()).first(conn).optional()
 }
 
-/// A comment with its article's slug and title.
-pub fn find_with_article(conn: &mut DbConn, id: i64) -> QueryResult<Option<(Comment, String, String)>> {
+/// A comment with its article's slug, title and whether its comments are closed.
+pub fn find_with_article(conn: &mut DbConn, id: i64) -> QueryResult<Option<(Comment, String, String, bool)>> {
     comments::table
         .inner_join(articles::table)
         .filter(comments::id.eq(id))
-        .select((Comment::as_select(), articles::slug, articles::title))
+        .select((Comment::as_select(), articles::slug, articles::title, articles::comments_locked))
         .first(conn)
         .optional()
 }

@@ -71,7 +71,7 @@ pub fn page(visitor: Option<&Visitor>, meta: &Meta, body: Markup) -> Markup {
                 @if let Some((until, reason)) = visitor.and_then(|v| v.user.as_ref()).and_then(|u| u.banned.as_ref()) {
                     div class="wrap" {
                         p class="flash error ban-notice" role="alert" {
-                            "Your account is banned " (crate::web::security::ban_end(*until)) ": " (reason)
+                            "Your account is banned " (super::ban_end(*until)) ": " (reason)
                             ". You can read, but not comment, reply, vote, report or save."
                         }
                     }

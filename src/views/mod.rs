@@ -25,6 +25,15 @@ pub fn display_time(t: time::PrimitiveDateTime) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
+/// The end of a ban: "until Apr 02, 2024 14:05 UTC", or "permanently".
+pub fn ban_end(until: time::PrimitiveDateTime) -> String {
+    if until == crate::db::moderation::forever() {
+        "permanently".to_owned()
+    } else {
+        format!("until {}", display_time(until))
+    }
+}
+
 /// "2024-04-02T14:05:09Z", for `<time datetime>`.
 pub fn iso_time(t: time::PrimitiveDateTime) -> String {
     t.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z")).unwrap_or_else(|_| t.to_string())

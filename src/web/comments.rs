@@ -250,8 +250,7 @@ async fn load_one(
 ) -> Result<(comments::ThreadComment, String, String, bool), AppError> {
     state
         .db(move |conn| {
-            let (comment, slug, title) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
-            let (_, _, locked) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let (comment, slug, title, locked) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
             let item = comments::one(conn, comment.id, viewer)?.ok_or(AppError::NotFound)?;
             Ok((item, slug, title, locked))
         })
@@ -276,8 +275,7 @@ pub async fn permalink(
     let viewer = visitor.user.as_ref().map(|u| u.id);
     let (thread, slug, title, locked) = state
         .db(move |conn| {
-            let (_, slug, title) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
-            let (_, _, locked) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let (_, slug, title, locked) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
             let thread = comments::whole_thread_of(conn, id, viewer)?.ok_or(AppError::NotFound)?;
             Ok((thread, slug, title, locked))
         })
@@ -337,7 +335,7 @@ pub async fn edit_form(
     let window = state.config.edit_window;
     let (source, slug, title) = state
         .db(move |conn| {
-            let (comment, slug, title) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+            let (comment, slug, title, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
             if comment.author_id != user_id {
                 return Err(CommentError::NotAuthor.into());
             }
@@ -429,7 +427,7 @@ pub async fn delete(
     let user_id = signed_in.user.id;
     let slug = state
         .db(move |conn| {
-            let (_, slug, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+            let (_, slug, _, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
             comments::delete(conn, id, user_id)?;
             Ok(slug)
         })

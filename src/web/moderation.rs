@@ -64,7 +64,7 @@ async fn comment_for_report(
 ) -> Result<(comments::Comment, String, String, String), AppError> {
     state
         .db(move |conn| {
-            let (comment, slug, title) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+            let (comment, slug, title, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
             // Only a published comment can be reported; nothing else is shown here.
             if !comment.is_visible() {
                 return Err(AppError::NotFound);
@@ -153,7 +153,7 @@ pub async fn comment_page(
     let id = comment_id(&id)?;
     let (comment, slug, title, author) = state
         .db(move |conn| {
-            let (comment, slug, title) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+            let (comment, slug, title, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
             let author = users::find(conn, comment.author_id)?.map(|u| u.username).unwrap_or_default();
             Ok((comment, slug, title, author))
         })
@@ -339,7 +339,7 @@ pub async fn user_page(
     let banned = user
         .banned_until
         .filter(|u| *u > now())
-        .map(|u| format!("{}: {}", super::security::ban_end(u), user.ban_reason.clone().unwrap_or_default()));
+        .map(|u| format!("{}: {}", crate::views::ban_end(u), user.ban_reason.clone().unwrap_or_default()));
     Ok(view::user(
         &moderator.0.visitor,
         &UserPage { user: &user, recent: &recent, reports_about: &about, reports_by: &by, banned },

@@ -108,7 +108,7 @@ pub async fn security(
         ];
         let allowed = ALLOWED.contains(&req.path());
         if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !allowed {
-            let message = format!("Your account is banned {}: {reason}", ban_end(*until));
+            let message = format!("Your account is banned {}: {reason}", crate::views::ban_end(*until));
             return Ok(req.error_response(AppError::Forbidden(message)));
         }
     }
@@ -239,13 +239,4 @@ async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
         url::form_urlencoded::parse(&body).find(|(key, _)| key == CSRF_FIELD).map(|(_, value)| value.into_owned());
     req.set_payload(Payload::from(body));
     Ok(token)
-}
-
-/// "until Apr 02, 2024 14:05 UTC", or "permanently".
-pub fn ban_end(until: time::PrimitiveDateTime) -> String {
-    if until == crate::db::moderation::forever() {
-        "permanently".to_owned()
-    } else {
-        format!("until {}", crate::views::display_time(until))
-    }
 }
