@@ -85,6 +85,10 @@
   if (!section || !window.EventSource) return;
   const slug = section.getAttribute("data-article");
   const source = new EventSource("/articles/" + encodeURIComponent(slug) + "/events");
+  // Tells tests (and styles) that the page is listening.
+  source.addEventListener("open", function () {
+    section.setAttribute("data-live", "open");
+  });
   source.addEventListener("comment", async function (event) {
     const data = JSON.parse(event.data);
     if (document.getElementById("comment-" + data.id)) return;

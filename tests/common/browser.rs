@@ -15,13 +15,22 @@ fn required() -> bool {
     std::env::var("AFTERWORD_REQUIRE_BROWSER").as_deref() == Ok("1")
 }
 
+fn installed() -> bool {
+    std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists()
+}
+
+/// Whether browser cases are run (when required, they run and fail without Chromium).
+pub fn runs() -> bool {
+    installed() || required()
+}
+
 /// The WebDriver URL of this test binary's chromedriver, started on first use; `None`
 /// (skip) when Chromium is not installed and not required.
 fn driver_url() -> Option<String> {
     static DRIVER: OnceLock<Option<String>> = OnceLock::new();
     DRIVER
         .get_or_init(|| {
-            if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
+            if !installed() {
                 assert!(!required(), "AFTERWORD_REQUIRE_BROWSER=1 but {CHROMEDRIVER} or {CHROMIUM} is missing");
                 eprintln!("skipping: chromium and chromium-driver are not installed");
                 return None;

@@ -28,24 +28,124 @@ pub const PASSWORD: &str = "plum orchard at dusk";
 
 pub const SEED_SLUG: &str = "meta-again-denies-that-netflix-read-users-private-facebook-messages";
 
-/// Runs each named `async fn name(backend: Backend)` as two tests, `name::sqlite` and
-/// `name::postgres`.
+/// A registered integration test: run on one backend per trial by [`run_all`].
+pub struct Case {
+    /// `it::module`, as `module_path!()` gives it.
+    pub module: &'static str,
+    pub name: &'static str,
+    pub needs: Needs,
+    pub run: Run,
+}
+
+/// How a case is run.
+#[derive(Clone, Copy)]
+pub enum Run {
+    /// Once per backend.
+    Async(fn(Backend) -> BoxFuture<'static, ()>),
+    /// Once, without a backend of its own.
+    Plain(fn()),
+}
+
+/// What a case needs besides the database: a case that needs an absent service is
+/// reported as ignored, or fails when the service is required (`AFTERWORD_REQUIRE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    Database,
+    Browser,
+}
+
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
+
+inventory::collect!(Case);
+
+/// Registers each named `async fn name(backend: Backend)` as two tests,
+/// `module::name::sqlite` and `module::name::postgres`.
 #[macro_export]
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name($crate::common::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if $crate::common::postgres_available() {
-                    super::$name($crate::common::Backend::Postgres).await
-                }
+        ::inventory::submit! {
+            $crate::common::Case {
+                module: module_path!(),
+                name: stringify!($name),
+                needs: $crate::common::Needs::Database,
+                run: $crate::common::Run::Async(|backend| ::std::boxed::Box::pin($name(backend))),
             }
         }
     )+};
+}
+
+/// Like `both_backends!`, for cases that drive Chromium.
+#[macro_export]
+macro_rules! browser_tests {
+    ($($name:ident),+ $(,)?) => {$(
+        ::inventory::submit! {
+            $crate::common::Case {
+                module: module_path!(),
+                name: stringify!($name),
+                needs: $crate::common::Needs::Browser,
+                run: $crate::common::Run::Async(|backend| ::std::boxed::Box::pin($name(backend))),
+            }
+        }
+    )+};
+}
+
+/// Registers each named `fn name()` as one test that needs no database of its own.
+#[macro_export]
+macro_rules! plain_tests {
+    ($($name:ident),+ $(,)?) => {$(
+        ::inventory::submit! {
+            $crate::common::Case {
+                module: module_path!(),
+                name: stringify!($name),
+                needs: $crate::common::Needs::Database,
+                run: $crate::common::Run::Plain($name),
+            }
+        }
+    )+};
+}
+
+/// The test binary's `main`: every registered case as a libtest trial, PostgreSQL and
+/// browser cases ignored (and counted as such) when their service is absent and not
+/// required.
+pub fn run_all() -> std::process::ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
+    let postgres = postgres_runs();
+    let browser = browser::runs();
+    let mut trials = Vec::new();
+    for case in inventory::iter::<Case> {
+        let module = case.module.split_once("::").map_or(case.module, |(_, rest)| rest);
+        let name = format!("{module}::{}", case.name);
+        match case.run {
+            Run::Plain(f) => trials.push(libtest_mimic::Trial::test(name, move || {
+                f();
+                Ok(())
+            })),
+            Run::Async(f) => {
+                for (backend, suffix) in [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "postgres")] {
+                    let ignored =
+                        (backend == Backend::Postgres && !postgres) || (case.needs == Needs::Browser && !browser);
+                    let trial = libtest_mimic::Trial::test(format!("{name}::{suffix}"), move || {
+                        let runtime = tokio::runtime::Builder::new_multi_thread()
+                            .worker_threads(2)
+                            .enable_all()
+                            .build()
+                            .expect("a tokio runtime");
+                        runtime.block_on(f(backend));
+                        Ok(())
+                    });
+                    trials.push(trial.with_ignored_flag(ignored));
+                }
+            }
+        }
+    }
+    trials.sort_by(|a, b| a.name().cmp(b.name()));
+    let skipped = trials.iter().filter(|t| t.has_ignored_flag()).count();
+    if skipped > 0 && !args.ignored && !args.include_ignored {
+        eprintln!("{skipped} cases will be reported as ignored: their service (PostgreSQL or Chromium) is absent");
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop_template();
+    conclusion.exit()
 }
 
 /// The PostgreSQL server the tests use. Without TLS: the test process exits with
@@ -62,15 +162,22 @@ pub fn postgres_admin_url() -> String {
     }
 }
 
+fn required(variable: &str) -> bool {
+    std::env::var(variable).as_deref() == Ok("1")
+}
+
+/// Whether the PostgreSQL server answers (checked once per test binary).
+fn postgres_status() -> &'static Result<(), String> {
+    static STATUS: OnceLock<Result<(), String>> = OnceLock::new();
+    STATUS.get_or_init(|| PgConnection::establish(&postgres_admin_url()).map(|_| ()).map_err(|e| e.to_string()))
+}
+
 /// Whether PostgreSQL tests can run. With `AFTERWORD_REQUIRE_POSTGRES=1` an unreachable
 /// server fails the test instead of skipping it.
 pub fn postgres_available() -> bool {
-    static AVAILABLE: OnceLock<Result<(), String>> = OnceLock::new();
-    let result =
-        AVAILABLE.get_or_init(|| PgConnection::establish(&postgres_admin_url()).map(|_| ()).map_err(|e| e.to_string()));
-    match result {
+    match postgres_status() {
         Ok(()) => true,
-        Err(e) if std::env::var("AFTERWORD_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
+        Err(e) if required("AFTERWORD_REQUIRE_POSTGRES") => {
             panic!(
                 "PostgreSQL is required (AFTERWORD_REQUIRE_POSTGRES=1) but unreachable at {}: {e}",
                 postgres_admin_url()
@@ -83,6 +190,34 @@ pub fn postgres_available() -> bool {
     }
 }
 
+/// Whether PostgreSQL cases are run (when required, they run and fail without it).
+fn postgres_runs() -> bool {
+    postgres_status().is_ok() || required("AFTERWORD_REQUIRE_POSTGRES")
+}
+
+/// A migrated database that PostgreSQL test databases are copied from: much faster
+/// than migrating each. Made once per test binary, dropped by `run_all` at the end.
+fn template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("afterword_template_{}", std::process::id());
+        let mut admin = PgConnection::establish(&postgres_admin_url()).expect("PostgreSQL admin connection");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\"")).execute(&mut admin).expect("drop template");
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).expect("create template");
+        let mut url = url::Url::parse(&postgres_admin_url()).expect("TEST_POSTGRES_URL");
+        url.set_path(&name);
+        let mut conn = ConnectionManager::new(DbUrl::parse(url.as_str()).unwrap()).unwrap().connect().unwrap();
+        afterword::db::run_migrations(&mut conn, "the template database").expect("migrate the template");
+        name
+    })
+}
+
+fn drop_template() {
+    if postgres_status().is_ok() {
+        drop_pg_database(&format!("afterword_template_{}", std::process::id()));
+    }
+}
+
 /// A database of its own for one test, removed afterwards.
 pub struct TestDb {
     pub backend: Backend,
@@ -92,7 +227,24 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// An empty database: no tables yet.
     pub fn new(backend: Backend) -> TestDb {
+        Self::create(backend, None)
+    }
+
+    /// A database with every migration applied (on PostgreSQL, a copy of the template).
+    pub fn migrated(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => Self::new(backend),
+            Backend::Postgres => {
+                assert!(postgres_available(), "PostgreSQL is unreachable");
+                Self::create(backend, Some(template()))
+            }
+        }
+    }
+
+    fn create(backend: Backend, template: Option<&str>) -> TestDb {
+        assert!(backend == Backend::Sqlite || postgres_available(), "PostgreSQL is unreachable");
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary folder");
@@ -107,7 +259,15 @@ impl TestDb {
                     format!("afterword_test_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
                 let mut admin = PgConnection::establish(&postgres_admin_url()).expect("PostgreSQL admin connection");
                 // The name is made here of digits and underscores: safe as an identifier.
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).expect("create database");
+                let sql = match template {
+                    Some(template) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
+                    None => format!("CREATE DATABASE \"{name}\""),
+                };
+                // Copies from one template must not overlap: PostgreSQL refuses a template
+                // another session is copying.
+                static COPYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+                let _one_at_a_time = COPYING.lock().unwrap_or_else(|e| e.into_inner());
+                diesel::sql_query(sql).execute(&mut admin).expect("create database");
                 let mut url = url::Url::parse(&postgres_admin_url()).expect("TEST_POSTGRES_URL");
                 url.set_path(&name);
                 TestDb { backend, url: url.to_string(), pg_name: Some(name), _dir: None }
@@ -174,7 +334,7 @@ impl TestAppBuilder {
     }
 
     pub async fn start(self) -> TestApp {
-        let db = TestDb::new(self.backend);
+        let db = TestDb::migrated(self.backend);
         let mut config = self.config;
         config.database_url = db.url.clone();
         let app = App::build(config).await.expect("the app starts");

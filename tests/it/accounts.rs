@@ -1,7 +1,6 @@
 //! Sign-up, login, sessions, password changes and resets, deletion, export, admin CLI.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use afterword::db::schema::{account_tokens, sessions, users};
 use diesel::prelude::*;
@@ -192,25 +191,20 @@ async fn unknown_user_and_wrong_password_look_the_same(backend: Backend) {
     let attempt = |login: &'static str| {
         let app = &app;
         async move {
-            let started = Instant::now();
             let (_, response) = app.login(login, "not the password").await;
             let status = response.status();
             let page = Page::parse(&response.text().await.unwrap());
-            (status, page.text(".flash.error"), started.elapsed())
+            (status, page.text(".flash.error"))
         }
     };
-    let mut wrong_time = Duration::ZERO;
-    let mut unknown_time = Duration::ZERO;
+    // (That an unknown name still costs a password verification is a property of the
+    // code, `password::verify_dummy`, not something a test should time.)
     for _ in 0..3 {
-        let (s1, m1, t1) = attempt("ann").await;
-        let (s2, m2, t2) = attempt("nobody").await;
+        let (s1, m1) = attempt("ann").await;
+        let (s2, m2) = attempt("nobody").await;
         assert_eq!(s1, StatusCode::UNAUTHORIZED);
         assert_eq!((s1, &m1), (s2, &m2), "the same answer");
-        wrong_time += t1;
-        unknown_time += t2;
     }
-    // An unknown name still costs a password verification.
-    assert!(unknown_time * 3 > wrong_time, "unknown {unknown_time:?} vs wrong {wrong_time:?}");
 }
 
 async fn login_rotates_the_session(backend: Backend) {

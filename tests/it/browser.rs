@@ -2,11 +2,11 @@
 
 use fantoccini::Locator;
 
-use crate::both_backends;
+use crate::browser_tests;
 use crate::common::browser::browser;
 use crate::common::{Backend, TestApp, PASSWORD, SEED_SLUG};
 
-both_backends!(a_reader_opens_an_article_from_the_front_page, a_reader_signs_up_logs_out_and_logs_in);
+browser_tests!(a_reader_opens_an_article_from_the_front_page, a_reader_signs_up_logs_out_and_logs_in);
 
 async fn a_reader_opens_an_article_from_the_front_page(backend: Backend) {
     let Some(client) = browser().await else {
@@ -78,7 +78,7 @@ async fn a_reader_signs_up_logs_out_and_logs_in(backend: Backend) {
     client.close().await.unwrap();
 }
 
-both_backends!(a_reader_discusses_an_article, comments_from_another_reader_appear_live);
+browser_tests!(a_reader_discusses_an_article, comments_from_another_reader_appear_live);
 
 async fn a_reader_discusses_an_article(backend: Backend) {
     let Some(client) = browser().await else { return };
@@ -170,8 +170,8 @@ async fn comments_from_another_reader_appear_live(backend: Backend) {
 
     reader.goto(&article).await.unwrap();
     reader.wait().for_element(Locator::Css("#comments .empty")).await.unwrap();
-    // Give the page a moment to open its event stream.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The page says when its event stream is open.
+    reader.wait().for_element(Locator::Css("#comments[data-live=open]")).await.unwrap();
 
     sign_up(&writer, &app, "ann").await;
     writer.goto(&article).await.unwrap();
@@ -218,7 +218,7 @@ async fn sign_up(client: &fantoccini::Client, app: &TestApp, username: &str) {
     client.wait().for_element(Locator::Css(".site-nav .whoami")).await.unwrap();
 }
 
-both_backends!(a_reader_saves_an_article_and_finds_it_on_saved);
+browser_tests!(a_reader_saves_an_article_and_finds_it_on_saved);
 
 async fn a_reader_saves_an_article_and_finds_it_on_saved(backend: Backend) {
     let Some(client) = browser().await else { return };
@@ -248,7 +248,7 @@ async fn a_reader_saves_an_article_and_finds_it_on_saved(backend: Backend) {
     client.close().await.unwrap();
 }
 
-both_backends!(a_report_is_acted_on);
+browser_tests!(a_report_is_acted_on);
 
 async fn a_report_is_acted_on(backend: Backend) {
     let Some(reader) = browser().await else { return };

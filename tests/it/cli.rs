@@ -6,8 +6,8 @@ use afterword::db;
 use afterword::db::schema::{article_takeaways, articles};
 use diesel::prelude::*;
 
-use crate::both_backends;
 use crate::common::{generated_articles, postgres_admin_url, Backend, TestDb, SEED_ARTICLE, SEED_SLUG};
+use crate::{both_backends, plain_tests};
 
 both_backends!(
     import_is_idempotent_and_reports_what_it_did,
@@ -203,7 +203,8 @@ async fn migrate_applies_once_then_does_nothing(backend: Backend) {
     assert!(db::run_migrations(&mut conn, "test").unwrap().is_empty());
 }
 
-#[test]
+plain_tests!(connection_failures_say_what_failed, every_subcommand_has_help);
+
 fn connection_failures_say_what_failed() {
     let out = afterword(&["migrate"], "postgres://postgres@127.0.0.1:1/afterword");
     assert!(!out.status.success());
@@ -232,7 +233,6 @@ fn connection_failures_say_what_failed() {
     }
 }
 
-#[test]
 fn every_subcommand_has_help() {
     for sub in [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["import-articles", "--help"]] {
         let out = Command::new(env!("CARGO_BIN_EXE_afterword")).args(sub).output().unwrap();

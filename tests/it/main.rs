@@ -14,3 +14,7 @@ mod moderation;
 mod profiles;
 mod schema;
 mod security;
+
+fn main() -> std::process::ExitCode {
+    common::run_all()
+}
