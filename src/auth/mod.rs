@@ -11,7 +11,6 @@ use std::net::IpAddr;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use base64::Engine;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::web::AppError;
@@ -149,7 +148,7 @@ fn login_return_path(req: &HttpRequest) -> String {
 /// A new random token: 256 bits, URL-safe base64.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 

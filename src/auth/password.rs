@@ -17,7 +17,9 @@ fn hasher() -> Argon2<'static> {
 
 /// The PHC string of a new hash with a random salt. Slow: call off the async workers.
 pub fn hash(password: &str) -> String {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    let salt = SaltString::encode_b64(&bytes).expect("16 bytes make a valid salt");
     hasher().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any input").to_string()
 }
 
