@@ -403,18 +403,20 @@ where
     }
 }
 
-/// Runs `f` with SQLite's busy timeout cut to a moment, for writes that may be
-/// skipped: another process holding the write lock makes them fail fast rather than wait.
+/// Runs `f` with the wait for a lock cut to a moment (SQLite's busy timeout,
+/// PostgreSQL's lock timeout), for writes that may be skipped: another writer holding
+/// the lock makes them fail fast rather than wait.
 pub fn with_short_busy_timeout<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
 {
-    if !matches!(conn, DbConn::Sqlite(_)) {
-        return f(conn);
-    }
-    conn.batch_execute("PRAGMA busy_timeout = 200")?;
+    let (short, restore) = match conn {
+        DbConn::Sqlite(_) => ("PRAGMA busy_timeout = 200", "PRAGMA busy_timeout = 5000"),
+        DbConn::Pg(_) => ("SET lock_timeout = 200", "SET lock_timeout = 0"),
+    };
+    conn.batch_execute(short)?;
     let result = f(conn);
-    conn.batch_execute("PRAGMA busy_timeout = 5000")?;
+    conn.batch_execute(restore)?;
     result
 }
 

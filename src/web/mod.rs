@@ -113,14 +113,47 @@ impl DbGate {
 
 use tokio::sync::OwnedSemaphorePermit;
 
+tokio::task_local! {
+    /// Set while a state-changing request (POST …) is handled: its database work
+    /// queues for the write permit.
+    static WRITE_REQUEST: ();
+}
+
+/// Runs `fut` (the handling of a state-changing request) so that its database work
+/// queues as a writer.
+pub async fn as_write_request<F: std::future::Future>(fut: F) -> F::Output {
+    WRITE_REQUEST.scope((), fut).await
+}
+
 impl AppState {
     /// Runs `f` with a pooled connection on the blocking thread pool, after queueing
-    /// (asynchronously) for a connection permit.
+    /// (asynchronously) for a connection permit. Within a state-changing request on
+    /// SQLite, first for the one write permit (see `db_write`).
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        let writer = WRITE_REQUEST.try_with(|_| ()).is_ok();
+        self.run(writer, f).await
+    }
+
+    /// Like `db`, for work that writes: on SQLite it first queues for the one write
+    /// permit, so that writers waiting on each other hold no pooled connection.
+    pub async fn db_write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(true, f).await
+    }
+
+    async fn run<T, F>(&self, writer: bool, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _writer = if writer { self.gate.write_permit().await? } else { None };
         let permit = self.gate.connection_permit().await?;
         let pool = self.pool.clone();
         let checkout = self.gate.checkout;
@@ -133,17 +166,6 @@ impl AppState {
             f(&mut conn)
         })
         .await?
-    }
-
-    /// Like `db`, for work that writes: on SQLite it first queues for the one write
-    /// permit, so that writers waiting on each other hold no pooled connection.
-    pub async fn db_write<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let _writer = self.gate.write_permit().await?;
-        self.db(f).await
     }
 
     /// A write that may be skipped (marking something seen): it never waits behind
@@ -164,7 +186,7 @@ impl AppState {
             },
             None => None,
         };
-        let result = self.db(move |conn| crate::db::connection::with_short_busy_timeout(conn, f)).await;
+        let result = self.run(false, move |conn| crate::db::connection::with_short_busy_timeout(conn, f)).await;
         if let Err(err) = result {
             tracing::info!(what, %err, "best-effort write failed");
         }

@@ -132,7 +132,9 @@ pub async fn security(
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     req.extensions_mut().insert(Visitor { user, csrf_token: state.csrf.token(&binding), ip, path });
 
-    let mut res = next.call(req).await?.map_into_boxed_body();
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut res = if writes { super::as_write_request(next.call(req)).await } else { next.call(req).await }?
+        .map_into_boxed_body();
     let sets = |res: &ServiceResponse<BoxBody>, name: &str| res.response().cookies().any(|c| c.name() == name);
     if let Some(token) = new_visitor {
         if !sets(&res, config.session_cookie()) {

@@ -12,5 +12,6 @@ mod demo;
 mod health;
 mod moderation;
 mod profiles;
+mod request_path;
 mod schema;
 mod security;
