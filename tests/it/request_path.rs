@@ -3,14 +3,20 @@
 
 use std::time::Duration;
 
+use afterword::db::schema::sessions;
 use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::both_backends;
 use crate::common::html::Page;
 use crate::common::{Backend, TestApp, SEED_SLUG};
 
-both_backends!(a_busy_database_does_not_fail_a_saved_article_view, logged_in_static_files_need_no_database);
+both_backends!(
+    a_busy_database_does_not_fail_a_saved_article_view,
+    logged_in_static_files_need_no_database,
+    session_and_unread_count_cost_one_query,
+);
 
 /// Shorter than the SQLite busy timeout and the PostgreSQL statement timeout (5 s): a
 /// request that waits for the lock holder fails this client.
@@ -32,13 +38,13 @@ async fn new_comments_badge(app: &TestApp, client: &reqwest::Client) -> usize {
     Page::parse(&app.page_as(client, "/saved").await.1).count(".new-comments")
 }
 
-/// Another connection holds what marking a saved article seen would write: on SQLite
-/// the database's write lock, on PostgreSQL the saved row.
+/// Another connection holds what marking a saved article and a session seen would
+/// write: on SQLite the database's write lock, on PostgreSQL the rows.
 fn hold_write_lock(app: &TestApp) -> afterword::db::DbConn {
     let mut conn = app.db.connect();
     let sql = match app.db.backend {
         Backend::Sqlite => "BEGIN IMMEDIATE",
-        Backend::Postgres => "BEGIN; SELECT * FROM saved_articles FOR UPDATE",
+        Backend::Postgres => "BEGIN; SELECT * FROM saved_articles FOR UPDATE; SELECT * FROM sessions FOR UPDATE",
     };
     conn.batch_execute(sql).unwrap();
     conn
@@ -51,6 +57,12 @@ async fn a_busy_database_does_not_fail_a_saved_article_view(backend: Backend) {
     save(&app, &ann).await;
     app.comment(&bob, SEED_SLUG, "Something ann has not seen", None).await;
     assert_eq!(new_comments_badge(&app, &ann).await, 1);
+    // The session was last seen long enough ago to be marked seen again.
+    let stale = afterword::db::now() - time::Duration::minutes(5);
+    let set_last_seen = move |c: &mut afterword::db::DbConn| {
+        diesel::update(sessions::table).set(sessions::last_seen_at.eq(stale)).execute(c).unwrap();
+    };
+    app.with_conn(set_last_seen).await;
 
     let mut lock = hold_write_lock(&app);
     let response = ann
@@ -67,6 +79,64 @@ async fn a_busy_database_does_not_fail_a_saved_article_view(backend: Backend) {
     assert_eq!(new_comments_badge(&app, &ann).await, 1, "not marked seen while locked");
     assert_eq!(app.page_as(&ann, &format!("/articles/{SEED_SLUG}")).await.0, StatusCode::OK);
     assert_eq!(new_comments_badge(&app, &ann).await, 0, "marked seen once the lock is gone");
+    // And the sessions are marked seen again (beside the requests: wait for it).
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let oldest: time::PrimitiveDateTime = app
+            .with_conn(|c| {
+                sessions::table.select(sessions::last_seen_at).order(sessions::last_seen_at).first(c).unwrap()
+            })
+            .await;
+        if oldest > stale {
+            break;
+        }
+        // bob's session is touched by his own next request.
+        app.page_as(&bob, "/").await;
+        assert!(std::time::Instant::now() < deadline, "the sessions were never marked seen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The security middleware resolves a session and the reader's unread count in one
+/// query, without writing.
+async fn session_and_unread_count_cost_one_query(backend: Backend) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use afterword::db::users::{self, SessionLifetime};
+    use diesel::connection::{Connection, InstrumentationEvent};
+
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let bob = app.signup("bob").await;
+    let parent = app.comment(&ann, SEED_SLUG, "A question", None).await;
+    app.comment(&bob, SEED_SLUG, "An answer", Some(parent)).await;
+    app.comment(&bob, SEED_SLUG, "Another answer", Some(parent)).await;
+    let ann_id = app.with_conn_blocking_user_id("ann");
+    let hash: String = app
+        .with_conn(move |c| {
+            sessions::table.filter(sessions::user_id.eq(ann_id)).select(sessions::token_hash).first(c).unwrap()
+        })
+        .await;
+
+    let mut conn = app.db.connect();
+    let queries = Arc::new(AtomicUsize::new(0));
+    let counter = queries.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let lifetime = SessionLifetime { idle: time::Duration::days(30), absolute: time::Duration::days(90) };
+    let (user, _, unread) = users::session_user(&mut conn, &hash, lifetime).unwrap().expect("ann's session");
+    assert_eq!(user.username, "ann");
+    assert_eq!(unread, 2);
+    assert_eq!(queries.load(Ordering::SeqCst), 1, "one query");
+    assert!(users::session_user(&mut conn, "no such session", lifetime).unwrap().is_none());
+
+    // The count the page shows is the one the query gives.
+    let (_, page) = app.page_as(&ann, "/").await;
+    assert_eq!(Page::parse(&page).attr(".badge", "aria-label"), "2 unread");
 }
 
 async fn logged_in_static_files_need_no_database(backend: Backend) {
