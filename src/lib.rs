@@ -35,18 +35,20 @@ impl App {
     /// binds the listener. Errors say what failed.
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let db_config = config.clone();
-        let (pool, csrf_key) = tokio::task::spawn_blocking(move || {
-            let pool = db::connect(&db_config.database_url, db_config.pool_size, db_config.db_timeout)?;
-            let mut conn = pool.get()?;
-            if db_config.demo {
-                match demo::seed(&mut conn)? {
-                    Some(s) => tracing::info!(created = s.created, "loaded the demo articles"),
-                    None => tracing::info!("demo articles not loaded: the database already has articles"),
+        let (pool, health, csrf_key) = tokio::task::spawn_blocking(move || {
+            // Migrations, the demo seed and the shared key all run under the start-up
+            // lock: instances starting together on one database take turns.
+            db::connect_with(&db_config.database_url, db_config.pool_size, db_config.db_timeout, |conn| {
+                if db_config.demo {
+                    match demo::seed(conn)? {
+                        Some(s) => tracing::info!(created = s.created, "loaded the demo articles"),
+                        None => tracing::info!("demo articles not loaded: the database already has articles"),
+                    }
                 }
-            }
-            // Shared by every instance of the site: a form one serves, all accept.
-            let key = db::settings::get_or_insert_with(&mut conn, "csrf_key", auth::random_token)?;
-            anyhow::Ok((pool, key))
+                // Shared by every instance of the site: a form one serves, all accept.
+                let key = db::settings::get_or_insert_with(conn, "csrf_key", auth::random_token)?;
+                anyhow::Ok(key)
+            })
         })
         .await??;
 
@@ -65,8 +67,10 @@ impl App {
             TcpListener::bind(&config.bind).map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", config.bind))?;
         let port = listener.local_addr()?.port();
         let workers = config.workers;
+        let gate = Arc::new(web::DbGate::new(&config, health));
         let state = actix_web::web::Data::new(AppState {
             pool: pool.clone(),
+            gate,
             config: Arc::new(config),
             csrf: auth::csrf::CsrfKey::new(csrf_key.into_bytes()),
             limits,

@@ -6,14 +6,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use diesel::r2d2::ManageConnection;
 
 use std::net::IpAddr;
 
 use afterword::auth::{self, password, ratelimit::RateLimitConfig, Role};
 use afterword::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use afterword::db;
 use afterword::db::users::{self, SessionLifetime};
-use afterword::db::{self, connection::ConnectionManager, DbUrl};
 use afterword::{import, App};
 
 #[derive(Parser)]
@@ -200,15 +199,9 @@ fn display_addr(bind: &str, port: u16) -> String {
     format!("{host}:{port}")
 }
 
-fn open(url: &str) -> anyhow::Result<(db::DbConn, String)> {
-    let manager = ConnectionManager::new(DbUrl::parse(url)?)?;
-    let conn = manager.connect()?;
-    Ok((conn, manager.url().describe()))
-}
-
 fn migrate(url: &str) -> anyhow::Result<()> {
-    let (mut conn, target) = open(url)?;
-    let applied = db::run_migrations(&mut conn, &target)?;
+    // Under the start-up lock: several `migrate` at once all succeed.
+    let (_, applied, target) = db::open_migrated(url)?;
     if applied.is_empty() {
         println!("{target} is up to date");
     } else {
@@ -220,8 +213,7 @@ fn migrate(url: &str) -> anyhow::Result<()> {
 fn import_articles(url: &str, file: &PathBuf) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("could not read {}: {e}", file.display()))?;
     let items = import::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?;
-    let (mut conn, target) = open(url)?;
-    db::run_migrations(&mut conn, &target)?;
+    let (mut conn, _, _) = db::open_migrated(url)?;
     let total = items.len();
     let show_progress = total >= 1_000 || (total >= 100 && std::io::stderr().is_terminal());
     let step = (total / 20).max(1);
@@ -263,8 +255,7 @@ fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
     if let Some(problem) = password::problem(&password, username) {
         anyhow::bail!("password: {problem}");
     }
-    let (mut conn, target) = open(url)?;
-    db::run_migrations(&mut conn, &target)?;
+    let (mut conn, _, _) = db::open_migrated(url)?;
     let hash = password::hash(&password);
     let new = users::NewUser { username, email, password_hash: &hash, role: Role::Admin.as_str() };
     match users::create(&mut conn, &new) {
@@ -285,8 +276,7 @@ fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
 fn set_role(url: &str, username: &str, role: &str) -> anyhow::Result<()> {
     let role =
         Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: use reader, moderator or admin"))?;
-    let (mut conn, target) = open(url)?;
-    db::run_migrations(&mut conn, &target)?;
+    let (mut conn, _, _) = db::open_migrated(url)?;
     let user =
         users::find_by_username(&mut conn, username)?.ok_or_else(|| anyhow::anyhow!("no account named {username}"))?;
     users::set_role(&mut conn, user.id, role.as_str())?;

@@ -1,7 +1,8 @@
 //! Connections: the backend enum, the pool, per-connection set-up and migrations.
 
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
@@ -40,6 +41,8 @@ pub enum DbError {
     Setup { target: String, source: diesel::result::Error },
     #[error("migrations failed on {target}: {reason}")]
     Migration { target: String, reason: String },
+    #[error("the database was unreachable a moment ago: {0}")]
+    RecentlyFailed(String),
     #[error("connection pool: {0}")]
     Pool(#[from] r2d2::Error),
     #[error(transparent)]
@@ -101,10 +104,41 @@ impl DbUrl {
     }
 }
 
+/// Longest a pooled PostgreSQL statement may run: a hung server or a lock held too long
+/// ends in an error, never in a request that waits forever.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a failed connection attempt is remembered: while the database is down,
+/// requests get their answer at once instead of each waiting for its own attempt.
+const REMEMBER_FAILURE: Duration = Duration::from_secs(1);
+
 /// Opens connections of the backend the URL names, and prepares each one.
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DbUrl,
+    health: DbHealth,
+}
+
+/// The last failed connection attempt, shared by the pool's manager and the request path.
+#[derive(Debug, Clone, Default)]
+pub struct DbHealth {
+    last_failure: Arc<Mutex<Option<(Instant, String)>>>,
+}
+
+impl DbHealth {
+    /// The error of a connection attempt that failed within the last second, if any.
+    pub fn recent_failure(&self) -> Option<String> {
+        let guard = self.last_failure.lock().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().filter(|(at, _)| at.elapsed() < REMEMBER_FAILURE).map(|(_, err)| err.clone())
+    }
+
+    fn record(&self, result: &Result<DbConn, DbError>) {
+        let mut guard = self.last_failure.lock().unwrap_or_else(|e| e.into_inner());
+        *guard = match result {
+            Ok(_) => None,
+            Err(err) => Some((Instant::now(), err.to_string())),
+        };
+    }
 }
 
 impl ConnectionManager {
@@ -115,19 +149,21 @@ impl ConnectionManager {
                     .map_err(|source| DbError::CreateDir { path: parent.display().to_string(), source })?;
             }
         }
-        Ok(ConnectionManager { url })
+        Ok(ConnectionManager { url, health: DbHealth::default() })
     }
 
     pub fn url(&self) -> &DbUrl {
         &self.url
     }
-}
 
-impl ManageConnection for ConnectionManager {
-    type Connection = DbConn;
-    type Error = DbError;
+    /// The connection failures this manager saw (a handle shared with its clones).
+    pub fn health(&self) -> DbHealth {
+        self.health.clone()
+    }
 
-    fn connect(&self) -> Result<DbConn, DbError> {
+    /// A connection without the limits pooled connections get: for migrations, imports
+    /// and the command line, whose statements may rightly run long or wait on a lock.
+    pub fn connect_unbounded(&self) -> Result<DbConn, DbError> {
         let target = || self.url.describe();
         match &self.url {
             DbUrl::Sqlite(path) => {
@@ -137,11 +173,33 @@ impl ManageConnection for ConnectionManager {
                 Ok(DbConn::Sqlite(conn))
             }
             DbUrl::Postgres(url) => {
-                let conn = PgConnection::establish(&with_connect_timeout(url))
+                let conn = PgConnection::establish(&with_connection_params(url))
                     .map_err(|source| DbError::Connect { target: target(), source })?;
                 Ok(DbConn::Pg(conn))
             }
         }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = DbError;
+
+    /// A connection for the pool. On PostgreSQL its statements time out.
+    fn connect(&self) -> Result<DbConn, DbError> {
+        if let Some(err) = self.health.recent_failure() {
+            return Err(DbError::RecentlyFailed(err));
+        }
+        let result = self.connect_unbounded().and_then(|mut conn| {
+            if let DbConn::Pg(pg) = &mut conn {
+                let millis = STATEMENT_TIMEOUT.as_millis();
+                pg.batch_execute(&format!("SET statement_timeout = {millis}"))
+                    .map_err(|source| DbError::Setup { target: self.url.describe(), source })?;
+            }
+            Ok(conn)
+        });
+        self.health.record(&result);
+        result
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
@@ -153,39 +211,145 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
-/// libpq waits for the operating system's TCP timeout unless told otherwise: fail fast.
-fn with_connect_timeout(url: &str) -> String {
-    if url.contains("connect_timeout=") {
-        url.to_owned()
-    } else if url.contains('?') {
-        format!("{url}&connect_timeout=5")
-    } else {
-        format!("{url}?connect_timeout=5")
+/// libpq waits for the operating system's TCP timeouts unless told otherwise: fail fast
+/// when connecting, and notice a server that stopped answering (keepalives, and a limit
+/// on unacknowledged data) within seconds rather than hours. Parameters the URL sets win.
+fn with_connection_params(url: &str) -> String {
+    const PARAMS: [(&str, &str); 6] = [
+        ("connect_timeout", "5"),
+        ("keepalives", "1"),
+        ("keepalives_idle", "10"),
+        ("keepalives_interval", "2"),
+        ("keepalives_count", "3"),
+        ("tcp_user_timeout", "10000"),
+    ];
+    let mut out = url.to_owned();
+    for (key, value) in PARAMS {
+        let present = out.split(['?', '&']).skip(1).any(|pair| pair.split('=').next() == Some(key));
+        if !present {
+            out.push(if out.contains('?') { '&' } else { '?' });
+            out.push_str(key);
+            out.push('=');
+            out.push_str(value);
+        }
     }
+    out
 }
 
 /// Opens the database, runs pending migrations and returns a pool.
 ///
 /// The first connection is made directly so that a failure reports its real cause.
 pub fn connect(url: &str, pool_size: u32, timeout: Duration) -> Result<DbPool, DbError> {
+    connect_with(url, pool_size, timeout, |_| Ok::<(), DbError>(())).map(|(pool, _, ())| pool)
+}
+
+/// Like `connect`, and runs `setup` (the demo seed, shared keys) after the migrations,
+/// under the same start-up lock: several processes starting at once on one database
+/// migrate and set up one after the other, and every one of them succeeds.
+pub fn connect_with<T, E>(
+    url: &str,
+    pool_size: u32,
+    timeout: Duration,
+    setup: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<(DbPool, DbHealth, T), E>
+where
+    E: From<DbError>,
+{
     let manager = ConnectionManager::new(DbUrl::parse(url)?)?;
-    let mut first = manager.connect()?;
     let target = manager.url().describe();
-    let applied = run_migrations(&mut first, &target)?;
-    if !applied.is_empty() {
-        tracing::info!(target: "afterword::db", migrations = ?applied, "applied migrations to {target}");
-    }
-    drop(first);
+    let value = with_startup_lock(&manager, |conn| {
+        let applied = run_migrations(conn, &target)?;
+        if !applied.is_empty() {
+            tracing::info!(target: "afterword::db", migrations = ?applied, "applied migrations to {target}");
+        }
+        setup(conn)
+    })?;
+    let health = manager.health();
     let pool = r2d2::Pool::builder()
         .max_size(pool_size)
         // Connections are opened when needed: no background thread keeps opening them.
         .min_idle(Some(0))
         .connection_timeout(timeout)
         .build_unchecked(manager);
-    Ok(pool)
+    Ok((pool, health, value))
+}
+
+/// Runs `f` on a new connection while holding the start-up lock: on PostgreSQL an
+/// advisory lock, on SQLite an exclusive lock on a file beside the database
+/// (`<file>.lock`), taken before the database is even opened (setting WAL mode on a new
+/// file is itself a race).
+pub fn with_startup_lock<T, E>(manager: &ConnectionManager, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<DbError>,
+{
+    match manager.url() {
+        DbUrl::Sqlite(path) => {
+            let _lock = FileLock::acquire(path).map_err(|source| DbError::Migration {
+                target: manager.url().describe(),
+                reason: format!("could not lock: {source}"),
+            })?;
+            let mut conn = manager.connect_unbounded()?;
+            f(&mut conn)
+        }
+        DbUrl::Postgres(_) => {
+            let mut conn = manager.connect_unbounded()?;
+            advisory_lock(&mut conn, true)?;
+            let result = f(&mut conn);
+            advisory_lock(&mut conn, false)?;
+            result
+        }
+    }
+}
+
+/// Migrates under the start-up lock, then opens a connection for the command line:
+/// (the connection, the versions applied, a description of the database).
+pub fn open_migrated(url: &str) -> Result<(DbConn, Vec<String>, String), DbError> {
+    let manager = ConnectionManager::new(DbUrl::parse(url)?)?;
+    let target = manager.url().describe();
+    let applied = with_startup_lock(&manager, |conn| run_migrations(conn, &target))?;
+    Ok((manager.connect_unbounded()?, applied, target))
+}
+
+fn advisory_lock(conn: &mut DbConn, lock: bool) -> Result<(), DbError> {
+    if let DbConn::Pg(c) = conn {
+        let sql = if lock { "SELECT pg_advisory_lock($1)" } else { "SELECT pg_advisory_unlock($1)" };
+        diesel::sql_query(sql).bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK).execute(c)?;
+    }
+    Ok(())
+}
+
+/// An exclusive `flock` on `<database>.lock`, released when dropped (or when the
+/// process dies). The file itself is left in place: removing it would race.
+struct FileLock {
+    _file: std::fs::File,
+}
+
+impl FileLock {
+    fn acquire(database: &Path) -> std::io::Result<FileLock> {
+        let mut name = database.as_os_str().to_owned();
+        name.push(".lock");
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(PathBuf::from(name))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::io::AsRawFd;
+            loop {
+                // SAFETY: the descriptor is open for as long as `file` lives.
+                let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+                if rc == 0 {
+                    break;
+                }
+                let err = std::io::Error::last_os_error();
+                if err.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(err);
+                }
+            }
+        }
+        Ok(FileLock { _file: file })
+    }
 }
 
 /// Runs the pending migrations; returns the versions applied (empty when up to date).
+/// Callers that may start alongside another process run it inside `with_startup_lock`.
 pub fn run_migrations(conn: &mut DbConn, target: &str) -> Result<Vec<String>, DbError> {
     let failed = |reason: String| DbError::Migration { target: target.to_owned(), reason };
     let names = |versions: Vec<diesel::migration::MigrationVersion>| versions.iter().map(ToString::to_string).collect();
@@ -194,7 +358,8 @@ pub fn run_migrations(conn: &mut DbConn, target: &str) -> Result<Vec<String>, Db
             c.run_pending_migrations(SQLITE_MIGRATIONS).map(names).map_err(|e| failed(e.to_string()))?
         }
         DbConn::Pg(c) => {
-            // Two instances starting together must not both migrate.
+            // Two instances starting together must not both migrate (the lock is
+            // re-entrant: taking it again inside `with_startup_lock` is harmless).
             diesel::sql_query("SELECT pg_advisory_lock($1)")
                 .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
                 .execute(c)?;
@@ -238,6 +403,23 @@ where
     }
 }
 
+/// Runs `f` with the wait for a lock cut to a moment (SQLite's busy timeout,
+/// PostgreSQL's lock timeout), for writes that may be skipped: another writer holding
+/// the lock makes them fail fast rather than wait.
+pub fn with_short_busy_timeout<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let (short, restore) = match conn {
+        DbConn::Sqlite(_) => ("PRAGMA busy_timeout = 200", "PRAGMA busy_timeout = 5000"),
+        DbConn::Pg(_) => ("SET lock_timeout = 200", "SET lock_timeout = 0"),
+    };
+    conn.batch_execute(short)?;
+    let result = f(conn);
+    conn.batch_execute(restore)?;
+    result
+}
+
 impl DbConn {
     pub fn backend(&self) -> Backend {
         match self {
@@ -269,9 +451,14 @@ mod tests {
     }
 
     #[test]
-    fn adds_connect_timeout() {
-        assert_eq!(with_connect_timeout("postgres://h/d"), "postgres://h/d?connect_timeout=5");
-        assert_eq!(with_connect_timeout("postgres://h/d?a=b"), "postgres://h/d?a=b&connect_timeout=5");
-        assert_eq!(with_connect_timeout("postgres://h/d?connect_timeout=9"), "postgres://h/d?connect_timeout=9");
+    fn adds_connection_params() {
+        let all = "connect_timeout=5&keepalives=1&keepalives_idle=10&keepalives_interval=2&keepalives_count=3\
+                   &tcp_user_timeout=10000";
+        assert_eq!(with_connection_params("postgres://h/d"), format!("postgres://h/d?{all}"));
+        assert_eq!(with_connection_params("postgres://h/d?a=b"), format!("postgres://h/d?a=b&{all}"));
+        let own = with_connection_params("postgres://h/d?connect_timeout=9&keepalives_idle=60");
+        assert!(own.starts_with("postgres://h/d?connect_timeout=9&keepalives_idle=60&keepalives=1"), "{own}");
+        assert_eq!(own.matches("connect_timeout=").count(), 1);
+        assert_eq!(own.matches("keepalives_idle=").count(), 1);
     }
 }

@@ -12,7 +12,10 @@ pub mod search;
 pub mod settings;
 pub mod users;
 
-pub use connection::{connect, run_migrations, write_transaction, Backend, DbConn, DbError, DbPool, DbUrl};
+pub use connection::{
+    connect, connect_with, open_migrated, run_migrations, with_startup_lock, write_transaction, Backend, DbConn,
+    DbError, DbHealth, DbPool, DbUrl,
+};
 
 /// The current time in UTC, as stored in `Timestamp` columns.
 pub fn now() -> time::PrimitiveDateTime {

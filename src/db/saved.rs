@@ -51,6 +51,28 @@ pub fn saved_among(conn: &mut DbConn, user_id: i64, article_ids: &[i64]) -> Quer
         .collect())
 }
 
+#[derive(QueryableByName)]
+struct SeenState {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    unseen: bool,
+}
+
+/// Whether the reader saved the article (`None`: not saved) and, if so, whether it has
+/// comments by others the reader has not seen. A read: one query.
+pub fn seen_state(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<Option<bool>> {
+    let found: Option<SeenState> = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM comments c \
+                 WHERE c.article_id = s.article_id AND c.status = 'visible' \
+                   AND c.created_at > s.last_seen_at AND c.author_id <> s.user_id) AS unseen \
+         FROM saved_articles s WHERE s.user_id = $1 AND s.article_id = $2",
+    )
+    .bind::<BigInt, _>(user_id)
+    .bind::<BigInt, _>(article_id)
+    .get_result(conn)
+    .optional()?;
+    Ok(found.map(|s| s.unseen))
+}
+
 /// The reader opened the article: comments before now are no longer new.
 pub fn mark_seen(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<usize> {
     diesel::update(saved_articles::table.find((user_id, article_id)))

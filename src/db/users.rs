@@ -241,28 +241,49 @@ pub fn create_session(
 }
 
 /// The live account behind a session token hash, if the session is neither expired nor
-/// idle too long. Marks the session seen (at most once a minute, to spare writes).
+/// idle too long, with the count of its unread notifications: one query, and no write
+/// (see `touch_session`).
 pub fn session_user(
     conn: &mut DbConn,
     token_hash: &str,
     lifetime: SessionLifetime,
-) -> QueryResult<Option<(User, Session)>> {
+) -> QueryResult<Option<(User, Session, i64)>> {
+    use super::comments::VISIBLE;
+    use super::schema::{comments, notifications};
     let now = now();
+    // The same session again, under another name, for the subquery.
+    let owner_session = diesel::alias!(sessions as owner_session);
+    let owner = owner_session
+        .filter(owner_session.field(sessions::token_hash).eq(token_hash))
+        .select(owner_session.field(sessions::user_id))
+        .single_value();
+    let unread = notifications::table
+        .inner_join(comments::table)
+        .filter(comments::status.eq(VISIBLE))
+        .filter(notifications::user_id.nullable().eq(owner))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .single_value();
     let found = sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
         .filter(sessions::last_seen_at.gt(now - lifetime.idle))
         .filter(users::deleted_at.is_null())
-        .select((User::as_select(), Session::as_select()))
-        .first::<(User, Session)>(conn)
+        .select((User::as_select(), Session::as_select(), unread))
+        .first::<(User, Session, Option<i64>)>(conn)
         .optional()?;
-    if let Some((_, session)) = &found {
-        if now - session.last_seen_at > Duration::minutes(1) {
-            diesel::update(sessions::table.find(token_hash)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
-        }
-    }
-    Ok(found)
+    Ok(found.map(|(user, session, unread)| (user, session, unread.unwrap_or(0))))
+}
+
+/// Whether a session's `last_seen_at` is old enough to be worth a write (once a minute).
+pub fn session_needs_touch(session: &Session) -> bool {
+    now() - session.last_seen_at > Duration::minutes(1)
+}
+
+/// Marks a session seen now.
+pub fn touch_session(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {
+    diesel::update(sessions::table.find(token_hash)).set(sessions::last_seen_at.eq(now())).execute(conn)
 }
 
 pub fn end_session(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {

@@ -82,18 +82,29 @@ pub async fn show(
     let page = parse_page(query.page.as_deref())?;
     let viewer = visitor.user.as_ref().map(|u| u.id);
     let offset = i64::from(page - 1) * THREADS_PER_PAGE;
-    let (article, (items, has_more), saved) = state
+    let (article, (items, has_more), seen) = state
         .db(move |conn| {
             let found = comments::article_with_thread(conn, &slug, sort, offset, THREADS_PER_PAGE, viewer)?;
             let (article, items, has_more) = found.ok_or(AppError::NotFound)?;
-            // Opening a saved article marks its comments seen.
-            let saved = match viewer {
-                Some(user) => saved::mark_seen(conn, user, article.article.id)? > 0,
-                None => false,
+            let seen = match viewer {
+                Some(user) => saved::seen_state(conn, user, article.article.id)?,
+                None => None,
             };
-            Ok((article, (items, has_more), saved))
+            Ok((article, (items, has_more), seen))
         })
         .await?;
+    let saved = seen.is_some();
+    // Opening a saved article marks its new comments seen: a write only when there are
+    // some, and one that may fail (the database busy) without failing the page.
+    if let (Some(true), Some(user)) = (seen, viewer) {
+        let article_id = article.article.id;
+        state
+            .db_write_best_effort("saved article seen", move |conn| {
+                saved::mark_seen(conn, user, article_id)?;
+                Ok(())
+            })
+            .await;
+    }
     let roots: Vec<i64> = items.iter().filter(|c| c.comment.depth == 0).map(|c| c.comment.id).collect();
     if roots.is_empty() && page > 1 {
         return Err(AppError::NotFound);

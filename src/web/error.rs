@@ -46,6 +46,14 @@ impl From<diesel::result::Error> for AppError {
                 tracing::warn!("SQLite stayed locked past the busy timeout");
                 AppError::Unavailable
             }
+            // PostgreSQL gave up on a statement (statement or lock timeout): the database
+            // is too slow or a lock is held too long, not a bug.
+            Error::DatabaseError(_, ref info)
+                if info.message().contains("statement timeout") || info.message().contains("lock timeout") =>
+            {
+                tracing::warn!(message = info.message(), "PostgreSQL statement timed out");
+                AppError::Unavailable
+            }
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -15,6 +15,7 @@ pub mod security;
 pub mod settings;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -25,13 +26,15 @@ pub use error::AppError;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::ratelimit::Limits;
 use crate::config::Config;
-use crate::db::{DbConn, DbPool};
+use crate::db::{Backend, DbConn, DbHealth, DbPool, DbUrl};
 use crate::mail::Mailer;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+    /// The queue in front of the pool.
+    pub gate: Arc<DbGate>,
     pub config: Arc<Config>,
     pub csrf: CsrfKey,
     pub limits: Arc<Limits>,
@@ -49,16 +52,114 @@ pub struct LiveComment {
     pub parent_id: Option<i64>,
 }
 
+/// Longest a request waits to check a connection out of the pool once it holds a
+/// permit: a permit means a connection is free or about to be, so a longer wait means
+/// the database is not answering.
+const CHECKOUT: Duration = Duration::from_secs(2);
+
+/// The queue in front of the pool: an async semaphore sized to the pool, so that
+/// requests waiting for a connection wait on the async workers without holding a
+/// blocking thread each, and give up with 503 after a time. On SQLite, which has one
+/// writer at a time, writers first queue for a single write permit, so that waiting
+/// writers do not hold pooled connections that readers need.
+pub struct DbGate {
+    permits: Arc<tokio::sync::Semaphore>,
+    writer: Option<Arc<tokio::sync::Semaphore>>,
+    wait: Duration,
+    checkout: Duration,
+    health: DbHealth,
+}
+
+impl DbGate {
+    pub fn new(config: &Config, health: DbHealth) -> DbGate {
+        let sqlite = DbUrl::parse(&config.database_url).is_ok_and(|url| url.backend() == Backend::Sqlite);
+        DbGate {
+            permits: Arc::new(tokio::sync::Semaphore::new(config.pool_size.max(1) as usize)),
+            writer: sqlite.then(|| Arc::new(tokio::sync::Semaphore::new(1))),
+            wait: config.db_timeout,
+            checkout: config.db_timeout.min(CHECKOUT),
+            health,
+        }
+    }
+
+    async fn acquire(&self, semaphore: &Arc<tokio::sync::Semaphore>) -> Result<OwnedSemaphorePermit, AppError> {
+        match tokio::time::timeout(self.wait, semaphore.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                tracing::warn!(wait = ?self.wait, "gave up waiting for the database");
+                Err(AppError::Unavailable)
+            }
+        }
+    }
+
+    /// A permit to use one pooled connection; refused at once while the database was
+    /// unreachable a moment ago.
+    async fn connection_permit(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        if let Some(err) = self.health.recent_failure() {
+            tracing::warn!(%err, "database unreachable");
+            return Err(AppError::Unavailable);
+        }
+        self.acquire(&self.permits).await
+    }
+
+    /// On SQLite, the one write permit; on PostgreSQL, nothing to wait for.
+    async fn write_permit(&self) -> Result<Option<OwnedSemaphorePermit>, AppError> {
+        match &self.writer {
+            Some(writer) => self.acquire(writer).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+use tokio::sync::OwnedSemaphorePermit;
+
+tokio::task_local! {
+    /// Set while a state-changing request (POST …) is handled: its database work
+    /// queues for the write permit.
+    static WRITE_REQUEST: ();
+}
+
+/// Runs `fut` (the handling of a state-changing request) so that its database work
+/// queues as a writer.
+pub async fn as_write_request<F: std::future::Future>(fut: F) -> F::Output {
+    WRITE_REQUEST.scope((), fut).await
+}
+
 impl AppState {
-    /// Runs `f` with a pooled connection on the blocking thread pool.
+    /// Runs `f` with a pooled connection on the blocking thread pool, after queueing
+    /// (asynchronously) for a connection permit. Within a state-changing request on
+    /// SQLite, first for the one write permit (see `db_write`).
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        let writer = WRITE_REQUEST.try_with(|_| ()).is_ok();
+        self.run(writer, f).await
+    }
+
+    /// Like `db`, for work that writes: on SQLite it first queues for the one write
+    /// permit, so that writers waiting on each other hold no pooled connection.
+    pub async fn db_write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(true, f).await
+    }
+
+    async fn run<T, F>(&self, writer: bool, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _writer = if writer { self.gate.write_permit().await? } else { None };
+        let permit = self.gate.connection_permit().await?;
         let pool = self.pool.clone();
+        let checkout = self.gate.checkout;
         web::block(move || {
-            let mut conn = pool.get().map_err(|err| {
+            let _permit = permit;
+            let mut conn = pool.get_timeout(checkout).map_err(|err| {
                 tracing::warn!(%err, "no database connection");
                 AppError::Unavailable
             })?;
@@ -66,16 +167,40 @@ impl AppState {
         })
         .await?
     }
+
+    /// A write that may be skipped (marking something seen): it never waits behind
+    /// other writers (on SQLite it is dropped when a write is under way, and waits at
+    /// most a moment for another process's lock), and a failure is logged, not returned.
+    /// `what` names it in the log.
+    pub async fn db_write_best_effort<F>(&self, what: &'static str, f: F)
+    where
+        F: FnOnce(&mut DbConn) -> Result<(), AppError> + Send + 'static,
+    {
+        let _writer = match &self.gate.writer {
+            Some(writer) => match writer.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    tracing::debug!(what, "skipped: another write is under way");
+                    return;
+                }
+            },
+            None => None,
+        };
+        let result = self.run(false, move |conn| crate::db::connection::with_short_busy_timeout(conn, f)).await;
+        if let Err(err) = result {
+            tracing::info!(what, %err, "best-effort write failed");
+        }
+    }
 }
 
 impl AppState {
-    /// Like `db`, with `f` in one write transaction: all of it or none.
+    /// Like `db_write`, with `f` in one write transaction: all of it or none.
     pub async fn db_tx<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        self.db(move |conn| crate::db::write_transaction(conn, f)).await
+        self.db_write(move |conn| crate::db::write_transaction(conn, f)).await
     }
 
     /// Sends an email: into the outbox table when no SMTP server is configured, else

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use super::{AppError, AppState};
 use crate::auth::{random_token, token_hash, AuthUser, Role, Visitor};
 use crate::config::Config;
-use crate::db::{comments, users};
+use crate::db::users;
 
 pub const FORM_LIMIT: usize = 64 * 1024;
 pub const JSON_LIMIT: usize = 256 * 1024;
@@ -36,20 +36,33 @@ pub async fn security(
         return Ok(req.error_response(AppError::TooManyRequests { retry_after }));
     }
 
-    // Who is this?
+    // Who is this? Not asked where the answer changes nothing (static files, health,
+    // feeds): those answer without the database, and the same for everyone.
+    let anonymous_route = needs_no_identity(&req);
     let mut user = None;
     let mut binding = None;
     let mut stale_session = false;
-    if let Some(token) = req.cookie(config.session_cookie()).map(|c| c.value().to_owned()) {
+    let session_token =
+        if anonymous_route { None } else { req.cookie(config.session_cookie()).map(|c| c.value().to_owned()) };
+    if let Some(token) = session_token {
         let hash = token_hash(&token);
         let lifetime = config.session_lifetime;
-        let found = state.db(move |conn| {
-            let Some((found, _)) = users::session_user(conn, &hash, lifetime)? else { return Ok(None) };
-            let unread = comments::unread_count(conn, found.id)?;
-            Ok(Some((found, unread)))
-        });
+        let found = state.db(move |conn| Ok(users::session_user(conn, &hash, lifetime)?));
         match found.await {
-            Ok(Some((found, unread))) => {
+            Ok(Some((found, session, unread))) => {
+                if users::session_needs_touch(&session) {
+                    // Best effort, beside the answer: a busy database neither fails nor
+                    // delays the request.
+                    let (state, hash) = (state.clone(), session.token_hash);
+                    tokio::spawn(async move {
+                        state
+                            .db_write_best_effort("session seen", move |conn| {
+                                users::touch_session(conn, &hash)?;
+                                Ok(())
+                            })
+                            .await
+                    });
+                }
                 user = Some(AuthUser {
                     id: found.id,
                     username: found.username,
@@ -74,6 +87,8 @@ pub async fn security(
         Some(token) => token,
         None => match req.cookie(config.visitor_cookie()) {
             Some(c) if c.value().len() == 43 => c.value().to_owned(),
+            // A fresh binding for this request only: not worth a cookie on a static file.
+            _ if anonymous_route => random_token(),
             _ => {
                 let token = random_token();
                 new_visitor = Some(token.clone());
@@ -117,7 +132,9 @@ pub async fn security(
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     req.extensions_mut().insert(Visitor { user, csrf_token: state.csrf.token(&binding), ip, path });
 
-    let mut res = next.call(req).await?.map_into_boxed_body();
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut res = if writes { super::as_write_request(next.call(req)).await } else { next.call(req).await }?
+        .map_into_boxed_body();
     let sets = |res: &ServiceResponse<BoxBody>, name: &str| res.response().cookies().any(|c| c.name() == name);
     if let Some(token) = new_visitor {
         if !sets(&res, config.session_cookie()) {
@@ -131,6 +148,13 @@ pub async fn security(
         res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     }
     Ok(res)
+}
+
+/// Reads that answer the same whoever asks, and need no session lookup.
+fn needs_no_identity(req: &ServiceRequest) -> bool {
+    let path = req.path();
+    matches!(*req.method(), Method::GET | Method::HEAD)
+        && (path.starts_with("/static/") || path == "/healthz" || path.ends_with(".atom"))
 }
 
 /// The peer address; behind a trusted proxy, the last address in `X-Forwarded-For` that

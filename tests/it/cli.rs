@@ -16,6 +16,7 @@ both_backends!(
     large_imports_show_progress,
     migrate_applies_once_then_does_nothing,
     serve_demo_starts_and_stops_gracefully_on_sigterm,
+    concurrent_starts_all_succeed_and_seed_once,
 );
 
 fn afterword(args: &[&str], database_url: &str) -> Output {
@@ -269,4 +270,68 @@ async fn serve_demo_starts_and_stops_gracefully_on_sigterm(backend: Backend) {
     assert!(status.success(), "a clean exit after SIGTERM: {status:?}");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
+
+/// Four processes start at once on one new database, two `migrate` and two
+/// `serve --demo`: all of them succeed, and the demo articles are loaded once.
+async fn concurrent_starts_all_succeed_and_seed_once(backend: Backend) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Child, Stdio};
+
+    let db = TestDb::new(backend);
+    let spawn = |args: &[&str]| -> Child {
+        Command::new(env!("CARGO_BIN_EXE_afterword"))
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let serve = ["serve", "--demo", "--bind", "127.0.0.1:0", "--workers", "1"];
+    let mut children = vec![spawn(&serve), spawn(&["migrate"]), spawn(&serve), spawn(&["migrate"])];
+    let migrations: Vec<Child> = vec![children.remove(3), children.remove(1)];
+    let servers = children;
+
+    for child in migrations {
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+        assert!(output.status.success(), "migrate: {}", text(&output.stderr));
+    }
+    for mut child in servers {
+        let stderr = child.stderr.take().unwrap();
+        // The log stays open (and read) until the server exits.
+        let (address, log, _lines) = tokio::task::spawn_blocking(move || {
+            let mut log = Vec::new();
+            let mut lines = BufReader::new(stderr).lines();
+            for line in lines.by_ref().map_while(Result::ok) {
+                if let Some((_, address)) = line.split_once("listening on ") {
+                    return (Some(address.trim().to_owned()), log, lines);
+                }
+                log.push(line);
+            }
+            (None, log, lines)
+        })
+        .await
+        .unwrap();
+        let address = address.unwrap_or_else(|| panic!("serve --demo did not start: {log:?}"));
+        let body = reqwest::get(format!("{address}/")).await.unwrap().text().await.unwrap();
+        assert!(body.contains("Meta (again) denies"), "the demo articles are served");
+        assert_eq!(reqwest::get(format!("{address}/healthz")).await.unwrap().status(), 200);
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+        assert!(status.success(), "a clean exit: {status:?}");
+    }
+
+    let demo = afterword::import::parse(afterword::demo::ARTICLES_JSON.as_bytes()).unwrap();
+    let mut conn = db.connect();
+    let count: i64 = articles::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(count, demo.len() as i64, "the demo articles, once");
+    let keys: i64 = afterword::db::schema::settings::table
+        .filter(afterword::db::schema::settings::key.eq("csrf_key"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(keys, 1);
 }

@@ -12,6 +12,7 @@ mod demo;
 mod health;
 mod moderation;
 mod profiles;
+mod request_path;
 mod schema;
 mod security;
 
