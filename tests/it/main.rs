@@ -11,6 +11,8 @@ mod comments;
 mod demo;
 mod health;
 mod moderation;
+mod process;
 mod profiles;
 mod schema;
 mod security;
+mod slow_clients;
