@@ -91,7 +91,7 @@ async fn slow_readers_and_slow_senders_are_cut_off(backend: Backend) {
     let senders = (0..200).map(|i| slow_sender(&app, address(200 + i)));
     let normal = async {
         // A normal client is served while the slow ones hold their connections.
-        let client = reqwest::Client::new();
+        let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
         let r = client.get(app.url("/healthz")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
