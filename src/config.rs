@@ -36,6 +36,14 @@ pub struct Config {
     pub require_email_verification: bool,
     /// How long after posting the author may edit a comment.
     pub edit_window: time::Duration,
+    /// A client that takes no response data for this long is disconnected.
+    pub write_timeout: Duration,
+    /// A request body must arrive completely within this time (else 408).
+    pub body_timeout: Duration,
+    /// The request line and headers must arrive within this time (else 408).
+    pub header_timeout: Duration,
+    /// Open connections one client address may hold; more are closed at once.
+    pub connections_per_address: usize,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/afterword.db";
@@ -59,10 +67,21 @@ impl Config {
             mail_from: "Afterword <noreply@localhost>".to_owned(),
             require_email_verification: false,
             edit_window: time::Duration::minutes(60),
+            write_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            connections_per_address: 64,
         }
     }
 
-    fn secure(&self) -> bool {
+    /// An absolute link to `path` (written from the site's root, e.g. `/comments/1`)
+    /// under the base URL, which may have a path of its own.
+    pub fn link(&self, path: &str) -> url::Url {
+        self.base_url.join(path.trim_start_matches('/')).expect("the base URL was checked at start")
+    }
+
+    /// Whether the site is served over https (cookies are `Secure`, HSTS is sent).
+    pub fn secure(&self) -> bool {
         self.base_url.scheme() == "https"
     }
 
@@ -94,4 +113,26 @@ impl Config {
             .secure(self.secure())
             .finish()
     }
+}
+
+/// A base URL the site can build links under: http or https, a host, a path ending in
+/// `/`, no query or fragment.
+pub fn parse_base_url(value: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("the scheme must be http or https, not {}", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL must name a host".to_owned());
+    }
+    if !url.path().ends_with('/') {
+        return Err(format!("the path must end with /, as in {}/", url.as_str()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the URL must not have a query or fragment".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("the URL must not carry a user name or password".to_owned());
+    }
+    Ok(url)
 }

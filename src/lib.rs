@@ -28,12 +28,80 @@ pub struct App {
     port: u16,
     server: Server,
     pool: DbPool,
+    shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+/// Serves the application on `listener`: HTTP/1.1 through actix-server with the
+/// connection limits of `web::connection` (write timeout, per-address cap) and the
+/// header and body deadlines of the configuration.
+fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> std::io::Result<Server> {
+    use actix_service::ServiceFactoryExt;
+    use web::connection::{ConnectionLimit, GuardedStream};
+
+    let config = state.config.clone();
+    let connections = ConnectionLimit::new(config.connections_per_address.max(1), config.trusted_proxies.clone());
+    let mut builder = actix_server::Server::build().shutdown_timeout(30);
+    if config.workers > 0 {
+        builder = builder.workers(config.workers);
+    }
+    // Tells idle keep-alive connections to close when the server stops.
+    let stopping = builder.graceful_shutdown_signal();
+    let server = builder
+        .listen("afterword", listener, move || {
+            let state = state.clone();
+            // The last `wrap` runs first: log, then headers, then the body deadline,
+            // then the security checks.
+            let app = actix_web::App::new()
+                .app_data(state.clone())
+                .configure(web::routes::configure)
+                .default_service(actix_web::web::to(web::routes::not_found))
+                .wrap(Compress::default())
+                .wrap(from_fn(web::security::security))
+                .wrap(from_fn(web::connection::body_deadline))
+                .wrap(web::middleware::security_headers(&state.config))
+                .wrap(from_fn(web::middleware::log_requests));
+            let stopping = stopping.clone();
+            let http = actix_http::HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let stopping = stopping.clone();
+                    async move { stopping.notified().await }
+                })
+                .client_request_timeout(config.header_timeout)
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .h1(actix_service::map_config(app, |_| actix_web::dev::AppConfig::default()));
+            let connections = connections.clone();
+            let write_timeout = config.write_timeout;
+            actix_service::fn_service(move |io: tokio::net::TcpStream| {
+                let peer = io.peer_addr().ok();
+                let slot = match peer {
+                    Some(addr) => connections.admit(addr.ip()),
+                    None => None,
+                };
+                async move {
+                    match (peer, slot) {
+                        (Some(_), None) => Err(actix_http::error::DispatchError::Io(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionRefused,
+                            "too many connections from one address",
+                        ))),
+                        (peer, slot) => Ok((GuardedStream::new(io, write_timeout, slot), peer)),
+                    }
+                }
+            })
+            .and_then(http)
+        })?
+        .run();
+    Ok(server)
 }
 
 impl App {
-    /// Connects to the database, runs migrations (and the demo seed when asked), and
-    /// binds the listener. Errors say what failed.
+    /// Binds the listener (first: nothing is created or migrated when the address is
+    /// taken), connects to the database, runs migrations (and the demo seed when
+    /// asked). Errors say what failed.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        let listener =
+            TcpListener::bind(&config.bind).map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", config.bind))?;
+        let port = listener.local_addr()?.port();
+
         let db_config = config.clone();
         let (pool, health, csrf_key) = tokio::task::spawn_blocking(move || {
             // Migrations, the demo seed and the shared key all run under the start-up
@@ -63,11 +131,8 @@ impl App {
             }
         });
 
-        let listener =
-            TcpListener::bind(&config.bind).map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", config.bind))?;
-        let port = listener.local_addr()?.port();
-        let workers = config.workers;
         let gate = Arc::new(web::DbGate::new(&config, health));
+        let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let state = actix_web::web::Data::new(AppState {
             pool: pool.clone(),
             gate,
@@ -76,24 +141,10 @@ impl App {
             limits,
             mailer: Arc::new(mailer),
             events: tokio::sync::broadcast::channel(256).0,
+            shutdown: shutdown_rx,
         });
-        let mut server = actix_web::HttpServer::new(move || {
-            // The last `wrap` runs first: log, then headers, then the security checks.
-            actix_web::App::new()
-                .app_data(state.clone())
-                .configure(web::routes::configure)
-                .default_service(actix_web::web::to(web::routes::not_found))
-                .wrap(Compress::default())
-                .wrap(from_fn(web::security::security))
-                .wrap(web::middleware::security_headers())
-                .wrap(from_fn(web::middleware::log_requests))
-        })
-        .shutdown_timeout(30);
-        if workers > 0 {
-            server = server.workers(workers);
-        }
-        let server = server.listen(listener)?.run();
-        Ok(App { port, server, pool })
+        let server = http_server(listener, state)?;
+        Ok(App { port, server, pool, shutdown: Arc::new(shutdown) })
     }
 
     pub fn port(&self) -> u16 {
@@ -113,5 +164,22 @@ impl App {
     /// requests in flight finish).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// On SIGTERM or SIGINT, ends the open event streams at once (the server itself
+    /// stops on the same signals), so that they do not hold the shutdown.
+    pub fn end_streams_on_signal(&self) -> std::io::Result<()> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            let _ = shutdown.send(true);
+        });
+        Ok(())
     }
 }

@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web server (runs pending migrations first)
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit
     Migrate(DbArgs),
     /// Import articles from a JSON file: all records or none
@@ -56,40 +56,47 @@ struct ServeArgs {
     #[command(flatten)]
     db: DbArgs,
     /// Public address of the site, for absolute links (default: http://BIND/)
-    #[arg(long, env = "AFTERWORD_BASE_URL")]
+    #[arg(long, env = "AFTERWORD_BASE_URL", value_parser = afterword::config::parse_base_url)]
     base_url: Option<url::Url>,
     /// Load the sample articles into an empty database
     #[arg(long, env = "AFTERWORD_DEMO")]
     demo: bool,
     /// HTTP worker threads (0: one per CPU core)
-    #[arg(long, env = "AFTERWORD_WORKERS", default_value_t = 0)]
-    workers: usize,
+    #[arg(long, env = "AFTERWORD_WORKERS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    workers: u16,
     /// Largest number of open database connections
-    #[arg(long, env = "AFTERWORD_POOL_SIZE", default_value_t = 8)]
+    #[arg(long, env = "AFTERWORD_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pool_size: u32,
     /// Proxies whose X-Forwarded-For is believed (comma-separated addresses)
     #[arg(long, env = "AFTERWORD_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<IpAddr>,
     /// Requests per minute per client address (0: no limit)
-    #[arg(long, env = "AFTERWORD_RATE_LIMIT", default_value_t = RateLimitConfig::default().requests_per_minute)]
+    #[arg(long, env = "AFTERWORD_RATE_LIMIT", default_value_t = RateLimitConfig::default().requests_per_minute,
+          value_parser = clap::value_parser!(u32).range(0..=MAX_RATE))]
     rate_limit: u32,
     /// Login, sign-up and password-reset attempts per minute per client address (0: no limit)
-    #[arg(long, env = "AFTERWORD_AUTH_RATE_LIMIT", default_value_t = RateLimitConfig::default().auth_per_minute)]
+    #[arg(long, env = "AFTERWORD_AUTH_RATE_LIMIT", default_value_t = RateLimitConfig::default().auth_per_minute,
+          value_parser = clap::value_parser!(u32).range(0..=MAX_RATE))]
     auth_rate_limit: u32,
     /// Comments per account per minute (0: no limit; accounts less than a day old: 2)
-    #[arg(long, env = "AFTERWORD_COMMENT_RATE_LIMIT", default_value_t = RateLimitConfig::default().comments_per_minute)]
+    #[arg(long, env = "AFTERWORD_COMMENT_RATE_LIMIT", default_value_t = RateLimitConfig::default().comments_per_minute,
+          value_parser = clap::value_parser!(u32).range(0..=MAX_RATE))]
     comment_rate_limit: u32,
     /// Comments per account per day (0: no limit; accounts less than a day old: 20)
-    #[arg(long, env = "AFTERWORD_COMMENT_DAILY_LIMIT", default_value_t = RateLimitConfig::default().comments_per_day)]
+    #[arg(long, env = "AFTERWORD_COMMENT_DAILY_LIMIT", default_value_t = RateLimitConfig::default().comments_per_day,
+          value_parser = clap::value_parser!(u32).range(0..=MAX_RATE))]
     comment_daily_limit: u32,
     /// Minutes after posting during which the author may edit a comment
-    #[arg(long, env = "AFTERWORD_EDIT_WINDOW_MINUTES", default_value_t = 60)]
+    #[arg(long, env = "AFTERWORD_EDIT_WINDOW_MINUTES", default_value_t = 60,
+          value_parser = clap::value_parser!(i64).range(0..=MAX_EDIT_WINDOW_MINUTES))]
     edit_window_minutes: i64,
     /// A session ends after this many days without use
-    #[arg(long, env = "AFTERWORD_SESSION_IDLE_DAYS", default_value_t = 30)]
+    #[arg(long, env = "AFTERWORD_SESSION_IDLE_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(i64).range(1..=MAX_SESSION_DAYS))]
     session_idle_days: i64,
     /// A session ends this many days after login, used or not
-    #[arg(long, env = "AFTERWORD_SESSION_MAX_DAYS", default_value_t = 365)]
+    #[arg(long, env = "AFTERWORD_SESSION_MAX_DAYS", default_value_t = 365,
+          value_parser = clap::value_parser!(i64).range(1..=MAX_SESSION_DAYS))]
     session_max_days: i64,
     /// SMTP server for outgoing email, e.g. smtps://user:pass@mail.example:465
     /// (without it, email is kept in the outbox that admins read at /admin/outbox)
@@ -101,7 +108,25 @@ struct ServeArgs {
     /// New accounts must confirm their email address before they may comment
     #[arg(long, env = "AFTERWORD_REQUIRE_EMAIL_VERIFICATION")]
     require_email_verification: bool,
+    /// Seconds a client may take no response data before it is disconnected
+    #[arg(long, env = "AFTERWORD_WRITE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS as u64))]
+    write_timeout: u64,
+    /// Seconds within which a request body must arrive completely (else 408)
+    #[arg(long, env = "AFTERWORD_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS as u64))]
+    body_timeout: u64,
+    /// Seconds within which the request line and headers must arrive (else 408)
+    #[arg(long, env = "AFTERWORD_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS as u64))]
+    header_timeout: u64,
+    /// Open connections one client address may hold (more are closed at once)
+    #[arg(long, env = "AFTERWORD_CONNECTIONS_PER_ADDRESS", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    connections_per_address: u32,
 }
+
+/// Bounds of the numeric flags: beyond them a value is a mistake (and could overflow).
+const MAX_RATE: i64 = 1_000_000;
+const MAX_EDIT_WINDOW_MINUTES: i64 = 60 * 24 * 366;
+const MAX_SESSION_DAYS: i64 = 3660;
+const MAX_TIMEOUT_SECS: i64 = 3600;
 
 #[derive(Subcommand)]
 enum AdminCommand {
@@ -130,9 +155,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    log_panics();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Migrate(args) => migrate(&args.database_url),
         Command::ImportArticles { db, file } => import_articles(&db.database_url, &file),
         Command::Admin(AdminCommand::Create { db, username, email }) => {
@@ -154,17 +180,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(url) => url,
         None => url::Url::parse(&format!("http://{}/", args.bind))?,
     };
-    if args.session_idle_days < 1 || args.session_max_days < 1 {
-        anyhow::bail!("session lifetimes must be at least one day");
-    }
     let config = Config {
         bind: args.bind,
         database_url: args.db.database_url,
         base_url,
         demo: args.demo,
-        pool_size: args.pool_size.max(1),
+        pool_size: args.pool_size,
         db_timeout: Duration::from_secs(5),
-        workers: args.workers,
+        workers: usize::from(args.workers),
         trusted_proxies: args.trusted_proxies,
         rate_limits: RateLimitConfig {
             requests_per_minute: args.rate_limit,
@@ -183,15 +206,53 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         smtp_url: args.smtp_url,
         mail_from: args.mail_from,
         require_email_verification: args.require_email_verification,
-        edit_window: time::Duration::minutes(args.edit_window_minutes.max(0)),
+        edit_window: time::Duration::minutes(args.edit_window_minutes),
+        write_timeout: Duration::from_secs(args.write_timeout),
+        body_timeout: Duration::from_secs(args.body_timeout),
+        header_timeout: Duration::from_secs(args.header_timeout),
+        connections_per_address: args.connections_per_address as usize,
     };
+    raise_open_file_limit();
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
         let app = App::build(config.clone()).await?;
+        app.end_streams_on_signal()?;
         tracing::info!("listening on http://{}", display_addr(&config.bind, app.port()));
         app.run_until_stopped().await?;
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// Panics are logged with their message and location, wherever they happen.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned());
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
+        tracing::error!(%message, %location, %thread, "panic");
+    }));
+}
+
+/// Each connection is an open file: raise the soft limit to the hard one, so that the
+/// connection caps, not the default of 1,024 files, bound them.
+fn raise_open_file_limit() {
+    // SAFETY: getrlimit and setrlimit read and write a plain struct we own.
+    unsafe {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 || limit.rlim_cur >= limit.rlim_max {
+            return;
+        }
+        let before = limit.rlim_cur;
+        limit.rlim_cur = limit.rlim_max;
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+            tracing::debug!(before, after = limit.rlim_max, "raised the open-file limit");
+        }
+    }
 }
 
 fn display_addr(bind: &str, port: u16) -> String {

@@ -26,7 +26,7 @@ pub fn front_page(visitor: &Visitor, front: &FrontPage, base_url: &url::Url) -> 
     let meta = Meta {
         title: title.as_deref(),
         description: "The latest articles, each with a summary, key takeaways and a discussion.",
-        url: base_url.join(&path).ok().map(String::from),
+        url: base_url.join(path.trim_start_matches('/')).ok().map(String::from),
         og_type: "website",
         feed: Some(("Newest articles", "/feed.atom".to_owned())),
     };
@@ -106,7 +106,7 @@ pub fn article_page(
     let meta = Meta {
         title: Some(&article.title),
         description: &description,
-        url: base_url.join(&format!("/articles/{}", article.slug)).ok().map(String::from),
+        url: base_url.join(&format!("articles/{}", article.slug)).ok().map(String::from),
         og_type: "article",
         feed: Some(("Newest comments on this article", format!("/articles/{}/comments.atom", article.slug))),
     };

@@ -33,7 +33,7 @@ fn feed(id: String, title: String, page: String, updated: FixedDateTime, entries
 
 /// `/feed.atom`: the newest articles.
 pub fn articles(base: &url::Url, items: &[Article]) -> String {
-    let abs = |path: &str| base.join(path).map(String::from).unwrap_or_default();
+    let abs = |path: &str| base.join(path.trim_start_matches('/')).map(String::from).unwrap_or_default();
     let entries: Vec<Entry> = items
         .iter()
         .map(|a| Entry {
@@ -63,7 +63,7 @@ pub struct CommentEntry<'a> {
 }
 
 pub fn comments(base: &url::Url, self_path: &str, page_path: &str, title: String, items: &[CommentEntry]) -> String {
-    let abs = |path: &str| base.join(path).map(String::from).unwrap_or_default();
+    let abs = |path: &str| base.join(path.trim_start_matches('/')).map(String::from).unwrap_or_default();
     let entries: Vec<Entry> = items
         .iter()
         .map(|e| {

@@ -124,7 +124,7 @@ pub async fn signup(
 /// Sends a link that confirms `email` for the account.
 pub async fn send_verification(state: &AppState, user_id: i64, email: &str) -> Result<(), AppError> {
     let token = random_token();
-    let link = state.config.base_url.join(&format!("/verify-email/{token}")).expect("a valid path");
+    let link = state.config.link(&format!("verify-email/{token}"));
     let body = format!(
         "Confirm your email address for Afterword by opening this link:\n\n{link}\n\nThe link works once, within two days."
     );
@@ -271,7 +271,7 @@ pub async fn reset_request(
         return Err(AppError::BadRequest(problem));
     }
     let token = random_token();
-    let link = state.config.base_url.join(&format!("/password-reset/{token}")).expect("a valid path");
+    let link = state.config.link(&format!("password-reset/{token}"));
     let to = email.clone();
     let username = state
         .db(move |conn| {

@@ -167,7 +167,7 @@ pub async fn post(
     }
     let _ = state.events.send(LiveComment { article_id, id: posted.id, parent_id });
     if let Some((_, Some(email))) = posted.notify {
-        let link = state.config.base_url.join(&format!("/comments/{}", posted.id)).expect("a valid path");
+        let link = state.config.link(&format!("comments/{}", posted.id));
         let body = format!(
             "{} replied to your comment on \"{article_title}\":\n\n{link}\n\n\
              You get these emails because you asked for them; turn them off in your settings.",
@@ -487,31 +487,55 @@ pub async fn mark_read(state: web::Data<AppState>, signed_in: SignedIn) -> Resul
 
 /// GET /articles/{slug}/events: Server-Sent Events, one `comment` event per new comment
 /// (its id and parent), and a comment line every 15 s to keep the connection open.
-pub async fn events(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+/// HEAD answers the headers alone, without opening a stream.
+pub async fn events(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let slug = slug.into_inner();
     let (article_id, _, _) = state.db(move |conn| articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)).await?;
+    if req.method() == actix_web::http::Method::HEAD {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/event-stream")
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .finish());
+    }
     let receiver = state.events.subscribe();
     let keep_alive = tokio::time::interval(Duration::from_secs(15));
-    let stream =
-        futures_util::stream::unfold((receiver, keep_alive), move |(mut receiver, mut keep_alive)| async move {
+    let shutdown = state.shutdown.clone();
+    let stream = futures_util::stream::unfold(
+        (receiver, keep_alive, shutdown),
+        move |(mut receiver, mut keep_alive, mut shutdown)| async move {
             use tokio::sync::broadcast::error::RecvError;
+            enum Woke<T> {
+                Stopping,
+                Event(T),
+                KeepAlive,
+            }
             loop {
-                tokio::select! {
-                    event = receiver.recv() => match event {
-                        Ok(event) if event.article_id == article_id => {
-                            let data = serde_json::to_string(&event).expect("serialisable");
-                            let chunk = Bytes::from(format!("event: comment\ndata: {data}\n\n"));
-                            return Some((Ok::<_, actix_web::Error>(chunk), (receiver, keep_alive)));
-                        }
-                        Ok(_) | Err(RecvError::Lagged(_)) => continue,
-                        Err(RecvError::Closed) => return None,
-                    },
-                    _ = keep_alive.tick() => {
-                        return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (receiver, keep_alive)));
+                let woke = tokio::select! {
+                    // The server is shutting down: the stream ends (the browser reconnects).
+                    Ok(_) = shutdown.wait_for(|stopping| *stopping) => Woke::Stopping,
+                    event = receiver.recv() => Woke::Event(event),
+                    _ = keep_alive.tick() => Woke::KeepAlive,
+                };
+                match woke {
+                    Woke::Stopping => return None,
+                    Woke::Event(Ok(event)) if event.article_id == article_id => {
+                        let data = serde_json::to_string(&event).expect("serialisable");
+                        let chunk = Bytes::from(format!("event: comment\ndata: {data}\n\n"));
+                        return Some((Ok::<_, actix_web::Error>(chunk), (receiver, keep_alive, shutdown)));
+                    }
+                    Woke::Event(Ok(_) | Err(RecvError::Lagged(_))) => continue,
+                    Woke::Event(Err(RecvError::Closed)) => return None,
+                    Woke::KeepAlive => {
+                        return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (receiver, keep_alive, shutdown)));
                     }
                 }
             }
-        });
+        },
+    );
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))

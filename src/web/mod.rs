@@ -5,6 +5,7 @@ pub mod admin;
 pub mod articles;
 pub mod assets;
 pub mod comments;
+pub mod connection;
 pub mod error;
 pub mod health;
 pub mod middleware;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// New comments, for readers watching an article live.
     pub events: tokio::sync::broadcast::Sender<LiveComment>,
+    /// Becomes true when the server begins to shut down: open event streams end.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// A comment was posted: what a live article page needs to fetch it.

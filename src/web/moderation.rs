@@ -209,7 +209,7 @@ async fn review(state: &AppState, moderator: &Moderator, id: i64, approve: bool)
     if approve {
         let _ = state.events.send(LiveComment { article_id: comment.article_id, id, parent_id: comment.parent_id });
         if let Some((_, Some(email))) = notify {
-            let link = state.config.base_url.join(&format!("/comments/{id}")).expect("a valid path");
+            let link = state.config.link(&format!("comments/{id}"));
             state
                 .send_mail(
                     email,

@@ -16,12 +16,22 @@ pub struct Route {
 macro_rules! routes {
     ($( $path:literal => { $( $method:ident $handler:path ),+ $(,)? } ),* $(,)?) => {
         fn register(cfg: &mut web::ServiceConfig) {
-            $( cfg.service(web::resource($path) $( .route(web::method(Method::$method).to($handler)) )+ ); )*
+            $( cfg.service(web::resource($path) $( .route(web::route().guard(MethodOrHead(Method::$method)).to($handler)) )+ ); )*
         }
 
         /// Every route: method and path pattern.
         pub const ROUTES: &[Route] = &[ $( $( Route { method: stringify!($method), path: $path }, )+ )* ];
     };
+}
+
+/// Matches requests of one method; a GET route answers HEAD too (without a body).
+struct MethodOrHead(Method);
+
+impl actix_web::guard::Guard for MethodOrHead {
+    fn check(&self, ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+        let method = &ctx.head().method;
+        *method == self.0 || (self.0 == Method::GET && *method == Method::HEAD)
+    }
 }
 
 routes! {

@@ -239,16 +239,25 @@ async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
     if let Some(token) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         return Ok(Some(token.to_owned()));
     }
-    // A file upload form carries its token in its action's query string: the body is
-    // read by the handler.
+    // A file upload form carries its token in its `csrf_token` part, before the file.
     if mime.starts_with("multipart/form-data") {
-        let query = req.query_string().as_bytes().to_vec();
-        let token = url::form_urlencoded::parse(&query).find(|(key, _)| key == CSRF_FIELD).map(|(_, v)| v.into_owned());
+        let body = read_body(req, limit).await?;
+        let token = multipart_csrf_token(req.headers(), body.clone()).await;
+        req.set_payload(Payload::from(body));
         return Ok(token);
     }
     if mime != "application/x-www-form-urlencoded" {
         return Ok(None);
     }
+    let body = read_body(req, limit).await?;
+    let token =
+        url::form_urlencoded::parse(&body).find(|(key, _)| key == CSRF_FIELD).map(|(_, value)| value.into_owned());
+    req.set_payload(Payload::from(body));
+    Ok(token)
+}
+
+/// The whole body of a request, at most `limit` bytes.
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, AppError> {
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -258,9 +267,24 @@ async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
         }
         body.extend_from_slice(&chunk);
     }
-    let body: Bytes = body.freeze();
-    let token =
-        url::form_urlencoded::parse(&body).find(|(key, _)| key == CSRF_FIELD).map(|(_, value)| value.into_owned());
-    req.set_payload(Payload::from(body));
-    Ok(token)
+    Ok(body.freeze())
+}
+
+/// The value of the `csrf_token` part of a multipart body, if it has one.
+async fn multipart_csrf_token(headers: &header::HeaderMap, body: Bytes) -> Option<String> {
+    let stream = futures_util::stream::once(async move { Ok::<_, actix_web::error::PayloadError>(body) });
+    let mut parts = actix_multipart::Multipart::new(headers, stream);
+    while let Some(Ok(mut field)) = parts.next().await {
+        let is_token = field.content_disposition().and_then(|d| d.get_name()) == Some(CSRF_FIELD);
+        let mut value = Vec::new();
+        while let Some(Ok(chunk)) = field.next().await {
+            if is_token && value.len() + chunk.len() <= 256 {
+                value.extend_from_slice(&chunk);
+            }
+        }
+        if is_token {
+            return String::from_utf8(value).ok();
+        }
+    }
+    None
 }

@@ -44,6 +44,8 @@ pub enum Run {
     Async(fn(Backend) -> BoxFuture<'static, ()>),
     /// Once, without a backend of its own.
     Plain(fn()),
+    /// Once, on the one backend the behaviour exists on (the case says why).
+    Only(Backend, fn() -> BoxFuture<'static, ()>),
 }
 
 /// What a case needs besides the database: a case that needs an absent service is
@@ -89,6 +91,36 @@ macro_rules! browser_tests {
     )+};
 }
 
+/// Registers each named `async fn name()` as one test on SQLite only.
+#[macro_export]
+macro_rules! sqlite_only {
+    ($($name:ident),+ $(,)?) => {$(
+        ::inventory::submit! {
+            $crate::common::Case {
+                module: module_path!(),
+                name: stringify!($name),
+                needs: $crate::common::Needs::Database,
+                run: $crate::common::Run::Only($crate::common::Backend::Sqlite, || ::std::boxed::Box::pin($name())),
+            }
+        }
+    )+};
+}
+
+/// Registers each named `async fn name()` as one test on PostgreSQL only.
+#[macro_export]
+macro_rules! postgres_only {
+    ($($name:ident),+ $(,)?) => {$(
+        ::inventory::submit! {
+            $crate::common::Case {
+                module: module_path!(),
+                name: stringify!($name),
+                needs: $crate::common::Needs::Database,
+                run: $crate::common::Run::Only($crate::common::Backend::Postgres, || ::std::boxed::Box::pin($name())),
+            }
+        }
+    )+};
+}
+
 /// Registers each named `fn name()` as one test that needs no database of its own.
 #[macro_export]
 macro_rules! plain_tests {
@@ -102,6 +134,13 @@ macro_rules! plain_tests {
             }
         }
     )+};
+}
+
+/// Runs a case's future on a runtime of its own, as `#[tokio::test]` would.
+fn block_on(future: BoxFuture<'static, ()>) {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a tokio runtime");
+    runtime.block_on(future);
 }
 
 /// The test binary's `main`: every registered case as a libtest trial, PostgreSQL and
@@ -120,17 +159,21 @@ pub fn run_all() -> std::process::ExitCode {
                 f();
                 Ok(())
             })),
+            Run::Only(backend, f) => {
+                let suffix = if backend == Backend::Sqlite { "sqlite" } else { "postgres" };
+                let ignored = backend == Backend::Postgres && !postgres;
+                let trial = libtest_mimic::Trial::test(format!("{name}::{suffix}"), move || {
+                    block_on(f());
+                    Ok(())
+                });
+                trials.push(trial.with_ignored_flag(ignored));
+            }
             Run::Async(f) => {
                 for (backend, suffix) in [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "postgres")] {
                     let ignored =
                         (backend == Backend::Postgres && !postgres) || (case.needs == Needs::Browser && !browser);
                     let trial = libtest_mimic::Trial::test(format!("{name}::{suffix}"), move || {
-                        let runtime = tokio::runtime::Builder::new_multi_thread()
-                            .worker_threads(2)
-                            .enable_all()
-                            .build()
-                            .expect("a tokio runtime");
-                        runtime.block_on(f(backend));
+                        block_on(f(backend));
                         Ok(())
                     });
                     trials.push(trial.with_ignored_flag(ignored));

@@ -11,10 +11,32 @@ mod comments;
 mod demo;
 mod health;
 mod moderation;
+mod process;
 mod profiles;
 mod request_path;
 mod schema;
 mod security;
+mod slow_clients;
+
+/// The harness runs only registered cases: a `#[test]` here would compile and never run.
+mod harness {
+    crate::plain_tests!(every_test_is_registered);
+
+    fn every_test_is_registered() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let source = std::fs::read_to_string(&path).unwrap();
+            for attribute in ["#[test]", "#[tokio::test"] {
+                assert!(
+                    !source.lines().any(|l| l.trim_start().starts_with(attribute)),
+                    "{} uses {attribute}: register it with both_backends!, sqlite_only!, postgres_only! or plain_tests!",
+                    path.display()
+                );
+            }
+        }
+    }
+}
 
 fn main() -> std::process::ExitCode {
     common::run_all()

@@ -590,13 +590,19 @@ async fn administrators_manage_articles(backend: Backend) {
         let admin = &admin;
         async move {
             let token = app.csrf_token(admin).await;
-            // The page's form: the token in the action's query string, the file in the body.
+            // The page's form: the token in a field before the file, none in the URL.
             let page = Page::parse(&app.page_as(admin, "/admin/articles").await.1);
             let action = page.attr("form[enctype='multipart/form-data']", "action");
-            assert_eq!(action, format!("/admin/articles/import?csrf_token={token}"));
+            assert_eq!(action, "/admin/articles/import");
+            let field = page.attr("form[enctype='multipart/form-data'] input[name='csrf_token']", "value");
+            assert_eq!(field, token);
             let part = reqwest::multipart::Part::bytes(json.into_bytes()).file_name("articles.json");
-            let form = reqwest::multipart::Form::new().part("file", part);
-            let url = if with_token { app.url(&action) } else { app.url("/admin/articles/import") };
+            let mut form = reqwest::multipart::Form::new();
+            if with_token {
+                form = form.text("csrf_token", token);
+            }
+            let form = form.part("file", part);
+            let url = app.url(&action);
             admin.post(url).multipart(form).send().await.unwrap()
         }
     };
@@ -606,6 +612,15 @@ async fn administrators_manage_articles(backend: Backend) {
     assert_eq!(app.page("/articles/ok").await.0, StatusCode::NOT_FOUND, "nothing imported");
     let good = format!("{}]", &bad_json[..bad_json.find(",{\"title\":\"\"}").unwrap()]);
     assert_eq!(upload(good.clone(), false).await.status(), StatusCode::FORBIDDEN, "the token is required");
+    let token = app.csrf_token(&admin).await;
+    let part = reqwest::multipart::Part::bytes(good.clone().into_bytes()).file_name("articles.json");
+    let in_url = admin
+        .post(app.url(&format!("/admin/articles/import?csrf_token={token}")))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_url.status(), StatusCode::FORBIDDEN, "a token in the URL is not accepted");
     let r = upload(good, true).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let notice = Page::parse(&app.page_as(&admin, &location(&r)).await.1).text(".notice");

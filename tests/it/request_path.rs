@@ -8,7 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 
-use crate::both_backends;
+use crate::{both_backends, postgres_only, sqlite_only};
 use crate::common::html::Page;
 use crate::common::{Backend, TestApp, SEED_SLUG};
 
@@ -167,9 +167,10 @@ async fn logged_in_static_files_need_no_database(backend: Backend) {
     }
 }
 
+sqlite_only!(sqlite_writers_queue_without_starving_readers);
+
 /// SQLite only: it has one writer for the whole file, which another process can hold;
 /// PostgreSQL writers lock rows and do not queue for the whole database.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_writers_queue_without_starving_readers() {
     let app = TestApp::builder(Backend::Sqlite).with_seed_article().start().await;
     let ann = app.signup("ann").await;
@@ -211,13 +212,11 @@ async fn sqlite_writers_queue_without_starving_readers() {
     }
 }
 
+postgres_only!(a_locked_table_answers_503_then_recovers);
+
 /// PostgreSQL only: a statement that waits on a lock ends at the statement timeout
 /// (SQLite's equivalent, the busy timeout, is covered above).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_table_answers_503_then_recovers() {
-    if !crate::common::postgres_available() {
-        return;
-    }
     let app = TestApp::builder(Backend::Postgres).with_seed_article().start().await;
     assert_eq!(app.page("/").await.0, StatusCode::OK);
 
