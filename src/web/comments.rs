@@ -47,7 +47,7 @@ fn capitalise(s: &str) -> String {
 /// Why a comment body cannot be posted, or `None`.
 fn body_problem(body: &str) -> Option<String> {
     let len = body.chars().count();
-    if len == 0 {
+    if len == 0 || crate::text::is_blank(body) {
         Some("Write something first: an empty comment cannot be posted.".into())
     } else if len > MAX_CHARS {
         Some(format!("That is {len} characters; a comment may have at most {MAX_CHARS}."))
