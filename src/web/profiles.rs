@@ -273,7 +273,10 @@ pub async fn update_profile(
     if bio.chars().count() > MAX_BIO {
         return Err(AppError::BadRequest(format!("A bio has at most {MAX_BIO} characters.")));
     }
-    let bio_html = (!bio.is_empty()).then(|| crate::markdown::render(&bio));
+    let bio_html = match bio.is_empty() {
+        true => None,
+        false => Some(super::comments::render_markdown(&bio).await?),
+    };
     let user_id = signed_in.user.id;
     state
         .db(move |conn| {

@@ -7,11 +7,16 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::both_backends;
+use afterword::auth::ratelimit::RateLimitConfig;
+use afterword::markdown::MAX_NESTING;
+
 use crate::common::{Backend, TestApp, PASSWORD, SEED_SLUG};
 
 both_backends!(
     a_control_character_anywhere_is_a_400_and_changes_nothing,
     invisible_only_text_is_refused_like_empty_text,
+    deeply_nested_markdown_is_flattened,
+    previews_are_limited_per_account,
 );
 
 /// The form fields each state-changing route reads (from its handler's form struct).
@@ -235,4 +240,52 @@ async fn invisible_only_text_is_refused_like_empty_text(backend: Backend) {
     // Visible text with an invisible character in it is fine.
     let response = app.post_form(&ann, "/settings/profile", &[("display_name", "\u{200B}Ann"), ("bio", "")]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+async fn deeply_nested_markdown_is_flattened(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let body = format!("{} the words at the bottom", ">".repeat(9_970));
+    let id = app.comment(&ann, SEED_SLUG, &body, None).await;
+    for path in [format!("/articles/{SEED_SLUG}"), format!("/comments/{id}")] {
+        let (status, page) = app.page(&path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("the words at the bottom"), "{path}: the text stays");
+        assert_eq!(page.matches("<blockquote").count(), MAX_NESTING, "{path}: nesting capped");
+    }
+    let stored: String =
+        app.with_conn(move |c| comments::table.find(id).select(comments::body_html).first(c).unwrap()).await;
+    assert_eq!(stored.matches("<blockquote").count(), MAX_NESTING);
+
+    // Lists too, and a preview of the same.
+    let body = format!("{}item", "- ".repeat(4_000));
+    let path = format!("/articles/{SEED_SLUG}/comments");
+    let response = app.post_form(&ann, &path, &[("body", &body), ("action", "preview")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("item"));
+    assert!(page.matches("<ul").count() <= MAX_NESTING, "{} lists", page.matches("<ul").count());
+}
+
+async fn previews_are_limited_per_account(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .with_seed_article()
+        .configure(|c| c.rate_limits = RateLimitConfig { previews_per_minute: 2, ..RateLimitConfig::off() })
+        .start()
+        .await;
+    let ann = app.signup("ann").await;
+    let bob = app.signup("bob").await;
+    let path = format!("/articles/{SEED_SLUG}/comments");
+    let preview = [("body", "Some *text*"), ("action", "preview")];
+    for _ in 0..2 {
+        let response = app.post_form(&ann, &path, &preview).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.text().await.unwrap().contains("<em>text</em>"));
+    }
+    let response = app.post_form(&ann, &path, &preview).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    // Another account is not affected, and ann can still post.
+    assert_eq!(app.post_form(&bob, &path, &preview).await.status(), StatusCode::OK);
+    app.comment(&ann, SEED_SLUG, "Posted without a preview", None).await;
 }
