@@ -616,6 +616,19 @@ async fn admin_cli_creates_admins_and_sets_roles(backend: Backend) {
     .await
     .unwrap();
     assert!(!ok && out.contains("password"), "{out}");
+    let u = url.clone();
+    let (ok, out) = tokio::task::spawn_blocking(move || {
+        afterword_cli(
+            &["admin", "create", "--username", "Admin", "--email", "reserved@example.com"],
+            &u,
+            None,
+            Some(PASSWORD),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(!ok && out.contains("username: That username is reserved."), "{out}");
+    assert!(user_row(&app, "admin").await.is_none());
     assert_eq!(user_row(&app, "root_admin").await.unwrap().2, "admin");
     assert_eq!(user_row(&app, "second").await.unwrap().2, "admin");
 
