@@ -253,15 +253,14 @@ async fn reject_control_characters(req: &mut ServiceRequest) -> Result<(), AppEr
     use crate::text::{control_message, forbidden_control};
     // The path as sent: a control character can only arrive percent-encoded, and
     // decoding "%XX" yields one exactly when XX is 00-1F or 7F.
-    // No page has a control character (tab and new line included) in its address.
+    // No page has a control character (tab and new line included) in its address:
+    // such an address is one that does not exist.
     let encoded_control = req.path().as_bytes().windows(3).any(|w| {
         let hex = std::str::from_utf8(&w[1..]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
         w[0] == b'%' && hex.is_some_and(|b| b < 0x20 || b == 0x7f)
     });
     if encoded_control {
-        return Err(AppError::BadRequest(
-            "The address contains a control character, which no page has. Check the link.".into(),
-        ));
+        return Err(AppError::NotFound);
     }
     let check_pairs = |bytes: &[u8]| -> Result<(), AppError> {
         for (key, value) in url::form_urlencoded::parse(bytes) {

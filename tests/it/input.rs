@@ -126,17 +126,11 @@ async fn a_control_character_anywhere_is_a_400_and_changes_nothing(backend: Back
         async move { request.send().await.unwrap() }
     };
     for route in ROUTES {
-        // A NUL in every path parameter: 400 (or 404), never 5xx.
+        // A NUL in every path parameter: no page has such an address.
         if route.path.contains('{') {
             let url = app.url(&filled(route.path, "a%00b"));
-            let response = send(route.method, url, None).await;
-            let status = response.status();
-            assert!(
-                status == StatusCode::BAD_REQUEST || status == StatusCode::NOT_FOUND,
-                "{} {} with a NUL in the path: {status}",
-                route.method,
-                route.path
-            );
+            let status = send(route.method, url, None).await.status();
+            assert_eq!(status, StatusCode::NOT_FOUND, "{} {} with a NUL in the path", route.method, route.path);
         }
         // A NUL in a query parameter, known or not.
         for name in QUERY_FIELDS.iter().chain(&["unknown"]) {
