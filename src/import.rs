@@ -120,6 +120,7 @@ pub fn from_form(
 }
 
 fn validate(raw: RawArticle) -> Result<NewArticle, String> {
+    check_controls(&raw)?;
     let title = one_line(&raw.title);
     check_text("title", &title, MAX_TITLE)?;
 
@@ -180,6 +181,28 @@ fn validate(raw: RawArticle) -> Result<NewArticle, String> {
     };
 
     Ok(NewArticle { slug, title, source_url, source_name, published_at, summary, takeaways, tags })
+}
+
+/// No field may hold a control character (see `crate::text::is_forbidden_control`).
+fn check_controls(raw: &RawArticle) -> Result<(), String> {
+    let mut fields: Vec<(String, &str)> = vec![
+        ("title".into(), &raw.title),
+        ("source_url".into(), &raw.source_url),
+        ("source_name".into(), &raw.source_name),
+        ("published_at".into(), &raw.published_at),
+    ];
+    fields.extend(raw.summary.iter().enumerate().map(|(i, p)| (format!("summary[{i}]"), p.as_str())));
+    fields.extend(raw.key_takeaways.iter().enumerate().map(|(i, t)| (format!("key_takeaways[{i}]"), t.as_str())));
+    fields.extend(raw.tags.iter().enumerate().map(|(i, t)| (format!("tags[{i}]"), t.as_str())));
+    if let Some(slug) = &raw.slug {
+        fields.push(("slug".into(), slug));
+    }
+    for (field, value) in fields {
+        if let Some(c) = crate::text::forbidden_control(value) {
+            return Err(format!("{field}: contains a control character (U+{:04X})", c as u32));
+        }
+    }
+    Ok(())
 }
 
 /// Collapses runs of white space (new lines included) to single spaces.

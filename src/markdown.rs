@@ -22,9 +22,38 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
+/// The deepest nesting of block quotes and lists (together) a rendering keeps: deeper
+/// markers are flattened into the level above, so no input can make rendering or the
+/// page cost more than a few such levels.
+pub const MAX_NESTING: usize = 16;
+
 /// Renders a comment's Markdown to HTML that is safe to put in a page as it is.
+/// CPU-bound (a 10,000-character body costs up to a few milliseconds): callers on an
+/// async worker run it through `web::block`.
 pub fn render(source: &str) -> String {
-    let events = Parser::new_ext(source, Options::empty()).filter_map(|event| match event {
+    let source = flatten_deep_markers(source);
+    let mut kept: Vec<bool> = Vec::new();
+    let mut depth = 0;
+    let events = Parser::new_ext(&source, Options::empty()).filter_map(|event| match event {
+        // Containers beyond the cap are dropped (their content stays, one level up).
+        Event::Start(tag @ (Tag::BlockQuote(_) | Tag::List(_))) => {
+            let keep = depth < MAX_NESTING;
+            kept.push(keep);
+            depth += usize::from(keep);
+            keep.then_some(Event::Start(tag))
+        }
+        Event::Start(Tag::Item) => {
+            let keep = kept.last().copied().unwrap_or(true);
+            kept.push(keep);
+            keep.then_some(Event::Start(Tag::Item))
+        }
+        Event::End(end @ (TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::Item)) => {
+            let keep = kept.pop().unwrap_or(true);
+            if keep && !matches!(end, TagEnd::Item) {
+                depth -= 1;
+            }
+            keep.then_some(Event::End(end))
+        }
         // Raw HTML is shown, not interpreted.
         Event::Html(html) | Event::InlineHtml(html) => Some(Event::Text(html)),
         // Images: only their description (the events between) remains.
@@ -36,9 +65,71 @@ pub fn render(source: &str) -> String {
     CLEANER.clean(&html).to_string()
 }
 
+/// Removes the block-quote and list markers at the start of a line beyond
+/// `MAX_NESTING`, before parsing: a line of thousands of `>` or `- ` would otherwise
+/// make the parser build thousands of nested blocks.
+fn flatten_deep_markers(source: &str) -> std::borrow::Cow<'_, str> {
+    /// The length of one container marker (with the spaces before and one after) at
+    /// the start of `line`, if it starts with one.
+    fn marker(line: &[u8]) -> Option<usize> {
+        let indent = line.iter().take(3).take_while(|b| **b == b' ').count();
+        let rest = &line[indent..];
+        let spaced = |at: usize| rest.get(at).is_none_or(|b| *b == b' ' || *b == b'\t');
+        let len = match rest.first()? {
+            b'>' => 1,
+            b'-' | b'*' | b'+' if spaced(1) => 1,
+            b'0'..=b'9' => {
+                let digits = rest.iter().take(9).take_while(|b| b.is_ascii_digit()).count();
+                if matches!(rest.get(digits), Some(b'.' | b')')) && spaced(digits + 1) {
+                    digits + 1
+                } else {
+                    return None;
+                }
+            }
+            _ => return None,
+        };
+        let space = usize::from(matches!(rest.get(len), Some(b' ' | b'\t')));
+        Some(indent + len + space)
+    }
+    let deep = |line: &str| {
+        let mut at = 0;
+        let mut count = 0;
+        while let Some(len) = marker(&line.as_bytes()[at..]) {
+            count += 1;
+            at += len;
+            if count > MAX_NESTING {
+                return Some(at - len);
+            }
+        }
+        None
+    };
+    if !source.split('\n').any(|line| deep(line).is_some()) {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    let mut out = String::with_capacity(source.len());
+    for (i, line) in source.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match deep(line) {
+            Some(keep) => {
+                // Keep the first markers; drop every further one.
+                out.push_str(&line[..keep]);
+                let mut at = keep;
+                while let Some(len) = marker(&line.as_bytes()[at..]) {
+                    at += len;
+                }
+                out.push_str(&line[at..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{render, MAX_NESTING};
 
     /// Every tag in `html` is an allowed one, with allowed attributes only.
     fn assert_only_allowed_markup(input: &str, html: &str) {
@@ -103,5 +194,63 @@ mod tests {
         }
         assert!(render("![alt text](https://evil.example/pixel.png)").contains("alt text"));
         assert!(render("<b>bold?</b>").contains("&lt;b&gt;bold?&lt;/b&gt;"), "raw HTML is shown as text");
+    }
+
+    /// The deepest nesting of block quotes and lists in `html`.
+    fn nesting(html: &str) -> usize {
+        let (mut depth, mut max) = (0usize, 0usize);
+        for (start, _) in html.match_indices('<') {
+            let rest = &html[start + 1..];
+            if ["blockquote", "ul", "ol"].iter().any(|t| rest.starts_with(t)) {
+                depth += 1;
+                max = max.max(depth);
+            } else if ["/blockquote", "/ul", "/ol"].iter().any(|t| rest.starts_with(t)) {
+                depth -= 1;
+            }
+        }
+        max
+    }
+
+    /// Bodies of about 10,000 characters made to nest as deep as possible.
+    pub(crate) fn adversarial() -> Vec<(&'static str, String)> {
+        let n = 10_000;
+        vec![
+            ("quotes", ">".repeat(n)),
+            ("spaced quotes", "> ".repeat(n / 2)),
+            ("quote lines", (1..=100).map(|i| format!("{} x\n", ">".repeat(i))).collect::<String>()),
+            ("dashes", "- ".repeat(n / 2)),
+            ("stars", "* ".repeat(n / 2)),
+            ("pluses", "+ ".repeat(n / 2)),
+            ("numbers", "1. ".repeat(n / 3)),
+            ("parens", "1) ".repeat(n / 3)),
+            ("mixed", "> - 1. * ".repeat(n / 9)),
+            ("indented lists", (0..98).map(|i| format!("{}- x\n", "  ".repeat(i))).collect::<String>()),
+            ("indented quotes", (0..150).map(|i| format!("{}> x\n", "> ".repeat(i % 40))).collect::<String>()),
+            ("emphasis", "*".repeat(n)),
+            ("emphasis words", "*a ".repeat(n / 3)),
+            ("brackets", "[".repeat(n)),
+            ("links", "[a](".repeat(n / 4)),
+            ("backticks", "`".repeat(n)),
+            ("backtick runs", (1..140).map(|i| "`".repeat(i) + " ").collect::<String>()),
+            ("underscores", "_a".repeat(n / 2)),
+            ("html", "<a>".repeat(n / 3)),
+            ("escapes", "\\*".repeat(n / 2)),
+        ]
+    }
+
+    #[test]
+    fn nesting_is_capped_for_adversarial_input() {
+        for (name, body) in adversarial() {
+            let html = render(&body);
+            assert!(nesting(&html) <= MAX_NESTING, "{name}: {} levels", nesting(&html));
+            assert_only_allowed_markup(name, &html);
+        }
+        let deep = render(&">".repeat(9999));
+        assert_eq!(deep.matches("<blockquote>").count(), MAX_NESTING);
+        assert!(deep.len() < 1_000, "{} bytes", deep.len());
+        // Shallow nesting is untouched, and text past the cap stays.
+        assert_eq!(nesting(&render("> > > three")), 3);
+        assert!(render(&format!("{} deep words", "> ".repeat(40))).contains("deep words"));
+        assert!(render(&format!("{} item text", "- ".repeat(40))).contains("item text"));
     }
 }

@@ -179,6 +179,49 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// Names nobody may sign up with (compared in lower case): they would pass for the
+/// site, its staff or a system address.
+pub const RESERVED_USERNAMES: &[&str] = &[
+    "abuse",
+    "admin",
+    "administrator",
+    "admins",
+    "afterword",
+    "anonymous",
+    "api",
+    "bot",
+    "contact",
+    "everyone",
+    "guest",
+    "help",
+    "hostmaster",
+    "info",
+    "mailer-daemon",
+    "mod",
+    "moderator",
+    "moderators",
+    "mods",
+    "no-reply",
+    "noc",
+    "noreply",
+    "none",
+    "null",
+    "official",
+    "operator",
+    "owner",
+    "postmaster",
+    "root",
+    "security",
+    "staff",
+    "support",
+    "sysadmin",
+    "system",
+    "team",
+    "undefined",
+    "webmaster",
+    "www",
+];
+
 /// Why a username cannot be used, or `None`.
 pub fn username_problem(username: &str) -> Option<String> {
     let len = username.chars().count();
@@ -188,7 +231,8 @@ pub fn username_problem(username: &str) -> Option<String> {
     if !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         return Some("Use only letters, digits, '_' and '-'.".into());
     }
-    if username.to_lowercase().starts_with("deleted") {
+    let lower = username.to_lowercase();
+    if lower.starts_with("deleted") || RESERVED_USERNAMES.contains(&lower.as_str()) {
         return Some("That username is reserved.".into());
     }
     None
@@ -218,6 +262,12 @@ mod tests {
         assert!(username_problem("ann smith").is_some());
         assert!(username_problem("ännа").is_some());
         assert!(username_problem("Deleted-3").is_some());
+        for reserved in
+            ["admin", "Administrator", "MOD", "moderator", "root", "Support", "system", "staff", "afterword"]
+        {
+            assert_eq!(username_problem(reserved).as_deref(), Some("That username is reserved."), "{reserved}");
+        }
+        assert!(username_problem("admiral").is_none());
         assert!(email_problem("ann@example.com").is_none());
         assert!(email_problem("ann@").is_some());
         assert!(email_problem("").is_some());

@@ -27,6 +27,8 @@ pub struct RateLimitConfig {
     /// The same for accounts less than a day old.
     pub new_account_comments_per_minute: u32,
     pub new_account_comments_per_day: u32,
+    /// Comment previews (Markdown renderings) per account per minute.
+    pub previews_per_minute: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -39,6 +41,7 @@ impl Default for RateLimitConfig {
             comments_per_day: 200,
             new_account_comments_per_minute: 2,
             new_account_comments_per_day: 20,
+            previews_per_minute: 30,
         }
     }
 }
@@ -81,6 +84,7 @@ impl RateLimitConfig {
             comments_per_day: 0,
             new_account_comments_per_minute: 0,
             new_account_comments_per_day: 0,
+            previews_per_minute: 0,
         }
     }
 }
@@ -93,6 +97,8 @@ pub struct Limits {
     locked: Mutex<HashMap<String, Instant>>,
     /// Per account: (per minute, per day), for established and for new accounts.
     comments: [Option<DefaultKeyedRateLimiter<i64>>; 4],
+    /// Per account: comment previews.
+    previews: Option<DefaultKeyedRateLimiter<i64>>,
 }
 
 /// `per` requests spread over `period`, all of them allowed at once.
@@ -122,6 +128,7 @@ impl Limits {
                 limiter(config.new_account_comments_per_minute, Duration::from_secs(60)),
                 limiter(config.new_account_comments_per_day, Duration::from_secs(24 * 3600)),
             ],
+            previews: limiter(config.previews_per_minute, Duration::from_secs(60)),
         }
     }
 
@@ -163,6 +170,11 @@ impl Limits {
         check(day, &user_id)
     }
 
+    /// Previewing a comment (each preview renders Markdown).
+    pub fn preview(&self, user_id: i64) -> Result<(), Duration> {
+        check(&self.previews, &user_id)
+    }
+
     /// Forgets keys whose limits have refilled; call now and then.
     pub fn retain_recent(&self) {
         for l in [&self.requests, &self.auth].into_iter().flatten() {
@@ -173,7 +185,7 @@ impl Limits {
         }
         let now = Instant::now();
         self.locked.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, until| *until > now);
-        for l in self.comments.iter().flatten() {
+        for l in self.comments.iter().chain([&self.previews]).flatten() {
             l.retain_recent();
         }
     }

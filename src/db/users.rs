@@ -160,15 +160,16 @@ pub fn set_email_verified(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::update(users::table.find(id)).set(users::email_verified.eq(true)).execute(conn)
 }
 
-/// Deletes an account: its name and email are freed, its password and sessions end;
-/// the row stays so that what the account wrote can still show "deleted" as author.
+/// Deletes an account: its email is freed, its password and sessions end; the row stays
+/// so that what the account wrote can still show "deleted" as author. The name shows
+/// as "deleted-N" but its key stays on the row: nobody else can sign up as the deleted
+/// account (lookups of live accounts skip deleted rows).
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         let placeholder = format!("deleted-{id}");
         diesel::update(users::table.find(id))
             .set((
                 users::username.eq(&placeholder),
-                users::username_key.eq(&placeholder),
                 users::email.eq(None::<String>),
                 users::email_key.eq(None::<String>),
                 users::password_hash.eq("!"),

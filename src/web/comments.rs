@@ -47,13 +47,20 @@ fn capitalise(s: &str) -> String {
 /// Why a comment body cannot be posted, or `None`.
 fn body_problem(body: &str) -> Option<String> {
     let len = body.chars().count();
-    if len == 0 {
+    if len == 0 || crate::text::is_blank(body) {
         Some("Write something first: an empty comment cannot be posted.".into())
     } else if len > MAX_CHARS {
         Some(format!("That is {len} characters; a comment may have at most {MAX_CHARS}."))
     } else {
         None
     }
+}
+
+/// Renders Markdown on the blocking thread pool, not on the async worker: rendering is
+/// bounded (see `markdown::MAX_NESTING`) but still CPU work.
+pub(crate) async fn render_markdown(body: &str) -> Result<String, AppError> {
+    let body = body.to_owned();
+    Ok(web::block(move || markdown::render(&body)).await?)
 }
 
 fn comment_id(raw: &str) -> Result<i64, AppError> {
@@ -122,7 +129,13 @@ pub async fn post(
     let preview = form.action.as_deref() == Some("preview");
     let problem = body_problem(&body);
     if preview || problem.is_some() {
-        let rendered = (problem.is_none()).then(|| markdown::render(&body));
+        let rendered = match problem {
+            None => {
+                state.limits.preview(user.id).map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
+                Some(render_markdown(&body).await?)
+            }
+            Some(_) => None,
+        };
         let action = format!("/articles/{slug}/comments");
         let title = if parent.is_some() { "Reply" } else { "Your comment" };
         let page = view::compose_page(
@@ -146,7 +159,7 @@ pub async fn post(
     let new_account = now() - user.created_at < time::Duration::days(1);
     state.limits.comment(user.id, new_account).map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
 
-    let html_body = markdown::render(&body);
+    let html_body = render_markdown(&body).await?;
     let author_id = user.id;
     let daily = i64::from(state.config.rate_limits.daily_comments(new_account));
     let trusted = user.role >= Role::Moderator;
@@ -396,7 +409,7 @@ pub async fn edit(
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
     }
     let (user_id, window) = (signed_in.user.id, state.config.edit_window);
-    let html_body = markdown::render(&body);
+    let html_body = render_markdown(&body).await?;
     let trusted = signed_in.user.role >= Role::Moderator;
     state
         .db(move |conn| {

@@ -27,7 +27,7 @@ pub struct ReasonForm {
 fn reason(raw: &str) -> Result<String, AppError> {
     let reason = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     match reason.chars().count() {
-        0 => Err(AppError::BadRequest("Give a reason.".into())),
+        _ if crate::text::is_blank(&reason) => Err(AppError::BadRequest("Give a reason.".into())),
         n if n > 500 => Err(AppError::BadRequest("A reason has at most 500 characters.".into())),
         _ => Ok(reason),
     }
@@ -103,7 +103,8 @@ pub async fn report(
 ) -> Result<HttpResponse, AppError> {
     let id = comment_id(&id)?;
     let form = form.into_inner();
-    let details = form.details.map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|d| !d.is_empty());
+    let details =
+        form.details.map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|d| !crate::text::is_blank(d));
     let problem = if !REASONS.iter().any(|(r, _)| *r == form.reason) {
         Some("Choose what is wrong with the comment.")
     } else if form.reason == "other" && details.is_none() {

@@ -259,13 +259,24 @@ pub async fn update_profile(
     let form = form.into_inner();
     let display_name = form.display_name.split_whitespace().collect::<Vec<_>>().join(" ");
     let bio = form.bio.trim().to_owned();
+    if !display_name.is_empty() && crate::text::is_blank(&display_name) {
+        return Err(AppError::BadRequest(
+            "A display name needs at least one visible character (or leave it empty).".into(),
+        ));
+    }
+    if !bio.is_empty() && crate::text::is_blank(&bio) {
+        return Err(AppError::BadRequest("A bio needs at least one visible character (or leave it empty).".into()));
+    }
     if display_name.chars().count() > MAX_DISPLAY_NAME {
         return Err(AppError::BadRequest(format!("A display name has at most {MAX_DISPLAY_NAME} characters.")));
     }
     if bio.chars().count() > MAX_BIO {
         return Err(AppError::BadRequest(format!("A bio has at most {MAX_BIO} characters.")));
     }
-    let bio_html = (!bio.is_empty()).then(|| crate::markdown::render(&bio));
+    let bio_html = match bio.is_empty() {
+        true => None,
+        false => Some(super::comments::render_markdown(&bio).await?),
+    };
     let user_id = signed_in.user.id;
     state
         .db(move |conn| {

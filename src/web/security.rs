@@ -111,6 +111,10 @@ pub async fn security(
         }
     }
 
+    if let Err(err) = reject_control_characters(&mut req).await {
+        return Ok(req.error_response(err));
+    }
+
     // A banned reader may log out and manage the account, nothing else that writes.
     if let Some((until, reason)) = user.as_ref().and_then(|u| u.banned.as_ref()) {
         const ALLOWED: [&str; 6] = [
@@ -287,4 +291,81 @@ async fn multipart_csrf_token(headers: &header::HeaderMap, body: Bytes) -> Optio
         }
     }
     None
+}
+
+/// No path segment, query parameter, form field or JSON string may hold a control
+/// character (see `crate::text::is_forbidden_control`): such input is refused here,
+/// for every route and the same way on both backends, before any handler sees it.
+/// Form and JSON bodies are read (within their limits) and put back.
+async fn reject_control_characters(req: &mut ServiceRequest) -> Result<(), AppError> {
+    use crate::text::{control_message, forbidden_control};
+    // The path as sent: a control character can only arrive percent-encoded, and
+    // decoding "%XX" yields one exactly when XX is 00-1F or 7F.
+    // No page has a control character (tab and new line included) in its address:
+    // such an address is one that does not exist.
+    let encoded_control = req.path().as_bytes().windows(3).any(|w| {
+        let hex = std::str::from_utf8(&w[1..]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+        w[0] == b'%' && hex.is_some_and(|b| b < 0x20 || b == 0x7f)
+    });
+    if encoded_control {
+        return Err(AppError::NotFound);
+    }
+    let check_pairs = |bytes: &[u8]| -> Result<(), AppError> {
+        for (key, value) in url::form_urlencoded::parse(bytes) {
+            if let Some(c) = forbidden_control(&key) {
+                return Err(AppError::BadRequest(control_message(
+                    &key.replace(crate::text::is_forbidden_control, "?"),
+                    c,
+                )));
+            }
+            if let Some(c) = forbidden_control(&value) {
+                return Err(AppError::BadRequest(control_message(&key, c)));
+            }
+        }
+        Ok(())
+    };
+    check_pairs(req.query_string().as_bytes())?;
+
+    let mime = req.content_type().to_ascii_lowercase();
+    let (is_form, limit) = if mime == "application/x-www-form-urlencoded" {
+        (true, FORM_LIMIT)
+    } else if mime.starts_with("application/json") {
+        (false, JSON_LIMIT)
+    } else {
+        return Ok(());
+    };
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("The request body could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body: Bytes = body.freeze();
+    let result = if is_form { check_pairs(&body) } else { check_json(&body) };
+    req.set_payload(Payload::from(body));
+    result
+}
+
+/// Every string (and key) of a JSON body; a body that is not JSON is left to the handler.
+fn check_json(body: &[u8]) -> Result<(), AppError> {
+    use crate::text::{control_message, forbidden_control};
+    fn walk(value: &serde_json::Value, field: &str) -> Option<(String, char)> {
+        match value {
+            serde_json::Value::String(s) => forbidden_control(s).map(|c| (field.to_owned(), c)),
+            serde_json::Value::Array(items) => items.iter().find_map(|v| walk(v, field)),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                let name = k.replace(crate::text::is_forbidden_control, "?");
+                forbidden_control(k).map(|c| (name.clone(), c)).or_else(|| walk(v, &name))
+            }),
+            _ => None,
+        }
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else { return Ok(()) };
+    match walk(&value, "body") {
+        Some((field, c)) => Err(AppError::BadRequest(control_message(&field, c))),
+        None => Ok(()),
+    }
 }

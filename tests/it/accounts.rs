@@ -26,7 +26,7 @@ both_backends!(
     change_email_needs_the_password_and_a_free_address,
     password_reset_link_works_once_within_the_hour,
     email_verification_when_required,
-    delete_account_needs_the_password_and_frees_the_name,
+    delete_account_needs_the_password_and_retires_the_name,
     export_holds_profile_and_sessions_but_no_secrets,
     admin_cli_creates_admins_and_sets_roles,
     settings_need_login,
@@ -116,6 +116,11 @@ async fn sign_up_errors_show_next_to_their_fields_and_keep_input(backend: Backen
         ("ann smith", "ann@example.com", PASSWORD, "username", "letters, digits"),
         ("ann<b>", "ann@example.com", PASSWORD, "username", "letters, digits"),
         ("deleted-1", "ann@example.com", PASSWORD, "username", "reserved"),
+        ("Admin", "ann@example.com", PASSWORD, "username", "reserved"),
+        ("MODERATOR", "ann@example.com", PASSWORD, "username", "reserved"),
+        ("root", "ann@example.com", PASSWORD, "username", "reserved"),
+        ("support", "ann@example.com", PASSWORD, "username", "reserved"),
+        ("afterword", "ann@example.com", PASSWORD, "username", "reserved"),
         ("ann", "not-an-email", PASSWORD, "email", "valid email"),
         ("ann", "", PASSWORD, "email", "Enter your email"),
         ("ann", "ann@example.com", "short", "password", "at least 10"),
@@ -487,7 +492,7 @@ async fn email_verification_when_required(backend: Backend) {
     assert!(plain.outbox().await.is_empty());
 }
 
-async fn delete_account_needs_the_password_and_frees_the_name(backend: Backend) {
+async fn delete_account_needs_the_password_and_retires_the_name(backend: Backend) {
     let app = TestApp::start(backend).await;
     let ann = app.signup("ann").await;
     let (elsewhere, _) = app.login("ann", PASSWORD).await;
@@ -508,7 +513,16 @@ async fn delete_account_needs_the_password_and_frees_the_name(backend: Backend) 
         .await;
     assert_eq!(rows.len(), 1);
     assert!(rows[0].0.starts_with("deleted-") && rows[0].1.is_none() && rows[0].2 == "!");
-    app.signup("ann").await;
+    // The email is free again; the name is not given to anyone else, in any case.
+    for name in ["ann", "ANN"] {
+        let client = app.new_client();
+        let fields = [("username", name), ("email", "ann@example.com"), ("password", PASSWORD)];
+        let response = app.post_form(&client, "/signup", &fields).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(session_cookie(&response).is_none());
+    }
+    assert_eq!(app.with_conn(|c| users::table.count().get_result::<i64>(c).unwrap()).await, 1);
+    app.signup("anna").await;
 }
 
 async fn export_holds_profile_and_sessions_but_no_secrets(backend: Backend) {
@@ -596,6 +610,19 @@ async fn admin_cli_creates_admins_and_sets_roles(backend: Backend) {
     .await
     .unwrap();
     assert!(!ok && out.contains("password"), "{out}");
+    let u = url.clone();
+    let (ok, out) = tokio::task::spawn_blocking(move || {
+        afterword_cli(
+            &["admin", "create", "--username", "Admin", "--email", "reserved@example.com"],
+            &u,
+            None,
+            Some(PASSWORD),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(!ok && out.contains("username: That username is reserved."), "{out}");
+    assert!(user_row(&app, "admin").await.is_none());
     assert_eq!(user_row(&app, "root_admin").await.unwrap().2, "admin");
     assert_eq!(user_row(&app, "second").await.unwrap().2, "admin");
 

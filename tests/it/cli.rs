@@ -113,6 +113,12 @@ async fn a_bad_record_rejects_the_whole_file(backend: Backend) {
         ("wrong type in list", with(&new[0], "summary", serde_json::json!([1])), "summary[0]"),
         ("empty summary", with(&new[0], "summary", serde_json::json!(["  "])), "summary"),
         ("not an object", serde_json::json!("article"), "invalid type"),
+        ("NUL in the title", with(&new[0], "title", "a\u{0}b".into()), "title: contains a control character (U+0000)"),
+        (
+            "escape in a takeaway",
+            with(&new[0], "key_takeaways", serde_json::json!(["fine", "a\u{1b}[31m"])),
+            "key_takeaways[1]: contains a control character (U+001B)",
+        ),
     ];
     for (what, bad, reason) in cases {
         let mut other = new[0].clone();

@@ -10,6 +10,7 @@ mod cli;
 mod comments;
 mod demo;
 mod health;
+mod input;
 mod moderation;
 mod process;
 mod profiles;

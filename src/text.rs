@@ -1,0 +1,101 @@
+//! Rules for text a reader types, shared by every field: control characters that no
+//! field may hold, and text that shows nothing.
+
+/// A character no text field may hold: the C0 controls except tab, new line and
+/// carriage return, and DEL. PostgreSQL cannot store NUL at all; the others have no
+/// place in a page either.
+pub fn is_forbidden_control(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
+/// The first forbidden control character in `value`, if any.
+pub fn forbidden_control(value: &str) -> Option<char> {
+    value.chars().find(|c| is_forbidden_control(*c))
+}
+
+/// The message for a field that holds a forbidden control character.
+pub fn control_message(field: &str, c: char) -> String {
+    format!(
+        "The field “{field}” contains a control character (U+{:04X}), which cannot be stored. Remove it and try again.",
+        c as u32
+    )
+}
+
+/// A character that shows nothing by itself: white space, zero-width and
+/// direction-control characters, soft hyphens, fillers, variation selectors and
+/// combining marks (which only change the character before them).
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+                // Combining marks.
+                | '\u{0300}'..='\u{036F}'
+                | '\u{0483}'..='\u{0489}'
+                | '\u{1AB0}'..='\u{1AFF}'
+                | '\u{1DC0}'..='\u{1DFF}'
+                | '\u{20D0}'..='\u{20FF}'
+                | '\u{FE20}'..='\u{FE2F}'
+        )
+}
+
+/// True when `value` has nothing a reader could see: empty, or only invisible
+/// characters. Such a value is refused like an empty one.
+pub fn is_blank(value: &str) -> bool {
+    value.chars().all(is_invisible)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls() {
+        assert_eq!(forbidden_control("a\0b"), Some('\0'));
+        assert_eq!(forbidden_control("a\u{1b}[31m"), Some('\u{1b}'));
+        assert_eq!(forbidden_control("del\u{7f}"), Some('\u{7f}'));
+        assert_eq!(forbidden_control("tab\there\r\nline"), None);
+        assert_eq!(forbidden_control("ünïcode ✓"), None);
+        assert!(control_message("body", '\0').contains("“body”"));
+    }
+
+    #[test]
+    fn blank_text() {
+        for blank in [
+            "",
+            "   ",
+            "\u{200B}",
+            "\u{200B}\u{200C}\u{200D}\u{200E}\u{200F}",
+            "\u{202A}\u{202B}\u{202C}\u{202D}\u{202E}",
+            "\u{2060}\u{2061}\u{2062}\u{2063}\u{2064}",
+            "\u{2066}\u{2067}\u{2068}\u{2069}",
+            "\u{FEFF} \u{00AD}",
+            "\u{0301}\u{0308}",
+            "\u{3164}\u{FE0F}",
+        ] {
+            assert!(is_blank(blank), "{blank:?} is blank");
+        }
+        for visible in ["a", "\u{200B}a", "e\u{0301}", "ّ🙂", "日本", "\u{202E}txt.exe"] {
+            assert!(!is_blank(visible), "{visible:?} shows something");
+        }
+    }
+}
