@@ -41,3 +41,56 @@ pub fn columns(conn: &mut DbConn) -> QueryResult<Vec<ColumnInfo>> {
     };
     diesel::sql_query(query).load(conn)
 }
+
+/// One column of a table: the column of a single-column foreign key, or the
+/// leading column of an index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, QueryableByName)]
+pub struct TableColumn {
+    #[diesel(sql_type = Text)]
+    pub table_name: String,
+    #[diesel(sql_type = Text)]
+    pub column_name: String,
+}
+
+/// The column of every foreign key of every application table.
+pub fn foreign_key_columns(conn: &mut DbConn) -> QueryResult<Vec<TableColumn>> {
+    let query = match conn {
+        DbConn::Sqlite(_) => {
+            "SELECT m.name AS table_name, f.\"from\" AS column_name \
+             FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             ORDER BY m.name, f.\"from\""
+        }
+        DbConn::Pg(_) => {
+            "SELECT c.conrelid::regclass::text AS table_name, a.attname::text AS column_name \
+             FROM pg_constraint c \
+             JOIN pg_namespace n ON n.oid = c.connamespace AND n.nspname = 'public' \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+             WHERE c.contype = 'f' \
+             ORDER BY 1, 2"
+        }
+    };
+    diesel::sql_query(query).load(conn)
+}
+
+/// The leading column of every index (primary keys and unique constraints
+/// included) of every application table.
+pub fn index_leading_columns(conn: &mut DbConn) -> QueryResult<Vec<TableColumn>> {
+    let query = match conn {
+        DbConn::Sqlite(_) => {
+            "SELECT m.name AS table_name, ii.name AS column_name \
+             FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND ii.seqno = 0 AND ii.name IS NOT NULL \
+             ORDER BY 1, 2"
+        }
+        DbConn::Pg(_) => {
+            "SELECT i.indrelid::regclass::text AS table_name, a.attname::text AS column_name \
+             FROM pg_index i \
+             JOIN pg_class t ON t.oid = i.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public' \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+             ORDER BY 1, 2"
+        }
+    };
+    diesel::sql_query(query).load(conn)
+}

@@ -7,7 +7,7 @@ use afterword::db::{self, introspect};
 use crate::both_backends;
 use crate::common::{Backend, TestDb};
 
-both_backends!(migrated_schema_matches_schema_rs);
+both_backends!(migrated_schema_matches_schema_rs, every_foreign_key_has_an_index);
 
 /// table → column → (type family, nullable), read from the `table!` blocks.
 fn declared() -> BTreeMap<String, BTreeMap<String, (String, bool)>> {
@@ -96,4 +96,27 @@ async fn migrated_schema_matches_schema_rs(backend: Backend) {
             assert_eq!(info.nullable, *nullable, "{table}.{} nullability", info.column_name);
         }
     }
+}
+
+/// Deleting a parent row (an article, a comment, an account) looks up its
+/// children by the foreign key column: without an index that is a full scan of
+/// the child table per deleted row.
+async fn every_foreign_key_has_an_index(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut conn = db.connect();
+    db::run_migrations(&mut conn, "test").unwrap();
+    let keys = introspect::foreign_key_columns(&mut conn).unwrap();
+    let indexed: std::collections::BTreeSet<introspect::TableColumn> =
+        introspect::index_leading_columns(&mut conn).unwrap().into_iter().collect();
+    assert!(
+        keys.iter().any(|k| k.table_name == "comments" && k.column_name == "article_id"),
+        "found the keys: {keys:?}"
+    );
+    assert!(indexed.iter().any(|i| i.table_name == "comments"), "found the indexes: {indexed:?}");
+    let missing: Vec<String> = keys
+        .iter()
+        .filter(|key| !indexed.contains(*key))
+        .map(|key| format!("{}.{}", key.table_name, key.column_name))
+        .collect();
+    assert!(missing.is_empty(), "foreign keys without an index leading with their column: {missing:?}");
 }
