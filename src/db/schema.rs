@@ -220,3 +220,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     moderation_log,
 );
+
+diesel::table! {
+    account_mails (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        sent_at -> Timestamp,
+    }
+}

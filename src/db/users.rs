@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use time::{Duration, PrimitiveDateTime};
 
-use super::schema::{account_tokens, sessions, users};
+use super::schema::{account_mails, account_tokens, sessions, users};
 use super::{now, write_transaction, DbConn};
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -356,6 +356,36 @@ fn store_token(
             ))
             .execute(conn)?;
         Ok(())
+    })
+}
+
+/// Whether one more email of `purpose` may go to an account: at most `max` within
+/// `window`. If so, records it. The account's older records are deleted on the way, so
+/// the table holds at most `max` rows per account and purpose.
+pub fn record_account_mail(
+    conn: &mut DbConn,
+    user_id: i64,
+    purpose: &str,
+    max: i64,
+    window: Duration,
+) -> QueryResult<bool> {
+    write_transaction(conn, |conn| {
+        let now = now();
+        let mine = account_mails::user_id.eq(user_id).and(account_mails::purpose.eq(purpose));
+        diesel::delete(account_mails::table.filter(mine).filter(account_mails::sent_at.le(now - window)))
+            .execute(conn)?;
+        let recent: i64 = account_mails::table.filter(mine).count().get_result(conn)?;
+        if recent >= max {
+            return Ok(false);
+        }
+        diesel::insert_into(account_mails::table)
+            .values((
+                account_mails::user_id.eq(user_id),
+                account_mails::purpose.eq(purpose),
+                account_mails::sent_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(true)
     })
 }
 

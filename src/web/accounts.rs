@@ -12,6 +12,8 @@ use crate::views::accounts::{self as view, SignupValues};
 use crate::views::forms::FieldErrors;
 
 const RESET_VALID_FOR: time::Duration = time::Duration::hours(1);
+/// Password-reset emails one account may receive per hour.
+const RESET_MAILS_PER_HOUR: i64 = 3;
 const VERIFY_VALID_FOR: time::Duration = time::Duration::days(2);
 
 #[derive(Deserialize)]
@@ -277,6 +279,11 @@ pub async fn reset_request(
         .db(move |conn| {
             let Some(user) = users::find_for_login(conn, &to)? else { return Ok(None) };
             if user.email.as_deref().map(users::key) != Some(users::key(&to)) {
+                return Ok(None);
+            }
+            // A person's inbox is not flooded from many addresses: a few reset emails per
+            // account per hour, whoever asks; past that the answer stays the same.
+            if !users::record_account_mail(conn, user.id, RESET, RESET_MAILS_PER_HOUR, time::Duration::hours(1))? {
                 return Ok(None);
             }
             users::create_token(conn, user.id, RESET, &token_hash(&token), RESET_VALID_FOR)?;

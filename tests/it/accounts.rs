@@ -2,7 +2,7 @@
 
 use std::process::{Command, Stdio};
 
-use afterword::db::schema::{account_tokens, sessions, users};
+use afterword::db::schema::{account_mails, account_tokens, sessions, users};
 use diesel::prelude::*;
 use reqwest::header::{LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
@@ -31,6 +31,7 @@ both_backends!(
     admin_cli_creates_admins_and_sets_roles,
     settings_need_login,
     reset_links_die_when_the_password_or_email_changes,
+    reset_mail_is_limited_per_recipient,
 );
 
 fn location(response: &reqwest::Response) -> String {
@@ -699,4 +700,44 @@ async fn reset_links_die_when_the_password_or_email_changes(backend: Backend) {
         .await;
     assert_eq!(moved.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.page_as(&client, &third).await.0, StatusCode::BAD_REQUEST, "void after an email change");
+}
+
+async fn reset_mail_is_limited_per_recipient(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.signup("ann").await;
+    app.signup("bob").await;
+    let to_ann = |outbox: &[(String, String, String)]| outbox.iter().filter(|m| m.0 == "ann@example.com").count();
+
+    // Five requests, each from a client of its own: the same answer every time, three emails.
+    for _ in 0..5 {
+        let client = app.new_client();
+        let response = app.post_form(&client, "/password-reset", &[("email", "ann@example.com")]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let notice = Page::parse(&response.text().await.unwrap()).text(".notice");
+        assert!(notice.contains("ann@example.com"), "{notice}");
+    }
+    assert_eq!(to_ann(&app.outbox().await), 3, "at most three reset emails per account per hour");
+
+    // Another account is not affected.
+    app.post_form(&app.new_client(), "/password-reset", &[("email", "bob@example.com")]).await;
+    assert_eq!(app.outbox().await.iter().filter(|m| m.0 == "bob@example.com").count(), 1);
+
+    // An hour later the account may receive one again, and the old records are gone.
+    let ann_id = app.with_conn_blocking_user_id("ann");
+    app.with_conn(move |c| {
+        let earlier = afterword::db::now() - time::Duration::minutes(61);
+        diesel::update(account_mails::table.filter(account_mails::user_id.eq(ann_id)))
+            .set(account_mails::sent_at.eq(earlier))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    app.post_form(&app.new_client(), "/password-reset", &[("email", "ann@example.com")]).await;
+    assert_eq!(to_ann(&app.outbox().await), 4);
+    let kept: i64 = app
+        .with_conn(move |c| {
+            account_mails::table.filter(account_mails::user_id.eq(ann_id)).count().get_result(c).unwrap()
+        })
+        .await;
+    assert_eq!(kept, 1, "records older than the hour are deleted");
 }
