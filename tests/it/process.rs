@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::{both_backends, plain_tests};
 use crate::common::{Backend, TestApp, TestDb};
+use crate::{both_backends, plain_tests};
 
 both_backends!(
     sigterm_ends_open_event_streams_and_tokens_stay_out_of_the_log,

@@ -8,9 +8,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 
-use crate::{both_backends, postgres_only, sqlite_only};
 use crate::common::html::Page;
 use crate::common::{Backend, TestApp, SEED_SLUG};
+use crate::{both_backends, postgres_only, sqlite_only};
 
 both_backends!(
     a_busy_database_does_not_fail_a_saved_article_view,
