@@ -176,7 +176,9 @@ pub async fn body_deadline(
                 }
             }
         }
-    });
+    })
+    // Readers may poll again after the end (multipart does): it stays ended.
+    .fuse();
     req.set_payload(Payload::Stream { payload: Box::pin(stream) });
     let res = next.call(req).await?.map_into_boxed_body();
     if !tripped.load(Ordering::Relaxed) {
