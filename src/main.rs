@@ -140,6 +140,14 @@ enum AdminCommand {
         #[arg(long)]
         email: String,
     },
+    /// Set a new password for an account (for sites without email) and end its
+    /// sessions. The password is read from AFTERWORD_ADMIN_PASSWORD or, when that is
+    /// unset, from the first line of standard input.
+    ResetPassword {
+        #[command(flatten)]
+        db: DbArgs,
+        username: String,
+    },
     /// Give an account a role: reader, moderator or admin
     SetRole {
         #[command(flatten)]
@@ -165,6 +173,7 @@ fn main() -> ExitCode {
             admin_create(&db.database_url, &username, &email)
         }
         Command::Admin(AdminCommand::SetRole { db, username, role }) => set_role(&db.database_url, &username, &role),
+        Command::Admin(AdminCommand::ResetPassword { db, username }) => reset_password(&db.database_url, &username),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -295,18 +304,37 @@ fn import_articles(url: &str, file: &PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
-    let password = match std::env::var("AFTERWORD_ADMIN_PASSWORD") {
-        Ok(p) => p,
+/// A password from AFTERWORD_ADMIN_PASSWORD, else the first line of standard input.
+fn read_password(username: &str) -> anyhow::Result<String> {
+    match std::env::var("AFTERWORD_ADMIN_PASSWORD") {
+        Ok(p) => Ok(p),
         Err(_) => {
             if std::io::stdin().is_terminal() {
                 eprintln!("Password for {username} (input is shown; end with Enter):");
             }
             let mut line = String::new();
             std::io::stdin().read_line(&mut line)?;
-            line.trim_end_matches(['\r', '\n']).to_owned()
+            Ok(line.trim_end_matches(['\r', '\n']).to_owned())
         }
-    };
+    }
+}
+
+fn reset_password(url: &str, username: &str) -> anyhow::Result<()> {
+    let (mut conn, _, _) = db::open_migrated(url)?;
+    let user =
+        users::find_by_username(&mut conn, username)?.ok_or_else(|| anyhow::anyhow!("no account named {username}"))?;
+    let password = read_password(&user.username)?;
+    if let Some(problem) = password::problem(&password, &user.username) {
+        anyhow::bail!("password: {problem}");
+    }
+    let hash = password::hash(&password);
+    users::set_password(&mut conn, user.id, &hash, None)?;
+    println!("set a new password for {}; their sessions have ended", user.username);
+    Ok(())
+}
+
+fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
+    let password = read_password(username)?;
     if let Some(problem) = auth::username_problem(username) {
         anyhow::bail!("username: {problem}");
     }

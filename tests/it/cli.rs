@@ -17,6 +17,7 @@ both_backends!(
     migrate_applies_once_then_does_nothing,
     serve_demo_starts_and_stops_gracefully_on_sigterm,
     concurrent_starts_all_succeed_and_seed_once,
+    admin_reset_password_sets_a_new_password_and_ends_sessions,
 );
 
 fn afterword(args: &[&str], database_url: &str) -> Output {
@@ -340,4 +341,45 @@ async fn concurrent_starts_all_succeed_and_seed_once(backend: Backend) {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(keys, 1);
+}
+
+async fn admin_reset_password_sets_a_new_password_and_ends_sessions(backend: Backend) {
+    use afterword::db::schema::sessions;
+    use diesel::prelude::*;
+
+    let app = crate::common::TestApp::start(backend).await;
+    let ann = app.signup("ann").await;
+    assert_eq!(app.page_as(&ann, "/settings").await.0, reqwest::StatusCode::OK);
+    let url = app.db.url.clone();
+    let reset = move |name: &'static str, password: &'static str| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_afterword"))
+                .args(["admin", "reset-password", name])
+                .env("DATABASE_URL", &url)
+                .env("RUST_LOG", "warn")
+                .env("AFTERWORD_ADMIN_PASSWORD", password)
+                .output()
+                .expect("the binary runs")
+        })
+    };
+
+    // The same rules as at sign-up; an unknown name is named.
+    let out = reset("ann", "short").await.unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("password: Use at least"), "{}", text(&out.stderr));
+    let out = reset("nobody", "a fresh long passphrase").await.unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no account named nobody"), "{}", text(&out.stderr));
+    assert_eq!(app.login("ann", crate::common::PASSWORD).await.1.status(), reqwest::StatusCode::SEE_OTHER);
+
+    let out = reset("ANN", "a fresh long passphrase").await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("set a new password for ann"), "{}", text(&out.stdout));
+    assert_eq!(app.with_conn(|c| sessions::table.count().get_result::<i64>(c).unwrap()).await, 0, "sessions end");
+    assert_eq!(app.page_as(&ann, "/settings").await.0, reqwest::StatusCode::SEE_OTHER, "logged out");
+    let (_, old) = app.login("ann", crate::common::PASSWORD).await;
+    assert_ne!(old.status(), reqwest::StatusCode::SEE_OTHER, "the old password no longer works");
+    let (_, new) = app.login("ann", "a fresh long passphrase").await;
+    assert_eq!(new.status(), reqwest::StatusCode::SEE_OTHER);
 }
