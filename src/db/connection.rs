@@ -395,7 +395,20 @@ where
                     Ok(value)
                 }
                 Err(err) => {
-                    <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+                    if let Err(rollback) = <DbConn as Connection>::TransactionManager::rollback_transaction(conn) {
+                        // SQLite ends the transaction itself on some errors (a full disk,
+                        // I/O errors): then there is nothing to roll back, and the
+                        // connection is sound.
+                        if rollback.to_string().contains("no transaction is active") {
+                            if let DbConn::Sqlite(inner) = conn {
+                                *AnsiTransactionManager::transaction_manager_status_mut(inner) =
+                                    diesel::connection::TransactionManagerStatus::default();
+                            }
+                        } else {
+                            tracing::warn!(%rollback, "rolling back failed");
+                        }
+                    }
+                    // The first error is the one that says what went wrong.
                     Err(err)
                 }
             }

@@ -10,6 +10,7 @@ pub mod saved;
 pub mod schema;
 pub mod search;
 pub mod settings;
+pub mod storage;
 pub mod users;
 
 pub use connection::{

@@ -28,6 +28,9 @@ pub enum AppError {
     /// The database cannot be reached.
     #[error("the service is unavailable")]
     Unavailable,
+    /// The database's storage is full: nothing new can be stored until space is freed.
+    #[error("the database's storage is full")]
+    StorageFull,
     /// A bug. The message is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -38,6 +41,10 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::NotFound => AppError::NotFound,
+            Error::DatabaseError(_, ref info) if crate::db::storage::is_full_error(info.message()) => {
+                crate::db::storage::report_full(info.message());
+                AppError::StorageFull
+            }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
                 AppError::Unavailable
             }
@@ -74,7 +81,7 @@ impl ResponseError for AppError {
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::StorageFull => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,6 +109,9 @@ impl ResponseError for AppError {
             AppError::Unavailable => {
                 "The site cannot reach its database right now. Please try again shortly.".to_owned()
             }
+            AppError::StorageFull => "The site cannot store new comments or changes right now: its storage is full. \
+                 Reading works as usual; please try again later."
+                .to_owned(),
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 "Something went wrong on our side. It has been logged.".to_owned()
@@ -111,6 +121,9 @@ impl ResponseError for AppError {
         match self {
             AppError::Unavailable => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            AppError::StorageFull => {
+                response.insert_header((header::RETRY_AFTER, "60"));
             }
             AppError::TooManyRequests { retry_after } => {
                 // Whole seconds, rounded up.

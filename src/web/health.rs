@@ -1,4 +1,5 @@
-//! `/healthz`: 200 when the database answers, 503 when it does not.
+//! `/healthz`: 200 when the database answers, 503 when it does not or when its storage
+//! is full.
 
 use actix_web::{web, HttpResponse};
 use diesel::r2d2::R2D2Connection;
@@ -6,6 +7,17 @@ use diesel::r2d2::R2D2Connection;
 use super::{AppError, AppState};
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    if state.gate.storage_suspect() {
+        // A write failed for want of space: see whether there is space now.
+        let events = crate::db::storage::full_events();
+        match state.db_write(|conn| crate::db::storage::probe(conn).map_err(AppError::from)).await {
+            Ok(()) => state.gate.storage_ok(events),
+            Err(AppError::StorageFull) => {
+                return HttpResponse::ServiceUnavailable().content_type("text/plain").body("storage full\n")
+            }
+            Err(_) => {}
+        }
+    }
     match state.db(|conn| conn.ping().map_err(AppError::from)).await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok\n"),
         Err(err) => {

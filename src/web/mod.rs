@@ -71,6 +71,8 @@ pub struct DbGate {
     wait: Duration,
     checkout: Duration,
     health: DbHealth,
+    /// How many "storage full" errors (process-wide) this site has seen resolved.
+    storage_seen: std::sync::atomic::AtomicU64,
 }
 
 impl DbGate {
@@ -82,7 +84,20 @@ impl DbGate {
             wait: config.db_timeout,
             checkout: config.db_timeout.min(CHECKOUT),
             health,
+            storage_seen: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Whether a write may have failed for want of space since this site last found
+    /// space (a full storage is noted process-wide when the error is met).
+    pub fn storage_suspect(&self) -> bool {
+        crate::db::storage::full_events() > self.storage_seen.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A write that needed space went through: nothing up to `events` concerns us.
+    pub fn storage_ok(&self, events: u64) {
+        self.storage_seen.fetch_max(events, std::sync::atomic::Ordering::Relaxed);
+        crate::db::storage::report_ok();
     }
 
     async fn acquire(&self, semaphore: &Arc<tokio::sync::Semaphore>) -> Result<OwnedSemaphorePermit, AppError> {
@@ -160,7 +175,7 @@ impl AppState {
         let permit = self.gate.connection_permit().await?;
         let pool = self.pool.clone();
         let checkout = self.gate.checkout;
-        web::block(move || {
+        let result: Result<T, AppError> = web::block(move || {
             let _permit = permit;
             let mut conn = pool.get_timeout(checkout).map_err(|err| {
                 tracing::warn!(%err, "no database connection");
@@ -168,7 +183,8 @@ impl AppState {
             })?;
             f(&mut conn)
         })
-        .await?
+        .await?;
+        result
     }
 
     /// A write that may be skipped (marking something seen): it never waits behind
