@@ -211,6 +211,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         body_timeout: Duration::from_secs(args.body_timeout),
         header_timeout: Duration::from_secs(args.header_timeout),
         connections_per_address: args.connections_per_address as usize,
+        hashers: afterword::auth::password::Hashers::for_this_machine(),
     };
     raise_open_file_limit();
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {

@@ -91,7 +91,7 @@ pub async fn signup(
     }
 
     let pw = form.password;
-    let hash = web::block(move || password::hash(&pw)).await?;
+    let hash = state.config.hashers.run(move || password::hash(&pw)).await?;
     let (u, e) = (username.clone(), email.clone());
     let created = state
         .db(move |conn| {
@@ -217,14 +217,17 @@ pub async fn login(
     let account = user.as_ref().map_or_else(|| login.clone(), |u| format!("user:{}", u.id));
     state.limits.login_locked(&account).map_err(too_many)?;
     let pw = form.password;
-    let user_id = web::block(move || match user {
-        Some(user) => password::verify(&pw, &user.password_hash).then_some(user.id),
-        None => {
-            password::verify_dummy(&pw);
-            None
-        }
-    })
-    .await?;
+    let user_id = state
+        .config
+        .hashers
+        .run(move || match user {
+            Some(user) => password::verify(&pw, &user.password_hash).then_some(user.id),
+            None => {
+                password::verify_dummy(&pw);
+                None
+            }
+        })
+        .await?;
     match user_id {
         Some(id) => {
             crate::web::profiles::save_after_login(&state, id, save).await?;
@@ -344,7 +347,7 @@ pub async fn reset(
         errors.add("password", problem);
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, view::reset_form(&visitor, &token, &user.username, &errors)));
     }
-    let hash = web::block(move || password::hash(&pw)).await?;
+    let hash = state.config.hashers.run(move || password::hash(&pw)).await?;
     let done = state.db(move |conn| Ok(users::reset_password(conn, &token_hash(&token), user.id, &hash)?)).await?;
     if !done {
         return Err(invalid_link());

@@ -28,6 +28,9 @@ pub enum AppError {
     /// The database cannot be reached.
     #[error("the service is unavailable")]
     Unavailable,
+    /// Too many password hashes are running; try again shortly.
+    #[error("busy hashing passwords")]
+    Busy,
     /// A bug. The message is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -59,6 +62,12 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+impl From<crate::auth::password::Busy> for AppError {
+    fn from(_: crate::auth::password::Busy) -> Self {
+        AppError::Busy
+    }
+}
+
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(err: actix_web::error::BlockingError) -> Self {
         AppError::Internal(err.to_string())
@@ -74,7 +83,7 @@ impl ResponseError for AppError {
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,6 +111,7 @@ impl ResponseError for AppError {
             AppError::Unavailable => {
                 "The site cannot reach its database right now. Please try again shortly.".to_owned()
             }
+            AppError::Busy => "The site is busy; try again in a few seconds.".to_owned(),
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 "Something went wrong on our side. It has been logged.".to_owned()
@@ -109,7 +119,7 @@ impl ResponseError for AppError {
         };
         let mut response = HttpResponse::build(status);
         match self {
-            AppError::Unavailable => {
+            AppError::Unavailable | AppError::Busy => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             AppError::TooManyRequests { retry_after } => {

@@ -71,7 +71,7 @@ async fn password_matches(state: &AppState, signed_in: &SignedIn, password: Stri
     state.limits.login_locked(&account).map_err(too_many)?;
     let user_id = signed_in.user.id;
     let user = state.db(move |conn| users::find(conn, user_id)?.ok_or(AppError::NotFound)).await?;
-    let matches = web::block(move || password::verify(&password, &user.password_hash)).await?;
+    let matches = state.config.hashers.run(move || password::verify(&password, &user.password_hash)).await?;
     if !matches {
         state.limits.login_failed(&account).map_err(too_many)?;
     }
@@ -147,7 +147,7 @@ pub async fn change_password(
         return render(&state, &signed_in, StatusCode::UNPROCESSABLE_ENTITY, None, &forms).await;
     }
     let new = form.new_password;
-    let hash = web::block(move || password::hash(&new)).await?;
+    let hash = state.config.hashers.run(move || password::hash(&new)).await?;
     let (id, keep) = (signed_in.user.id, signed_in.user.session_hash.clone());
     state.db(move |conn| Ok(users::set_password(conn, id, &hash, Some(&keep))?)).await?;
     Ok(redirect("/settings?notice=password"))

@@ -32,6 +32,7 @@ both_backends!(
     settings_need_login,
     reset_links_die_when_the_password_or_email_changes,
     reset_mail_is_limited_per_recipient,
+    password_hashing_is_bounded,
 );
 
 fn location(response: &reqwest::Response) -> String {
@@ -740,4 +741,29 @@ async fn reset_mail_is_limited_per_recipient(backend: Backend) {
         })
         .await;
     assert_eq!(kept, 1, "records older than the hour are deleted");
+}
+
+async fn password_hashing_is_bounded(backend: Backend) {
+    let hashers = afterword::auth::password::Hashers::new(1, std::time::Duration::from_millis(200));
+    let gate = hashers.clone();
+    let app = TestApp::builder(backend).configure(move |c| c.hashers = gate).start().await;
+    app.signup("ann").await;
+    // Every permit is taken: logins, sign-ups and password checks wait briefly, then
+    // the site says it is busy.
+    let held = hashers.acquire().await.expect("the only permit is free");
+    let (_, busy) = app.login("ann", PASSWORD).await;
+    assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(busy.headers().get("retry-after").is_some());
+    assert!(busy.text().await.unwrap().contains("The site is busy; try again in a few seconds."));
+    let client = app.new_client();
+    let signup = app
+        .post_form(&client, "/signup", &[("username", "bob"), ("email", "bob@example.com"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(signup.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let bob = app.with_conn(|c| users::table.filter(users::username.eq("bob")).count().get_result::<i64>(c).unwrap());
+    assert_eq!(bob.await, 0, "nothing stored");
+    // Once the permit is back, the same login works.
+    drop(held);
+    let (_, ok) = app.login("ann", PASSWORD).await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
 }
