@@ -204,3 +204,41 @@ impl Limits {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_verdicts() {
+        let config = RateLimitConfig { logins_per_account: 10, ..RateLimitConfig::off() };
+        let now = crate::db::now();
+        let verdict = |f: Failures| config.login_verdict(&f, now);
+        assert_eq!(verdict(Failures::default()), LoginVerdict::Go);
+        let ago = |minutes| Some(now - time::Duration::minutes(minutes));
+        let pair = Failures {
+            account_network: 10,
+            account_network_oldest: ago(5),
+            network: 10,
+            account: 10,
+            ..Failures::default()
+        };
+        assert_eq!(verdict(pair), LoginVerdict::Refused(Duration::from_secs(600)));
+        let network = Failures { network: 50, network_oldest: ago(14), ..Failures::default() };
+        assert_eq!(verdict(network), LoginVerdict::Refused(Duration::from_secs(60)));
+        assert_eq!(verdict(Failures { network: 49, ..Failures::default() }), LoginVerdict::Go);
+        // Many failures on the account from elsewhere: delayed, not refused, capped.
+        assert_eq!(verdict(Failures { account: 19, ..Failures::default() }), LoginVerdict::Go);
+        assert_eq!(
+            verdict(Failures { account: 20, ..Failures::default() }),
+            LoginVerdict::Delay(Duration::from_millis(100))
+        );
+        assert_eq!(verdict(Failures { account: 10_000, ..Failures::default() }), LoginVerdict::Delay(MAX_LOGIN_DELAY));
+        // The limit off: everything goes.
+        let off = RateLimitConfig::off();
+        assert_eq!(
+            off.login_verdict(&Failures { network: 1000, account_network: 1000, ..Failures::default() }, now),
+            LoginVerdict::Go
+        );
+    }
+}

@@ -34,6 +34,7 @@ both_backends!(
     reset_mail_is_limited_per_recipient,
     password_hashing_is_bounded,
     an_attacking_network_cannot_lock_the_owner_out,
+    password_rechecks_count_as_failed_logins,
 );
 
 fn location(response: &reqwest::Response) -> String {
@@ -885,4 +886,48 @@ async fn an_attacking_network_cannot_lock_the_owner_out(backend: Backend) {
     .await;
     assert_eq!(login_from(&app, SCANNER, "bob", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(login_from(&app, OWNER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    // Many failures on bob from many networks: his logins are slowed, never refused.
+    let bob = app.with_conn_blocking_user_id("bob");
+    app.with_conn(move |c| {
+        for i in 0..40 {
+            diesel::insert_into(login_failures::table)
+                .values((
+                    login_failures::user_id.eq(Some(bob)),
+                    login_failures::network.eq(format!("10.0.0.{i}")),
+                    login_failures::failed_at.eq(afterword::db::now()),
+                ))
+                .execute(c)
+                .unwrap();
+        }
+    })
+    .await;
+    assert_eq!(login_from(&app, OWNER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(login_from(&app, ATTACKER, "bob", "wrong").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn password_rechecks_count_as_failed_logins(backend: Backend) {
+    use afterword::auth::ratelimit::RateLimitConfig;
+    let app = TestApp::builder(backend)
+        .configure(|c| c.rate_limits = RateLimitConfig { logins_per_account: 3, ..RateLimitConfig::off() })
+        .start()
+        .await;
+    let ann = app.signup("ann").await;
+    let change = |password: &'static str| {
+        let (app, ann) = (&app, ann.clone());
+        async move {
+            app.post_form(&ann, "/settings/email", &[("new_email", "ann2@example.com"), ("email_password", password)])
+                .await
+                .status()
+        }
+    };
+    for _ in 0..3 {
+        assert!(change("wrong").await.is_client_error());
+    }
+    // Three wrong re-checks from this network: the right password is refused here too,
+    // and the address is unchanged.
+    assert_eq!(change(PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+    let email = app.with_conn(|c| {
+        users::table.filter(users::username.eq("ann")).select(users::email).first::<Option<String>>(c).unwrap()
+    });
+    assert_eq!(email.await.as_deref(), Some("ann@example.com"));
 }
