@@ -44,6 +44,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// Open connections one client address may hold; more are closed at once.
     pub connections_per_address: usize,
+    /// Password hashes and verifications that may run at once, and how long a request
+    /// waits for one before the site answers that it is busy.
+    pub hashers: crate::auth::password::Hashers,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/afterword.db";
@@ -71,6 +74,7 @@ impl Config {
             body_timeout: Duration::from_secs(30),
             header_timeout: Duration::from_secs(10),
             connections_per_address: 64,
+            hashers: crate::auth::password::Hashers::for_this_machine(),
         }
     }
 

@@ -1,7 +1,8 @@
 //! Password hashing (argon2id, OWASP's baseline parameters) and the rules for new passwords.
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -36,6 +37,56 @@ pub fn verify(password: &str, phc: &str) -> bool {
 pub fn verify_dummy(password: &str) {
     static DUMMY: LazyLock<String> = LazyLock::new(|| hash("a password nobody has, only for timing"));
     let _ = verify(password, &DUMMY);
+}
+
+/// The gate in front of hashing and verifying: each argon2 run takes 19 MiB and a core
+/// for a while, so at most `permits` run at once (twice the cores by default); a
+/// request waits for one on the async workers for at most `wait`, then the site is
+/// busy. The runs themselves go to the blocking threads.
+#[derive(Debug, Clone)]
+pub struct Hashers {
+    permits: Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+}
+
+/// No hashing permit came free in time.
+#[derive(Debug)]
+pub struct Busy;
+
+impl Hashers {
+    pub fn new(permits: usize, wait: Duration) -> Self {
+        Hashers { permits: Arc::new(tokio::sync::Semaphore::new(permits.max(1))), wait }
+    }
+
+    /// Twice the cores, waiting at most two seconds.
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Hashers::new(2 * cores, Duration::from_secs(2))
+    }
+
+    /// A permit, or `Busy` after the wait.
+    pub async fn acquire(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Busy> {
+        match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(Busy),
+        }
+    }
+
+    /// Runs `work` (a hash or a verification) on a blocking thread under a permit.
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+        let permit = self.acquire().await?;
+        let out = tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await;
+        match out {
+            Ok(out) => Ok(out),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(Busy),
+        }
+    }
 }
 
 static COMMON: LazyLock<HashSet<&'static str>> =

@@ -1,16 +1,16 @@
 //! Rate limits (governor): per client address for every request, stricter per address
-//! for login, sign-up and password reset, and per account for login attempts.
+//! for login, sign-up and password reset; the login lockout's rules (its counts are in
+//! the database).
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
 use std::time::Duration;
-use std::time::Instant;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::db::logins::Failures;
 
 /// Limits; 0 turns a limit off.
 #[derive(Debug, Clone, Copy)]
@@ -19,7 +19,11 @@ pub struct RateLimitConfig {
     pub requests_per_minute: u32,
     /// Login, sign-up and password-reset attempts per minute per client address.
     pub auth_per_minute: u32,
-    /// Login attempts per account per 15 minutes.
+    /// Failed logins (and password re-checks) per account from one network in
+    /// `LOGIN_WINDOW`, after which that network is refused for that account; five
+    /// times as many from one network on any accounts refuse it for every login; past
+    /// twice as many on one account from all networks, each attempt on it is delayed.
+    /// Counted in the database (see `login_verdict`).
     pub logins_per_account: u32,
     /// Comments per account per minute and per day.
     pub comments_per_minute: u32,
@@ -46,12 +50,6 @@ impl Default for RateLimitConfig {
     }
 }
 
-/// An account as the login limit knows it: lower-cased, at most 254 characters (longer
-/// names no account has).
-fn account_key(account: &str) -> String {
-    account.trim().to_lowercase().chars().take(254).collect()
-}
-
 /// An IPv6 client is limited by its /64: one subscriber usually holds a whole /64.
 fn network(ip: IpAddr) -> IpAddr {
     match ip {
@@ -63,7 +61,53 @@ fn network(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The client network as the login lockout stores it: the address, or an IPv6 /64.
+pub fn network_key(ip: IpAddr) -> String {
+    network(ip).to_string()
+}
+
+/// How far back failed logins count.
+pub const LOGIN_WINDOW: time::Duration = time::Duration::minutes(15);
+/// The longest a login on a much-attacked account is delayed.
+const MAX_LOGIN_DELAY: Duration = Duration::from_secs(2);
+
+/// What to do with a login attempt, given the recent failures.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginVerdict {
+    /// Go ahead.
+    Go,
+    /// Go ahead after this delay: the account has many failures from everywhere.
+    Delay(Duration),
+    /// This network has too many failures (on this account, or on all); retry after.
+    Refused(Duration),
+}
+
 impl RateLimitConfig {
+    /// The verdict on a login (or password re-check) given the failures of the last
+    /// `LOGIN_WINDOW`; `now` as stored in the database.
+    pub fn login_verdict(&self, failures: &Failures, now: time::PrimitiveDateTime) -> LoginVerdict {
+        let limit = i64::from(self.logins_per_account);
+        if limit == 0 {
+            return LoginVerdict::Go;
+        }
+        let wait = |oldest: Option<time::PrimitiveDateTime>| {
+            let left = oldest.map_or(LOGIN_WINDOW, |oldest| oldest + LOGIN_WINDOW - now);
+            Duration::try_from(left).unwrap_or_default().max(Duration::from_secs(1))
+        };
+        if failures.network >= 5 * limit {
+            return LoginVerdict::Refused(wait(failures.network_oldest));
+        }
+        if failures.account_network >= limit {
+            return LoginVerdict::Refused(wait(failures.account_network_oldest));
+        }
+        let past = failures.account - 2 * limit;
+        if past >= 0 {
+            let steps = u32::try_from(past + 1).unwrap_or(u32::MAX);
+            return LoginVerdict::Delay((Duration::from_millis(100).saturating_mul(steps)).min(MAX_LOGIN_DELAY));
+        }
+        LoginVerdict::Go
+    }
+
     /// Comments a day for an account (0: no limit), counted in the database so that
     /// restarts and other instances do not reset it.
     pub fn daily_comments(&self, new_account: bool) -> u32 {
@@ -92,9 +136,6 @@ impl RateLimitConfig {
 pub struct Limits {
     requests: Option<DefaultKeyedRateLimiter<IpAddr>>,
     auth: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    logins: Option<DefaultKeyedRateLimiter<String>>,
-    /// Accounts locked after too many failed logins, until when.
-    locked: Mutex<HashMap<String, Instant>>,
     /// Per account: (per minute, per day), for established and for new accounts.
     comments: [Option<DefaultKeyedRateLimiter<i64>>; 4],
     /// Per account: comment previews.
@@ -120,8 +161,6 @@ impl Limits {
         Limits {
             requests: limiter(config.requests_per_minute, Duration::from_secs(60)),
             auth: limiter(config.auth_per_minute, Duration::from_secs(60)),
-            logins: limiter(config.logins_per_account, Duration::from_secs(15 * 60)),
-            locked: Mutex::new(HashMap::new()),
             comments: [
                 limiter(config.comments_per_minute, Duration::from_secs(60)),
                 limiter(config.comments_per_day, Duration::from_secs(24 * 3600)),
@@ -142,26 +181,6 @@ impl Limits {
         check(&self.auth, &network(ip))
     }
 
-    /// Whether an account is locked after too many failed logins; `Err` holds how long.
-    /// Successful logins do not count.
-    pub fn login_locked(&self, account: &str) -> Result<(), Duration> {
-        let locked = self.locked.lock().unwrap_or_else(|e| e.into_inner());
-        match locked.get(&account_key(account)) {
-            Some(until) if *until > Instant::now() => Err(*until - Instant::now()),
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts a failed login (or password re-check) for an account; past the limit the
-    /// account is locked for the time the limit needs to allow one more.
-    pub fn login_failed(&self, account: &str) -> Result<(), Duration> {
-        let key = account_key(account);
-        check(&self.logins, &key).inspect_err(|wait| {
-            let mut locked = self.locked.lock().unwrap_or_else(|e| e.into_inner());
-            locked.insert(key, Instant::now() + *wait);
-        })
-    }
-
     /// Posting a comment; accounts less than a day old get the lower limits.
     pub fn comment(&self, user_id: i64, new_account: bool) -> Result<(), Duration> {
         let [minute, day, new_minute, new_day] = &self.comments;
@@ -180,13 +199,46 @@ impl Limits {
         for l in [&self.requests, &self.auth].into_iter().flatten() {
             l.retain_recent();
         }
-        if let Some(l) = &self.logins {
-            l.retain_recent();
-        }
-        let now = Instant::now();
-        self.locked.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, until| *until > now);
         for l in self.comments.iter().chain([&self.previews]).flatten() {
             l.retain_recent();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_verdicts() {
+        let config = RateLimitConfig { logins_per_account: 10, ..RateLimitConfig::off() };
+        let now = crate::db::now();
+        let verdict = |f: Failures| config.login_verdict(&f, now);
+        assert_eq!(verdict(Failures::default()), LoginVerdict::Go);
+        let ago = |minutes| Some(now - time::Duration::minutes(minutes));
+        let pair = Failures {
+            account_network: 10,
+            account_network_oldest: ago(5),
+            network: 10,
+            account: 10,
+            ..Failures::default()
+        };
+        assert_eq!(verdict(pair), LoginVerdict::Refused(Duration::from_secs(600)));
+        let network = Failures { network: 50, network_oldest: ago(14), ..Failures::default() };
+        assert_eq!(verdict(network), LoginVerdict::Refused(Duration::from_secs(60)));
+        assert_eq!(verdict(Failures { network: 49, ..Failures::default() }), LoginVerdict::Go);
+        // Many failures on the account from elsewhere: delayed, not refused, capped.
+        assert_eq!(verdict(Failures { account: 19, ..Failures::default() }), LoginVerdict::Go);
+        assert_eq!(
+            verdict(Failures { account: 20, ..Failures::default() }),
+            LoginVerdict::Delay(Duration::from_millis(100))
+        );
+        assert_eq!(verdict(Failures { account: 10_000, ..Failures::default() }), LoginVerdict::Delay(MAX_LOGIN_DELAY));
+        // The limit off: everything goes.
+        let off = RateLimitConfig::off();
+        assert_eq!(
+            off.login_verdict(&Failures { network: 1000, account_network: 1000, ..Failures::default() }, now),
+            LoginVerdict::Go
+        );
     }
 }

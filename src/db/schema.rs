@@ -229,3 +229,12 @@ diesel::table! {
         sent_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        network -> Text,
+        failed_at -> Timestamp,
+    }
+}

@@ -6,7 +6,9 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::{html, redirect, AppError, AppState};
+use crate::auth::ratelimit::{self, LoginVerdict};
 use crate::auth::{self, password, random_token, safe_next, token_hash, SignedIn, Visitor};
+use crate::db::logins;
 use crate::db::users::{self, CreateError, NewUser, Taken, RESET, VERIFY};
 use crate::views::accounts::{self as view, SignupValues};
 use crate::views::forms::FieldErrors;
@@ -91,7 +93,7 @@ pub async fn signup(
     }
 
     let pw = form.password;
-    let hash = web::block(move || password::hash(&pw)).await?;
+    let hash = state.config.hashers.run(move || password::hash(&pw)).await?;
     let (u, e) = (username.clone(), email.clone());
     let created = state
         .db(move |conn| {
@@ -213,31 +215,85 @@ pub async fn login(
     }
     let key = login.clone();
     let user = state.db(move |conn| Ok(users::find_for_login(conn, &key)?)).await?;
-    // Failed logins are counted per account, whichever name or address is typed.
-    let account = user.as_ref().map_or_else(|| login.clone(), |u| format!("user:{}", u.id));
-    state.limits.login_locked(&account).map_err(too_many)?;
+    // Failures count per account, whichever name or address is typed; names matching
+    // no account count for the network only.
+    let user_key = user.as_ref().map(|u| u.id);
+    let network = ratelimit::network_key(visitor.ip);
+    if let Err(wait) = login_gate(&state, user_key, &network).await? {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let message = format!("Too many wrong passwords from your network; try again in {secs} s.");
+        let page = view::login(&visitor, &login, &next, save.as_deref(), Some(&message), None);
+        let mut response = html(StatusCode::TOO_MANY_REQUESTS, page);
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)));
+        return Ok(response);
+    }
     let pw = form.password;
-    let user_id = web::block(move || match user {
-        Some(user) => password::verify(&pw, &user.password_hash).then_some(user.id),
-        None => {
-            password::verify_dummy(&pw);
-            None
-        }
-    })
-    .await?;
+    let user_id = state
+        .config
+        .hashers
+        .run(move || match user {
+            Some(user) => password::verify(&pw, &user.password_hash).then_some(user.id),
+            None => {
+                password::verify_dummy(&pw);
+                None
+            }
+        })
+        .await?;
     match user_id {
         Some(id) => {
+            login_succeeded(&state, id, &network).await?;
             crate::web::profiles::save_after_login(&state, id, save).await?;
             start_session(&state, &visitor, &req, id, &next).await
         }
         None => {
             tracing::info!(ip = %visitor.ip, "failed login");
-            state.limits.login_failed(&account).map_err(too_many)?;
+            login_failed(&state, user_key, &network).await?;
             let page =
                 view::login(&visitor, &login, &next, save.as_deref(), Some("Wrong username, email or password."), None);
             Ok(html(StatusCode::UNAUTHORIZED, page))
         }
     }
+}
+
+/// The login lockout before a password is checked: `Err` holds how long this network
+/// must wait for this account (or any); on a much-attacked account, waits a little first.
+pub(crate) async fn login_gate(
+    state: &AppState,
+    user_id: Option<i64>,
+    network: &str,
+) -> Result<Result<(), std::time::Duration>, AppError> {
+    let limits = state.config.rate_limits;
+    if limits.logins_per_account == 0 {
+        return Ok(Ok(()));
+    }
+    let network = network.to_owned();
+    let failures = state.db(move |conn| Ok(logins::recent(conn, user_id, &network, ratelimit::LOGIN_WINDOW)?)).await?;
+    match limits.login_verdict(&failures, crate::db::now()) {
+        LoginVerdict::Go => Ok(Ok(())),
+        LoginVerdict::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            Ok(Ok(()))
+        }
+        LoginVerdict::Refused(wait) => Ok(Err(wait)),
+    }
+}
+
+/// Counts a wrong password for the account (when there is one) from this network.
+pub(crate) async fn login_failed(state: &AppState, user_id: Option<i64>, network: &str) -> Result<(), AppError> {
+    if state.config.rate_limits.logins_per_account == 0 {
+        return Ok(());
+    }
+    let network = network.to_owned();
+    state.db_write(move |conn| Ok(logins::record(conn, user_id, &network, ratelimit::LOGIN_WINDOW)?)).await
+}
+
+/// The right password clears the account's failures from this network.
+pub(crate) async fn login_succeeded(state: &AppState, user_id: i64, network: &str) -> Result<(), AppError> {
+    if state.config.rate_limits.logins_per_account == 0 {
+        return Ok(());
+    }
+    let network = network.to_owned();
+    state.db_write(move |conn| Ok(logins::clear(conn, user_id, &network)?)).await
 }
 
 pub async fn logout(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
@@ -344,7 +400,7 @@ pub async fn reset(
         errors.add("password", problem);
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, view::reset_form(&visitor, &token, &user.username, &errors)));
     }
-    let hash = web::block(move || password::hash(&pw)).await?;
+    let hash = state.config.hashers.run(move || password::hash(&pw)).await?;
     let done = state.db(move |conn| Ok(users::reset_password(conn, &token_hash(&token), user.id, &hash)?)).await?;
     if !done {
         return Err(invalid_link());

@@ -31,6 +31,9 @@ pub enum AppError {
     /// The database's storage is full: nothing new can be stored until space is freed.
     #[error("the database's storage is full")]
     StorageFull,
+    /// Too many password hashes are running; try again shortly.
+    #[error("busy hashing passwords")]
+    Busy,
     /// A bug. The message is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -66,6 +69,12 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+impl From<crate::auth::password::Busy> for AppError {
+    fn from(_: crate::auth::password::Busy) -> Self {
+        AppError::Busy
+    }
+}
+
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(err: actix_web::error::BlockingError) -> Self {
         AppError::Internal(err.to_string())
@@ -81,7 +90,7 @@ impl ResponseError for AppError {
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable | AppError::StorageFull => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::StorageFull | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,6 +121,7 @@ impl ResponseError for AppError {
             AppError::StorageFull => "The site cannot store new comments or changes right now: its storage is full. \
                  Reading works as usual; please try again later."
                 .to_owned(),
+            AppError::Busy => "The site is busy; try again in a few seconds.".to_owned(),
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 "Something went wrong on our side. It has been logged.".to_owned()
@@ -119,7 +129,7 @@ impl ResponseError for AppError {
         };
         let mut response = HttpResponse::build(status);
         match self {
-            AppError::Unavailable => {
+            AppError::Unavailable | AppError::Busy => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             AppError::StorageFull => {

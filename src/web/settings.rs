@@ -67,13 +67,13 @@ pub async fn show(
 async fn password_matches(state: &AppState, signed_in: &SignedIn, password: String) -> Result<bool, AppError> {
     let too_many = |retry_after| AppError::TooManyRequests { retry_after };
     state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
-    let account = format!("user:{}", signed_in.user.id);
-    state.limits.login_locked(&account).map_err(too_many)?;
     let user_id = signed_in.user.id;
+    let network = crate::auth::ratelimit::network_key(signed_in.visitor.ip);
+    super::accounts::login_gate(state, Some(user_id), &network).await?.map_err(too_many)?;
     let user = state.db(move |conn| users::find(conn, user_id)?.ok_or(AppError::NotFound)).await?;
-    let matches = web::block(move || password::verify(&password, &user.password_hash)).await?;
+    let matches = state.config.hashers.run(move || password::verify(&password, &user.password_hash)).await?;
     if !matches {
-        state.limits.login_failed(&account).map_err(too_many)?;
+        super::accounts::login_failed(state, Some(user_id), &network).await?;
     }
     Ok(matches)
 }
@@ -147,7 +147,7 @@ pub async fn change_password(
         return render(&state, &signed_in, StatusCode::UNPROCESSABLE_ENTITY, None, &forms).await;
     }
     let new = form.new_password;
-    let hash = web::block(move || password::hash(&new)).await?;
+    let hash = state.config.hashers.run(move || password::hash(&new)).await?;
     let (id, keep) = (signed_in.user.id, signed_in.user.session_hash.clone());
     state.db(move |conn| Ok(users::set_password(conn, id, &hash, Some(&keep))?)).await?;
     Ok(redirect("/settings?notice=password"))

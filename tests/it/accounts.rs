@@ -32,6 +32,9 @@ both_backends!(
     settings_need_login,
     reset_links_die_when_the_password_or_email_changes,
     reset_mail_is_limited_per_recipient,
+    password_hashing_is_bounded,
+    an_attacking_network_cannot_lock_the_owner_out,
+    password_rechecks_count_as_failed_logins,
 );
 
 fn location(response: &reqwest::Response) -> String {
@@ -740,4 +743,191 @@ async fn reset_mail_is_limited_per_recipient(backend: Backend) {
         })
         .await;
     assert_eq!(kept, 1, "records older than the hour are deleted");
+}
+
+async fn password_hashing_is_bounded(backend: Backend) {
+    let hashers = afterword::auth::password::Hashers::new(1, std::time::Duration::from_millis(200));
+    let gate = hashers.clone();
+    let app = TestApp::builder(backend).configure(move |c| c.hashers = gate).start().await;
+    app.signup("ann").await;
+    // Every permit is taken: logins, sign-ups and password checks wait briefly, then
+    // the site says it is busy.
+    let held = hashers.acquire().await.expect("the only permit is free");
+    let (_, busy) = app.login("ann", PASSWORD).await;
+    assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(busy.headers().get("retry-after").is_some());
+    assert!(busy.text().await.unwrap().contains("The site is busy; try again in a few seconds."));
+    let client = app.new_client();
+    let signup = app
+        .post_form(&client, "/signup", &[("username", "bob"), ("email", "bob@example.com"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(signup.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let bob = app.with_conn(|c| users::table.filter(users::username.eq("bob")).count().get_result::<i64>(c).unwrap());
+    assert_eq!(bob.await, 0, "nothing stored");
+    // Once the permit is back, the same login works.
+    drop(held);
+    let (_, ok) = app.login("ann", PASSWORD).await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+}
+
+/// A login from `from` (sent by the trusted proxy at 127.0.0.1).
+async fn login_from(app: &TestApp, from: &str, login: &str, password: &str) -> reqwest::Response {
+    let client = app.new_client();
+    let token = app.csrf_token(&client).await;
+    client
+        .post(app.url("/login"))
+        .header("x-forwarded-for", from)
+        .form(&[("login", login), ("password", password), ("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn an_attacking_network_cannot_lock_the_owner_out(backend: Backend) {
+    use afterword::auth::ratelimit::RateLimitConfig;
+    use afterword::db::schema::login_failures;
+    let app = TestApp::builder(backend)
+        .configure(|c| {
+            c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            c.rate_limits = RateLimitConfig { logins_per_account: 10, ..RateLimitConfig::off() };
+        })
+        .start()
+        .await;
+    app.signup("ann").await;
+    app.signup("bob").await;
+    let ann = app.with_conn_blocking_user_id("ann");
+    const ATTACKER: &str = "203.0.113.7";
+    // Nine failures already stored; the tenth, by email, goes through HTTP.
+    app.with_conn(move |c| {
+        for _ in 0..9 {
+            diesel::insert_into(login_failures::table)
+                .values((
+                    login_failures::user_id.eq(Some(ann)),
+                    login_failures::network.eq(ATTACKER),
+                    login_failures::failed_at.eq(afterword::db::now()),
+                ))
+                .execute(c)
+                .unwrap();
+        }
+    })
+    .await;
+    assert_eq!(login_from(&app, ATTACKER, "ann@example.com", "wrong").await.status(), StatusCode::UNAUTHORIZED);
+    // Ninety more tries from the attacker, thirty at once (under the per-address
+    // connection cap): all refused, the right password too.
+    let mut tries = tokio::task::JoinSet::new();
+    for i in 0..90 {
+        if i % 30 == 0 {
+            while let Some(status) = tries.join_next().await {
+                assert_eq!(status.unwrap(), StatusCode::TOO_MANY_REQUESTS);
+            }
+        }
+        let (address, client) = (app.address.clone(), app.new_client());
+        let password = if i == 0 { PASSWORD } else { "wrong" };
+        tries.spawn(async move {
+            let token = {
+                let page = client.get(format!("{address}/login")).send().await.unwrap().text().await.unwrap();
+                crate::common::html::Page::parse(&page).attr("input[name=csrf_token]", "value")
+            };
+            client
+                .post(format!("{address}/login"))
+                .header("x-forwarded-for", ATTACKER)
+                .form(&[("login", "ANN"), ("password", password), ("csrf_token", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    while let Some(status) = tries.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let refused = login_from(&app, ATTACKER, "ann", PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=15 * 60).contains(&retry), "Retry-After: {retry}");
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("Too many wrong passwords from your network; try again in"), "{text}");
+    // The attacker's network may still log in to other accounts.
+    assert_eq!(login_from(&app, ATTACKER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    // The owner's address is not locked out; a success clears its own failures.
+    const OWNER: &str = "198.51.100.20";
+    assert_eq!(login_from(&app, OWNER, "ann", "wrong").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(login_from(&app, OWNER, "ann", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    // The counts are in the database, so they survive a restart: the attacker's ten
+    // stay, the owner's failure is gone.
+    let counts = app
+        .with_conn(move |c| {
+            let of = |net: &str, c: &mut afterword::db::DbConn| {
+                login_failures::table
+                    .filter(login_failures::user_id.eq(ann))
+                    .filter(login_failures::network.eq(net.to_owned()))
+                    .count()
+                    .get_result::<i64>(c)
+                    .unwrap()
+            };
+            (of(ATTACKER, c), of(OWNER, c))
+        })
+        .await;
+    assert_eq!(counts, (10, 0));
+    // Fifty failures from one network on any accounts refuse it for every login.
+    const SCANNER: &str = "192.0.2.44";
+    app.with_conn(move |c| {
+        for _ in 0..50 {
+            diesel::insert_into(login_failures::table)
+                .values((
+                    login_failures::user_id.eq(None::<i64>),
+                    login_failures::network.eq(SCANNER),
+                    login_failures::failed_at.eq(afterword::db::now()),
+                ))
+                .execute(c)
+                .unwrap();
+        }
+    })
+    .await;
+    assert_eq!(login_from(&app, SCANNER, "bob", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(login_from(&app, OWNER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    // Many failures on bob from many networks: his logins are slowed, never refused.
+    let bob = app.with_conn_blocking_user_id("bob");
+    app.with_conn(move |c| {
+        for i in 0..40 {
+            diesel::insert_into(login_failures::table)
+                .values((
+                    login_failures::user_id.eq(Some(bob)),
+                    login_failures::network.eq(format!("10.0.0.{i}")),
+                    login_failures::failed_at.eq(afterword::db::now()),
+                ))
+                .execute(c)
+                .unwrap();
+        }
+    })
+    .await;
+    assert_eq!(login_from(&app, OWNER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(login_from(&app, ATTACKER, "bob", "wrong").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn password_rechecks_count_as_failed_logins(backend: Backend) {
+    use afterword::auth::ratelimit::RateLimitConfig;
+    let app = TestApp::builder(backend)
+        .configure(|c| c.rate_limits = RateLimitConfig { logins_per_account: 3, ..RateLimitConfig::off() })
+        .start()
+        .await;
+    let ann = app.signup("ann").await;
+    let change = |password: &'static str| {
+        let (app, ann) = (&app, ann.clone());
+        async move {
+            app.post_form(&ann, "/settings/email", &[("new_email", "ann2@example.com"), ("email_password", password)])
+                .await
+                .status()
+        }
+    };
+    for _ in 0..3 {
+        assert!(change("wrong").await.is_client_error());
+    }
+    // Three wrong re-checks from this network: the right password is refused here too,
+    // and the address is unchanged.
+    assert_eq!(change(PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+    let email = app.with_conn(|c| {
+        users::table.filter(users::username.eq("ann")).select(users::email).first::<Option<String>>(c).unwrap()
+    });
+    assert_eq!(email.await.as_deref(), Some("ann@example.com"));
 }
