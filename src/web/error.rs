@@ -28,6 +28,10 @@ pub enum AppError {
     /// The database cannot be reached.
     #[error("the service is unavailable")]
     Unavailable,
+    /// The request lost a race with another one (a duplicate that appeared meanwhile);
+    /// the message says what, and is shown to the user.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A bug. The message is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -54,6 +58,28 @@ impl From<diesel::result::Error> for AppError {
                 tracing::warn!(message = info.message(), "PostgreSQL statement timed out");
                 AppError::Unavailable
             }
+            // Two transactions waited on each other, or one could not be serialised:
+            // the transaction was already retried once; try again shortly.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, ref info) => {
+                tracing::warn!(message = info.message(), "serialization failure");
+                AppError::Unavailable
+            }
+            Error::DatabaseError(_, ref info) if info.message().contains("deadlock detected") => {
+                tracing::warn!(message = info.message(), "deadlock");
+                AppError::Unavailable
+            }
+            // A row referred to went away meanwhile (a comment deleted while it was
+            // reported or voted on): it is missing, not a fault.
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, ref info) => {
+                tracing::info!(message = info.message(), "refers to a row that no longer exists");
+                AppError::NotFound
+            }
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
+                tracing::info!(message = info.message(), "duplicate refused");
+                AppError::Conflict(
+                    "This was already done (perhaps by a request sent twice). Reload the page.".to_owned(),
+                )
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -75,6 +101,7 @@ impl ResponseError for AppError {
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,7 +114,7 @@ impl ResponseError for AppError {
             return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
         let message = match self {
-            AppError::BadRequest(reason) | AppError::Forbidden(reason) => reason.clone(),
+            AppError::BadRequest(reason) | AppError::Forbidden(reason) | AppError::Conflict(reason) => reason.clone(),
             AppError::NotFound => "There is nothing at this address.".to_owned(),
             AppError::Csrf(why) => {
                 format!("This form could not be accepted: {why}. Go back, reload the page and try again.")
