@@ -106,7 +106,7 @@ async fn assert_counters_consistent(app: &TestApp) {
 }
 
 async fn replies_race_the_deletion_of_a_sibling(backend: Backend) {
-    const PAIRS: usize = 100;
+    const PAIRS: usize = 200;
     let app = start(backend).await;
     let ann = Author::new(&app, "ann", "reader").await;
     let bob = Author::new(&app, "bob", "reader").await;
