@@ -483,6 +483,60 @@ impl DbConn {
 mod tests {
     use super::*;
 
+    fn deadlock() -> diesel::result::Error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("deadlock detected".to_owned()),
+        )
+    }
+
+    #[test]
+    fn the_outermost_write_transaction_retries_a_deadlock_once() {
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        let mut runs = 0;
+        let result: Result<i32, diesel::result::Error> = write_transaction_retrying(&mut conn, |_| {
+            runs += 1;
+            if runs == 1 {
+                Err(deadlock())
+            } else {
+                Ok(7)
+            }
+        });
+        assert_eq!((result.unwrap(), runs), (7, 2));
+
+        // A second deadlock is returned (to become a 503), not retried again.
+        let mut runs = 0;
+        let result: Result<(), _> = write_transaction_retrying(&mut conn, |_| {
+            runs += 1;
+            Err(deadlock())
+        });
+        assert!(result.unwrap_err().is_retryable());
+        assert_eq!(runs, 2);
+
+        // Other errors are not retried.
+        let mut runs = 0;
+        let result: Result<(), _> = write_transaction_retrying(&mut conn, |_| {
+            runs += 1;
+            Err(diesel::result::Error::NotFound)
+        });
+        assert!(result.is_err());
+        assert_eq!(runs, 1);
+    }
+
+    #[test]
+    fn a_nested_write_transaction_does_not_retry() {
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        let mut runs = 0;
+        let result: Result<(), diesel::result::Error> = write_transaction(&mut conn, |conn| {
+            write_transaction_retrying(conn, |_| {
+                runs += 1;
+                Err(deadlock())
+            })
+        });
+        assert!(result.is_err());
+        assert_eq!(runs, 1);
+    }
+
     #[test]
     fn parses_urls() {
         assert_eq!(DbUrl::parse("sqlite://data/a.db").unwrap(), DbUrl::Sqlite("data/a.db".into()));

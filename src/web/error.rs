@@ -149,3 +149,32 @@ impl ResponseError for AppError {
         response.content_type("text/html; charset=utf-8").body(views::error::page(status, &message).into_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> AppError {
+        Error::DatabaseError(kind, Box::new(message.to_owned())).into()
+    }
+
+    #[test]
+    fn races_between_transactions_are_not_internal_errors() {
+        let deadlock = db_error(DatabaseErrorKind::Unknown, "deadlock detected");
+        assert_eq!(deadlock.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(deadlock.error_response().headers().contains_key(header::RETRY_AFTER));
+        let serialization = db_error(DatabaseErrorKind::SerializationFailure, "could not serialize access");
+        assert_eq!(serialization.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(serialization.error_response().headers().contains_key(header::RETRY_AFTER));
+        let gone = db_error(DatabaseErrorKind::ForeignKeyViolation, "violates foreign key constraint");
+        assert_eq!(gone.status_code(), StatusCode::NOT_FOUND);
+        let twice = db_error(DatabaseErrorKind::UniqueViolation, "duplicate key value");
+        assert_eq!(twice.status_code(), StatusCode::CONFLICT);
+        assert!(matches!(twice, AppError::Conflict(ref m) if !m.is_empty()));
+        assert_eq!(
+            db_error(DatabaseErrorKind::Unknown, "syntax error").status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}
