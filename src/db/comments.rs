@@ -3,12 +3,29 @@
 //! A thread page costs a fixed number of queries whatever its size: one for the page of
 //! top-level comments, one for everything under them (with authors and the reader's
 //! votes joined in); the tree is built in memory.
+//!
+//! # Lock order (PostgreSQL)
+//!
+//! Every write to comments takes its row locks in one order, so that two of them never
+//! wait on each other (a deadlock):
+//!
+//! 1. the article's row (`SELECT … FROM articles … FOR UPDATE`), before anything else;
+//! 2. then comments top-down: a parent before its child (deleting a reply locks the
+//!    parent whose `reply_count` it changes, then the reply).
+//!
+//! [`lock_for_write`] (an existing comment) and [`lock_article`] (a new one) take them;
+//! every writer here and in `moderation` starts with one of them. Holding the article
+//! row makes the writes to one article's comments run one after another, which also
+//! keeps the counters (`reply_count`, `comment_count`, votes) in step. Writes to
+//! different articles do not wait on each other. On SQLite nothing is locked here:
+//! `BEGIN IMMEDIATE` already lets one writer at a time in.
 
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use super::connection::{write_transaction_retrying, Retryable};
 use super::schema::{articles, comment_votes, comments, notifications, users};
-use super::{now, write_transaction, Backend, DbConn};
+use super::{now, DbConn};
 use crate::ranking::{self, Sort};
 
 /// Replies deeper than this are refused.
@@ -228,16 +245,52 @@ pub struct Posted {
     pub notify: Option<(i64, Option<String>)>,
 }
 
-/// On PostgreSQL, locks a comment's row until the transaction ends, so that actions on
-/// one comment (votes, edits, deletes, replies) happen one after another. SQLite's
-/// write transactions are serial already.
-pub(crate) fn lock_row(conn: &mut DbConn, comment_id: i64) -> QueryResult<()> {
-    if conn.backend() == Backend::Postgres {
-        diesel::sql_query("SELECT id FROM comments WHERE id = $1 FOR UPDATE")
-            .bind::<diesel::sql_types::BigInt, _>(comment_id)
-            .execute(conn)?;
+impl Retryable for CommentError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, CommentError::Db(err) if err.is_retryable())
+    }
+}
+
+fn lock_comment_row(conn: &mut DbConn, comment_id: i64) -> QueryResult<()> {
+    diesel::sql_query("SELECT id FROM comments WHERE id = $1 FOR UPDATE")
+        .bind::<diesel::sql_types::BigInt, _>(comment_id)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// On PostgreSQL, locks an article's row until the transaction ends: the first lock of
+/// every comment write (see the lock order at the top of this module).
+pub(crate) fn lock_article(conn: &mut DbConn, article_id: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(_) => {
+            diesel::sql_query("SELECT id FROM articles WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::BigInt, _>(article_id)
+                .execute(conn)?;
+        }
+        DbConn::Sqlite(_) => {}
     }
     Ok(())
+}
+
+/// Takes the locks a write to comment `id` needs, in the module's order (its article,
+/// its parent, then the comment itself), and reads the comment once they are held.
+/// A comment that is gone, or goes while we wait, is `Missing`.
+pub(crate) fn lock_for_write(conn: &mut DbConn, id: i64) -> Result<Comment, CommentError> {
+    if let DbConn::Pg(_) = conn {
+        // Neither changes over a comment's life, so reading them unlocked is safe.
+        let (article_id, parent_id): (i64, Option<i64>) = comments::table
+            .find(id)
+            .select((comments::article_id, comments::parent_id))
+            .first(conn)
+            .optional()?
+            .ok_or(CommentError::Missing)?;
+        lock_article(conn, article_id)?;
+        if let Some(parent_id) = parent_id {
+            lock_comment_row(conn, parent_id)?;
+        }
+        lock_comment_row(conn, id)?;
+    }
+    find(conn, id)?.ok_or(CommentError::Missing)
 }
 
 fn locked(conn: &mut DbConn, article_id: i64) -> QueryResult<bool> {
@@ -247,15 +300,15 @@ fn locked(conn: &mut DbConn, article_id: i64) -> QueryResult<bool> {
 /// Posts a comment or reply, keeping the counters and the notifications in step. A held
 /// comment (`PENDING`) counts and notifies only once approved.
 pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError> {
-    write_transaction(conn, |conn| {
+    write_transaction_retrying(conn, |conn| {
+        lock_article(conn, new.article_id)?;
         if locked(conn, new.article_id)? {
             return Err(CommentError::Locked);
         }
         let parent = match new.parent_id {
             None => None,
             Some(parent_id) => {
-                lock_row(conn, parent_id)?;
-                let parent = find(conn, parent_id)?.ok_or(CommentError::Missing)?;
+                let parent = lock_for_write(conn, parent_id)?;
                 if parent.article_id != new.article_id {
                     return Err(CommentError::ParentElsewhere);
                 }
@@ -360,9 +413,8 @@ pub fn edit(
     window: time::Duration,
     hold: bool,
 ) -> Result<(), CommentError> {
-    write_transaction(conn, |conn| {
-        lock_row(conn, id)?;
-        let comment = find(conn, id)?.ok_or(CommentError::Missing)?;
+    write_transaction_retrying(conn, |conn| {
+        let comment = lock_for_write(conn, id)?;
         if comment.author_id != author_id {
             return Err(CommentError::NotAuthor);
         }
@@ -392,9 +444,8 @@ pub fn edit(
 /// the thread together; one without disappears, and so do placeholders it leaves
 /// without replies.
 pub fn delete(conn: &mut DbConn, id: i64, author_id: i64) -> Result<(), CommentError> {
-    write_transaction(conn, |conn| {
-        lock_row(conn, id)?;
-        let comment = find(conn, id)?.ok_or(CommentError::Missing)?;
+    write_transaction_retrying(conn, |conn| {
+        let comment = lock_for_write(conn, id)?;
         if comment.author_id != author_id {
             return Err(CommentError::NotAuthor);
         }
@@ -445,9 +496,8 @@ pub struct VoteOutcome {
 /// count once.
 pub fn vote(conn: &mut DbConn, comment_id: i64, user_id: i64, value: i32) -> Result<VoteOutcome, CommentError> {
     debug_assert!((-1..=1).contains(&value));
-    write_transaction(conn, |conn| {
-        lock_row(conn, comment_id)?;
-        let comment = find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+    write_transaction_retrying(conn, |conn| {
+        let comment = lock_for_write(conn, comment_id)?;
         if !comment.is_visible() {
             return Err(CommentError::Deleted);
         }

@@ -416,6 +416,56 @@ where
     }
 }
 
+/// An error that may be worth one more try: the transaction lost a deadlock or could
+/// not be serialised (PostgreSQL), through no fault of the request.
+pub trait Retryable {
+    fn is_retryable(&self) -> bool;
+}
+
+impl Retryable for diesel::result::Error {
+    fn is_retryable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+            // PostgreSQL's 40P01 has no kind of its own in diesel.
+            Error::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+            _ => false,
+        }
+    }
+}
+
+/// Whether `conn` is outside any transaction.
+fn outside_transaction(conn: &mut DbConn) -> QueryResult<bool> {
+    Ok(match conn {
+        DbConn::Pg(inner) => {
+            AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()?.is_none()
+        }
+        DbConn::Sqlite(inner) => {
+            AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()?.is_none()
+        }
+    })
+}
+
+/// Like [`write_transaction`], and when it is the outermost transaction and it fails on
+/// a deadlock or a serialisation failure, `f` runs once more in a fresh transaction
+/// (the first one was rolled back). A second such failure is returned (the web layer
+/// answers 503 with `Retry-After`). Nested, it cannot retry: the outer transaction is
+/// already aborted, and the error goes up to whoever began it.
+pub fn write_transaction_retrying<T, E, F>(conn: &mut DbConn, mut f: F) -> Result<T, E>
+where
+    F: FnMut(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error> + Retryable,
+{
+    let outermost = outside_transaction(conn)?;
+    match write_transaction(conn, &mut f) {
+        Err(err) if outermost && err.is_retryable() => {
+            tracing::info!("write transaction lost a deadlock or serialisation race; trying once more");
+            write_transaction(conn, &mut f)
+        }
+        other => other,
+    }
+}
+
 /// Runs `f` with the wait for a lock cut to a moment (SQLite's busy timeout,
 /// PostgreSQL's lock timeout), for writes that may be skipped: another writer holding
 /// the lock makes them fail fast rather than wait.
@@ -445,6 +495,60 @@ impl DbConn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn deadlock() -> diesel::result::Error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("deadlock detected".to_owned()),
+        )
+    }
+
+    #[test]
+    fn the_outermost_write_transaction_retries_a_deadlock_once() {
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        let mut runs = 0;
+        let result: Result<i32, diesel::result::Error> = write_transaction_retrying(&mut conn, |_| {
+            runs += 1;
+            if runs == 1 {
+                Err(deadlock())
+            } else {
+                Ok(7)
+            }
+        });
+        assert_eq!((result.unwrap(), runs), (7, 2));
+
+        // A second deadlock is returned (to become a 503), not retried again.
+        let mut runs = 0;
+        let result: Result<(), _> = write_transaction_retrying(&mut conn, |_| {
+            runs += 1;
+            Err(deadlock())
+        });
+        assert!(result.unwrap_err().is_retryable());
+        assert_eq!(runs, 2);
+
+        // Other errors are not retried.
+        let mut runs = 0;
+        let result: Result<(), _> = write_transaction_retrying(&mut conn, |_| {
+            runs += 1;
+            Err(diesel::result::Error::NotFound)
+        });
+        assert!(result.is_err());
+        assert_eq!(runs, 1);
+    }
+
+    #[test]
+    fn a_nested_write_transaction_does_not_retry() {
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        let mut runs = 0;
+        let result: Result<(), diesel::result::Error> = write_transaction(&mut conn, |conn| {
+            write_transaction_retrying(conn, |_| {
+                runs += 1;
+                Err(deadlock())
+            })
+        });
+        assert!(result.is_err());
+        assert_eq!(runs, 1);
+    }
 
     #[test]
     fn parses_urls() {

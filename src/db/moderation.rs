@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use super::comments::{self as c, Comment, CommentError, PENDING, REJECTED, REMOVED, VISIBLE};
+use super::connection::write_transaction_retrying;
 use super::schema::{articles, comments, moderation_log, reports, sessions, users};
 use super::{now, settings, write_transaction, DbConn};
 
@@ -60,8 +61,8 @@ pub fn report(
     reason: &str,
     details: Option<&str>,
 ) -> Result<bool, CommentError> {
-    let filed = write_transaction(conn, |conn| {
-        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+    let filed = write_transaction_retrying(conn, |conn| {
+        let comment = c::lock_for_write(conn, comment_id)?;
         if comment.author_id == reporter_id {
             return Err(CommentError::OwnComment);
         }
@@ -151,8 +152,8 @@ fn resolve_reports(conn: &mut DbConn, comment_id: i64) -> QueryResult<usize> {
 
 /// Closes a comment's reports without acting on it.
 pub fn dismiss(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<(), CommentError> {
-    write_transaction(conn, |conn| {
-        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+    write_transaction_retrying(conn, |conn| {
+        let comment = c::lock_for_write(conn, comment_id)?;
         if resolve_reports(conn, comment_id)? == 0 {
             return Err(CommentError::NothingToDo("there are no open reports about this comment"));
         }
@@ -180,9 +181,8 @@ fn set_visibility(conn: &mut DbConn, comment: &Comment, status: &str, reason: Op
 /// Removes a comment: readers see "[removed by a moderator]", the author the reason.
 /// Its open reports are resolved.
 pub fn remove(conn: &mut DbConn, comment_id: i64, moderator_id: i64, reason: &str) -> Result<Comment, CommentError> {
-    write_transaction(conn, |conn| {
-        c::lock_row(conn, comment_id)?;
-        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+    write_transaction_retrying(conn, |conn| {
+        let comment = c::lock_for_write(conn, comment_id)?;
         if comment.is_removed() {
             return Err(CommentError::NothingToDo("the comment is already removed"));
         }
@@ -198,9 +198,8 @@ pub fn remove(conn: &mut DbConn, comment_id: i64, moderator_id: i64, reason: &st
 }
 
 pub fn restore(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<(), CommentError> {
-    write_transaction(conn, |conn| {
-        c::lock_row(conn, comment_id)?;
-        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+    write_transaction_retrying(conn, |conn| {
+        let comment = c::lock_for_write(conn, comment_id)?;
         if !comment.is_removed() {
             return Err(CommentError::NothingToDo("only a removed comment can be restored"));
         }
@@ -223,9 +222,8 @@ pub fn review(
     moderator_id: i64,
     approve: bool,
 ) -> Result<(Comment, Option<c::ReplyNotice>), CommentError> {
-    write_transaction(conn, |conn| {
-        c::lock_row(conn, comment_id)?;
-        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+    write_transaction_retrying(conn, |conn| {
+        let comment = c::lock_for_write(conn, comment_id)?;
         if comment.status != PENDING {
             return Err(CommentError::NothingToDo("the comment is not waiting for approval"));
         }
@@ -256,9 +254,8 @@ pub fn queue(conn: &mut DbConn) -> QueryResult<Vec<(Comment, String, String, Str
 
 /// Pins a comment to the top of its thread (unpinning any other), or unpins it.
 pub fn pin(conn: &mut DbConn, comment_id: i64, moderator_id: i64, pin: bool) -> Result<(), CommentError> {
-    write_transaction(conn, |conn| {
-        c::lock_row(conn, comment_id)?;
-        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+    write_transaction_retrying(conn, |conn| {
+        let comment = c::lock_for_write(conn, comment_id)?;
         if pin && (!comment.is_visible() || comment.depth != 0) {
             return Err(CommentError::NothingToDo("only a visible top-level comment can be pinned"));
         }
@@ -285,8 +282,8 @@ pub fn pin(conn: &mut DbConn, comment_id: i64, moderator_id: i64, pin: bool) -> 
 
 /// Marks (or unmarks) a moderator's own comment as spoken as a moderator.
 pub fn distinguish(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<bool, CommentError> {
-    write_transaction(conn, |conn| {
-        let comment = c::find(conn, comment_id)?.ok_or(CommentError::Missing)?;
+    write_transaction_retrying(conn, |conn| {
+        let comment = c::lock_for_write(conn, comment_id)?;
         if comment.author_id != moderator_id {
             return Err(CommentError::NotAuthor);
         }

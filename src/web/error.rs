@@ -34,6 +34,10 @@ pub enum AppError {
     /// Too many password hashes are running; try again shortly.
     #[error("busy hashing passwords")]
     Busy,
+    /// The request lost a race with another one (a duplicate that appeared meanwhile);
+    /// the message says what, and is shown to the user.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A bug. The message is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -64,6 +68,28 @@ impl From<diesel::result::Error> for AppError {
                 tracing::warn!(message = info.message(), "PostgreSQL statement timed out");
                 AppError::Unavailable
             }
+            // Two transactions waited on each other, or one could not be serialised:
+            // the transaction was already retried once; try again shortly.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, ref info) => {
+                tracing::warn!(message = info.message(), "serialization failure");
+                AppError::Unavailable
+            }
+            Error::DatabaseError(_, ref info) if info.message().contains("deadlock detected") => {
+                tracing::warn!(message = info.message(), "deadlock");
+                AppError::Unavailable
+            }
+            // A row referred to went away meanwhile (a comment deleted while it was
+            // reported or voted on): it is missing, not a fault.
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, ref info) => {
+                tracing::info!(message = info.message(), "refers to a row that no longer exists");
+                AppError::NotFound
+            }
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
+                tracing::info!(message = info.message(), "duplicate refused");
+                AppError::Conflict(
+                    "This was already done (perhaps by a request sent twice). Reload the page.".to_owned(),
+                )
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -91,6 +117,7 @@ impl ResponseError for AppError {
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable | AppError::StorageFull | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,7 +130,7 @@ impl ResponseError for AppError {
             return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
         let message = match self {
-            AppError::BadRequest(reason) | AppError::Forbidden(reason) => reason.clone(),
+            AppError::BadRequest(reason) | AppError::Forbidden(reason) | AppError::Conflict(reason) => reason.clone(),
             AppError::NotFound => "There is nothing at this address.".to_owned(),
             AppError::Csrf(why) => {
                 format!("This form could not be accepted: {why}. Go back, reload the page and try again.")
@@ -143,5 +170,34 @@ impl ResponseError for AppError {
             _ => {}
         }
         response.content_type("text/html; charset=utf-8").body(views::error::page(status, &message).into_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> AppError {
+        Error::DatabaseError(kind, Box::new(message.to_owned())).into()
+    }
+
+    #[test]
+    fn races_between_transactions_are_not_internal_errors() {
+        let deadlock = db_error(DatabaseErrorKind::Unknown, "deadlock detected");
+        assert_eq!(deadlock.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(deadlock.error_response().headers().contains_key(header::RETRY_AFTER));
+        let serialization = db_error(DatabaseErrorKind::SerializationFailure, "could not serialize access");
+        assert_eq!(serialization.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(serialization.error_response().headers().contains_key(header::RETRY_AFTER));
+        let gone = db_error(DatabaseErrorKind::ForeignKeyViolation, "violates foreign key constraint");
+        assert_eq!(gone.status_code(), StatusCode::NOT_FOUND);
+        let twice = db_error(DatabaseErrorKind::UniqueViolation, "duplicate key value");
+        assert_eq!(twice.status_code(), StatusCode::CONFLICT);
+        assert!(matches!(twice, AppError::Conflict(ref m) if !m.is_empty()));
+        assert_eq!(
+            db_error(DatabaseErrorKind::Unknown, "syntax error").status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

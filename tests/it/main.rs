@@ -8,6 +8,7 @@ mod articles;
 mod browser;
 mod cli;
 mod comments;
+mod concurrency;
 mod demo;
 mod health;
 mod input;

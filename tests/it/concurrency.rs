@@ -1,0 +1,215 @@
+//! Comment writes racing each other: many pairs in flight at once (a reply to a
+//! comment while a sibling reply is deleted, a report, vote, edit or removal while the
+//! author deletes, a parent and its child deleted together) answer no 5xx (a 503 would
+//! mean the lock order is wrong and the retry merely hid it), and the counters agree
+//! with the rows afterwards.
+
+use afterword::db::schema::{articles, comment_votes, comments};
+use diesel::prelude::*;
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+
+use crate::both_backends;
+use crate::common::{Backend, TestApp, SEED_SLUG};
+
+both_backends!(
+    replies_race_the_deletion_of_a_sibling,
+    reports_votes_edits_and_removals_race_the_authors_delete,
+    a_parent_and_its_child_deleted_at_once,
+);
+
+async fn start(backend: Backend) -> TestApp {
+    TestApp::builder(backend)
+        .with_seed_article()
+        .configure(|c| {
+            c.workers = 2;
+            c.pool_size = 8;
+            c.connections_per_address = 10_000;
+        })
+        .start()
+        .await
+}
+
+/// A logged-in client and its CSRF token, for sending many forms without fetching a
+/// token each time.
+struct Author {
+    client: reqwest::Client,
+    token: String,
+}
+
+impl Author {
+    async fn new(app: &TestApp, name: &str, role: &str) -> Author {
+        let client = app.signup_as(name, role).await;
+        let token = app.csrf_token(&client).await;
+        Author { client, token }
+    }
+
+    async fn post(&self, app: &TestApp, path: String, fields: Vec<(&'static str, String)>) -> reqwest::Response {
+        let mut form = fields;
+        form.push(("csrf_token", self.token.clone()));
+        self.client.post(app.url(&path)).form(&form).send().await.expect("request sent")
+    }
+
+    /// Posts a comment on the seed article (a reply when `parent` is set); returns its id.
+    async fn comment(&self, app: &TestApp, body: String, parent: Option<i64>) -> i64 {
+        let mut fields = vec![("body", body)];
+        if let Some(parent) = parent {
+            fields.push(("parent_id", parent.to_string()));
+        }
+        let response = self.post(app, format!("/articles/{SEED_SLUG}/comments"), fields).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "posting a comment");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        location.rsplit("#comment-").next().unwrap().parse().expect("the new comment's anchor")
+    }
+
+    /// Posts `count` comments at once (replies to `parents[i]` when given); returns their ids.
+    async fn comments(&self, app: &TestApp, what: &str, parents: Option<&[i64]>, count: usize) -> Vec<i64> {
+        join_all((0..count).map(|i| self.comment(app, format!("{what} {i}"), parents.map(|p| p[i])))).await
+    }
+
+    async fn delete(&self, app: &TestApp, id: i64) -> StatusCode {
+        self.post(app, format!("/comments/{id}/delete"), vec![]).await.status()
+    }
+}
+
+/// Sends all the requests at once; asserts that none answered 5xx.
+async fn all_at_once(what: &str, requests: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = StatusCode> + '_>>>) {
+    let statuses = join_all(requests).await;
+    let failed: Vec<_> = statuses.iter().filter(|s| s.is_server_error()).collect();
+    assert!(failed.is_empty(), "{what}: {} of {} requests answered 5xx: {failed:?}", failed.len(), statuses.len());
+}
+
+/// Each comment's `reply_count` is the number of its replies (placeholders of deleted
+/// comments included, as they keep threads together), its vote counts are its votes,
+/// and the article's `comment_count` is the number of its visible comments.
+async fn assert_counters_consistent(app: &TestApp) {
+    app.with_conn(|c| {
+        let rows: Vec<(i64, Option<i64>, i32, i32, i32)> = comments::table
+            .select((comments::id, comments::parent_id, comments::reply_count, comments::upvotes, comments::downvotes))
+            .load(c)
+            .unwrap();
+        let votes: Vec<(i64, i32)> =
+            comment_votes::table.select((comment_votes::comment_id, comment_votes::value)).load(c).unwrap();
+        for (id, _, replies, up, down) in &rows {
+            let children = rows.iter().filter(|r| r.1 == Some(*id)).count() as i32;
+            assert_eq!(*replies, children, "reply_count of comment {id}");
+            let count = |v: i32| votes.iter().filter(|(cid, value)| cid == id && *value == v).count() as i32;
+            assert_eq!((*up, *down), (count(1), count(-1)), "vote counts of comment {id}");
+        }
+        assert!(votes.iter().all(|(cid, _)| rows.iter().any(|r| r.0 == *cid)), "no vote outlives its comment");
+        let visible: i64 = comments::table.filter(comments::status.eq("visible")).count().get_result(c).unwrap();
+        let counted: i32 =
+            articles::table.filter(articles::slug.eq(SEED_SLUG)).select(articles::comment_count).first(c).unwrap();
+        assert_eq!(i64::from(counted), visible, "the article's comment_count");
+    })
+    .await;
+}
+
+async fn replies_race_the_deletion_of_a_sibling(backend: Backend) {
+    const PAIRS: usize = 200;
+    let app = start(backend).await;
+    let ann = Author::new(&app, "ann", "reader").await;
+    let bob = Author::new(&app, "bob", "reader").await;
+    let parents = ann.comments(&app, "Parent", None, PAIRS).await;
+    let replies = ann.comments(&app, "First reply", Some(&parents), PAIRS).await;
+
+    let mut requests: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = StatusCode> + '_>>> = Vec::new();
+    for i in 0..PAIRS {
+        let (reply, parent) = (replies[i], parents[i]);
+        let ann = &ann;
+        let bob = &bob;
+        let app = &app;
+        requests.push(Box::pin(async move { ann.delete(app, reply).await }));
+        requests.push(Box::pin(async move {
+            let fields = vec![("body", format!("Second reply {i}")), ("parent_id", parent.to_string())];
+            bob.post(app, format!("/articles/{SEED_SLUG}/comments"), fields).await.status()
+        }));
+    }
+    all_at_once("delete a reply / reply to its parent", requests).await;
+
+    let (left, second): (i64, i64) = app
+        .with_conn(|c| {
+            let left =
+                comments::table.filter(comments::body_source.like("First reply %")).count().get_result(c).unwrap();
+            let second =
+                comments::table.filter(comments::body_source.like("Second reply %")).count().get_result(c).unwrap();
+            (left, second)
+        })
+        .await;
+    assert_eq!((left, second), (0, PAIRS as i64), "every delete and every reply went through");
+    assert_counters_consistent(&app).await;
+}
+
+async fn reports_votes_edits_and_removals_race_the_authors_delete(backend: Backend) {
+    const EACH: usize = 25;
+    let app = start(backend).await;
+    let ann = Author::new(&app, "ann", "reader").await;
+    let bob = Author::new(&app, "bob", "reader").await;
+    let mo = Author::new(&app, "moe", "moderator").await;
+    let parents = ann.comments(&app, "Parent", None, 4 * EACH).await;
+    // Half of the targets have a reply, so that their delete leaves a placeholder and
+    // the others' delete touches their parent.
+    let targets = ann.comments(&app, "Target", Some(&parents), 4 * EACH).await;
+    let _ = bob.comments(&app, "Under target", Some(&targets[..2 * EACH]), 2 * EACH).await;
+
+    let mut requests: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = StatusCode> + '_>>> = Vec::new();
+    for (i, &id) in targets.iter().enumerate() {
+        let (ann, bob, mo, app) = (&ann, &bob, &mo, &app);
+        requests.push(Box::pin(async move { ann.delete(app, id).await }));
+        requests.push(match i % 4 {
+            0 => Box::pin(async move {
+                bob.post(app, format!("/comments/{id}/report"), vec![("reason", "spam".to_owned())]).await.status()
+            }),
+            1 => Box::pin(async move {
+                bob.post(
+                    app,
+                    format!("/comments/{id}/vote"),
+                    vec![("value", if i % 8 == 1 { "1" } else { "-1" }.to_owned())],
+                )
+                .await
+                .status()
+            }),
+            2 => Box::pin(async move {
+                ann.post(app, format!("/comments/{id}/edit"), vec![("body", format!("Edited {i}"))]).await.status()
+            }),
+            _ => Box::pin(async move {
+                mo.post(app, format!("/mod/comments/{id}/remove"), vec![("reason", "Rule 1".to_owned())]).await.status()
+            }),
+        });
+    }
+    all_at_once("report / vote / edit / remove racing a delete", requests).await;
+    assert_counters_consistent(&app).await;
+}
+
+async fn a_parent_and_its_child_deleted_at_once(backend: Backend) {
+    const PAIRS: usize = 50;
+    let app = start(backend).await;
+    let ann = Author::new(&app, "ann", "reader").await;
+    let parents = ann.comments(&app, "Parent", None, PAIRS).await;
+    let children = ann.comments(&app, "Child", Some(&parents), PAIRS).await;
+    // Every other child has a reply of its own: deleting it leaves a placeholder.
+    let _ = ann
+        .comments(&app, "Grandchild", Some(&children.iter().step_by(2).copied().collect::<Vec<_>>()), PAIRS / 2)
+        .await;
+
+    let mut requests: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = StatusCode> + '_>>> = Vec::new();
+    for i in 0..PAIRS {
+        let (parent, child, ann, app) = (parents[i], children[i], &ann, &app);
+        requests.push(Box::pin(async move { ann.delete(app, parent).await }));
+        requests.push(Box::pin(async move { ann.delete(app, child).await }));
+    }
+    all_at_once("delete a parent and its child", requests).await;
+
+    let live_parents: i64 = app
+        .with_conn(|c| {
+            comments::table
+                .filter(comments::body_source.like("Parent %"))
+                .filter(comments::status.eq("visible"))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(live_parents, 0, "every parent was deleted");
+    assert_counters_consistent(&app).await;
+}
