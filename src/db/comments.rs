@@ -226,6 +226,10 @@ pub enum CommentError {
     Deleted,
     #[error("the time to edit this comment is over")]
     EditWindowOver,
+    /// The author may not erase what a moderator removed: moderators keep it, with its
+    /// reports, and nobody else sees it.
+    #[error("a moderator removed this comment; it is kept for the moderators and shown to nobody")]
+    RemovedByModerator,
     /// A moderation action that does not apply; the message says why.
     #[error("{0}")]
     NothingToDo(&'static str),
@@ -451,6 +455,9 @@ pub fn delete(conn: &mut DbConn, id: i64, author_id: i64) -> Result<(), CommentE
         }
         if comment.is_deleted() {
             return Err(CommentError::Deleted);
+        }
+        if comment.is_removed() {
+            return Err(CommentError::RemovedByModerator);
         }
         if comment.is_visible() {
             diesel::update(articles::table.find(comment.article_id))

@@ -26,6 +26,7 @@ impl From<CommentError> for AppError {
         match err {
             CommentError::Missing => AppError::NotFound,
             CommentError::Db(e) => e.into(),
+            CommentError::RemovedByModerator => AppError::Conflict(capitalise(&err.to_string())),
             CommentError::Locked
             | CommentError::NotAuthor
             | CommentError::OwnComment

@@ -8,9 +8,15 @@ use super::{AppError, AppState};
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     if state.gate.storage_suspect() {
-        // A write failed for want of space: see whether there is space now.
+        // A write failed for want of space: see whether there is space now, unless a
+        // writer is busy (the health check never queues behind writers).
         let events = crate::db::storage::full_events();
-        match state.db_write(|conn| crate::db::storage::probe(conn).map_err(AppError::from)).await {
+        let probe = state.db_write_now(|conn| {
+            crate::db::connection::with_short_busy_timeout(conn, |conn| {
+                crate::db::storage::probe(conn).map_err(AppError::from)
+            })
+        });
+        match probe.await {
             Ok(()) => state.gate.storage_ok(events),
             Err(AppError::StorageFull) => {
                 return HttpResponse::ServiceUnavailable().content_type("text/plain").body("storage full\n")

@@ -84,7 +84,7 @@ impl DbGate {
             wait: config.db_timeout,
             checkout: config.db_timeout.min(CHECKOUT),
             health,
-            storage_seen: std::sync::atomic::AtomicU64::new(0),
+            storage_seen: std::sync::atomic::AtomicU64::new(crate::db::storage::full_events()),
         }
     }
 
@@ -191,6 +191,20 @@ impl AppState {
     /// other writers (on SQLite it is dropped when a write is under way, and waits at
     /// most a moment for another process's lock), and a failure is logged, not returned.
     /// `what` names it in the log.
+    /// Like `db_write`, but only if the write permit is free at once: `Unavailable`
+    /// otherwise.
+    pub async fn db_write_now<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _writer = match &self.gate.writer {
+            Some(writer) => Some(writer.clone().try_acquire_owned().map_err(|_| AppError::Unavailable)?),
+            None => None,
+        };
+        self.run(false, f).await
+    }
+
     pub async fn db_write_best_effort<F>(&self, what: &'static str, f: F)
     where
         F: FnOnce(&mut DbConn) -> Result<(), AppError> + Send + 'static,

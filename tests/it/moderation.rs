@@ -23,6 +23,7 @@ both_backends!(
     the_moderation_log_is_public_and_filterable,
     administrators_manage_articles,
     administrators_manage_users_and_see_the_dashboard,
+    a_removed_comment_survives_its_authors_delete,
 );
 
 fn location(r: &reqwest::Response) -> String {
@@ -677,4 +678,34 @@ async fn administrators_manage_users_and_see_the_dashboard(backend: Backend) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let log = log_actions(&app).await;
     assert_eq!(log, [("change role".to_owned(), "ann".to_owned(), Some("moderator".to_owned()))]);
+}
+
+async fn a_removed_comment_survives_its_authors_delete(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let bob = app.signup("bob").await;
+    let mo = app.signup_as("moe", "moderator").await;
+    let id = app.comment(&ann, SEED_SLUG, "Something a moderator will remove", None).await;
+    let r = app.post_form(&bob, &format!("/comments/{id}/report"), &[("reason", "spam")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app.post_form(&mo, &format!("/mod/comments/{id}/remove"), &[("reason", "Spam")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // The author tries to erase it: refused with the reason, and nothing changes.
+    let r = app.post_form(&ann, &format!("/comments/{id}/delete"), &[]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("kept for the moderators"));
+    let (status, source, reported): (String, String, i64) = app
+        .with_conn(move |c| {
+            let (status, source) =
+                comments::table.find(id).select((comments::status, comments::body_source)).first(c).unwrap();
+            (status, source, reports::table.filter(reports::comment_id.eq(id)).count().get_result(c).unwrap())
+        })
+        .await;
+    assert_eq!((status.as_str(), source.as_str(), reported), ("removed", "Something a moderator will remove", 1));
+    let (code, page) = app.page_as(&mo, &format!("/mod/comments/{id}")).await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(page.contains("Something a moderator will remove"), "moderators still see it");
+    let (_, article) = app.page_as(&ann, &format!("/articles/{SEED_SLUG}")).await;
+    assert!(!article.contains("Something a moderator will remove"), "nobody else does");
 }
