@@ -217,10 +217,13 @@ pub fn settings(
                 h2 id="email-heading" { "Email" }
                 p {
                     "Your address: " strong { (user.email.as_deref().unwrap_or("")) }
-                    @if verification_required && !user.email_verified { " (not confirmed yet)" }
+                    @if !user.email_verified { " (not confirmed yet)" }
                 }
-                @if verification_required && !user.email_verified {
-                    (button_form(v, "/settings/verify-email", "Send the confirmation link again", "link-button"))
+                @if !user.email_verified {
+                    @if !verification_required {
+                        p class="hint" { "Reply emails go only to a confirmed address." }
+                    }
+                    (button_form(v, "/settings/verify-email", "Send me a confirmation link", "link-button"))
                 }
                 form method="post" action="/settings/email" {
                     (csrf(v))

@@ -32,6 +32,7 @@ both_backends!(
     settings_need_login,
     reset_links_die_when_the_password_or_email_changes,
     reset_mail_is_limited_per_recipient,
+    an_address_can_be_confirmed_on_demand_for_reply_emails,
     password_hashing_is_bounded,
     an_attacking_network_cannot_lock_the_owner_out,
     password_rechecks_count_as_failed_logins,
@@ -930,4 +931,41 @@ async fn password_rechecks_count_as_failed_logins(backend: Backend) {
         users::table.filter(users::username.eq("ann")).select(users::email).first::<Option<String>>(c).unwrap()
     });
     assert_eq!(email.await.as_deref(), Some("ann@example.com"));
+}
+
+async fn an_address_can_be_confirmed_on_demand_for_reply_emails(backend: Backend) {
+    // Confirmation is not required, yet a reader who wants reply emails can confirm.
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let bob = app.signup("bob").await;
+    let (_, body) = app.page_as(&ann, "/settings").await;
+    assert!(body.contains("not confirmed yet"), "the settings say so");
+    let settings = Page::parse(&body);
+    assert_eq!(settings.count("form[action='/settings/verify-email']"), 1, "and offer a link");
+    let r = app.post_form(&ann, "/settings/notifications", &[("email_replies", "on")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // Unconfirmed: a reply reaches the inbox, not the email.
+    let slug = crate::common::SEED_SLUG;
+    let first = app.comment(&ann, slug, "Ann writes", None).await;
+    app.comment(&bob, slug, "Bob answers", Some(first)).await;
+    assert!(app.outbox().await.is_empty(), "no email to an unconfirmed address");
+
+    let r = app.post_form(&ann, "/settings/verify-email", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let outbox = app.outbox().await;
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].0, "ann@example.com");
+    let link = link_in(&outbox[0].2, "/verify-email/");
+    let path = link.trim_start_matches("http://127.0.0.1:8080").to_owned();
+    assert_eq!(app.post_form(&ann, &path, &[]).await.status(), StatusCode::OK);
+    assert!(user_row(&app, "ann").await.unwrap().3, "confirmed");
+    let (_, body) = app.page_as(&ann, "/settings").await;
+    assert!(!body.contains("not confirmed yet"));
+
+    // Confirmed: the next reply is emailed.
+    app.comment(&bob, slug, "Bob again", Some(first)).await;
+    let outbox = app.outbox().await;
+    assert_eq!(outbox.len(), 2, "{outbox:?}");
+    assert_eq!(outbox[1].0, "ann@example.com");
 }
