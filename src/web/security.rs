@@ -334,16 +334,7 @@ async fn reject_control_characters(req: &mut ServiceRequest) -> Result<(), AppEr
     } else {
         return Ok(());
     };
-    let mut payload = req.take_payload();
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("The request body could not be read: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(AppError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let body: Bytes = body.freeze();
+    let body = read_body(req, limit).await?;
     let result = if is_form { check_pairs(&body) } else { check_json(&body) };
     req.set_payload(Payload::from(body));
     result
