@@ -361,7 +361,8 @@ fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
     }
     let (mut conn, _, _) = db::open_migrated(url)?;
     let hash = password::hash(&password);
-    let new = users::NewUser { username, email, password_hash: &hash, role: Role::Admin.as_str() };
+    let new =
+        users::NewUser { username, email, password_hash: &hash, role: Role::Admin.as_str(), keep_taken_email_pending: false };
     match users::create(&mut conn, &new) {
         Ok(_) => {
             println!("created the administrator {username}");

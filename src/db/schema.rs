@@ -70,6 +70,9 @@ diesel::table! {
         /// Banned until then (year 9999: for good).
         banned_until -> Nullable<Timestamp>,
         ban_reason -> Nullable<Text>,
+        /// An address typed at sign-up that another account already uses: shown to
+        /// this account as unconfirmed, never used to log in or to mail it.
+        pending_email -> Nullable<Text>,
     }
 }
 

@@ -23,6 +23,15 @@ pub struct User {
     pub bio_source: Option<String>,
     pub banned_until: Option<PrimitiveDateTime>,
     pub ban_reason: Option<String>,
+    pub pending_email: Option<String>,
+}
+
+impl User {
+    /// The address the account shows in its settings: its own, or the one it typed
+    /// at sign-up that another account already used.
+    pub fn shown_email(&self) -> Option<&str> {
+        self.email.as_deref().or(self.pending_email.as_deref())
+    }
 }
 
 pub struct NewUser<'a> {
@@ -30,6 +39,17 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub password_hash: &'a str,
     pub role: &'a str,
+    /// When another account already uses the email: create the account without it
+    /// (keeping it as `pending_email`) instead of refusing. Sign-up does this, so that
+    /// it never tells a stranger which addresses have accounts.
+    pub keep_taken_email_pending: bool,
+}
+
+/// A new account's id, and whether its email was already another account's.
+#[derive(Debug, Clone, Copy)]
+pub struct Created {
+    pub id: i64,
+    pub email_taken: bool,
 }
 
 /// Which unique field a new or changed account collides with.
@@ -52,22 +72,26 @@ pub fn key(s: &str) -> String {
 }
 
 /// Creates an account; a username or email already in use (in any case) is `Taken`.
-pub fn create(conn: &mut DbConn, new: &NewUser) -> Result<i64, CreateError> {
+pub fn create(conn: &mut DbConn, new: &NewUser) -> Result<Created, CreateError> {
     write_transaction(conn, |conn| {
         let username_key = key(new.username);
         let email_key = key(new.email);
         if users::table.filter(users::username_key.eq(&username_key)).count().get_result::<i64>(conn)? > 0 {
             return Err(CreateError::Taken(Taken::Username));
         }
-        if users::table.filter(users::email_key.eq(&email_key)).count().get_result::<i64>(conn)? > 0 {
+        let email_taken = users::table.filter(users::email_key.eq(&email_key)).count().get_result::<i64>(conn)? > 0;
+        if email_taken && !new.keep_taken_email_pending {
             return Err(CreateError::Taken(Taken::Email));
         }
+        let (email, email_key, pending) =
+            if email_taken { (None, None, Some(new.email)) } else { (Some(new.email), Some(email_key), None) };
         let id = diesel::insert_into(users::table)
             .values((
                 users::username.eq(new.username),
                 users::username_key.eq(&username_key),
-                users::email.eq(new.email),
-                users::email_key.eq(&email_key),
+                users::email.eq(email),
+                users::email_key.eq(email_key),
+                users::pending_email.eq(pending),
                 users::password_hash.eq(new.password_hash),
                 users::role.eq(new.role),
                 users::created_at.eq(now()),
@@ -82,8 +106,18 @@ pub fn create(conn: &mut DbConn, new: &NewUser) -> Result<i64, CreateError> {
                 }
                 other => CreateError::Db(other),
             })?;
-        Ok(id)
+        Ok(Created { id, email_taken })
     })
+}
+
+/// The live account that owns `email` (in any case), if any.
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email_key.eq(key(email)))
+        .filter(users::deleted_at.is_null())
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
@@ -126,7 +160,12 @@ pub fn set_email(conn: &mut DbConn, id: i64, email: &str) -> Result<(), CreateEr
             return Err(CreateError::Taken(Taken::Email));
         }
         diesel::update(users::table.find(id))
-            .set((users::email.eq(email), users::email_key.eq(&email_key), users::email_verified.eq(false)))
+            .set((
+                users::email.eq(email),
+                users::email_key.eq(&email_key),
+                users::email_verified.eq(false),
+                users::pending_email.eq(None::<String>),
+            ))
             .execute(conn)
             .map_err(|e| match e {
                 // Lost a race with another account taking the address.
@@ -172,6 +211,7 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
                 users::username.eq(&placeholder),
                 users::email.eq(None::<String>),
                 users::email_key.eq(None::<String>),
+                users::pending_email.eq(None::<String>),
                 users::password_hash.eq("!"),
                 users::role.eq("reader"),
                 users::deleted_at.eq(Some(now())),

@@ -216,7 +216,7 @@ pub fn settings(
             section class="settings-section" aria-labelledby="email-heading" {
                 h2 id="email-heading" { "Email" }
                 p {
-                    "Your address: " strong { (user.email.as_deref().unwrap_or("")) }
+                    "Your address: " strong { (user.shown_email().unwrap_or("")) }
                     @if !user.email_verified { " (not confirmed yet)" }
                 }
                 @if !user.email_verified {

@@ -97,25 +97,40 @@ pub async fn signup(
     let (u, e) = (username.clone(), email.clone());
     let created = state
         .db(move |conn| {
-            match users::create(conn, &NewUser { username: &u, email: &e, password_hash: &hash, role: "reader" }) {
-                Ok(id) => Ok(Ok(id)),
+            let new = NewUser {
+                username: &u,
+                email: &e,
+                password_hash: &hash,
+                role: "reader",
+                keep_taken_email_pending: true,
+            };
+            // A simultaneous sign-up with the same address makes the first try collide;
+            // the second sees the address taken and keeps it pending.
+            let mut result = users::create(conn, &new);
+            if matches!(result, Err(CreateError::Taken(Taken::Email))) {
+                result = users::create(conn, &new);
+            }
+            match result {
+                Ok(created) => Ok(Ok(created)),
                 Err(CreateError::Taken(which)) => Ok(Err(which)),
                 Err(CreateError::Db(err)) => Err(err.into()),
             }
         })
         .await?;
-    let user_id = match created {
-        Ok(id) => id,
+    let created = match created {
+        Ok(created) => created,
         Err(Taken::Username) => {
             errors.add("username", "That username is taken.");
             return Ok(invalid(&errors));
         }
-        Err(Taken::Email) => {
-            errors.add("email", "An account already uses this email address. Log in, or reset your password.");
-            return Ok(invalid(&errors));
-        }
+        Err(Taken::Email) => return Err(AppError::Busy),
     };
-    if state.config.require_email_verification {
+    let user_id = created.id;
+    // The answer is the same whether or not the address had an account: its owner is
+    // told by mail instead.
+    if created.email_taken {
+        send_address_in_use_notice(&state, &email, &username).await;
+    } else if state.config.require_email_verification {
         if let Err(err) = send_verification(&state, user_id, &email).await {
             // The account exists; the link can be sent again from the settings.
             tracing::error!(%err, "could not send the verification email");
@@ -123,6 +138,50 @@ pub async fn signup(
     }
     crate::web::profiles::save_after_login(&state, user_id, save).await?;
     start_session(&state, &visitor, &req, user_id, &next).await
+}
+
+/// Notices to the owner of an address that someone tried to sign up with, per hour.
+const ADDRESS_NOTICES_PER_HOUR: i64 = 3;
+const ADDRESS_NOTICE: &str = "address-notice";
+
+/// Tells the owner of `email` that an account named `username` was created with their
+/// address, which was not attached to it. A few per hour at most; failures are logged,
+/// never shown (the answer must not differ from a plain sign-up).
+async fn send_address_in_use_notice(state: &AppState, email: &str, username: &str) {
+    let to = email.to_owned();
+    let owner = state
+        .db(move |conn| {
+            let Some(owner) = users::find_by_email(conn, &to)? else { return Ok(None) };
+            let allowed = users::record_account_mail(
+                conn,
+                owner.id,
+                ADDRESS_NOTICE,
+                ADDRESS_NOTICES_PER_HOUR,
+                time::Duration::hours(1),
+            )?;
+            Ok(allowed.then_some(owner.username))
+        })
+        .await;
+    let owner = match owner {
+        Ok(Some(owner)) => owner,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::error!(%err, "could not check the address of a sign-up");
+            return;
+        }
+    };
+    let login = state.config.link("login");
+    let reset = state.config.link("password-reset");
+    let body = format!(
+        "Someone created an Afterword account named {username} with this email address. \
+         The address already belongs to your account {owner}, so it was not given to the new one.\n\n\
+         If it was you, log in to your existing account: {login}\n\
+         Forgotten your password? Choose a new one: {reset}\n\n\
+         If it was not you, you need do nothing: your account has not changed."
+    );
+    if let Err(err) = state.send_mail(email.to_owned(), "Someone signed up with your email address".into(), body).await {
+        tracing::error!(%err, "could not send the address notice");
+    }
 }
 
 /// Sends a link that confirms `email` for the account.
@@ -440,6 +499,10 @@ pub async fn resend_verification(state: web::Data<AppState>, signed_in: SignedIn
     let user = state.db(move |conn| users::find(conn, id)?.ok_or(AppError::NotFound)).await?;
     if let (false, Some(email)) = (user.email_verified, user.email.as_deref()) {
         send_verification(&state, id, email).await?;
+    } else if let Some(pending) = user.pending_email.as_deref() {
+        // The address is another account's: its owner is told again, and the
+        // answer here is the same as for a confirmation link.
+        send_address_in_use_notice(&state, pending, &user.username).await;
     }
     Ok(redirect("/settings?notice=verification-sent"))
 }

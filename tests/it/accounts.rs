@@ -166,20 +166,58 @@ async fn sign_up_errors_show_next_to_their_fields_and_keep_input(backend: Backen
 async fn usernames_and_emails_are_unique_in_any_case(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.signup("Ann").await;
-    for (username, email, field) in [("ANN", "other@example.com", "username"), ("other", "ANN@Example.com", "email")] {
-        let client = app.new_client();
-        let response = app
-            .post_form(&client, "/signup", &[("username", username), ("email", email), ("password", PASSWORD)])
-            .await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let page = Page::parse(&response.text().await.unwrap());
-        assert!(page.text(&format!("#field-{field}-error")).contains(if field == "username" {
-            "taken"
-        } else {
-            "already uses"
-        }));
-    }
+    let client = app.new_client();
+    let response = app
+        .post_form(&client, "/signup", &[("username", "ANN"), ("email", "other@example.com"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Page::parse(&response.text().await.unwrap());
+    assert!(page.text("#field-username-error").contains("taken"));
     assert_eq!(app.with_conn(|c| users::table.count().get_result::<i64>(c).unwrap()).await, 1);
+
+    // A taken address is not attached to a second account, and nothing in the answer
+    // tells the stranger so: the owner is mailed instead.
+    let fresh = app
+        .post_form(&app.new_client(), "/signup", &[("username", "cleo"), ("email", "cleo@example.com"), ("password", PASSWORD)])
+        .await;
+    let stranger = app.new_client();
+    let taken = app
+        .post_form(&stranger, "/signup", &[("username", "other"), ("email", "ANN@Example.com"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(taken.status(), fresh.status());
+    assert_eq!(taken.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&taken), location(&fresh));
+    assert!(session_cookie(&taken).is_some(), "the stranger is signed in as after any sign-up");
+    let (email, pending): (Option<String>, Option<String>) = app
+        .with_conn(|c| {
+            users::table.filter(users::username.eq("other")).select((users::email, users::pending_email)).first(c).unwrap()
+        })
+        .await;
+    assert_eq!(email, None, "the address stays Ann's alone");
+    assert_eq!(pending.as_deref(), Some("ANN@Example.com"));
+    let (status, settings) = app.page_as(&stranger, "/settings").await;
+    assert_eq!(status, StatusCode::OK);
+    let settings = Page::parse(&settings);
+    assert!(settings.text("main").contains("ANN@Example.com (not confirmed yet)"), "shown as any new address");
+    let notices: Vec<_> = app.outbox().await.into_iter().filter(|(to, _, _)| to == "ANN@Example.com").collect();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].2.contains("account named other") && notices[0].2.contains("your account Ann"));
+
+    // The address still logs in Ann, never the stranger.
+    let (ann, response) = app.login("ann@example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.page_as(&ann, "/settings").await;
+    assert!(Page::parse(&page).text("main").contains("Ann@example.com"));
+
+    // Asking for a confirmation link sends the owner another notice, a few per hour.
+    for _ in 0..4 {
+        let response = app.post_form(&stranger, "/settings/verify-email", &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/settings?notice=verification-sent");
+    }
+    let notices = app.outbox().await.into_iter().filter(|(to, _, _)| to == "ANN@Example.com").count();
+    assert_eq!(notices, 3);
+    assert_eq!(app.with_conn(|c| account_tokens::table.count().get_result::<i64>(c).unwrap()).await, 0);
 }
 
 async fn login_by_username_or_email(backend: Backend) {
