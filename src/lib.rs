@@ -9,6 +9,7 @@ pub mod import;
 pub mod mail;
 pub mod markdown;
 pub mod ranking;
+pub mod telemetry;
 pub mod text;
 pub mod views;
 pub mod web;

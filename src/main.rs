@@ -158,12 +158,7 @@ enum AdminCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    log_panics();
+    afterword::telemetry::init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(*args),
@@ -232,21 +227,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("stopped");
         Ok(())
     })
-}
-
-/// Panics are logged with their message and location, wherever they happen.
-fn log_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(no message)".to_owned());
-        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
-        let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
-        tracing::error!(%message, %location, %thread, "panic");
-    }));
 }
 
 /// Each password hash takes a 19 MiB block. glibc's malloc otherwise raises its mmap
@@ -361,8 +341,13 @@ fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
     }
     let (mut conn, _, _) = db::open_migrated(url)?;
     let hash = password::hash(&password);
-    let new =
-        users::NewUser { username, email, password_hash: &hash, role: Role::Admin.as_str(), keep_taken_email_pending: false };
+    let new = users::NewUser {
+        username,
+        email,
+        password_hash: &hash,
+        role: Role::Admin.as_str(),
+        keep_taken_email_pending: false,
+    };
     match users::create(&mut conn, &new) {
         Ok(_) => {
             println!("created the administrator {username}");

@@ -179,7 +179,8 @@ async fn send_address_in_use_notice(state: &AppState, email: &str, username: &st
          Forgotten your password? Choose a new one: {reset}\n\n\
          If it was not you, you need do nothing: your account has not changed."
     );
-    if let Err(err) = state.send_mail(email.to_owned(), "Someone signed up with your email address".into(), body).await {
+    if let Err(err) = state.send_mail(email.to_owned(), "Someone signed up with your email address".into(), body).await
+    {
         tracing::error!(%err, "could not send the address notice");
     }
 }

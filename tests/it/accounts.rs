@@ -178,7 +178,11 @@ async fn usernames_and_emails_are_unique_in_any_case(backend: Backend) {
     // A taken address is not attached to a second account, and nothing in the answer
     // tells the stranger so: the owner is mailed instead.
     let fresh = app
-        .post_form(&app.new_client(), "/signup", &[("username", "cleo"), ("email", "cleo@example.com"), ("password", PASSWORD)])
+        .post_form(
+            &app.new_client(),
+            "/signup",
+            &[("username", "cleo"), ("email", "cleo@example.com"), ("password", PASSWORD)],
+        )
         .await;
     let stranger = app.new_client();
     let taken = app
@@ -190,7 +194,11 @@ async fn usernames_and_emails_are_unique_in_any_case(backend: Backend) {
     assert!(session_cookie(&taken).is_some(), "the stranger is signed in as after any sign-up");
     let (email, pending): (Option<String>, Option<String>) = app
         .with_conn(|c| {
-            users::table.filter(users::username.eq("other")).select((users::email, users::pending_email)).first(c).unwrap()
+            users::table
+                .filter(users::username.eq("other"))
+                .select((users::email, users::pending_email))
+                .first(c)
+                .unwrap()
         })
         .await;
     assert_eq!(email, None, "the address stays Ann's alone");
