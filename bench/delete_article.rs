@@ -39,10 +39,14 @@ fn main() -> anyhow::Result<()> {
         let mut readers = Vec::new();
         for i in 0..READERS {
             let (name, email) = (format!("reader{i}"), format!("reader{i}@example.com"));
-            let id = users::create(
-                conn,
-                &users::NewUser { username: &name, email: &email, password_hash: &hash, role: "reader" },
-            )?;
+            let new = users::NewUser {
+                username: &name,
+                email: &email,
+                password_hash: &hash,
+                role: "reader",
+                keep_taken_email_pending: false,
+            };
+            let id = users::create(conn, &new)?.id;
             saved::save(conn, id, article_id)?;
             readers.push(id);
         }
