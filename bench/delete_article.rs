@@ -24,7 +24,7 @@ fn main() -> anyhow::Result<()> {
               "published_at": "2024-01-01", "summary": ["S."], "key_takeaways": ["T."]}]"#,
     )?;
     articles::upsert_all(&mut conn, &items, &mut |_| {})?;
-    let article_id: i64 = {
+    let article_id: afterword::domain::ArticleId = {
         use afterword::db::schema::articles;
         use diesel::prelude::*;
         articles::table
@@ -43,7 +43,7 @@ fn main() -> anyhow::Result<()> {
                 username: &name,
                 email: &email,
                 password_hash: &hash,
-                role: "reader",
+                role: afterword::domain::Role::Reader,
                 keep_taken_email_pending: false,
             };
             let id = users::create(conn, &new)?.id;
@@ -59,7 +59,7 @@ fn main() -> anyhow::Result<()> {
                 parent_id: parent,
                 source: "A comment.",
                 html: "<p>A comment.</p>",
-                status: comments::VISIBLE,
+                status: comments::CommentStatus::Visible,
             };
             match comments::post(conn, &new) {
                 Ok(p) => posted.push(p.id),

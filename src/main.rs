@@ -341,13 +341,8 @@ fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
     }
     let (mut conn, _, _) = db::open_migrated(url)?;
     let hash = password::hash(&password);
-    let new = users::NewUser {
-        username,
-        email,
-        password_hash: &hash,
-        role: Role::Admin.as_str(),
-        keep_taken_email_pending: false,
-    };
+    let new =
+        users::NewUser { username, email, password_hash: &hash, role: Role::Admin, keep_taken_email_pending: false };
     match users::create(&mut conn, &new) {
         Ok(_) => {
             println!("created the administrator {username}");
@@ -365,11 +360,11 @@ fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
 
 fn set_role(url: &str, username: &str, role: &str) -> anyhow::Result<()> {
     let role =
-        Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: use reader, moderator or admin"))?;
+        role.parse::<Role>().map_err(|_| anyhow::anyhow!("unknown role {role:?}: use reader, moderator or admin"))?;
     let (mut conn, _, _) = db::open_migrated(url)?;
     let user =
         users::find_by_username(&mut conn, username)?.ok_or_else(|| anyhow::anyhow!("no account named {username}"))?;
-    users::set_role(&mut conn, user.id, role.as_str())?;
+    users::set_role(&mut conn, user.id, role)?;
     println!("{} is now {}", user.username, role.as_str());
     Ok(())
 }

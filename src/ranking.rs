@@ -73,7 +73,7 @@ impl Sort {
 
 /// What the sorts look at.
 pub trait Rankable {
-    fn id(&self) -> i64;
+    fn id(&self) -> crate::domain::CommentId;
     fn up(&self) -> i32;
     fn down(&self) -> i32;
 }

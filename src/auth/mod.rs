@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod password;
 pub mod ratelimit;
 
+use crate::domain::UserId;
 use std::future::{ready, Ready};
 use std::net::IpAddr;
 
@@ -15,36 +16,12 @@ use sha2::{Digest, Sha256};
 
 use crate::web::AppError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Reader,
-    Moderator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Reader => "reader",
-            Role::Moderator => "moderator",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "reader" => Some(Role::Reader),
-            "moderator" => Some(Role::Moderator),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::Role;
 
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub role: Role,
     pub email_verified: bool,

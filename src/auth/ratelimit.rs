@@ -2,6 +2,7 @@
 //! for login, sign-up and password reset; the login lockout's rules (its counts are in
 //! the database).
 
+use crate::domain::UserId;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -137,9 +138,9 @@ pub struct Limits {
     requests: Option<DefaultKeyedRateLimiter<IpAddr>>,
     auth: Option<DefaultKeyedRateLimiter<IpAddr>>,
     /// Per account: (per minute, per day), for established and for new accounts.
-    comments: [Option<DefaultKeyedRateLimiter<i64>>; 4],
+    comments: [Option<DefaultKeyedRateLimiter<UserId>>; 4],
     /// Per account: comment previews.
-    previews: Option<DefaultKeyedRateLimiter<i64>>,
+    previews: Option<DefaultKeyedRateLimiter<UserId>>,
 }
 
 /// `per` requests spread over `period`, all of them allowed at once.
@@ -182,7 +183,7 @@ impl Limits {
     }
 
     /// Posting a comment; accounts less than a day old get the lower limits.
-    pub fn comment(&self, user_id: i64, new_account: bool) -> Result<(), Duration> {
+    pub fn comment(&self, user_id: UserId, new_account: bool) -> Result<(), Duration> {
         let [minute, day, new_minute, new_day] = &self.comments;
         let (minute, day) = if new_account { (new_minute, new_day) } else { (minute, day) };
         check(minute, &user_id)?;
@@ -190,7 +191,7 @@ impl Limits {
     }
 
     /// Previewing a comment (each preview renders Markdown).
-    pub fn preview(&self, user_id: i64) -> Result<(), Duration> {
+    pub fn preview(&self, user_id: UserId) -> Result<(), Duration> {
         check(&self.previews, &user_id)
     }
 

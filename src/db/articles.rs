@@ -1,5 +1,6 @@
 //! Articles, their takeaways and tags.
 
+use crate::domain::ArticleId;
 use std::collections::HashSet;
 
 use diesel::prelude::*;
@@ -13,7 +14,7 @@ use crate::import::{slugify, NewArticle};
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = articles)]
 pub struct Article {
-    pub id: i64,
+    pub id: ArticleId,
     pub slug: String,
     pub title: String,
     pub source_url: String,
@@ -38,7 +39,7 @@ impl Article {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = articles)]
 pub struct ArticleListItem {
-    pub id: i64,
+    pub id: ArticleId,
     pub slug: String,
     pub title: String,
     pub source_name: String,
@@ -220,13 +221,13 @@ fn upsert_one(conn: &mut DbConn, index: usize, item: &NewArticle) -> Result<Outc
 }
 
 /// Inserts a new article with a free slug; returns (id, slug).
-fn insert(conn: &mut DbConn, item: &NewArticle) -> QueryResult<(i64, String)> {
+fn insert(conn: &mut DbConn, item: &NewArticle) -> QueryResult<(ArticleId, String)> {
     let slug = match &item.slug {
         Some(slug) => slug.clone(),
         None => unique_slug(conn, &slugify(&item.title))?,
     };
     let now = now();
-    let id: i64 = diesel::insert_into(articles::table)
+    let id: ArticleId = diesel::insert_into(articles::table)
         .values((
             articles::slug.eq(&slug),
             articles::title.eq(&item.title),
@@ -245,7 +246,7 @@ fn insert(conn: &mut DbConn, item: &NewArticle) -> QueryResult<(i64, String)> {
 }
 
 /// Replaces an article's content; its slug stays.
-fn overwrite(conn: &mut DbConn, id: i64, item: &NewArticle) -> QueryResult<()> {
+fn overwrite(conn: &mut DbConn, id: ArticleId, item: &NewArticle) -> QueryResult<()> {
     diesel::update(articles::table.find(id))
         .set((
             articles::title.eq(&item.title),
@@ -261,18 +262,18 @@ fn overwrite(conn: &mut DbConn, id: i64, item: &NewArticle) -> QueryResult<()> {
 }
 
 /// Another article with the same title and source URL, if any.
-fn same_key(conn: &mut DbConn, item: &NewArticle, except: Option<i64>) -> QueryResult<Option<String>> {
+fn same_key(conn: &mut DbConn, item: &NewArticle, except: Option<ArticleId>) -> QueryResult<Option<String>> {
     articles::table
         .filter(articles::source_url.eq(&item.source_url))
         .filter(articles::title.eq(&item.title))
-        .filter(articles::id.ne(except.unwrap_or(-1)))
+        .filter(articles::id.ne(except.unwrap_or(ArticleId(-1))))
         .select(articles::slug)
         .first(conn)
         .optional()
 }
 
 /// Creates an article from the administrators' form; returns (id, slug).
-pub fn create(conn: &mut DbConn, item: &NewArticle) -> Result<(i64, String), UpsertError> {
+pub fn create(conn: &mut DbConn, item: &NewArticle) -> Result<(ArticleId, String), UpsertError> {
     write_transaction(conn, |conn| {
         if let Some(slug) = same_key(conn, item, None)? {
             return Err(UpsertError::Conflict {
@@ -285,7 +286,7 @@ pub fn create(conn: &mut DbConn, item: &NewArticle) -> Result<(i64, String), Ups
 }
 
 /// Edits an article from the administrators' form.
-pub fn update(conn: &mut DbConn, id: i64, item: &NewArticle) -> Result<(), UpsertError> {
+pub fn update(conn: &mut DbConn, id: ArticleId, item: &NewArticle) -> Result<(), UpsertError> {
     write_transaction(conn, |conn| {
         if let Some(slug) = same_key(conn, item, Some(id))? {
             return Err(UpsertError::Conflict {
@@ -298,7 +299,7 @@ pub fn update(conn: &mut DbConn, id: i64, item: &NewArticle) -> Result<(), Upser
 }
 
 /// Deletes an article with its comments, votes, reports and saves.
-pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+pub fn delete(conn: &mut DbConn, id: ArticleId) -> QueryResult<usize> {
     write_transaction(conn, |conn| {
         // Replies first: a comment's parent must outlive it.
         let mut depth: Option<i32> = super::schema::comments::table
@@ -318,7 +319,7 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     })
 }
 
-fn replace_children(conn: &mut DbConn, id: i64, item: &NewArticle) -> QueryResult<()> {
+fn replace_children(conn: &mut DbConn, id: ArticleId, item: &NewArticle) -> QueryResult<()> {
     diesel::delete(article_takeaways::table.filter(article_takeaways::article_id.eq(id))).execute(conn)?;
     diesel::delete(article_tags::table.filter(article_tags::article_id.eq(id))).execute(conn)?;
     // One statement per row: MultiConnection has no batch insert. A few rows at most.
@@ -357,7 +358,7 @@ fn unique_slug(conn: &mut DbConn, base: &str) -> QueryResult<String> {
 }
 
 /// Id, title and whether comments are closed, by slug.
-pub fn find_basic(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(i64, String, bool)>> {
+pub fn find_basic(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(ArticleId, String, bool)>> {
     articles::table
         .filter(articles::slug.eq(slug))
         .select((articles::id, articles::title, articles::comments_locked))

@@ -20,6 +20,7 @@
 //! different articles do not wait on each other. On SQLite nothing is locked here:
 //! `BEGIN IMMEDIATE` already lets one writer at a time in.
 
+use crate::domain::{ArticleId, CommentId, UserId};
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
@@ -31,23 +32,19 @@ use crate::ranking::{self, Sort};
 /// Replies deeper than this are refused.
 pub const MAX_DEPTH: i32 = 64;
 
-pub const VISIBLE: &str = "visible";
-pub const DELETED: &str = "deleted";
-pub const REMOVED: &str = "removed";
-pub const PENDING: &str = "pending";
-pub const REJECTED: &str = "rejected";
+pub use crate::domain::CommentStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = comments)]
 pub struct Comment {
-    pub id: i64,
-    pub article_id: i64,
-    pub author_id: i64,
-    pub parent_id: Option<i64>,
-    pub root_id: i64,
+    pub id: CommentId,
+    pub article_id: ArticleId,
+    pub author_id: UserId,
+    pub parent_id: Option<CommentId>,
+    pub root_id: CommentId,
     pub depth: i32,
     pub body_html: String,
-    pub status: String,
+    pub status: CommentStatus,
     pub upvotes: i32,
     pub downvotes: i32,
     pub reply_count: i32,
@@ -60,20 +57,20 @@ pub struct Comment {
 
 impl Comment {
     pub fn is_deleted(&self) -> bool {
-        self.status == DELETED
+        self.status == CommentStatus::Deleted
     }
 
     pub fn is_visible(&self) -> bool {
-        self.status == VISIBLE
+        self.status == CommentStatus::Visible
     }
 
     pub fn is_removed(&self) -> bool {
-        self.status == REMOVED
+        self.status == CommentStatus::Removed
     }
 
     /// Awaiting approval, or not approved: only the author sees it.
     pub fn is_held(&self) -> bool {
-        self.status == PENDING || self.status == REJECTED
+        self.status == CommentStatus::Pending || self.status == CommentStatus::Rejected
     }
 
     pub fn score(&self) -> i32 {
@@ -92,7 +89,7 @@ pub struct ThreadComment {
 }
 
 impl ranking::Rankable for ThreadComment {
-    fn id(&self) -> i64 {
+    fn id(&self) -> CommentId {
         self.comment.id
     }
     fn up(&self) -> i32 {
@@ -123,11 +120,15 @@ macro_rules! with_authors_and_votes {
             .left_join(
                 comment_votes::table.on(comment_votes::comment_id
                     .eq(comments::id)
-                    .and(comment_votes::user_id.eq($viewer.unwrap_or(-1)))),
+                    .and(comment_votes::user_id.eq($viewer.unwrap_or(UserId(-1))))),
             )
             .select((Comment::as_select(), users::username, users::deleted_at, comment_votes::value.nullable()))
             // Held comments show only to their author.
-            .filter(comments::status.ne_all([PENDING, REJECTED]).or(comments::author_id.eq($viewer.unwrap_or(-1))))
+            .filter(
+                comments::status
+                    .ne_all([CommentStatus::Pending, CommentStatus::Rejected])
+                    .or(comments::author_id.eq($viewer.unwrap_or(UserId(-1)))),
+            )
     };
 }
 
@@ -135,18 +136,19 @@ macro_rules! with_authors_and_votes {
 /// `offset`, with all their replies. Also says whether more top-level comments follow.
 pub fn thread_page(
     conn: &mut DbConn,
-    article_id: i64,
+    article_id: ArticleId,
     sort: Sort,
     offset: i64,
     limit: i64,
-    viewer: Option<i64>,
+    viewer: Option<UserId>,
 ) -> QueryResult<(Vec<ThreadComment>, bool)> {
-    let top = comments::table
-        .filter(comments::article_id.eq(article_id))
-        .filter(comments::depth.eq(0))
-        .filter(comments::status.ne_all([PENDING, REJECTED]).or(comments::author_id.eq(viewer.unwrap_or(-1))));
+    let top = comments::table.filter(comments::article_id.eq(article_id)).filter(comments::depth.eq(0)).filter(
+        comments::status
+            .ne_all([CommentStatus::Pending, CommentStatus::Rejected])
+            .or(comments::author_id.eq(viewer.unwrap_or(UserId(-1)))),
+    );
     let ids_query = top.select(comments::id).offset(offset).limit(limit + 1);
-    let mut ids: Vec<i64> = match sort {
+    let mut ids: Vec<CommentId> = match sort {
         // A pinned comment leads page one whatever the order.
         Sort::Best => {
             ids_query.order((comments::pinned.desc(), comments::rank_best.desc(), comments::id.desc())).load(conn)?
@@ -170,7 +172,11 @@ pub fn thread_page(
 }
 
 /// Every comment of the thread (top-level comment and replies) that `id` belongs to.
-pub fn whole_thread_of(conn: &mut DbConn, id: i64, viewer: Option<i64>) -> QueryResult<Option<Vec<ThreadComment>>> {
+pub fn whole_thread_of(
+    conn: &mut DbConn,
+    id: CommentId,
+    viewer: Option<UserId>,
+) -> QueryResult<Option<Vec<ThreadComment>>> {
     let Some(root) = comments::table.find(id).select(comments::root_id).first::<i64>(conn).optional()? else {
         return Ok(None);
     };
@@ -178,12 +184,12 @@ pub fn whole_thread_of(conn: &mut DbConn, id: i64, viewer: Option<i64>) -> Query
     Ok(Some(into_thread(rows)))
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Comment>> {
+pub fn find(conn: &mut DbConn, id: CommentId) -> QueryResult<Option<Comment>> {
     comments::table.find(id).select(Comment::as_select()).first(conn).optional()
 }
 
 /// A comment with its article's slug, title and whether its comments are closed.
-pub fn find_with_article(conn: &mut DbConn, id: i64) -> QueryResult<Option<(Comment, String, String, bool)>> {
+pub fn find_with_article(conn: &mut DbConn, id: CommentId) -> QueryResult<Option<(Comment, String, String, bool)>> {
     comments::table
         .inner_join(articles::table)
         .filter(comments::id.eq(id))
@@ -192,18 +198,18 @@ pub fn find_with_article(conn: &mut DbConn, id: i64) -> QueryResult<Option<(Comm
         .optional()
 }
 
-pub fn source(conn: &mut DbConn, id: i64) -> QueryResult<String> {
+pub fn source(conn: &mut DbConn, id: CommentId) -> QueryResult<String> {
     comments::table.find(id).select(comments::body_source).first(conn)
 }
 
 pub struct NewComment<'a> {
-    pub article_id: i64,
-    pub author_id: i64,
-    pub parent_id: Option<i64>,
+    pub article_id: ArticleId,
+    pub author_id: UserId,
+    pub parent_id: Option<CommentId>,
     pub source: &'a str,
     pub html: &'a str,
     /// `VISIBLE`, or `PENDING` when held for approval.
-    pub status: &'a str,
+    pub status: CommentStatus,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -238,15 +244,15 @@ pub enum CommentError {
 }
 
 /// Whom to email about a reply: (user id, email if they want reply emails).
-pub type ReplyNotice = (i64, Option<String>);
+pub type ReplyNotice = (UserId, Option<String>);
 
 /// What posting did, for the notifications that follow.
 #[derive(Debug)]
 pub struct Posted {
-    pub id: i64,
+    pub id: CommentId,
     /// The author of the parent, when it is someone else with a live account:
     /// (user id, email if they want reply emails).
-    pub notify: Option<(i64, Option<String>)>,
+    pub notify: Option<ReplyNotice>,
 }
 
 impl Retryable for CommentError {
@@ -255,7 +261,7 @@ impl Retryable for CommentError {
     }
 }
 
-fn lock_comment_row(conn: &mut DbConn, comment_id: i64) -> QueryResult<()> {
+fn lock_comment_row(conn: &mut DbConn, comment_id: CommentId) -> QueryResult<()> {
     diesel::sql_query("SELECT id FROM comments WHERE id = $1 FOR UPDATE")
         .bind::<diesel::sql_types::BigInt, _>(comment_id)
         .execute(conn)?;
@@ -264,7 +270,7 @@ fn lock_comment_row(conn: &mut DbConn, comment_id: i64) -> QueryResult<()> {
 
 /// On PostgreSQL, locks an article's row until the transaction ends: the first lock of
 /// every comment write (see the lock order at the top of this module).
-pub(crate) fn lock_article(conn: &mut DbConn, article_id: i64) -> QueryResult<()> {
+pub(crate) fn lock_article(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<()> {
     match conn {
         DbConn::Pg(_) => {
             diesel::sql_query("SELECT id FROM articles WHERE id = $1 FOR UPDATE")
@@ -279,10 +285,10 @@ pub(crate) fn lock_article(conn: &mut DbConn, article_id: i64) -> QueryResult<()
 /// Takes the locks a write to comment `id` needs, in the module's order (its article,
 /// its parent, then the comment itself), and reads the comment once they are held.
 /// A comment that is gone, or goes while we wait, is `Missing`.
-pub(crate) fn lock_for_write(conn: &mut DbConn, id: i64) -> Result<Comment, CommentError> {
+pub(crate) fn lock_for_write(conn: &mut DbConn, id: CommentId) -> Result<Comment, CommentError> {
     if let DbConn::Pg(_) = conn {
         // Neither changes over a comment's life, so reading them unlocked is safe.
-        let (article_id, parent_id): (i64, Option<i64>) = comments::table
+        let (article_id, parent_id): (ArticleId, Option<CommentId>) = comments::table
             .find(id)
             .select((comments::article_id, comments::parent_id))
             .first(conn)
@@ -297,7 +303,7 @@ pub(crate) fn lock_for_write(conn: &mut DbConn, id: i64) -> Result<Comment, Comm
     find(conn, id)?.ok_or(CommentError::Missing)
 }
 
-fn locked(conn: &mut DbConn, article_id: i64) -> QueryResult<bool> {
+fn locked(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<bool> {
     articles::table.find(article_id).select(articles::comments_locked).first(conn)
 }
 
@@ -325,12 +331,12 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
                 Some(parent)
             }
         };
-        let id: i64 = diesel::insert_into(comments::table)
+        let id: CommentId = diesel::insert_into(comments::table)
             .values((
                 comments::article_id.eq(new.article_id),
                 comments::author_id.eq(new.author_id),
                 comments::parent_id.eq(new.parent_id),
-                comments::root_id.eq(parent.as_ref().map_or(0, |p| p.root_id)),
+                comments::root_id.eq(parent.as_ref().map_or(CommentId(0), |p| p.root_id)),
                 comments::depth.eq(parent.as_ref().map_or(0, |p| p.depth + 1)),
                 comments::body_source.eq(new.source),
                 comments::body_html.eq(new.html),
@@ -349,7 +355,7 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
                     .execute(conn)?;
             }
         }
-        let notify = if new.status == VISIBLE { announce(conn, id)? } else { None };
+        let notify = if new.status == CommentStatus::Visible { announce(conn, id)? } else { None };
         Ok(Posted { id, notify })
     })
 }
@@ -357,7 +363,7 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
 /// A comment became visible (posted, or approved): the article's count and the
 /// notifications follow (to the parent's author, or to readers who saved the article).
 /// Returns whom to email about a reply: (user id, email if they want reply emails).
-pub fn announce(conn: &mut DbConn, id: i64) -> QueryResult<Option<(i64, Option<String>)>> {
+pub fn announce(conn: &mut DbConn, id: CommentId) -> QueryResult<Option<ReplyNotice>> {
     let comment = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
     let now = now();
     let mut notify = None;
@@ -387,7 +393,7 @@ pub fn announce(conn: &mut DbConn, id: i64) -> QueryResult<Option<(i64, Option<S
                     diesel::insert_into(notifications::table)
                         .values((
                             notifications::user_id.eq(parent.author_id),
-                            notifications::kind.eq("reply"),
+                            notifications::kind.eq(crate::domain::NotificationKind::Reply),
                             notifications::comment_id.eq(id),
                             notifications::actor_id.eq(comment.author_id),
                             notifications::created_at.eq(now),
@@ -410,8 +416,8 @@ pub fn announce(conn: &mut DbConn, id: i64) -> QueryResult<Option<(i64, Option<S
 /// is caught by the word list, or everyone is pre-moderated).
 pub fn edit(
     conn: &mut DbConn,
-    id: i64,
-    author_id: i64,
+    id: CommentId,
+    author_id: UserId,
     source: &str,
     html: &str,
     window: time::Duration,
@@ -422,7 +428,7 @@ pub fn edit(
         if comment.author_id != author_id {
             return Err(CommentError::NotAuthor);
         }
-        if !comment.is_visible() && comment.status != PENDING {
+        if !comment.is_visible() && comment.status != CommentStatus::Pending {
             return Err(CommentError::Deleted);
         }
         if locked(conn, comment.article_id)? {
@@ -432,7 +438,7 @@ pub fn edit(
             return Err(CommentError::EditWindowOver);
         }
         if hold && comment.is_visible() {
-            diesel::update(comments::table.find(id)).set(comments::status.eq(PENDING)).execute(conn)?;
+            diesel::update(comments::table.find(id)).set(comments::status.eq(CommentStatus::Pending)).execute(conn)?;
             diesel::update(articles::table.find(comment.article_id))
                 .set(articles::comment_count.eq(articles::comment_count - 1))
                 .execute(conn)?;
@@ -447,7 +453,7 @@ pub fn edit(
 /// Deletes the author's own comment: one with replies becomes a placeholder that keeps
 /// the thread together; one without disappears, and so do placeholders it leaves
 /// without replies.
-pub fn delete(conn: &mut DbConn, id: i64, author_id: i64) -> Result<(), CommentError> {
+pub fn delete(conn: &mut DbConn, id: CommentId, author_id: UserId) -> Result<(), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = lock_for_write(conn, id)?;
         if comment.author_id != author_id {
@@ -466,7 +472,11 @@ pub fn delete(conn: &mut DbConn, id: i64, author_id: i64) -> Result<(), CommentE
         }
         if comment.reply_count > 0 {
             diesel::update(comments::table.find(id))
-                .set((comments::status.eq(DELETED), comments::body_source.eq(""), comments::body_html.eq("")))
+                .set((
+                    comments::status.eq(CommentStatus::Deleted),
+                    comments::body_source.eq(""),
+                    comments::body_html.eq(""),
+                ))
                 .execute(conn)?;
             return Ok(());
         }
@@ -501,7 +511,12 @@ pub struct VoteOutcome {
 /// counters and ranks change in the same transaction; the comment row is locked on
 /// PostgreSQL (SQLite's write transaction already serialises), so simultaneous votes
 /// count once.
-pub fn vote(conn: &mut DbConn, comment_id: i64, user_id: i64, value: i32) -> Result<VoteOutcome, CommentError> {
+pub fn vote(
+    conn: &mut DbConn,
+    comment_id: CommentId,
+    user_id: UserId,
+    value: i32,
+) -> Result<VoteOutcome, CommentError> {
     debug_assert!((-1..=1).contains(&value));
     write_transaction_retrying(conn, |conn| {
         let comment = lock_for_write(conn, comment_id)?;
@@ -558,7 +573,7 @@ pub fn vote(conn: &mut DbConn, comment_id: i64, user_id: i64, value: i32) -> Res
 }
 
 /// How many comments `user_id` posted since `since` (for the daily limit across restarts).
-pub fn count_by_author_since(conn: &mut DbConn, user_id: i64, since: PrimitiveDateTime) -> QueryResult<i64> {
+pub fn count_by_author_since(conn: &mut DbConn, user_id: UserId, since: PrimitiveDateTime) -> QueryResult<i64> {
     comments::table
         .filter(comments::author_id.eq(user_id))
         .filter(comments::created_at.gt(since))
@@ -570,9 +585,9 @@ pub fn count_by_author_since(conn: &mut DbConn, user_id: i64, since: PrimitiveDa
 
 #[derive(Debug, Clone, Queryable)]
 pub struct Notification {
-    pub id: i64,
-    pub kind: String,
-    pub comment_id: i64,
+    pub id: crate::domain::NotificationId,
+    pub kind: crate::domain::NotificationKind,
+    pub comment_id: CommentId,
     pub created_at: PrimitiveDateTime,
     pub read_at: Option<PrimitiveDateTime>,
     pub actor: String,
@@ -582,10 +597,10 @@ pub struct Notification {
     pub article_title: String,
 }
 
-pub fn unread_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
+pub fn unread_count(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
     notifications::table
         .inner_join(comments::table)
-        .filter(comments::status.eq(VISIBLE))
+        .filter(comments::status.eq(CommentStatus::Visible))
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::read_at.is_null())
         .count()
@@ -593,13 +608,13 @@ pub fn unread_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
 }
 
 /// Newest first.
-pub fn notifications_of(conn: &mut DbConn, user_id: i64, limit: i64) -> QueryResult<Vec<Notification>> {
+pub fn notifications_of(conn: &mut DbConn, user_id: UserId, limit: i64) -> QueryResult<Vec<Notification>> {
     notifications::table
         .inner_join(comments::table.inner_join(articles::table))
         .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
         .filter(notifications::user_id.eq(user_id))
         // A comment removed since does not show, nor does its text.
-        .filter(comments::status.eq(VISIBLE))
+        .filter(comments::status.eq(CommentStatus::Visible))
         .order(notifications::id.desc())
         .limit(limit)
         .select((
@@ -617,7 +632,7 @@ pub fn notifications_of(conn: &mut DbConn, user_id: i64, limit: i64) -> QueryRes
         .load(conn)
 }
 
-pub fn mark_all_read(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+pub fn mark_all_read(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
     diesel::update(
         notifications::table.filter(notifications::user_id.eq(user_id)).filter(notifications::read_at.is_null()),
     )
@@ -625,7 +640,7 @@ pub fn mark_all_read(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
     .execute(conn)
 }
 
-pub fn set_email_replies(conn: &mut DbConn, user_id: i64, on: bool) -> QueryResult<usize> {
+pub fn set_email_replies(conn: &mut DbConn, user_id: UserId, on: bool) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id)).set(users::email_replies.eq(on)).execute(conn)
 }
 
@@ -637,7 +652,7 @@ pub fn article_with_thread(
     sort: Sort,
     offset: i64,
     limit: i64,
-    viewer: Option<i64>,
+    viewer: Option<UserId>,
 ) -> QueryResult<Option<(super::articles::ArticlePage, Vec<ThreadComment>, bool)>> {
     let Some(article) = super::articles::find_by_slug(conn, slug)? else { return Ok(None) };
     let (items, has_more) = thread_page(conn, article.article.id, sort, offset, limit, viewer)?;
@@ -645,10 +660,10 @@ pub fn article_with_thread(
 }
 
 /// The sum of the scores of an account's visible comments.
-pub fn karma(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
+pub fn karma(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
     let scores: Vec<(i32, i32)> = comments::table
         .filter(comments::author_id.eq(user_id))
-        .filter(comments::status.eq(VISIBLE))
+        .filter(comments::status.eq(CommentStatus::Visible))
         .select((comments::upvotes, comments::downvotes))
         .load(conn)?;
     Ok(scores.into_iter().map(|(up, down)| i64::from(up - down)).sum())
@@ -657,14 +672,14 @@ pub fn karma(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
 /// An account's visible comments, newest first, with their article's slug and title.
 pub fn by_author(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<(Comment, String, String)>> {
     comments::table
         .inner_join(articles::table)
         .filter(comments::author_id.eq(user_id))
-        .filter(comments::status.eq(VISIBLE))
+        .filter(comments::status.eq(CommentStatus::Visible))
         .order(comments::id.desc())
         .offset(offset)
         .limit(limit)
@@ -675,13 +690,13 @@ pub fn by_author(
 /// An article's newest visible comments with their authors (`None`: deleted account).
 pub fn newest_of_article(
     conn: &mut DbConn,
-    article_id: i64,
+    article_id: ArticleId,
     limit: i64,
 ) -> QueryResult<Vec<(Comment, String, Option<PrimitiveDateTime>)>> {
     comments::table
         .inner_join(users::table)
         .filter(comments::article_id.eq(article_id))
-        .filter(comments::status.eq(VISIBLE))
+        .filter(comments::status.eq(CommentStatus::Visible))
         .order(comments::id.desc())
         .limit(limit)
         .select((Comment::as_select(), users::username, users::deleted_at))
@@ -689,16 +704,16 @@ pub fn newest_of_article(
 }
 
 /// An exported comment: id, article slug, text, when.
-pub type ExportedComment = (i64, String, String, PrimitiveDateTime);
+pub type ExportedComment = (CommentId, String, String, PrimitiveDateTime);
 /// An exported vote: comment id, value, when.
-pub type ExportedVote = (i64, i32, PrimitiveDateTime);
+pub type ExportedVote = (CommentId, i32, PrimitiveDateTime);
 
 /// For the data export: the account's comments (text included) and votes.
-pub fn export_of(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<ExportedComment>, Vec<ExportedVote>)> {
+pub fn export_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<(Vec<ExportedComment>, Vec<ExportedVote>)> {
     let written = comments::table
         .inner_join(articles::table)
         .filter(comments::author_id.eq(user_id))
-        .filter(comments::status.eq(VISIBLE))
+        .filter(comments::status.eq(CommentStatus::Visible))
         .order(comments::id)
         .select((comments::id, articles::slug, comments::body_source, comments::created_at))
         .load(conn)?;
@@ -711,7 +726,7 @@ pub fn export_of(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<ExportedCo
 }
 
 /// One comment with its author and the viewer's vote.
-pub fn one(conn: &mut DbConn, id: i64, viewer: Option<i64>) -> QueryResult<Option<ThreadComment>> {
+pub fn one(conn: &mut DbConn, id: CommentId, viewer: Option<UserId>) -> QueryResult<Option<ThreadComment>> {
     let row: Option<Row> = with_authors_and_votes!(viewer).filter(comments::id.eq(id)).first(conn).optional()?;
     Ok(row.map(|row| into_thread(vec![row]).pop().expect("one row")))
 }

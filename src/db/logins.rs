@@ -1,6 +1,7 @@
 //! Failed logins and password re-checks of the last minutes, for the login lockout:
 //! counted in the database so that restarts and other instances share them.
 
+use crate::domain::UserId;
 use diesel::prelude::*;
 use time::{Duration, PrimitiveDateTime};
 
@@ -19,7 +20,7 @@ pub struct Failures {
     pub account: i64,
 }
 
-pub fn recent(conn: &mut DbConn, user_id: Option<i64>, network: &str, window: Duration) -> QueryResult<Failures> {
+pub fn recent(conn: &mut DbConn, user_id: Option<UserId>, network: &str, window: Duration) -> QueryResult<Failures> {
     let since = now() - window;
     let recent = login_failures::failed_at.gt(since);
     let (network_count, network_oldest): (i64, Option<PrimitiveDateTime>) = login_failures::table
@@ -48,7 +49,7 @@ pub fn recent(conn: &mut DbConn, user_id: Option<i64>, network: &str, window: Du
 
 /// Records a failure, first deleting every failure older than `window` (so the table
 /// holds only the last minutes).
-pub fn record(conn: &mut DbConn, user_id: Option<i64>, network: &str, window: Duration) -> QueryResult<()> {
+pub fn record(conn: &mut DbConn, user_id: Option<UserId>, network: &str, window: Duration) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         let now = now();
         diesel::delete(login_failures::table.filter(login_failures::failed_at.le(now - window))).execute(conn)?;
@@ -64,7 +65,7 @@ pub fn record(conn: &mut DbConn, user_id: Option<i64>, network: &str, window: Du
 }
 
 /// A successful login clears the failures of the account from this network.
-pub fn clear(conn: &mut DbConn, user_id: i64, network: &str) -> QueryResult<()> {
+pub fn clear(conn: &mut DbConn, user_id: UserId, network: &str) -> QueryResult<()> {
     diesel::delete(
         login_failures::table.filter(login_failures::user_id.eq(user_id)).filter(login_failures::network.eq(network)),
     )

@@ -1,42 +1,62 @@
 //! Reports, moderator actions and their log, bans, the approval queue, site settings
 //! for pre-moderation, and the administrators' dashboard.
 
+use crate::domain::CommentStatus;
+use crate::domain::{ArticleId, CommentId, UserId};
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use super::comments::{self as c, Comment, CommentError, PENDING, REJECTED, REMOVED, VISIBLE};
+use super::comments::{self as c, Comment, CommentError};
 use super::connection::write_transaction_retrying;
 use super::schema::{articles, comments, moderation_log, reports, sessions, users};
 use super::{now, settings, write_transaction, DbConn};
-
-pub const REASONS: [(&str, &str); 5] = [
-    ("spam", "Spam"),
-    ("harassment", "Harassment"),
-    ("off-topic", "Off-topic"),
-    ("misinformation", "Misinformation"),
-    ("other", "Other"),
-];
+use crate::domain::{ModAction, ReportReason, Role, TargetType};
 
 /// The end of a permanent ban.
 pub fn forever() -> PrimitiveDateTime {
     PrimitiveDateTime::new(time::macros::date!(9999 - 12 - 31), time::Time::MIDNIGHT)
 }
 
+/// What a line of the moderation log is about.
+#[derive(Debug, Clone, Copy)]
+pub enum LogTarget {
+    Comment(CommentId),
+    Article(ArticleId),
+    /// Several articles at once (an import).
+    Articles,
+    User(UserId),
+    Site,
+}
+
+impl LogTarget {
+    /// The (target_type, target_id) columns.
+    fn stored(self) -> (TargetType, i64) {
+        match self {
+            LogTarget::Comment(id) => (TargetType::Comment, id.0),
+            LogTarget::Article(id) => (TargetType::Article, id.0),
+            LogTarget::Articles => (TargetType::Article, 0),
+            LogTarget::User(id) => (TargetType::User, id.0),
+            LogTarget::Site => (TargetType::Site, 0),
+        }
+    }
+}
+
 /// Writes one row of the moderation log. Call inside the action's transaction.
 fn log(
     conn: &mut DbConn,
-    moderator_id: i64,
-    action: &str,
-    target: (&str, i64, &str),
+    moderator_id: UserId,
+    action: ModAction,
+    (target, label): (LogTarget, &str),
     reason: Option<&str>,
 ) -> QueryResult<()> {
+    let (target_type, target_id) = target.stored();
     diesel::insert_into(moderation_log::table)
         .values((
             moderation_log::moderator_id.eq(moderator_id),
             moderation_log::action.eq(action),
-            moderation_log::target_type.eq(target.0),
-            moderation_log::target_id.eq(target.1),
-            moderation_log::target_label.eq(target.2),
+            moderation_log::target_type.eq(target_type),
+            moderation_log::target_id.eq(target_id),
+            moderation_log::target_label.eq(label),
             moderation_log::reason.eq(reason),
             moderation_log::created_at.eq(now()),
         ))
@@ -56,9 +76,9 @@ fn comment_label(conn: &mut DbConn, comment: &Comment) -> QueryResult<String> {
 /// Files a report; a second one by the same reader is a no-op (returns false).
 pub fn report(
     conn: &mut DbConn,
-    comment_id: i64,
-    reporter_id: i64,
-    reason: &str,
+    comment_id: CommentId,
+    reporter_id: UserId,
+    reason: ReportReason,
     details: Option<&str>,
 ) -> Result<bool, CommentError> {
     let filed = write_transaction_retrying(conn, |conn| {
@@ -106,13 +126,13 @@ pub struct ReportGroup {
     pub article_slug: String,
     pub article_title: String,
     /// (reason, details), one per reporter.
-    pub reasons: Vec<(String, Option<String>)>,
+    pub reasons: Vec<(ReportReason, Option<String>)>,
     pub first_at: PrimitiveDateTime,
 }
 
 /// Open reports grouped by comment, oldest first. One query.
 pub fn open_reports(conn: &mut DbConn) -> QueryResult<Vec<ReportGroup>> {
-    type ReportRow = (String, Option<String>, PrimitiveDateTime, Comment, String, String, String);
+    type ReportRow = (ReportReason, Option<String>, PrimitiveDateTime, Comment, String, String, String);
     let rows: Vec<ReportRow> = reports::table
         .inner_join(comments::table.inner_join(articles::table).inner_join(users::table))
         .filter(reports::resolved_at.is_null())
@@ -144,32 +164,37 @@ pub fn open_reports(conn: &mut DbConn) -> QueryResult<Vec<ReportGroup>> {
     Ok(groups)
 }
 
-fn resolve_reports(conn: &mut DbConn, comment_id: i64) -> QueryResult<usize> {
+fn resolve_reports(conn: &mut DbConn, comment_id: CommentId) -> QueryResult<usize> {
     diesel::update(reports::table.filter(reports::comment_id.eq(comment_id)).filter(reports::resolved_at.is_null()))
         .set(reports::resolved_at.eq(Some(now())))
         .execute(conn)
 }
 
 /// Closes a comment's reports without acting on it.
-pub fn dismiss(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<(), CommentError> {
+pub fn dismiss(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId) -> Result<(), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
         if resolve_reports(conn, comment_id)? == 0 {
             return Err(CommentError::NothingToDo("there are no open reports about this comment"));
         }
         let label = comment_label(conn, &comment)?;
-        log(conn, moderator_id, "dismiss reports", ("comment", comment_id, &label), None)?;
+        log(conn, moderator_id, ModAction::DismissReports, (LogTarget::Comment(comment_id), &label), None)?;
         Ok(())
     })
 }
 
 // ---- comments ----
 
-fn set_visibility(conn: &mut DbConn, comment: &Comment, status: &str, reason: Option<&str>) -> QueryResult<()> {
+fn set_visibility(
+    conn: &mut DbConn,
+    comment: &Comment,
+    status: CommentStatus,
+    reason: Option<&str>,
+) -> QueryResult<()> {
     diesel::update(comments::table.find(comment.id))
         .set((comments::status.eq(status), comments::removed_reason.eq(reason), comments::pinned.eq(false)))
         .execute(conn)?;
-    let delta = i32::from(status == VISIBLE) - i32::from(comment.is_visible());
+    let delta = i32::from(status == CommentStatus::Visible) - i32::from(comment.is_visible());
     if delta != 0 {
         diesel::update(articles::table.find(comment.article_id))
             .set(articles::comment_count.eq(articles::comment_count + delta))
@@ -180,7 +205,12 @@ fn set_visibility(conn: &mut DbConn, comment: &Comment, status: &str, reason: Op
 
 /// Removes a comment: readers see "[removed by a moderator]", the author the reason.
 /// Its open reports are resolved.
-pub fn remove(conn: &mut DbConn, comment_id: i64, moderator_id: i64, reason: &str) -> Result<Comment, CommentError> {
+pub fn remove(
+    conn: &mut DbConn,
+    comment_id: CommentId,
+    moderator_id: UserId,
+    reason: &str,
+) -> Result<Comment, CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
         if comment.is_removed() {
@@ -189,15 +219,15 @@ pub fn remove(conn: &mut DbConn, comment_id: i64, moderator_id: i64, reason: &st
         if comment.is_deleted() {
             return Err(CommentError::Deleted);
         }
-        set_visibility(conn, &comment, REMOVED, Some(reason))?;
+        set_visibility(conn, &comment, CommentStatus::Removed, Some(reason))?;
         resolve_reports(conn, comment_id)?;
         let label = comment_label(conn, &comment)?;
-        log(conn, moderator_id, "remove comment", ("comment", comment_id, &label), Some(reason))?;
+        log(conn, moderator_id, ModAction::RemoveComment, (LogTarget::Comment(comment_id), &label), Some(reason))?;
         Ok(comment)
     })
 }
 
-pub fn restore(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<(), CommentError> {
+pub fn restore(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId) -> Result<(), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
         if !comment.is_removed() {
@@ -208,9 +238,9 @@ pub fn restore(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<
         if author_gone.is_some() {
             return Err(CommentError::NothingToDo("its author deleted the account: the text is gone"));
         }
-        set_visibility(conn, &comment, VISIBLE, None)?;
+        set_visibility(conn, &comment, CommentStatus::Visible, None)?;
         let label = comment_label(conn, &comment)?;
-        log(conn, moderator_id, "restore comment", ("comment", comment_id, &label), None)?;
+        log(conn, moderator_id, ModAction::RestoreComment, (LogTarget::Comment(comment_id), &label), None)?;
         Ok(())
     })
 }
@@ -218,23 +248,27 @@ pub fn restore(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<
 /// Approves (true) or rejects (false) a held comment.
 pub fn review(
     conn: &mut DbConn,
-    comment_id: i64,
-    moderator_id: i64,
+    comment_id: CommentId,
+    moderator_id: UserId,
     approve: bool,
 ) -> Result<(Comment, Option<c::ReplyNotice>), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
-        if comment.status != PENDING {
+        if comment.status != CommentStatus::Pending {
             return Err(CommentError::NothingToDo("the comment is not waiting for approval"));
         }
         let label = comment_label(conn, &comment)?;
         let notify = if approve {
-            diesel::update(comments::table.find(comment_id)).set(comments::status.eq(VISIBLE)).execute(conn)?;
-            log(conn, moderator_id, "approve comment", ("comment", comment_id, &label), None)?;
+            diesel::update(comments::table.find(comment_id))
+                .set(comments::status.eq(CommentStatus::Visible))
+                .execute(conn)?;
+            log(conn, moderator_id, ModAction::ApproveComment, (LogTarget::Comment(comment_id), &label), None)?;
             c::announce(conn, comment_id)?
         } else {
-            diesel::update(comments::table.find(comment_id)).set(comments::status.eq(REJECTED)).execute(conn)?;
-            log(conn, moderator_id, "reject comment", ("comment", comment_id, &label), None)?;
+            diesel::update(comments::table.find(comment_id))
+                .set(comments::status.eq(CommentStatus::Rejected))
+                .execute(conn)?;
+            log(conn, moderator_id, ModAction::RejectComment, (LogTarget::Comment(comment_id), &label), None)?;
             None
         };
         Ok((comment, notify))
@@ -246,14 +280,14 @@ pub fn queue(conn: &mut DbConn) -> QueryResult<Vec<(Comment, String, String, Str
     comments::table
         .inner_join(articles::table)
         .inner_join(users::table)
-        .filter(comments::status.eq(PENDING))
+        .filter(comments::status.eq(CommentStatus::Pending))
         .order(comments::id)
         .select((Comment::as_select(), users::username, articles::slug, articles::title))
         .load(conn)
 }
 
 /// Pins a comment to the top of its thread (unpinning any other), or unpins it.
-pub fn pin(conn: &mut DbConn, comment_id: i64, moderator_id: i64, pin: bool) -> Result<(), CommentError> {
+pub fn pin(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId, pin: bool) -> Result<(), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
         if pin && (!comment.is_visible() || comment.depth != 0) {
@@ -272,8 +306,8 @@ pub fn pin(conn: &mut DbConn, comment_id: i64, moderator_id: i64, pin: bool) -> 
         log(
             conn,
             moderator_id,
-            if pin { "pin comment" } else { "unpin comment" },
-            ("comment", comment_id, &label),
+            if pin { ModAction::PinComment } else { ModAction::UnpinComment },
+            (LogTarget::Comment(comment_id), &label),
             None,
         )?;
         Ok(())
@@ -281,7 +315,7 @@ pub fn pin(conn: &mut DbConn, comment_id: i64, moderator_id: i64, pin: bool) -> 
 }
 
 /// Marks (or unmarks) a moderator's own comment as spoken as a moderator.
-pub fn distinguish(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Result<bool, CommentError> {
+pub fn distinguish(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId) -> Result<bool, CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
         if comment.author_id != moderator_id {
@@ -290,8 +324,8 @@ pub fn distinguish(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Res
         let on = !comment.distinguished;
         diesel::update(comments::table.find(comment_id)).set(comments::distinguished.eq(on)).execute(conn)?;
         let label = comment_label(conn, &comment)?;
-        let action = if on { "distinguish comment" } else { "undistinguish comment" };
-        log(conn, moderator_id, action, ("comment", comment_id, &label), None)?;
+        let action = if on { ModAction::DistinguishComment } else { ModAction::UndistinguishComment };
+        log(conn, moderator_id, action, (LogTarget::Comment(comment_id), &label), None)?;
         Ok(on)
     })
 }
@@ -300,8 +334,8 @@ pub fn distinguish(conn: &mut DbConn, comment_id: i64, moderator_id: i64) -> Res
 
 pub fn lock(
     conn: &mut DbConn,
-    article_id: i64,
-    moderator_id: i64,
+    article_id: ArticleId,
+    moderator_id: UserId,
     reason: Option<&str>,
     lock: bool,
 ) -> QueryResult<bool> {
@@ -317,8 +351,8 @@ pub fn lock(
         log(
             conn,
             moderator_id,
-            if lock { "lock article" } else { "unlock article" },
-            ("article", article_id, &title),
+            if lock { ModAction::LockArticle } else { ModAction::UnlockArticle },
+            (LogTarget::Article(article_id), &title),
             reason,
         )?;
         Ok(true)
@@ -326,8 +360,14 @@ pub fn lock(
 }
 
 /// Logs an administrator's change to an article (create, edit, delete).
-pub fn log_article(conn: &mut DbConn, admin_id: i64, action: &str, id: i64, title: &str) -> QueryResult<()> {
-    log(conn, admin_id, action, ("article", id, title), None)
+pub fn log_article(
+    conn: &mut DbConn,
+    admin_id: UserId,
+    action: ModAction,
+    target: LogTarget,
+    title: &str,
+) -> QueryResult<()> {
+    log(conn, admin_id, action, (target, title), None)
 }
 
 // ---- users ----
@@ -335,8 +375,8 @@ pub fn log_article(conn: &mut DbConn, admin_id: i64, action: &str, id: i64, titl
 /// Bans an account until `until` (`forever()` for good) and ends its sessions.
 pub fn ban(
     conn: &mut DbConn,
-    user_id: i64,
-    moderator_id: i64,
+    user_id: UserId,
+    moderator_id: UserId,
     until: PrimitiveDateTime,
     reason: &str,
 ) -> QueryResult<()> {
@@ -352,12 +392,18 @@ pub fn ban(
             let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
             format!("until {}", until.format(format).unwrap_or_default())
         };
-        log(conn, moderator_id, "ban user", ("user", user_id, &name), Some(&format!("{reason} ({until_text})")))?;
+        log(
+            conn,
+            moderator_id,
+            ModAction::BanUser,
+            (LogTarget::User(user_id), &name),
+            Some(&format!("{reason} ({until_text})")),
+        )?;
         Ok(())
     })
 }
 
-pub fn unban(conn: &mut DbConn, user_id: i64, moderator_id: i64) -> QueryResult<bool> {
+pub fn unban(conn: &mut DbConn, user_id: UserId, moderator_id: UserId) -> QueryResult<bool> {
     write_transaction(conn, |conn| {
         let (name, until): (String, Option<PrimitiveDateTime>) =
             users::table.find(user_id).select((users::username, users::banned_until)).first(conn)?;
@@ -367,16 +413,16 @@ pub fn unban(conn: &mut DbConn, user_id: i64, moderator_id: i64) -> QueryResult<
         diesel::update(users::table.find(user_id))
             .set((users::banned_until.eq(None::<PrimitiveDateTime>), users::ban_reason.eq(None::<String>)))
             .execute(conn)?;
-        log(conn, moderator_id, "unban user", ("user", user_id, &name), None)?;
+        log(conn, moderator_id, ModAction::UnbanUser, (LogTarget::User(user_id), &name), None)?;
         Ok(true)
     })
 }
 
-pub fn set_role(conn: &mut DbConn, user_id: i64, admin_id: i64, role: &str) -> QueryResult<()> {
+pub fn set_role(conn: &mut DbConn, user_id: UserId, admin_id: UserId, role: Role) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         let name: String = users::table.find(user_id).select(users::username).first(conn)?;
         diesel::update(users::table.find(user_id)).set(users::role.eq(role)).execute(conn)?;
-        log(conn, admin_id, "change role", ("user", user_id, &name), Some(role))?;
+        log(conn, admin_id, ModAction::ChangeRole, (LogTarget::User(user_id), &name), Some(role.as_str()))?;
         Ok(())
     })
 }
@@ -402,7 +448,10 @@ pub fn find_users(conn: &mut DbConn, query: &str, limit: i64) -> QueryResult<Vec
 }
 
 /// Reports filed about an account's comments, and by the account: (comment id, reason, created).
-pub fn reports_about(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(i64, String, PrimitiveDateTime)>> {
+pub fn reports_about(
+    conn: &mut DbConn,
+    user_id: UserId,
+) -> QueryResult<Vec<(CommentId, ReportReason, PrimitiveDateTime)>> {
     reports::table
         .inner_join(comments::table)
         .filter(comments::author_id.eq(user_id))
@@ -412,7 +461,10 @@ pub fn reports_about(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(i64, S
         .load(conn)
 }
 
-pub fn reports_by(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(i64, String, PrimitiveDateTime)>> {
+pub fn reports_by(
+    conn: &mut DbConn,
+    user_id: UserId,
+) -> QueryResult<Vec<(CommentId, ReportReason, PrimitiveDateTime)>> {
     reports::table
         .filter(reports::reporter_id.eq(user_id))
         .order(reports::id.desc())
@@ -427,8 +479,8 @@ pub fn reports_by(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(i64, Stri
 pub struct LogEntry {
     pub id: i64,
     pub moderator: String,
-    pub action: String,
-    pub target_type: String,
+    pub action: ModAction,
+    pub target_type: TargetType,
     pub target_id: i64,
     pub target_label: String,
     pub reason: Option<String>,
@@ -438,7 +490,7 @@ pub struct LogEntry {
 /// Newest first, optionally only one action or one moderator.
 pub fn log_entries(
     conn: &mut DbConn,
-    action: Option<&str>,
+    action: Option<ModAction>,
     moderator: Option<&str>,
     offset: i64,
     limit: i64,
@@ -460,7 +512,7 @@ pub fn log_entries(
         .limit(limit)
         .into_boxed();
     if let Some(action) = action {
-        query = query.filter(moderation_log::action.eq(action.to_owned()));
+        query = query.filter(moderation_log::action.eq(action));
     }
     if let Some(moderator) = moderator {
         query = query.filter(users::username_key.eq(moderator.to_lowercase()));
@@ -469,7 +521,7 @@ pub fn log_entries(
 }
 
 /// The distinct actions in the log, for the filter.
-pub fn log_actions(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+pub fn log_actions(conn: &mut DbConn) -> QueryResult<Vec<ModAction>> {
     moderation_log::table.select(moderation_log::action).distinct().order(moderation_log::action).load(conn)
 }
 
@@ -494,7 +546,7 @@ pub fn premoderation(conn: &mut DbConn) -> QueryResult<Premoderation> {
     })
 }
 
-pub fn set_premoderation(conn: &mut DbConn, admin_id: i64, mode: Premoderation) -> QueryResult<()> {
+pub fn set_premoderation(conn: &mut DbConn, admin_id: UserId, mode: Premoderation) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         let (value, count) = match mode {
             Premoderation::Off => ("off", 3),
@@ -503,7 +555,13 @@ pub fn set_premoderation(conn: &mut DbConn, admin_id: i64, mode: Premoderation) 
         };
         settings::set(conn, "premoderation", value)?;
         settings::set(conn, "premoderation_count", &count.to_string())?;
-        log(conn, admin_id, "change settings", ("site", 0, "pre-moderation"), Some(&format!("{value} {count}")))?;
+        log(
+            conn,
+            admin_id,
+            ModAction::ChangeSettings,
+            (LogTarget::Site, "pre-moderation"),
+            Some(&format!("{value} {count}")),
+        )?;
         Ok(())
     })
 }
@@ -519,20 +577,20 @@ pub fn word_list(conn: &mut DbConn) -> QueryResult<Vec<String>> {
         .collect())
 }
 
-pub fn set_word_list(conn: &mut DbConn, admin_id: i64, words: &[String]) -> QueryResult<()> {
+pub fn set_word_list(conn: &mut DbConn, admin_id: UserId, words: &[String]) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         settings::set(conn, "word_list", &words.join("\n"))?;
         let summary = format!("{} entries", words.len());
-        log(conn, admin_id, "change settings", ("site", 0, "word list"), Some(&summary))?;
+        log(conn, admin_id, ModAction::ChangeSettings, (LogTarget::Site, "word list"), Some(&summary))?;
         Ok(())
     })
 }
 
 /// How many of an account's comments were published.
-pub fn published_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
+pub fn published_count(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
     comments::table
         .filter(comments::author_id.eq(user_id))
-        .filter(comments::status.eq_any([VISIBLE, super::comments::DELETED]))
+        .filter(comments::status.eq_any([CommentStatus::Visible, CommentStatus::Deleted]))
         .count()
         .get_result(conn)
 }
@@ -567,7 +625,7 @@ pub fn dashboard(conn: &mut DbConn) -> QueryResult<Dashboard> {
             .distinct()
             .load::<i64>(conn)?
             .len() as i64,
-        held: comments::table.filter(comments::status.eq(PENDING)).count().get_result(conn)?,
+        held: comments::table.filter(comments::status.eq(CommentStatus::Pending)).count().get_result(conn)?,
         recent_signups: users::table
             .filter(users::deleted_at.is_null())
             .order(users::id.desc())

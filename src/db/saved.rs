@@ -1,5 +1,6 @@
 //! Articles readers saved to their profile. Private: every function takes the owner.
 
+use crate::domain::{ArticleId, UserId};
 use std::collections::HashSet;
 
 use diesel::prelude::*;
@@ -10,7 +11,7 @@ use super::schema::saved_articles;
 use super::{now, DbConn};
 
 /// Saves an article; saving it again changes nothing.
-pub fn save(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<()> {
+pub fn save(conn: &mut DbConn, user_id: UserId, article_id: ArticleId) -> QueryResult<()> {
     {
         if is_saved(conn, user_id, article_id)? {
             return Ok(());
@@ -32,21 +33,21 @@ pub fn save(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<()>
     }
 }
 
-pub fn unsave(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<usize> {
+pub fn unsave(conn: &mut DbConn, user_id: UserId, article_id: ArticleId) -> QueryResult<usize> {
     diesel::delete(saved_articles::table.find((user_id, article_id))).execute(conn)
 }
 
-pub fn is_saved(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<bool> {
+pub fn is_saved(conn: &mut DbConn, user_id: UserId, article_id: ArticleId) -> QueryResult<bool> {
     Ok(saved_articles::table.find((user_id, article_id)).count().get_result::<i64>(conn)? > 0)
 }
 
 /// Which of `article_ids` the reader saved.
-pub fn saved_among(conn: &mut DbConn, user_id: i64, article_ids: &[i64]) -> QueryResult<HashSet<i64>> {
+pub fn saved_among(conn: &mut DbConn, user_id: UserId, article_ids: &[ArticleId]) -> QueryResult<HashSet<ArticleId>> {
     Ok(saved_articles::table
         .filter(saved_articles::user_id.eq(user_id))
         .filter(saved_articles::article_id.eq_any(article_ids))
         .select(saved_articles::article_id)
-        .load::<i64>(conn)?
+        .load::<ArticleId>(conn)?
         .into_iter()
         .collect())
 }
@@ -59,7 +60,7 @@ struct SeenState {
 
 /// Whether the reader saved the article (`None`: not saved) and, if so, whether it has
 /// comments by others the reader has not seen. A read: one query.
-pub fn seen_state(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<Option<bool>> {
+pub fn seen_state(conn: &mut DbConn, user_id: UserId, article_id: ArticleId) -> QueryResult<Option<bool>> {
     let found: Option<SeenState> = diesel::sql_query(
         "SELECT EXISTS (SELECT 1 FROM comments c \
                  WHERE c.article_id = s.article_id AND c.status = 'visible' \
@@ -74,7 +75,7 @@ pub fn seen_state(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResu
 }
 
 /// The reader opened the article: comments before now are no longer new.
-pub fn mark_seen(conn: &mut DbConn, user_id: i64, article_id: i64) -> QueryResult<usize> {
+pub fn mark_seen(conn: &mut DbConn, user_id: UserId, article_id: ArticleId) -> QueryResult<usize> {
     diesel::update(saved_articles::table.find((user_id, article_id)))
         .set(saved_articles::last_seen_at.eq(now()))
         .execute(conn)
@@ -98,7 +99,7 @@ pub struct SavedItem {
 }
 
 /// The reader's saved articles, most recently saved first. One query.
-pub fn list(conn: &mut DbConn, user_id: i64, offset: i64, limit: i64) -> QueryResult<Vec<SavedItem>> {
+pub fn list(conn: &mut DbConn, user_id: UserId, offset: i64, limit: i64) -> QueryResult<Vec<SavedItem>> {
     diesel::sql_query(
         "SELECT a.slug, a.title, a.source_name, a.comment_count, s.saved_at, \
                 (SELECT COUNT(*) FROM comments c \
@@ -116,7 +117,7 @@ pub fn list(conn: &mut DbConn, user_id: i64, offset: i64, limit: i64) -> QueryRe
 }
 
 /// Everything a reader saved, for their data export: (slug, saved at).
-pub fn all_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(String, PrimitiveDateTime)>> {
+pub fn all_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<(String, PrimitiveDateTime)>> {
     saved_articles::table
         .inner_join(super::schema::articles::table)
         .filter(saved_articles::user_id.eq(user_id))

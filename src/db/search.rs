@@ -4,6 +4,7 @@
 //! Snippets mark matched words with `MARK_START` and `MARK_END`; views escape the text
 //! and turn the marks into `<mark>`.
 
+use crate::domain::CommentId;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
@@ -25,7 +26,7 @@ pub struct ArticleHit {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct CommentHit {
     #[diesel(sql_type = BigInt)]
-    pub comment_id: i64,
+    pub comment_id: CommentId,
     #[diesel(sql_type = Text)]
     pub slug: String,
     #[diesel(sql_type = Text)]

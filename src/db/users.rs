@@ -1,5 +1,8 @@
 //! Accounts, sessions and single-use account tokens.
 
+use crate::domain::CommentStatus;
+use crate::domain::UserId;
+use crate::domain::{MailKind, Role, TokenPurpose};
 use diesel::prelude::*;
 use time::{Duration, PrimitiveDateTime};
 
@@ -9,12 +12,12 @@ use super::{now, write_transaction, DbConn};
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub email: Option<String>,
     #[serde(skip)]
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub email_verified: bool,
     pub created_at: PrimitiveDateTime,
     pub deleted_at: Option<PrimitiveDateTime>,
@@ -38,7 +41,7 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     pub email: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     /// When another account already uses the email: create the account without it
     /// (keeping it as `pending_email`) instead of refusing. Sign-up does this, so that
     /// it never tells a stranger which addresses have accounts.
@@ -48,7 +51,7 @@ pub struct NewUser<'a> {
 /// A new account's id, and whether its email was already another account's.
 #[derive(Debug, Clone, Copy)]
 pub struct Created {
-    pub id: i64,
+    pub id: UserId,
     pub email_taken: bool,
 }
 
@@ -120,7 +123,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>
         .optional()
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
+pub fn find(conn: &mut DbConn, id: UserId) -> QueryResult<Option<User>> {
     users::table.find(id).select(User::as_select()).first(conn).optional()
 }
 
@@ -144,11 +147,11 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option
         .optional()
 }
 
-pub fn set_role(conn: &mut DbConn, id: i64, role: &str) -> QueryResult<usize> {
+pub fn set_role(conn: &mut DbConn, id: UserId, role: Role) -> QueryResult<usize> {
     diesel::update(users::table.find(id)).set(users::role.eq(role)).execute(conn)
 }
 
-pub fn set_email(conn: &mut DbConn, id: i64, email: &str) -> Result<(), CreateError> {
+pub fn set_email(conn: &mut DbConn, id: UserId, email: &str) -> Result<(), CreateError> {
     write_transaction(conn, |conn| {
         let email_key = key(email);
         let other = users::table
@@ -181,12 +184,12 @@ pub fn set_email(conn: &mut DbConn, id: i64, email: &str) -> Result<(), CreateEr
 }
 
 /// Voids every reset and verification link of the account.
-fn end_tokens(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+fn end_tokens(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
     diesel::delete(account_tokens::table.filter(account_tokens::user_id.eq(user_id))).execute(conn)
 }
 
 /// Sets a new password hash and ends every session of the account except `keep`.
-pub fn set_password(conn: &mut DbConn, id: i64, hash: &str, keep: Option<&str>) -> QueryResult<()> {
+pub fn set_password(conn: &mut DbConn, id: UserId, hash: &str, keep: Option<&str>) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         diesel::update(users::table.find(id)).set(users::password_hash.eq(hash)).execute(conn)?;
         end_sessions_except(conn, id, keep)?;
@@ -195,7 +198,7 @@ pub fn set_password(conn: &mut DbConn, id: i64, hash: &str, keep: Option<&str>) 
     })
 }
 
-pub fn set_email_verified(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+pub fn set_email_verified(conn: &mut DbConn, id: UserId) -> QueryResult<usize> {
     diesel::update(users::table.find(id)).set(users::email_verified.eq(true)).execute(conn)
 }
 
@@ -203,7 +206,7 @@ pub fn set_email_verified(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
 /// so that what the account wrote can still show "deleted" as author. The name shows
 /// as "deleted-N" but its key stays on the row: nobody else can sign up as the deleted
 /// account (lookups of live accounts skip deleted rows).
-pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+pub fn delete(conn: &mut DbConn, id: UserId) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         let placeholder = format!("deleted-{id}");
         diesel::update(users::table.find(id))
@@ -213,7 +216,7 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
                 users::email_key.eq(None::<String>),
                 users::pending_email.eq(None::<String>),
                 users::password_hash.eq("!"),
-                users::role.eq("reader"),
+                users::role.eq(Role::Reader),
                 users::deleted_at.eq(Some(now())),
             ))
             .execute(conn)?;
@@ -232,8 +235,8 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
         let theirs = comments::table.filter(comments::author_id.eq(id));
         // Published ones become "[deleted]" placeholders; removed and held ones stay
         // as they are, hidden; the text of all of them goes.
-        diesel::update(theirs.filter(comments::status.eq(super::comments::VISIBLE)))
-            .set(comments::status.eq(super::comments::DELETED))
+        diesel::update(theirs.filter(comments::status.eq(CommentStatus::Visible)))
+            .set(comments::status.eq(CommentStatus::Deleted))
             .execute(conn)?;
         diesel::update(theirs).set((comments::body_source.eq(""), comments::body_html.eq(""))).execute(conn)?;
         Ok(())
@@ -262,7 +265,7 @@ pub struct SessionLifetime {
 
 pub fn create_session(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     token_hash: &str,
     user_agent: Option<&str>,
     lifetime: SessionLifetime,
@@ -289,7 +292,6 @@ pub fn session_user(
     token_hash: &str,
     lifetime: SessionLifetime,
 ) -> QueryResult<Option<(User, Session, i64)>> {
-    use super::comments::VISIBLE;
     use super::schema::{comments, notifications};
     let now = now();
     // The same session again, under another name, for the subquery.
@@ -300,7 +302,7 @@ pub fn session_user(
         .single_value();
     let unread = notifications::table
         .inner_join(comments::table)
-        .filter(comments::status.eq(VISIBLE))
+        .filter(comments::status.eq(CommentStatus::Visible))
         .filter(notifications::user_id.nullable().eq(owner))
         .filter(notifications::read_at.is_null())
         .count()
@@ -332,7 +334,7 @@ pub fn end_session(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {
 }
 
 /// Ends every session of the account but `keep`; returns how many ended.
-pub fn end_sessions_except(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> QueryResult<usize> {
+pub fn end_sessions_except(conn: &mut DbConn, user_id: UserId, keep: Option<&str>) -> QueryResult<usize> {
     let mine = sessions::table.filter(sessions::user_id.eq(user_id));
     match keep {
         Some(keep) => diesel::delete(mine.filter(sessions::token_hash.ne(keep))).execute(conn),
@@ -340,7 +342,7 @@ pub fn end_sessions_except(conn: &mut DbConn, user_id: i64, keep: Option<&str>) 
     }
 }
 
-pub fn sessions_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Session>> {
+pub fn sessions_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<Session>> {
     sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::expires_at.gt(now()))
@@ -351,15 +353,12 @@ pub fn sessions_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Session>>
 
 // ---- single-use tokens (password reset, email verification) ----
 
-pub const RESET: &str = "reset";
-pub const VERIFY: &str = "verify";
-
 /// Stores a new token for `purpose`, replacing the account's earlier one: only the
 /// newest link works. Two requests at once: the later one wins.
 pub fn create_token(
     conn: &mut DbConn,
-    user_id: i64,
-    purpose: &str,
+    user_id: UserId,
+    purpose: TokenPurpose,
     token_hash: &str,
     valid_for: Duration,
 ) -> QueryResult<()> {
@@ -373,8 +372,8 @@ pub fn create_token(
 
 fn store_token(
     conn: &mut DbConn,
-    user_id: i64,
-    purpose: &str,
+    user_id: UserId,
+    purpose: TokenPurpose,
     token_hash: &str,
     valid_for: Duration,
 ) -> QueryResult<()> {
@@ -404,8 +403,8 @@ fn store_token(
 /// the table holds at most `max` rows per account and purpose.
 pub fn record_account_mail(
     conn: &mut DbConn,
-    user_id: i64,
-    purpose: &str,
+    user_id: UserId,
+    purpose: MailKind,
     max: i64,
     window: Duration,
 ) -> QueryResult<bool> {
@@ -430,7 +429,7 @@ pub fn record_account_mail(
 }
 
 /// The live account a valid, unexpired token of `purpose` belongs to.
-pub fn token_user(conn: &mut DbConn, purpose: &str, token_hash: &str) -> QueryResult<Option<User>> {
+pub fn token_user(conn: &mut DbConn, purpose: TokenPurpose, token_hash: &str) -> QueryResult<Option<User>> {
     account_tokens::table
         .inner_join(users::table)
         .filter(account_tokens::token_hash.eq(token_hash))
@@ -444,7 +443,7 @@ pub fn token_user(conn: &mut DbConn, purpose: &str, token_hash: &str) -> QueryRe
 
 /// Uses up a token: true when it was valid (and is now gone). Call inside the write
 /// transaction that does what the token allows, so that it works once.
-pub fn consume_token(conn: &mut DbConn, purpose: &str, token_hash: &str, user_id: i64) -> QueryResult<bool> {
+pub fn consume_token(conn: &mut DbConn, purpose: TokenPurpose, token_hash: &str, user_id: UserId) -> QueryResult<bool> {
     let deleted = diesel::delete(
         account_tokens::table
             .filter(account_tokens::token_hash.eq(token_hash))
@@ -458,9 +457,9 @@ pub fn consume_token(conn: &mut DbConn, purpose: &str, token_hash: &str, user_id
 
 /// Resets a password with a reset token: once, within its hour. Ends every session and
 /// marks the email verified (the link proved it). False when the token is not valid.
-pub fn reset_password(conn: &mut DbConn, token_hash: &str, user_id: i64, new_hash: &str) -> QueryResult<bool> {
+pub fn reset_password(conn: &mut DbConn, token_hash: &str, user_id: UserId, new_hash: &str) -> QueryResult<bool> {
     write_transaction(conn, |conn| {
-        if !consume_token(conn, RESET, token_hash, user_id)? {
+        if !consume_token(conn, TokenPurpose::Reset, token_hash, user_id)? {
             return Ok(false);
         }
         diesel::update(users::table.find(user_id))
@@ -473,9 +472,9 @@ pub fn reset_password(conn: &mut DbConn, token_hash: &str, user_id: i64, new_has
 }
 
 /// Verifies an email with a verification token. False when the token is not valid.
-pub fn verify_email(conn: &mut DbConn, token_hash: &str, user_id: i64) -> QueryResult<bool> {
+pub fn verify_email(conn: &mut DbConn, token_hash: &str, user_id: UserId) -> QueryResult<bool> {
     write_transaction(conn, |conn| {
-        if !consume_token(conn, VERIFY, token_hash, user_id)? {
+        if !consume_token(conn, TokenPurpose::Verify, token_hash, user_id)? {
             return Ok(false);
         }
         set_email_verified(conn, user_id)?;
@@ -487,7 +486,7 @@ pub fn verify_email(conn: &mut DbConn, token_hash: &str, user_id: i64) -> QueryR
 
 pub fn set_profile(
     conn: &mut DbConn,
-    id: i64,
+    id: UserId,
     display_name: Option<&str>,
     bio_source: Option<&str>,
     bio_html: Option<&str>,
@@ -500,7 +499,7 @@ pub fn set_profile(
 /// What a profile page shows of an account.
 #[derive(Debug, Clone, Queryable)]
 pub struct Profile {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: Option<String>,
     pub bio_source: Option<String>,

@@ -17,7 +17,7 @@ pub struct FrontPage {
     pub page: u32,
     pub has_next: bool,
     /// Which of them the reader saved.
-    pub saved: std::collections::HashSet<i64>,
+    pub saved: std::collections::HashSet<crate::domain::ArticleId>,
 }
 
 pub fn front_page(visitor: &Visitor, front: &FrontPage, base_url: &url::Url) -> Markup {

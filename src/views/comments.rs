@@ -1,5 +1,7 @@
 //! Comment threads, the compose page (reply, edit, preview), permalinks and the inbox.
 
+use crate::domain::CommentId;
+use crate::domain::CommentStatus;
 use std::collections::HashMap;
 
 use maud::{html, Markup, PreEscaped};
@@ -23,8 +25,8 @@ pub struct Node {
 
 /// Builds the trees under `roots` (ids of comments whose subtrees are wanted) from a
 /// flat list, siblings sorted by `sort`.
-pub fn build_forest(items: Vec<ThreadComment>, roots: &[i64], sort: Sort) -> Vec<Node> {
-    let mut by_parent: HashMap<Option<i64>, Vec<ThreadComment>> = HashMap::new();
+pub fn build_forest(items: Vec<ThreadComment>, roots: &[CommentId], sort: Sort) -> Vec<Node> {
+    let mut by_parent: HashMap<Option<CommentId>, Vec<ThreadComment>> = HashMap::new();
     let mut wanted: Vec<ThreadComment> = Vec::new();
     for item in items {
         if roots.contains(&item.comment.id) {
@@ -39,7 +41,7 @@ pub fn build_forest(items: Vec<ThreadComment>, roots: &[i64], sort: Sort) -> Vec
     wanted.into_iter().map(|item| grow(item, &mut by_parent, sort)).collect()
 }
 
-fn grow(item: ThreadComment, by_parent: &mut HashMap<Option<i64>, Vec<ThreadComment>>, sort: Sort) -> Node {
+fn grow(item: ThreadComment, by_parent: &mut HashMap<Option<CommentId>, Vec<ThreadComment>>, sort: Sort) -> Node {
     let mut children = by_parent.remove(&Some(item.comment.id)).unwrap_or_default();
     ranking::sort(&mut children, sort);
     Node { children: children.into_iter().map(|c| grow(c, by_parent, sort)).collect(), item }
@@ -99,10 +101,10 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                     @if c.pinned && visible {
                         " · " span class="pinned" { "pinned" }
                     }
-                    @if c.status == crate::db::comments::PENDING {
+                    @if c.status == CommentStatus::Pending {
                         " · " span class="held" { "awaiting approval" }
                     }
-                    @if c.status == crate::db::comments::REJECTED {
+                    @if c.status == CommentStatus::Rejected {
                         " · " span class="held" { "not approved" }
                     }
                     " · "
@@ -183,7 +185,7 @@ fn points(score: i32) -> String {
     }
 }
 
-fn vote_form(view: &ThreadView, id: i64, direction: i32, mine: i32, back: &str) -> Markup {
+fn vote_form(view: &ThreadView, id: CommentId, direction: i32, mine: i32, back: &str) -> Markup {
     let pressed = mine == direction;
     // Pressing a pressed button withdraws the vote.
     let value = if pressed { 0 } else { direction };
@@ -217,7 +219,7 @@ pub fn sort_nav(base: &str, current: Sort) -> Markup {
 }
 
 /// The form that posts a comment (or a reply when `parent_id` is set).
-pub fn compose_form(visitor: &Visitor, action: &str, parent_id: Option<i64>, body: &str, submit: &str) -> Markup {
+pub fn compose_form(visitor: &Visitor, action: &str, parent_id: Option<CommentId>, body: &str, submit: &str) -> Markup {
     html! {
         form method="post" action=(action) class="compose" {
             (csrf(visitor))
@@ -242,7 +244,7 @@ pub struct Compose<'a> {
     pub article_slug: &'a str,
     pub action: &'a str,
     pub parent: Option<Markup>,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<CommentId>,
     pub body: &'a str,
     pub preview: Option<String>,
     pub error: Option<&'a str>,
@@ -338,7 +340,7 @@ pub fn inbox(visitor: &Visitor, items: &[Notification], now: PrimitiveDateTime) 
                     li class={ "notification" @if n.read_at.is_none() { " unread" } } {
                         p {
                             strong { @if n.actor_deleted.is_some() { "[deleted]" } @else { (n.actor) } }
-                            @if n.kind == "reply" { " replied to your comment on " } @else { " commented on " }
+                            @if n.kind == crate::domain::NotificationKind::Reply { " replied to your comment on " } @else { " commented on " }
                             a href={ "/comments/" (n.comment_id) } { (n.article_title) }
                             " · "
                             time datetime=(iso_time(n.created_at)) title=(display_time(n.created_at)) {

@@ -1,5 +1,6 @@
 //! Pages for moderators and administrators, and the public moderation log.
 
+use crate::domain::CommentStatus;
 use maud::{html, Markup, PreEscaped};
 
 use super::forms::csrf;
@@ -7,8 +8,9 @@ use super::layout::{self, Meta};
 use super::{display_date, display_time};
 use crate::auth::{Role, Visitor};
 use crate::db::comments::Comment;
-use crate::db::moderation::{Dashboard, LogEntry, Premoderation, ReportGroup, REASONS};
+use crate::db::moderation::{Dashboard, LogEntry, Premoderation, ReportGroup};
 use crate::db::users::User;
+use crate::domain::ReportReason;
 
 fn meta(title: &str) -> Meta<'_> {
     Meta { title: Some(title), description: "Afterword moderation", url: None, og_type: "website", feed: None }
@@ -153,7 +155,7 @@ pub fn comment(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &str) 
                             if c.distinguished { "Stop speaking as a moderator" } else { "Speak as a moderator" }, None, "button secondary"))
                     }
                 }
-                @if c.status == crate::db::comments::PENDING {
+                @if c.status == CommentStatus::Pending {
                     (action(v, &format!("/mod/comments/{}/approve", c.id), "Approve", None, "button"))
                     (action(v, &format!("/mod/comments/{}/reject", c.id), "Reject", None, "button danger"))
                 }
@@ -184,8 +186,8 @@ pub fn article(v: &Visitor, slug: &str, title: &str, locked: bool, reason: Optio
 pub struct UserPage<'a> {
     pub user: &'a User,
     pub recent: &'a [(Comment, String, String)],
-    pub reports_about: &'a [(i64, String, time::PrimitiveDateTime)],
-    pub reports_by: &'a [(i64, String, time::PrimitiveDateTime)],
+    pub reports_about: &'a [(crate::domain::CommentId, ReportReason, time::PrimitiveDateTime)],
+    pub reports_by: &'a [(crate::domain::CommentId, ReportReason, time::PrimitiveDateTime)],
     pub banned: Option<String>,
 }
 
@@ -218,7 +220,7 @@ pub fn user(v: &Visitor, p: &UserPage) -> Markup {
                 form method="post" action={ "/admin/users/" (u.username) "/role" } class="mod-form" {
                     (csrf(v))
                     select name="role" aria-label="Role" {
-                        @for role in ["reader", "moderator", "admin"] {
+                        @for role in crate::domain::Role::ALL.iter().copied() {
                             option value=(role) selected[u.role == role] { (role) }
                         }
                     }
@@ -237,8 +239,8 @@ pub fn user(v: &Visitor, p: &UserPage) -> Markup {
 
 pub struct LogPage<'a> {
     pub entries: &'a [LogEntry],
-    pub actions: &'a [String],
-    pub action: Option<&'a str>,
+    pub actions: &'a [crate::domain::ModAction],
+    pub action: Option<crate::domain::ModAction>,
     pub moderator: Option<&'a str>,
     pub page: u32,
     pub has_more: bool,
@@ -247,7 +249,7 @@ pub struct LogPage<'a> {
 pub fn log(v: &Visitor, p: &LogPage) -> Markup {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     if let Some(a) = p.action {
-        query.append_pair("action", a);
+        query.append_pair("action", a.as_str());
     }
     if let Some(m) = p.moderator {
         query.append_pair("moderator", m);
@@ -275,7 +277,7 @@ pub fn log(v: &Visitor, p: &LogPage) -> Markup {
             form method="get" action="/modlog" class="search-form" {
                 select name="action" aria-label="Action" {
                     option value="" { "All actions" }
-                    @for a in p.actions { option value=(a) selected[p.action == Some(a.as_str())] { (a) } }
+                    @for a in p.actions { option value=(a) selected[p.action == Some(*a)] { (a) } }
                 }
                 input type="text" name="moderator" value=(p.moderator.unwrap_or("")) placeholder="Moderator" aria-label="Moderator";
                 button type="submit" class="button secondary" { "Filter" }
@@ -485,8 +487,8 @@ pub fn report_form(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &s
                 (csrf(v))
                 fieldset {
                     legend { "What is wrong with it?" }
-                    @for (value, label) in REASONS {
-                        label class="checkbox" { input type="radio" name="reason" value=(value) required; " " (label) }
+                    @for reason in ReportReason::ALL {
+                        label class="checkbox" { input type="radio" name="reason" value=(reason) required; " " (reason.label()) }
                     }
                 }
                 div class="field" {

@@ -1,5 +1,6 @@
 //! Sign-up, login, logout, password reset and email verification.
 
+use crate::domain::UserId;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::Markup;
@@ -9,7 +10,8 @@ use super::{html, redirect, AppError, AppState};
 use crate::auth::ratelimit::{self, LoginVerdict};
 use crate::auth::{self, password, random_token, safe_next, token_hash, SignedIn, Visitor};
 use crate::db::logins;
-use crate::db::users::{self, CreateError, NewUser, Taken, RESET, VERIFY};
+use crate::db::users::{self, CreateError, NewUser, Taken};
+use crate::domain::{MailKind, TokenPurpose};
 use crate::views::accounts::{self as view, SignupValues};
 use crate::views::forms::FieldErrors;
 
@@ -101,7 +103,7 @@ pub async fn signup(
                 username: &u,
                 email: &e,
                 password_hash: &hash,
-                role: "reader",
+                role: crate::domain::Role::Reader,
                 keep_taken_email_pending: true,
             };
             // A simultaneous sign-up with the same address makes the first try collide;
@@ -142,7 +144,6 @@ pub async fn signup(
 
 /// Notices to the owner of an address that someone tried to sign up with, per hour.
 const ADDRESS_NOTICES_PER_HOUR: i64 = 3;
-const ADDRESS_NOTICE: &str = "address-notice";
 
 /// Tells the owner of `email` that an account named `username` was created with their
 /// address, which was not attached to it. A few per hour at most; failures are logged,
@@ -155,7 +156,7 @@ async fn send_address_in_use_notice(state: &AppState, email: &str, username: &st
             let allowed = users::record_account_mail(
                 conn,
                 owner.id,
-                ADDRESS_NOTICE,
+                MailKind::AddressNotice,
                 ADDRESS_NOTICES_PER_HOUR,
                 time::Duration::hours(1),
             )?;
@@ -186,14 +187,16 @@ async fn send_address_in_use_notice(state: &AppState, email: &str, username: &st
 }
 
 /// Sends a link that confirms `email` for the account.
-pub async fn send_verification(state: &AppState, user_id: i64, email: &str) -> Result<(), AppError> {
+pub async fn send_verification(state: &AppState, user_id: UserId, email: &str) -> Result<(), AppError> {
     let token = random_token();
     let link = state.config.link(&format!("verify-email/{token}"));
     let body = format!(
         "Confirm your email address for Afterword by opening this link:\n\n{link}\n\nThe link works once, within two days."
     );
     state
-        .db(move |conn| Ok(users::create_token(conn, user_id, VERIFY, &token_hash(&token), VERIFY_VALID_FOR)?))
+        .db(move |conn| {
+            Ok(users::create_token(conn, user_id, TokenPurpose::Verify, &token_hash(&token), VERIFY_VALID_FOR)?)
+        })
         .await?;
     state.send_mail(email.to_owned(), "Confirm your email address".into(), body).await
 }
@@ -204,7 +207,7 @@ async fn start_session(
     state: &AppState,
     visitor: &Visitor,
     req: &HttpRequest,
-    user_id: i64,
+    user_id: UserId,
     next: &str,
 ) -> Result<HttpResponse, AppError> {
     let token = random_token();
@@ -319,7 +322,7 @@ pub async fn login(
 /// must wait for this account (or any); on a much-attacked account, waits a little first.
 pub(crate) async fn login_gate(
     state: &AppState,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     network: &str,
 ) -> Result<Result<(), std::time::Duration>, AppError> {
     let limits = state.config.rate_limits;
@@ -339,7 +342,7 @@ pub(crate) async fn login_gate(
 }
 
 /// Counts a wrong password for the account (when there is one) from this network.
-pub(crate) async fn login_failed(state: &AppState, user_id: Option<i64>, network: &str) -> Result<(), AppError> {
+pub(crate) async fn login_failed(state: &AppState, user_id: Option<UserId>, network: &str) -> Result<(), AppError> {
     if state.config.rate_limits.logins_per_account == 0 {
         return Ok(());
     }
@@ -348,7 +351,7 @@ pub(crate) async fn login_failed(state: &AppState, user_id: Option<i64>, network
 }
 
 /// The right password clears the account's failures from this network.
-pub(crate) async fn login_succeeded(state: &AppState, user_id: i64, network: &str) -> Result<(), AppError> {
+pub(crate) async fn login_succeeded(state: &AppState, user_id: UserId, network: &str) -> Result<(), AppError> {
     if state.config.rate_limits.logins_per_account == 0 {
         return Ok(());
     }
@@ -399,10 +402,16 @@ pub async fn reset_request(
             }
             // A person's inbox is not flooded from many addresses: a few reset emails per
             // account per hour, whoever asks; past that the answer stays the same.
-            if !users::record_account_mail(conn, user.id, RESET, RESET_MAILS_PER_HOUR, time::Duration::hours(1))? {
+            if !users::record_account_mail(
+                conn,
+                user.id,
+                MailKind::Reset,
+                RESET_MAILS_PER_HOUR,
+                time::Duration::hours(1),
+            )? {
                 return Ok(None);
             }
-            users::create_token(conn, user.id, RESET, &token_hash(&token), RESET_VALID_FOR)?;
+            users::create_token(conn, user.id, TokenPurpose::Reset, &token_hash(&token), RESET_VALID_FOR)?;
             Ok(Some(user.username))
         })
         .await?;
@@ -423,7 +432,7 @@ fn invalid_link() -> AppError {
     )
 }
 
-async fn user_for_token(state: &AppState, purpose: &'static str, token: String) -> Result<users::User, AppError> {
+async fn user_for_token(state: &AppState, purpose: TokenPurpose, token: String) -> Result<users::User, AppError> {
     if token.len() != 43 {
         return Err(invalid_link());
     }
@@ -436,7 +445,7 @@ pub async fn reset_form(
     token: web::Path<String>,
 ) -> Result<Markup, AppError> {
     let token = token.into_inner();
-    let user = user_for_token(&state, RESET, token.clone()).await?;
+    let user = user_for_token(&state, TokenPurpose::Reset, token.clone()).await?;
     Ok(view::reset_form(&visitor, &token, &user.username, &FieldErrors::default()))
 }
 
@@ -453,7 +462,7 @@ pub async fn reset(
     form: web::Form<ResetForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let user = user_for_token(&state, RESET, token.clone()).await?;
+    let user = user_for_token(&state, TokenPurpose::Reset, token.clone()).await?;
     let pw = form.into_inner().password;
     if let Some(problem) = password::problem(&pw, &user.username) {
         let mut errors = FieldErrors::default();
@@ -476,7 +485,7 @@ pub async fn verify_form(
     token: web::Path<String>,
 ) -> Result<Markup, AppError> {
     let token = token.into_inner();
-    let user = user_for_token(&state, VERIFY, token.clone()).await?;
+    let user = user_for_token(&state, TokenPurpose::Verify, token.clone()).await?;
     Ok(view::verify_email(&visitor, &token, user.email.as_deref().unwrap_or("")))
 }
 
@@ -486,7 +495,7 @@ pub async fn verify(
     token: web::Path<String>,
 ) -> Result<Markup, AppError> {
     let token = token.into_inner();
-    let user = user_for_token(&state, VERIFY, token.clone()).await?;
+    let user = user_for_token(&state, TokenPurpose::Verify, token.clone()).await?;
     let done = state.db(move |conn| Ok(users::verify_email(conn, &token_hash(&token), user.id)?)).await?;
     if !done {
         return Err(invalid_link());

@@ -43,7 +43,7 @@ pub async fn front_page(
             let items = articles::list_newest(conn, offset, PAGE_SIZE + 1)?;
             let saved = match viewer {
                 Some(user) => {
-                    let ids: Vec<i64> = items.iter().map(|(a, _)| a.id).collect();
+                    let ids: Vec<_> = items.iter().map(|(a, _)| a.id).collect();
                     saved::saved_among(conn, user, &ids)?
                 }
                 None => Default::default(),
@@ -105,7 +105,7 @@ pub async fn show(
             })
             .await;
     }
-    let roots: Vec<i64> = items.iter().filter(|c| c.comment.depth == 0).map(|c| c.comment.id).collect();
+    let roots: Vec<_> = items.iter().filter(|c| c.comment.depth == 0).map(|c| c.comment.id).collect();
     if roots.is_empty() && page > 1 {
         return Err(AppError::NotFound);
     }

@@ -1,6 +1,7 @@
 //! Posting, replying, editing, deleting and voting on comments; permalinks, the inbox
 //! and the live stream of new comments.
 
+use crate::domain::{CommentId, UserId};
 use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
@@ -12,9 +13,10 @@ use serde::Deserialize;
 use super::{html, redirect, AppError, AppState, LiveComment};
 use crate::auth::Role;
 use crate::auth::{safe_next, SignedIn, Visitor};
-use crate::db::comments::{self, CommentError, NewComment, PENDING, VISIBLE};
+use crate::db::comments::{self, CommentError, NewComment};
 use crate::db::moderation::{self, Premoderation};
 use crate::db::{articles, now};
+use crate::domain::CommentStatus;
 use crate::markdown;
 use crate::ranking::Sort;
 use crate::views::comments::{self as view, build_forest, Compose, Node, Permalink, ThreadView};
@@ -64,8 +66,8 @@ pub(crate) async fn render_markdown(body: &str) -> Result<String, AppError> {
     Ok(web::block(move || markdown::render(&body)).await?)
 }
 
-fn comment_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or(AppError::NotFound)
+fn comment_id(raw: &str) -> Result<CommentId, AppError> {
+    CommentId::from_param(raw).ok_or(AppError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -103,7 +105,7 @@ pub async fn post(
     let parent_id = match form.parent_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => None,
         Some(raw) => {
-            Some(raw.parse::<i64>().map_err(|_| AppError::BadRequest("parent_id must be a comment id.".into()))?)
+            Some(raw.parse::<CommentId>().map_err(|_| AppError::BadRequest("parent_id must be a comment id.".into()))?)
         }
     };
     if state.config.require_email_verification && !user.email_verified {
@@ -171,7 +173,7 @@ pub async fn post(
                 return Err(AppError::TooManyRequests { retry_after: Duration::from_secs(3600) });
             }
             let held = !trusted && must_wait_for_approval(conn, author_id, &body)?;
-            let status = if held { PENDING } else { VISIBLE };
+            let status = if held { CommentStatus::Pending } else { CommentStatus::Visible };
             let new = NewComment { article_id, author_id, parent_id, source: &body, html: &html_body, status };
             Ok((comments::post(conn, &new)?, held))
         })
@@ -198,7 +200,7 @@ pub async fn post(
 
 /// Whether a new comment by `author_id` waits for a moderator: by the site's
 /// pre-moderation setting, or because it contains a word on the list.
-fn must_wait_for_approval(conn: &mut crate::db::DbConn, author_id: i64, body: &str) -> Result<bool, AppError> {
+fn must_wait_for_approval(conn: &mut crate::db::DbConn, author_id: UserId, body: &str) -> Result<bool, AppError> {
     let by_setting = match moderation::premoderation(conn)? {
         Premoderation::Off => false,
         Premoderation::Everyone => true,
@@ -259,8 +261,8 @@ pub async fn reply_form(
 /// One comment with its article's slug, title and lock.
 async fn load_one(
     state: &AppState,
-    id: i64,
-    viewer: Option<i64>,
+    id: CommentId,
+    viewer: Option<UserId>,
 ) -> Result<(comments::ThreadComment, String, String, bool), AppError> {
     state
         .db(move |conn| {
@@ -295,7 +297,7 @@ pub async fn permalink(
         })
         .await?;
     // The chain of parents, top first, each without its other replies.
-    let by_id: std::collections::HashMap<i64, &comments::ThreadComment> =
+    let by_id: std::collections::HashMap<CommentId, &comments::ThreadComment> =
         thread.iter().map(|c| (c.comment.id, c)).collect();
     let mut ancestors = Vec::new();
     let mut cursor = by_id.get(&id).and_then(|c| c.comment.parent_id);

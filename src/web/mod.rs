@@ -15,6 +15,7 @@ pub mod routes;
 pub mod security;
 pub mod settings;
 
+use crate::domain::{ArticleId, CommentId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,9 +51,9 @@ pub struct AppState {
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct LiveComment {
     #[serde(skip)]
-    pub article_id: i64,
-    pub id: i64,
-    pub parent_id: Option<i64>,
+    pub article_id: ArticleId,
+    pub id: CommentId,
+    pub parent_id: Option<CommentId>,
 }
 
 /// Longest a request waits to check a connection out of the pool once it holds a

@@ -1,6 +1,7 @@
 //! Reports, moderators' actions, the approval queue, bans, the public log, and the
 //! administrators' dashboard, settings, articles and users.
 
+use crate::domain::CommentId;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use maud::Markup;
@@ -9,12 +10,13 @@ use serde::Deserialize;
 use super::articles::parse_page;
 use super::{html, redirect, AppError, AppState, LiveComment};
 use crate::auth::{Admin, Moderator, Role, SignedIn};
-use crate::db::moderation::{self as m, Premoderation, REASONS};
+use crate::db::moderation::{self as m, Premoderation};
 use crate::db::{articles, comments, now, users};
+use crate::domain::{ModAction, ReportReason};
 use crate::views::moderation::{self as view, ArticleForm, LogPage, UserPage};
 
-fn comment_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or(AppError::NotFound)
+fn comment_id(raw: &str) -> Result<CommentId, AppError> {
+    CommentId::from_param(raw).ok_or(AppError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -50,7 +52,7 @@ fn may_ban(moderator: &crate::auth::AuthUser, target: &users::User) -> Result<()
     if target.id == moderator.id {
         return Err(AppError::BadRequest("You cannot ban yourself.".into()));
     }
-    if Role::parse(&target.role).unwrap_or(Role::Reader) >= moderator.role {
+    if target.role >= moderator.role {
         return Err(AppError::Forbidden("You can ban only readers (and, as an administrator, moderators).".into()));
     }
     Ok(())
@@ -60,7 +62,7 @@ fn may_ban(moderator: &crate::auth::AuthUser, target: &users::User) -> Result<()
 
 async fn comment_for_report(
     state: &AppState,
-    id: i64,
+    id: CommentId,
 ) -> Result<(comments::Comment, String, String, String), AppError> {
     state
         .db(move |conn| {
@@ -105,9 +107,10 @@ pub async fn report(
     let form = form.into_inner();
     let details =
         form.details.map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|d| !crate::text::is_blank(d));
-    let problem = if !REASONS.iter().any(|(r, _)| *r == form.reason) {
+    let reason = form.reason.parse::<ReportReason>();
+    let problem = if reason.is_err() {
         Some("Choose what is wrong with the comment.")
-    } else if form.reason == "other" && details.is_none() {
+    } else if reason == Ok(ReportReason::Other) && details.is_none() {
         Some("Say in a few words what is wrong.")
     } else if details.as_ref().is_some_and(|d| d.chars().count() > 500) {
         Some("The details have at most 500 characters.")
@@ -119,8 +122,8 @@ pub async fn report(
         let page = view::report_form(&signed_in.visitor, &comment, &author, &slug, &title, Some(problem));
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
     }
-    let reporter = signed_in.user.id;
-    state.db(move |conn| Ok(m::report(conn, id, reporter, &form.reason, details.as_deref())?)).await?;
+    let (reporter, reason) = (signed_in.user.id, reason.unwrap_or(ReportReason::Other));
+    state.db(move |conn| Ok(m::report(conn, id, reporter, reason, details.as_deref())?)).await?;
     Ok(redirect(&format!("/comments/{id}?notice=reported#comment-{id}")))
 }
 
@@ -204,7 +207,12 @@ pub async fn restore(
     Ok(redirect(&format!("/mod/comments/{id}")))
 }
 
-async fn review(state: &AppState, moderator: &Moderator, id: i64, approve: bool) -> Result<HttpResponse, AppError> {
+async fn review(
+    state: &AppState,
+    moderator: &Moderator,
+    id: CommentId,
+    approve: bool,
+) -> Result<HttpResponse, AppError> {
     let mod_id = moderator.0.user.id;
     let (comment, notify) = state.db(move |conn| Ok(m::review(conn, id, mod_id, approve)?)).await?;
     if approve {
@@ -239,7 +247,7 @@ pub async fn reject(
     review(&state, &moderator, comment_id(&id)?, false).await
 }
 
-async fn set_pin(state: &AppState, moderator: &Moderator, id: i64, pin: bool) -> Result<HttpResponse, AppError> {
+async fn set_pin(state: &AppState, moderator: &Moderator, id: CommentId, pin: bool) -> Result<HttpResponse, AppError> {
     let mod_id = moderator.0.user.id;
     state.db(move |conn| Ok(m::pin(conn, id, mod_id, pin)?)).await?;
     Ok(redirect(&format!("/mod/comments/{id}")))
@@ -407,27 +415,25 @@ pub async fn modlog(
     const PER_PAGE: i64 = 50;
     let query = query.into_inner();
     let page = parse_page(query.page.as_deref())?;
-    let action = query.action.filter(|a| !a.is_empty());
+    let action = match query.action.filter(|a| !a.is_empty()) {
+        Some(a) => {
+            Some(a.parse::<ModAction>().map_err(|_| AppError::BadRequest(format!("There is no action {a:?}.")))?)
+        }
+        None => None,
+    };
     let moderator = query.moderator.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
-    let (a, md) = (action.clone(), moderator.clone());
+    let (a, md) = (action, moderator.clone());
     let (mut entries, actions) = state
         .db(move |conn| {
             let offset = i64::from(page - 1) * PER_PAGE;
-            Ok((m::log_entries(conn, a.as_deref(), md.as_deref(), offset, PER_PAGE + 1)?, m::log_actions(conn)?))
+            Ok((m::log_entries(conn, a, md.as_deref(), offset, PER_PAGE + 1)?, m::log_actions(conn)?))
         })
         .await?;
     let has_more = entries.len() as i64 > PER_PAGE;
     entries.truncate(PER_PAGE as usize);
     Ok(view::log(
         &visitor,
-        &LogPage {
-            entries: &entries,
-            actions: &actions,
-            action: action.as_deref(),
-            moderator: moderator.as_deref(),
-            page,
-            has_more,
-        },
+        &LogPage { entries: &entries, actions: &actions, action, moderator: moderator.as_deref(), page, has_more },
     ))
 }
 
@@ -532,7 +538,7 @@ pub async fn set_role(
 ) -> Result<HttpResponse, AppError> {
     let name = name.into_inner();
     let role =
-        Role::parse(&form.role).ok_or_else(|| AppError::BadRequest("A role is reader, moderator or admin.".into()))?;
+        form.role.parse::<Role>().map_err(|_| AppError::BadRequest("A role is reader, moderator or admin.".into()))?;
     let admin_id = admin.0.user.id;
     let n = name.clone();
     state
@@ -541,7 +547,7 @@ pub async fn set_role(
             if user.id == admin_id && role != Role::Admin {
                 return Err(AppError::BadRequest("You cannot take away your own administrator role.".into()));
             }
-            Ok(m::set_role(conn, user.id, admin_id, role.as_str())?)
+            Ok(m::set_role(conn, user.id, admin_id, role)?)
         })
         .await?;
     Ok(redirect(&format!("/mod/users/{name}")))
@@ -632,7 +638,7 @@ pub async fn create_article(
     let created = state
         .db_tx(move |conn| match articles::create(conn, &item) {
             Ok((id, slug)) => {
-                m::log_article(conn, admin_id, "create article", id, &item.title)?;
+                m::log_article(conn, admin_id, ModAction::CreateArticle, m::LogTarget::Article(id), &item.title)?;
                 Ok(Ok(slug))
             }
             Err(articles::UpsertError::Conflict { reason, .. }) => Ok(Err(reason)),
@@ -690,7 +696,7 @@ pub async fn edit_article(
             let (id, _, _) = articles::find_basic(conn, &s)?.ok_or(AppError::NotFound)?;
             match articles::update(conn, id, &item) {
                 Ok(()) => {
-                    m::log_article(conn, admin_id, "edit article", id, &item.title)?;
+                    m::log_article(conn, admin_id, ModAction::EditArticle, m::LogTarget::Article(id), &item.title)?;
                     Ok(Ok(()))
                 }
                 Err(articles::UpsertError::Conflict { reason, .. }) => Ok(Err(reason)),
@@ -715,7 +721,7 @@ pub async fn delete_article(
         .db_tx(move |conn| {
             let (id, title, _) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
             articles::delete(conn, id)?;
-            Ok(m::log_article(conn, admin_id, "delete article", id, &title)?)
+            Ok(m::log_article(conn, admin_id, ModAction::DeleteArticle, m::LogTarget::Article(id), &title)?)
         })
         .await?;
     Ok(redirect("/admin/articles?notice=deleted"))
@@ -753,7 +759,7 @@ pub async fn import_articles(
         .db_tx(move |conn| match articles::upsert_all(conn, &items, &mut |_| {}) {
             Ok(summary) => {
                 let label = format!("{} created, {} updated", summary.created, summary.updated);
-                m::log_article(conn, admin_id, "import articles", 0, &label)?;
+                m::log_article(conn, admin_id, ModAction::ImportArticles, m::LogTarget::Articles, &label)?;
                 Ok(Ok(summary))
             }
             Err(articles::UpsertError::Conflict { index, reason }) => {

@@ -1,5 +1,6 @@
 //! Profiles, saving articles, search and feeds.
 
+use crate::domain::UserId;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::Markup;
@@ -110,7 +111,7 @@ pub async fn save(
 }
 
 /// Saves the article named by a login or sign-up form's `save` field, if there is one.
-pub async fn save_after_login(state: &AppState, user_id: i64, slug: Option<String>) -> Result<(), AppError> {
+pub async fn save_after_login(state: &AppState, user_id: UserId, slug: Option<String>) -> Result<(), AppError> {
     let Some(slug) = slug.filter(|s| crate::import::is_valid_slug(s)) else { return Ok(()) };
     state
         .db(move |conn| {

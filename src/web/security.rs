@@ -13,7 +13,7 @@ use actix_web::HttpMessage;
 use futures_util::StreamExt;
 
 use super::{AppError, AppState};
-use crate::auth::{random_token, token_hash, AuthUser, Role, Visitor};
+use crate::auth::{random_token, token_hash, AuthUser, Visitor};
 use crate::config::Config;
 use crate::db::users;
 
@@ -66,7 +66,7 @@ pub async fn security(
                 user = Some(AuthUser {
                     id: found.id,
                     username: found.username,
-                    role: Role::parse(&found.role).unwrap_or(Role::Reader),
+                    role: found.role,
                     email_verified: found.email_verified,
                     created_at: found.created_at,
                     unread,

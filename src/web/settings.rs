@@ -177,7 +177,7 @@ pub async fn delete_account(
     }
     let id = signed_in.user.id;
     state.db(move |conn| Ok(users::delete(conn, id)?)).await?;
-    tracing::info!(user_id = id, "account deleted");
+    tracing::info!(user_id = %id, "account deleted");
     let mut response = redirect("/account-deleted");
     let _ = response.add_removal_cookie(&state.config.cookie(state.config.session_cookie(), String::new()));
     Ok(response)

@@ -36,6 +36,7 @@ both_backends!(
     password_hashing_is_bounded,
     an_attacking_network_cannot_lock_the_owner_out,
     password_rechecks_count_as_failed_logins,
+    an_unknown_stored_role_is_an_error_not_a_demotion,
 );
 
 fn location(response: &reqwest::Response) -> String {
@@ -1014,4 +1015,23 @@ async fn an_address_can_be_confirmed_on_demand_for_reply_emails(backend: Backend
     let outbox = app.outbox().await;
     assert_eq!(outbox.len(), 2, "{outbox:?}");
     assert_eq!(outbox[1].0, "ann@example.com");
+}
+
+/// A role the code does not know (a hand-edited row, a newer release's value) is an
+/// error on the request, never read as "reader" or any other role.
+async fn an_unknown_stored_role_is_an_error_not_a_demotion(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let client = app.signup("ann").await;
+    assert_eq!(app.page_as(&client, "/settings").await.0, StatusCode::OK);
+    app.with_conn(|c| {
+        diesel::update(users::table.filter(users::username.eq("ann")))
+            .set(users::role.eq("superuser"))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let (status, body) = app.page_as(&client, "/settings").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!body.contains("superuser"), "internals stay out of the page");
+    assert_eq!(app.page("/").await.0, StatusCode::OK, "other visitors are not affected");
 }

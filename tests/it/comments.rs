@@ -598,9 +598,16 @@ async fn a_thread_page_costs_the_same_queries_whatever_its_size(backend: Backend
             }
         });
         let viewer = app.with_conn_blocking_user_id("bob");
-        let (_, items, _) = comment_queries::article_with_thread(&mut conn, SEED_SLUG, Sort::Best, 0, 50, Some(viewer))
-            .unwrap()
-            .unwrap();
+        let (_, items, _) = comment_queries::article_with_thread(
+            &mut conn,
+            SEED_SLUG,
+            Sort::Best,
+            0,
+            50,
+            Some(afterword::domain::UserId(viewer)),
+        )
+        .unwrap()
+        .unwrap();
         (counter.load(Ordering::SeqCst), items.len())
     };
     let top = app.comment(&ann, SEED_SLUG, "small thread", None).await;
