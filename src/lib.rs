@@ -52,8 +52,8 @@ fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> 
     let server = builder
         .listen("afterword", listener, move || {
             let state = state.clone();
-            // The last `wrap` runs first: log, then headers, then the body deadline,
-            // then the security checks.
+            // The last `wrap` runs first: log, then headers, then JSON errors, then the
+            // body deadline, then the security checks.
             let app = actix_web::App::new()
                 .app_data(state.clone())
                 .configure(web::routes::configure)
@@ -61,8 +61,9 @@ fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> 
                 .wrap(Compress::default())
                 .wrap(from_fn(web::security::security))
                 .wrap(from_fn(web::connection::body_deadline))
+                .wrap(from_fn(web::middleware::json_errors))
                 .wrap(web::middleware::security_headers(&state.config))
-                .wrap(from_fn(web::middleware::log_requests));
+                .wrap(tracing_actix_web::TracingLogger::<web::middleware::AccessLog>::new());
             let stopping = stopping.clone();
             let http = actix_http::HttpService::build()
                 .graceful_shutdown_signal(move || {

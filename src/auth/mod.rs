@@ -54,7 +54,7 @@ impl FromRequest for Visitor {
             req.extensions()
                 .get::<Visitor>()
                 .cloned()
-                .ok_or_else(|| AppError::Internal("the security middleware did not run".into())),
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the security middleware did not run"))),
         )
     }
 }

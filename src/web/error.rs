@@ -38,9 +38,9 @@ pub enum AppError {
     /// the message says what, and is shown to the user.
     #[error("conflict: {0}")]
     Conflict(String),
-    /// A bug. The message is logged, never shown.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A bug. The error and its causes are logged with the request id, never shown.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
 }
 
 impl From<diesel::result::Error> for AppError {
@@ -90,7 +90,7 @@ impl From<diesel::result::Error> for AppError {
                     "This was already done (perhaps by a request sent twice). Reload the page.".to_owned(),
                 )
             }
-            other => AppError::Internal(other.to_string()),
+            other => AppError::Internal(anyhow::Error::new(other).context("database query failed")),
         }
     }
 }
@@ -103,7 +103,7 @@ impl From<crate::auth::password::Busy> for AppError {
 
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(err: actix_web::error::BlockingError) -> Self {
-        AppError::Internal(err.to_string())
+        AppError::Internal(anyhow::Error::new(err).context("the blocking task did not finish"))
     }
 }
 
@@ -123,19 +123,47 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
         if let AppError::LoginRequired { next } = self {
             let location =
                 format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
             return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
-        let message = match self {
+        let status = self.status_code();
+        self.response_head(status)
+            .content_type("text/html; charset=utf-8")
+            .body(views::error::page(status, &self.message()).into_string())
+    }
+}
+
+impl AppError {
+    /// A stable name of the kind of error, for programs (`{"code": …}`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::NotFound => "not_found",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Csrf(_) => "csrf_failed",
+            AppError::LoginRequired { .. } => "login_required",
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::PayloadTooLarge { .. } => "payload_too_large",
+            AppError::Unavailable => "unavailable",
+            AppError::StorageFull => "storage_full",
+            AppError::Busy => "busy",
+            AppError::Conflict(_) => "conflict",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// What the reader is told: the reason for their own mistakes, a plain sentence for
+    /// the site's troubles, never internals.
+    pub fn message(&self) -> String {
+        match self {
             AppError::BadRequest(reason) | AppError::Forbidden(reason) | AppError::Conflict(reason) => reason.clone(),
             AppError::NotFound => "There is nothing at this address.".to_owned(),
             AppError::Csrf(why) => {
                 format!("This form could not be accepted: {why}. Go back, reload the page and try again.")
             }
-            AppError::LoginRequired { .. } => unreachable!("answered above"),
+            AppError::LoginRequired { .. } => "You need to log in first.".to_owned(),
             AppError::TooManyRequests { retry_after } => {
                 format!("Too many requests. Please wait {} seconds and try again.", retry_after.as_secs().max(1))
             }
@@ -149,11 +177,24 @@ impl ResponseError for AppError {
                  Reading works as usual; please try again later."
                 .to_owned(),
             AppError::Busy => "The site is busy; try again in a few seconds.".to_owned(),
-            AppError::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
-                "Something went wrong on our side. It has been logged.".to_owned()
-            }
+            // Logged with its causes and the request id by the access log
+            // (`middleware::AccessLog`), where the request is known.
+            AppError::Internal(_) => "Something went wrong on our side. It has been logged.".to_owned(),
+        }
+    }
+
+    /// The answer for a program (`Accept: application/json`): the same status and
+    /// headers, and `{"code": …, "message": …}`. A login is asked for with 401, not a
+    /// redirect to the login page.
+    pub fn json_response(&self) -> HttpResponse {
+        let status = match self {
+            AppError::LoginRequired { .. } => StatusCode::UNAUTHORIZED,
+            _ => self.status_code(),
         };
+        self.response_head(status).json(serde_json::json!({ "code": self.code(), "message": self.message() }))
+    }
+
+    fn response_head(&self, status: StatusCode) -> actix_web::HttpResponseBuilder {
         let mut response = HttpResponse::build(status);
         match self {
             AppError::Unavailable | AppError::Busy => {
@@ -169,7 +210,7 @@ impl ResponseError for AppError {
             }
             _ => {}
         }
-        response.content_type("text/html; charset=utf-8").body(views::error::page(status, &message).into_string())
+        response
     }
 }
 

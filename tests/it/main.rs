@@ -10,6 +10,7 @@ mod cli;
 mod comments;
 mod concurrency;
 mod demo;
+mod errors;
 mod health;
 mod input;
 mod moderation;

@@ -13,6 +13,7 @@ both_backends!(
     sigterm_ends_open_event_streams_and_tokens_stay_out_of_the_log,
     every_get_route_answers_head,
     hsts_is_sent_on_https_only,
+    a_bug_is_logged_with_its_causes_and_the_request_id,
 );
 
 fn text(bytes: &[u8]) -> String {
@@ -120,6 +121,90 @@ async fn sigterm_ends_open_event_streams_and_tokens_stay_out_of_the_log(backend:
     assert!(log.contains("path=/password-reset/{token}"), "{log}");
     assert!(log.contains("path=/verify-email/{token}"), "{log}");
     assert!(log.contains("stopped"), "{log}");
+}
+
+/// Kills the server when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A bug (here a hand-corrupted row) answers a plain 500 page, and the log holds the
+/// error with its causes under the request's id, as does every line of that request.
+async fn a_bug_is_logged_with_its_causes_and_the_request_id(backend: Backend) {
+    use afterword::db::schema::moderation_log as log_table;
+    use afterword::db::users::{self, NewUser};
+    use diesel::prelude::*;
+
+    let db = TestDb::new(backend);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_afterword"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--workers", "1"])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut child = KillOnDrop(child);
+    let address = loop {
+        let line = lines.next().expect("the server logs where it listens").unwrap();
+        if let Some((_, address)) = line.split_once("listening on ") {
+            break address.trim().to_owned();
+        }
+    };
+
+    let mut conn = db.connect();
+    let new = NewUser {
+        username: "moe",
+        email: "moe@example.com",
+        password_hash: "!",
+        role: afterword::domain::Role::Moderator,
+        keep_taken_email_pending: false,
+    };
+    let moe = users::create(&mut conn, &new).unwrap().id;
+    diesel::insert_into(log_table::table)
+        .values((
+            log_table::moderator_id.eq(moe),
+            log_table::action.eq("vanish comment"),
+            log_table::target_type.eq("site"),
+            log_table::target_id.eq(0_i64),
+            log_table::target_label.eq("site"),
+            log_table::created_at.eq(afterword::db::now()),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    let client = reqwest::Client::new();
+    let page = client.get(format!("{address}/modlog")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("Something went wrong") && !body.contains("vanish"), "{body}");
+    let json = client.get(format!("{address}/modlog")).header("accept", "application/json").send().await.unwrap();
+    assert_eq!(json.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let json: serde_json::Value = json.json().await.unwrap();
+    assert_eq!(json["code"], "internal");
+
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
+    tokio::task::spawn_blocking(move || {
+        child.0.wait().unwrap();
+    })
+    .await
+    .unwrap();
+    let log: Vec<String> = lines.map_while(Result::ok).collect();
+    let errors: Vec<&String> = log.iter().filter(|l| l.contains("internal error")).collect();
+    assert_eq!(errors.len(), 2, "{log:#?}");
+    for error in errors {
+        assert!(error.contains("unknown ModAction"), "the cause is kept: {error}");
+        assert!(error.contains("database query failed"), "with its context: {error}");
+        let id = error.split("request{id=").nth(1).expect("under the request's span").split(' ').next().unwrap();
+        assert_eq!(id.len(), 36, "a request id: {error}");
+        let access = log.iter().find(|l| l.contains(id) && l.contains("status=500")).expect("the access line");
+        assert!(access.contains("path=/modlog"), "{access}");
+    }
 }
 
 async fn every_get_route_answers_head(backend: Backend) {
