@@ -55,7 +55,11 @@ fn main() -> anyhow::Result<()> {
             let parent = (i >= TOP_LEVEL).then(|| posted[(i * 7919) % posted.len().min(TOP_LEVEL + i / 2)]);
             let new = comments::NewComment {
                 article_id,
-                author_id: readers[i % READERS],
+                author: afterword::domain::Actor {
+                    id: readers[i % READERS],
+                    role: afterword::domain::Role::Reader,
+                    banned: false,
+                },
                 parent_id: parent,
                 source: "A comment.",
                 html: "<p>A comment.</p>",

@@ -10,6 +10,7 @@ pub mod import;
 pub mod mail;
 pub mod markdown;
 pub mod ranking;
+pub mod service;
 pub mod telemetry;
 pub mod text;
 pub mod views;

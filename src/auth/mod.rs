@@ -34,6 +34,13 @@ pub struct AuthUser {
     pub session_hash: String,
 }
 
+impl AuthUser {
+    /// The user as the rules of `domain::permissions` see them.
+    pub fn actor(&self) -> crate::domain::Actor {
+        crate::domain::Actor { id: self.id, role: self.role, banned: self.banned.is_some() }
+    }
+}
+
 /// Who is asking: set on every request by the security middleware.
 #[derive(Debug, Clone)]
 pub struct Visitor {
@@ -86,11 +93,8 @@ impl FromRequest for Moderator {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         ready(SignedIn::from_request(req, payload).into_inner().and_then(|signed_in| {
-            if signed_in.user.role >= Role::Moderator {
-                Ok(Moderator(signed_in))
-            } else {
-                Err(AppError::Forbidden("Only moderators may do that.".into()))
-            }
+            crate::domain::permissions::may_moderate(Some(&signed_in.user.actor()))?;
+            Ok(Moderator(signed_in))
         }))
     }
 }
@@ -104,11 +108,8 @@ impl FromRequest for Admin {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         ready(SignedIn::from_request(req, payload).into_inner().and_then(|signed_in| {
-            if signed_in.user.role == Role::Admin {
-                Ok(Admin(signed_in))
-            } else {
-                Err(AppError::Forbidden("Only administrators may do that.".into()))
-            }
+            crate::domain::permissions::may_administer(Some(&signed_in.user.actor()))?;
+            Ok(Admin(signed_in))
         }))
     }
 }

@@ -32,6 +32,7 @@ use crate::ranking::{self, Sort};
 /// Replies deeper than this are refused.
 pub const MAX_DEPTH: i32 = 64;
 
+use crate::domain::permissions::{self, Actor, CommentFacts, Denied};
 pub use crate::domain::CommentStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -71,6 +72,12 @@ impl Comment {
     /// Awaiting approval, or not approved: only the author sees it.
     pub fn is_held(&self) -> bool {
         self.status == CommentStatus::Pending || self.status == CommentStatus::Rejected
+    }
+
+    /// What the rules of `domain::permissions` look at, with whether its article's
+    /// comments are closed.
+    pub fn facts(&self, locked: bool) -> CommentFacts {
+        CommentFacts { author_id: self.author_id, status: self.status, created_at: self.created_at, locked }
     }
 
     pub fn score(&self) -> i32 {
@@ -204,11 +211,11 @@ pub fn source(conn: &mut DbConn, id: CommentId) -> QueryResult<String> {
 
 pub struct NewComment<'a> {
     pub article_id: ArticleId,
-    pub author_id: UserId,
+    pub author: Actor,
     pub parent_id: Option<CommentId>,
     pub source: &'a str,
     pub html: &'a str,
-    /// `VISIBLE`, or `PENDING` when held for approval.
+    /// `Visible`, or `Pending` when held for approval.
     pub status: CommentStatus,
 }
 
@@ -216,26 +223,15 @@ pub struct NewComment<'a> {
 pub enum CommentError {
     #[error("there is no such comment")]
     Missing,
-    #[error("comments on this article are closed")]
-    Locked,
+    /// A rule of `domain::permissions` refused it.
+    #[error(transparent)]
+    Denied(#[from] Denied),
     #[error("the comment replied to belongs to another article")]
     ParentElsewhere,
     #[error("the comment replied to is deleted, removed or not yet approved")]
     ParentDeleted,
     #[error("replies may nest at most {MAX_DEPTH} deep")]
     TooDeep,
-    #[error("only the author may do that")]
-    NotAuthor,
-    #[error("you cannot vote on your own comment")]
-    OwnComment,
-    #[error("the comment is deleted, removed or not yet approved")]
-    Deleted,
-    #[error("the time to edit this comment is over")]
-    EditWindowOver,
-    /// The author may not erase what a moderator removed: moderators keep it, with its
-    /// reports, and nobody else sees it.
-    #[error("a moderator removed this comment; it is kept for the moderators and shown to nobody")]
-    RemovedByModerator,
     /// A moderation action that does not apply; the message says why.
     #[error("{0}")]
     NothingToDo(&'static str),
@@ -312,19 +308,21 @@ fn locked(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<bool> {
 pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError> {
     write_transaction_retrying(conn, |conn| {
         lock_article(conn, new.article_id)?;
-        if locked(conn, new.article_id)? {
-            return Err(CommentError::Locked);
-        }
+        let closed = locked(conn, new.article_id)?;
         let parent = match new.parent_id {
-            None => None,
+            None => {
+                permissions::may_comment(Some(&new.author), closed)?;
+                None
+            }
             Some(parent_id) => {
                 let parent = lock_for_write(conn, parent_id)?;
                 if parent.article_id != new.article_id {
                     return Err(CommentError::ParentElsewhere);
                 }
-                if !parent.is_visible() {
-                    return Err(CommentError::ParentDeleted);
-                }
+                permissions::may_reply(Some(&new.author), &parent.facts(closed)).map_err(|denied| match denied {
+                    Denied::NotVisible => CommentError::ParentDeleted,
+                    other => other.into(),
+                })?;
                 if parent.depth + 1 > MAX_DEPTH {
                     return Err(CommentError::TooDeep);
                 }
@@ -334,7 +332,7 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
         let id: CommentId = diesel::insert_into(comments::table)
             .values((
                 comments::article_id.eq(new.article_id),
-                comments::author_id.eq(new.author_id),
+                comments::author_id.eq(new.author.id),
                 comments::parent_id.eq(new.parent_id),
                 comments::root_id.eq(parent.as_ref().map_or(CommentId(0), |p| p.root_id)),
                 comments::depth.eq(parent.as_ref().map_or(0, |p| p.depth + 1)),
@@ -417,7 +415,7 @@ pub fn announce(conn: &mut DbConn, id: CommentId) -> QueryResult<Option<ReplyNot
 pub fn edit(
     conn: &mut DbConn,
     id: CommentId,
-    author_id: UserId,
+    author: &Actor,
     source: &str,
     html: &str,
     window: time::Duration,
@@ -425,18 +423,8 @@ pub fn edit(
 ) -> Result<(), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = lock_for_write(conn, id)?;
-        if comment.author_id != author_id {
-            return Err(CommentError::NotAuthor);
-        }
-        if !comment.is_visible() && comment.status != CommentStatus::Pending {
-            return Err(CommentError::Deleted);
-        }
-        if locked(conn, comment.article_id)? {
-            return Err(CommentError::Locked);
-        }
-        if now() - comment.created_at > window {
-            return Err(CommentError::EditWindowOver);
-        }
+        let closed = locked(conn, comment.article_id)?;
+        permissions::may_edit(Some(author), &comment.facts(closed), now(), window)?;
         if hold && comment.is_visible() {
             diesel::update(comments::table.find(id)).set(comments::status.eq(CommentStatus::Pending)).execute(conn)?;
             diesel::update(articles::table.find(comment.article_id))
@@ -453,18 +441,12 @@ pub fn edit(
 /// Deletes the author's own comment: one with replies becomes a placeholder that keeps
 /// the thread together; one without disappears, and so do placeholders it leaves
 /// without replies.
-pub fn delete(conn: &mut DbConn, id: CommentId, author_id: UserId) -> Result<(), CommentError> {
+pub fn delete(conn: &mut DbConn, id: CommentId, author: &Actor) -> Result<(), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = lock_for_write(conn, id)?;
-        if comment.author_id != author_id {
-            return Err(CommentError::NotAuthor);
-        }
-        if comment.is_deleted() {
-            return Err(CommentError::Deleted);
-        }
-        if comment.is_removed() {
-            return Err(CommentError::RemovedByModerator);
-        }
+        // Whether the thread is closed does not matter: an author may always take back
+        // what they wrote.
+        permissions::may_delete(Some(author), &comment.facts(false))?;
         if comment.is_visible() {
             diesel::update(articles::table.find(comment.article_id))
                 .set(articles::comment_count.eq(articles::comment_count - 1))
@@ -511,24 +493,13 @@ pub struct VoteOutcome {
 /// counters and ranks change in the same transaction; the comment row is locked on
 /// PostgreSQL (SQLite's write transaction already serialises), so simultaneous votes
 /// count once.
-pub fn vote(
-    conn: &mut DbConn,
-    comment_id: CommentId,
-    user_id: UserId,
-    value: i32,
-) -> Result<VoteOutcome, CommentError> {
+pub fn vote(conn: &mut DbConn, comment_id: CommentId, voter: &Actor, value: i32) -> Result<VoteOutcome, CommentError> {
     debug_assert!((-1..=1).contains(&value));
+    let user_id = voter.id;
     write_transaction_retrying(conn, |conn| {
         let comment = lock_for_write(conn, comment_id)?;
-        if !comment.is_visible() {
-            return Err(CommentError::Deleted);
-        }
-        if comment.author_id == user_id {
-            return Err(CommentError::OwnComment);
-        }
-        if locked(conn, comment.article_id)? {
-            return Err(CommentError::Locked);
-        }
+        let closed = locked(conn, comment.article_id)?;
+        permissions::may_vote(Some(voter), &comment.facts(closed))?;
         let mine = comment_votes::table.find((comment_id, user_id));
         let existing: Option<i32> = mine.select(comment_votes::value).first(conn).optional()?;
         match (existing, value) {

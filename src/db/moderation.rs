@@ -10,6 +10,7 @@ use super::comments::{self as c, Comment, CommentError};
 use super::connection::write_transaction_retrying;
 use super::schema::{articles, comments, moderation_log, reports, sessions, users};
 use super::{now, settings, write_transaction, DbConn};
+use crate::domain::permissions::{self, Actor, Denied};
 use crate::domain::{ModAction, ReportReason, Role, TargetType};
 
 /// The end of a permanent ban.
@@ -77,18 +78,14 @@ fn comment_label(conn: &mut DbConn, comment: &Comment) -> QueryResult<String> {
 pub fn report(
     conn: &mut DbConn,
     comment_id: CommentId,
-    reporter_id: UserId,
+    reporter: &Actor,
     reason: ReportReason,
     details: Option<&str>,
 ) -> Result<bool, CommentError> {
+    let reporter_id = reporter.id;
     let filed = write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
-        if comment.author_id == reporter_id {
-            return Err(CommentError::OwnComment);
-        }
-        if !comment.is_visible() {
-            return Err(CommentError::Deleted);
-        }
+        permissions::may_report(Some(reporter), &comment.facts(false))?;
         let exists = reports::table
             .filter(reports::comment_id.eq(comment_id))
             .filter(reports::reporter_id.eq(reporter_id))
@@ -217,7 +214,7 @@ pub fn remove(
             return Err(CommentError::NothingToDo("the comment is already removed"));
         }
         if comment.is_deleted() {
-            return Err(CommentError::Deleted);
+            return Err(Denied::NotVisible.into());
         }
         set_visibility(conn, &comment, CommentStatus::Removed, Some(reason))?;
         resolve_reports(conn, comment_id)?;
@@ -319,7 +316,7 @@ pub fn distinguish(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserI
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
         if comment.author_id != moderator_id {
-            return Err(CommentError::NotAuthor);
+            return Err(Denied::NotAuthor.into());
         }
         let on = !comment.distinguished;
         diesel::update(comments::table.find(comment_id)).set(comments::distinguished.eq(on)).execute(conn)?;

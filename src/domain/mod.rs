@@ -4,6 +4,9 @@
 //! ids.rs          ArticleId, CommentId, UserId …: typed i64 ids (diesel, serde, Display)
 //! kinds.rs        Role, CommentStatus, NotificationKind, ReportReason, ModAction …:
 //!                 enums stored as TEXT; an unknown stored value is an error
+//! values.rs      CommentBody …: values that exist only once parsed
+//! permissions.rs  may_vote, may_edit, may_reply, may_ban …: one function per action,
+//!                 asked by the views (what to show) and the services (what to allow)
 //! ```
 //!
 //! Nothing here touches the database or HTTP by itself: these are plain values that
@@ -11,8 +14,12 @@
 
 pub mod ids;
 pub mod kinds;
+pub mod permissions;
+pub mod values;
 
 pub use ids::{ArticleId, CommentId, NotificationId, ReportId, UserId};
 pub use kinds::{
     CommentStatus, MailKind, ModAction, NotificationKind, ReportReason, Role, TargetType, TokenPurpose, UnknownValue,
 };
+pub use permissions::{Actor, CommentFacts, Denied};
+pub use values::CommentBody;

@@ -100,6 +100,7 @@ pub fn article_page(
     base_url: &url::Url,
 ) -> Markup {
     let article = &page.article;
+    let actor = visitor.user.as_ref().map(|u| u.actor());
     let back: String =
         url::form_urlencoded::byte_serialize(format!("/articles/{}#comments", article.slug).as_bytes()).collect();
     let description = excerpt(article.paragraphs().next().unwrap_or(""), 200);
@@ -151,7 +152,7 @@ pub fn article_page(
             }
             section id="comments" class="comments" aria-labelledby="comments-heading" data-article=(article.slug) {
                 h2 id="comments-heading" { "Comments (" span class="comment-count" { (article.comment_count) } ")" }
-                @if visitor.user.as_ref().is_some_and(|u| u.role >= crate::auth::Role::Moderator) {
+                @if crate::domain::permissions::may_moderate(actor.as_ref()).is_ok() {
                     p class="mod-actions" { a href={ "/mod/articles/" (article.slug) } { "Moderate this article" } }
                 }
                 @if article.comment_count > 0 {
@@ -166,6 +167,8 @@ pub fn article_page(
                     p class="login-prompt" {
                         a href={ "/login?next=" (back) } { "Log in" } " or " a href={ "/signup?next=" (back) } { "sign up" } " to comment."
                     }
+                } @else if let Some((until, reason)) = visitor.user.as_ref().and_then(|u| u.banned.as_ref()) {
+                    p class="notice banned" { "Your account is banned " (crate::views::ban_end(*until)) ": " (reason) }
                 } @else if thread.must_verify {
                     p class="notice" { "Confirm your email address to comment: " a href="/settings" { "send the link again" } "." }
                 } @else {

@@ -1,7 +1,7 @@
 //! Comment threads, the compose page (reply, edit, preview), permalinks and the inbox.
 
-use crate::domain::CommentId;
 use crate::domain::CommentStatus;
+use crate::domain::{permissions, CommentId, Denied};
 use std::collections::HashMap;
 
 use maud::{html, Markup, PreEscaped};
@@ -82,8 +82,17 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
     let visible = c.is_visible();
     let me = view.visitor.user.as_ref();
     let author_is_me = me.is_some_and(|u| u.id == c.author_id);
-    let mine = author_is_me && !deleted && !removed;
-    let moderator = me.is_some_and(|u| u.role >= crate::auth::Role::Moderator);
+    // What the reader may do here: the same functions the services enforce.
+    let actor = me.map(|u| u.actor());
+    let actor = actor.as_ref();
+    let facts = c.facts(view.locked);
+    let may_vote = permissions::may_vote(actor, &facts).is_ok();
+    // Visitors see "Reply" too: it leads through the login form.
+    let may_reply = matches!(permissions::may_reply(actor, &facts), Ok(()) | Err(Denied::NotSignedIn));
+    let may_report = permissions::may_report(actor, &facts).is_ok();
+    let may_edit = permissions::may_edit(actor, &facts, view.now, view.edit_window).is_ok();
+    let may_delete = permissions::may_delete(actor, &facts).is_ok();
+    let moderator = permissions::may_moderate(actor).is_ok();
     let anchor = format!("comment-{}", c.id);
     let back = format!("{}#{anchor}", view.return_to);
     html! {
@@ -138,21 +147,21 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                 }
                 @if !deleted && !removed {
                     div class="comment-actions" {
-                        @if me.is_some() && !mine && !view.locked && visible {
+                        @if may_vote {
                             (vote_form(view, c.id, 1, node.item.my_vote, &back))
                             (vote_form(view, c.id, -1, node.item.my_vote, &back))
                         }
-                        @if !view.locked && visible {
+                        @if may_reply {
                             a class="reply-link" href={ "/comments/" (c.id) "/reply" } data-reply=(c.id) { "Reply" }
                         }
                         a href={ "/comments/" (c.id) } { "Link" }
-                        @if me.is_some() && !mine && visible {
+                        @if may_report {
                             a class="report-link" href={ "/comments/" (c.id) "/report" } rel="nofollow" { "Report" }
                         }
-                        @if mine && !view.locked && view.now - c.created_at <= view.edit_window {
+                        @if may_edit {
                             a class="edit-link" href={ "/comments/" (c.id) "/edit" } data-edit=(c.id) { "Edit" }
                         }
-                        @if mine {
+                        @if may_delete {
                             form method="post" action={ "/comments/" (c.id) "/delete" } class="inline-form delete-form" {
                                 (csrf(view.visitor))
                                 input type="hidden" name="return_to" value=(view.return_to);

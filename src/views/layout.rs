@@ -1,5 +1,6 @@
 //! The page frame: head, site header, footer.
 
+use crate::domain::permissions;
 use maud::{html, Markup, DOCTYPE};
 
 use super::forms;
@@ -103,9 +104,9 @@ fn site_nav(visitor: &Visitor) -> Markup {
                     }
                 }
                 a href="/settings" { "Settings" }
-                @if user.role == crate::auth::Role::Admin {
+                @if permissions::may_administer(Some(&user.actor())).is_ok() {
                     a href="/admin" { "Admin" }
-                } @else if user.role == crate::auth::Role::Moderator {
+                } @else if permissions::may_moderate(Some(&user.actor())).is_ok() {
                     a href="/mod/reports" { "Moderation" }
                 }
                 (forms::button_form(visitor, "/logout", "Log out", "link-button"))

@@ -6,7 +6,7 @@ use maud::{html, Markup, PreEscaped};
 use super::forms::csrf;
 use super::layout::{self, Meta};
 use super::{display_date, display_time};
-use crate::auth::{Role, Visitor};
+use crate::auth::Visitor;
 use crate::db::comments::Comment;
 use crate::db::moderation::{Dashboard, LogEntry, Premoderation, ReportGroup};
 use crate::db::users::User;
@@ -17,7 +17,7 @@ fn meta(title: &str) -> Meta<'_> {
 }
 
 fn nav(v: &Visitor) -> Markup {
-    let admin = v.user.as_ref().is_some_and(|u| u.role == Role::Admin);
+    let admin = crate::domain::permissions::may_administer(v.user.as_ref().map(|u| u.actor()).as_ref()).is_ok();
     html! {
         nav class="mod-nav" aria-label="Moderation" {
             a href="/mod/reports" { "Reports" } " · " a href="/mod/queue" { "Approval queue" } " · " a href="/modlog" { "Log" }
@@ -192,7 +192,7 @@ pub struct UserPage<'a> {
 }
 
 pub fn user(v: &Visitor, p: &UserPage) -> Markup {
-    let admin = v.user.as_ref().is_some_and(|u| u.role == Role::Admin);
+    let admin = crate::domain::permissions::may_administer(v.user.as_ref().map(|u| u.actor()).as_ref()).is_ok();
     let u = p.user;
     layout::page(
         Some(v),

@@ -10,61 +10,14 @@ use actix_web::{HttpRequest, HttpResponse};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::{html, redirect, AppError, AppState, LiveComment};
-use crate::auth::Role;
+use super::{html, redirect, AppError, AppState};
 use crate::auth::{safe_next, SignedIn, Visitor};
-use crate::db::comments::{self, CommentError, NewComment};
-use crate::db::moderation::{self, Premoderation};
+use crate::db::comments::{self, CommentError};
 use crate::db::{articles, now};
-use crate::domain::CommentStatus;
-use crate::markdown;
+use crate::domain::{permissions, CommentBody, Denied};
 use crate::ranking::Sort;
+use crate::service::comments as service;
 use crate::views::comments::{self as view, build_forest, Compose, Node, Permalink, ThreadView};
-
-pub const MAX_CHARS: usize = 10_000;
-
-impl From<CommentError> for AppError {
-    fn from(err: CommentError) -> Self {
-        match err {
-            CommentError::Missing => AppError::NotFound,
-            CommentError::Db(e) => e.into(),
-            CommentError::RemovedByModerator => AppError::Conflict(capitalise(&err.to_string())),
-            CommentError::Locked
-            | CommentError::NotAuthor
-            | CommentError::OwnComment
-            | CommentError::EditWindowOver => AppError::Forbidden(capitalise(&err.to_string())),
-            CommentError::ParentElsewhere
-            | CommentError::ParentDeleted
-            | CommentError::TooDeep
-            | CommentError::Deleted
-            | CommentError::NothingToDo(_) => AppError::BadRequest(capitalise(&err.to_string())),
-        }
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
-}
-
-/// Why a comment body cannot be posted, or `None`.
-fn body_problem(body: &str) -> Option<String> {
-    let len = body.chars().count();
-    if len == 0 || crate::text::is_blank(body) {
-        Some("Write something first: an empty comment cannot be posted.".into())
-    } else if len > MAX_CHARS {
-        Some(format!("That is {len} characters; a comment may have at most {MAX_CHARS}."))
-    } else {
-        None
-    }
-}
-
-/// Renders Markdown on the blocking thread pool, not on the async worker: rendering is
-/// bounded (see `markdown::MAX_NESTING`) but still CPU work.
-pub(crate) async fn render_markdown(body: &str) -> Result<String, AppError> {
-    let body = body.to_owned();
-    Ok(web::block(move || markdown::render(&body)).await?)
-}
 
 fn comment_id(raw: &str) -> Result<CommentId, AppError> {
     CommentId::from_param(raw).ok_or(AppError::NotFound)
@@ -91,138 +44,60 @@ fn parent_markup(visitor: &Visitor, item: comments::ThreadComment, now: time::Pr
     view::comment(&view, &Node { item, children: Vec::new() }, 0)
 }
 
-/// POST /articles/{slug}/comments: a new comment or (with `parent_id`) a reply.
+/// POST /articles/{slug}/comments: a new comment or (with `parent_id`) a reply, or its
+/// preview (`action=preview`).
 pub async fn post(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     slug: web::Path<String>,
     form: web::Form<CommentForm>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug.into_inner();
     let form = form.into_inner();
-    let user = signed_in.user.clone();
-    let visitor = &signed_in.visitor;
     let parent_id = match form.parent_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => None,
         Some(raw) => {
             Some(raw.parse::<CommentId>().map_err(|_| AppError::BadRequest("parent_id must be a comment id.".into()))?)
         }
     };
-    if state.config.require_email_verification && !user.email_verified {
-        return Err(AppError::Forbidden("Confirm your email address before commenting (see Settings).".into()));
-    }
-    let s = slug.clone();
-    let (article_id, article_title, locked, parent) = state
-        .db(move |conn| {
-            let (id, title, locked) = articles::find_basic(conn, &s)?.ok_or(AppError::NotFound)?;
-            let parent = match parent_id {
-                Some(pid) => Some(
-                    comments::one(conn, pid, None)?
-                        .ok_or(AppError::BadRequest("The comment replied to does not exist.".into()))?,
-                ),
-                None => None,
-            };
-            Ok((id, title, locked, parent))
-        })
-        .await?;
-    if locked {
-        return Err(CommentError::Locked.into());
-    }
-    let body = form.body.trim().to_owned();
+    let user = &signed_in.user;
+    let target = service::target(&state, user, &slug, parent_id).await?;
     let preview = form.action.as_deref() == Some("preview");
-    let problem = body_problem(&body);
-    if preview || problem.is_some() {
-        let rendered = match problem {
-            None => {
-                state.limits.preview(user.id).map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
-                Some(render_markdown(&body).await?)
-            }
-            Some(_) => None,
-        };
-        let action = format!("/articles/{slug}/comments");
-        let title = if parent.is_some() { "Reply" } else { "Your comment" };
-        let page = view::compose_page(
-            visitor,
-            &Compose {
-                title,
-                article_title: &article_title,
-                article_slug: &slug,
-                action: &action,
-                parent: parent.map(|p| parent_markup(visitor, p, now())),
-                parent_id,
-                body: &body,
-                preview: rendered,
-                error: problem.as_deref(),
-                submit: "Post comment",
-            },
-        );
-        let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-        return Ok(html(status, page));
-    }
-    let new_account = now() - user.created_at < time::Duration::days(1);
-    state.limits.comment(user.id, new_account).map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
-
-    let html_body = render_markdown(&body).await?;
-    let author_id = user.id;
-    let daily = i64::from(state.config.rate_limits.daily_comments(new_account));
-    let trusted = user.role >= Role::Moderator;
-    let (posted, held) = state
-        .db(move |conn| {
-            if daily > 0 && comments::count_by_author_since(conn, author_id, now() - time::Duration::days(1))? >= daily
-            {
-                return Err(AppError::TooManyRequests { retry_after: Duration::from_secs(3600) });
-            }
-            let held = !trusted && must_wait_for_approval(conn, author_id, &body)?;
-            let status = if held { CommentStatus::Pending } else { CommentStatus::Visible };
-            let new = NewComment { article_id, author_id, parent_id, source: &body, html: &html_body, status };
-            Ok((comments::post(conn, &new)?, held))
-        })
-        .await?;
-    if held {
-        return Ok(redirect(&format!("/comments/{}#comment-{}", posted.id, posted.id)));
-    }
-    let _ = state.events.send(LiveComment { article_id, id: posted.id, parent_id });
-    if let Some((_, Some(email))) = posted.notify {
-        let link = state.config.link(&format!("comments/{}", posted.id));
-        let body = format!(
-            "{} replied to your comment on \"{article_title}\":\n\n{link}\n\n\
-             You get these emails because you asked for them; turn them off in your settings.",
-            user.username
-        );
-        state.send_mail(email, format!("{} replied to your comment", user.username), body).await?;
-    }
-    let location = match parent_id {
-        None => format!("/articles/{slug}?sort=new#comment-{}", posted.id),
-        Some(parent) => format!("/comments/{parent}#comment-{}", posted.id),
-    };
-    Ok(redirect(&location))
-}
-
-/// Whether a new comment by `author_id` waits for a moderator: by the site's
-/// pre-moderation setting, or because it contains a word on the list.
-fn must_wait_for_approval(conn: &mut crate::db::DbConn, author_id: UserId, body: &str) -> Result<bool, AppError> {
-    let by_setting = match moderation::premoderation(conn)? {
-        Premoderation::Off => false,
-        Premoderation::Everyone => true,
-        Premoderation::NewAccounts(n) => moderation::published_count(conn, author_id)? < i64::from(n),
-    };
-    Ok(by_setting || word_list_matches(&moderation::word_list(conn)?, body))
-}
-
-/// Whether `body` contains a listed word or phrase (case-insensitive, whole words;
-/// `*` stands for any letters).
-pub fn word_list_matches(words: &[String], body: &str) -> bool {
-    if words.is_empty() {
-        return false;
-    }
-    let alternatives: Vec<String> = words.iter().map(|w| regex::escape(w).replace("\\*", "\\w*")).collect();
-    match regex::Regex::new(&format!("(?i)\\b(?:{})\\b", alternatives.join("|"))) {
-        Ok(re) => re.is_match(body),
-        Err(err) => {
-            tracing::error!(%err, "the word list does not compile");
-            false
+    let (body, rendered, problem) = match CommentBody::parse(&form.body) {
+        Ok(body) if preview => {
+            let rendered = service::preview(&state, user, &body).await?;
+            (body.as_str().to_owned(), Some(rendered), None)
         }
-    }
+        Ok(body) => {
+            let posted = service::post(&state, user, &target, &body).await?;
+            let id = posted.id;
+            let location = match (posted.held, parent_id) {
+                (true, _) => format!("/comments/{id}#comment-{id}"),
+                (false, None) => format!("/articles/{}?sort=new#comment-{id}", target.article_slug),
+                (false, Some(parent)) => format!("/comments/{parent}#comment-{id}"),
+            };
+            return Ok(redirect(&location));
+        }
+        Err(problem) => (form.body.trim().to_owned(), None, Some(problem)),
+    };
+    let visitor = &signed_in.visitor;
+    let action = format!("/articles/{}/comments", target.article_slug);
+    let page = view::compose_page(
+        visitor,
+        &Compose {
+            title: if target.parent.is_some() { "Reply" } else { "Your comment" },
+            article_title: &target.article_title,
+            article_slug: &target.article_slug,
+            action: &action,
+            parent: target.parent.map(|p| parent_markup(visitor, p, now())),
+            parent_id,
+            body: &body,
+            preview: rendered,
+            error: problem.as_deref(),
+            submit: "Post comment",
+        },
+    );
+    let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(html(status, page))
 }
 
 /// GET /comments/{id}/reply: the reply form, with the comment replied to.
@@ -233,12 +108,12 @@ pub async fn reply_form(
 ) -> Result<Markup, AppError> {
     let id = comment_id(&id)?;
     let (item, slug, title, locked) = load_one(&state, id, Some(signed_in.user.id)).await?;
-    if locked {
-        return Err(CommentError::Locked.into());
-    }
-    if item.comment.is_deleted() {
-        return Err(CommentError::ParentDeleted.into());
-    }
+    permissions::may_reply(Some(&signed_in.user.actor()), &item.comment.facts(locked)).map_err(
+        |denied| match denied {
+            Denied::NotVisible => CommentError::ParentDeleted,
+            other => other.into(),
+        },
+    )?;
     let action = format!("/articles/{slug}/comments");
     let visitor = &signed_in.visitor;
     Ok(view::compose_page(
@@ -340,6 +215,26 @@ pub async fn fragment(state: web::Data<AppState>, visitor: Visitor, id: web::Pat
     Ok(view::comment(&view, &Node { item, children: Vec::new() }, 0))
 }
 
+/// The edit form of comment `id`, with `body`, and why it was refused if it was.
+fn edit_page(visitor: &Visitor, id: CommentId, slug: &str, title: &str, body: &str, error: Option<&str>) -> Markup {
+    let action = format!("/comments/{id}/edit");
+    view::compose_page(
+        visitor,
+        &Compose {
+            title: "Edit your comment",
+            article_title: title,
+            article_slug: slug,
+            action: &action,
+            parent: None,
+            parent_id: None,
+            body,
+            preview: None,
+            error,
+            submit: "Save",
+        },
+    )
+}
+
 /// GET /comments/{id}/edit
 pub async fn edit_form(
     state: web::Data<AppState>,
@@ -347,39 +242,8 @@ pub async fn edit_form(
     id: web::Path<String>,
 ) -> Result<Markup, AppError> {
     let id = comment_id(&id)?;
-    let user_id = signed_in.user.id;
-    let window = state.config.edit_window;
-    let (source, slug, title) = state
-        .db(move |conn| {
-            let (comment, slug, title, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
-            if comment.author_id != user_id {
-                return Err(CommentError::NotAuthor.into());
-            }
-            if comment.is_deleted() {
-                return Err(CommentError::Deleted.into());
-            }
-            if now() - comment.created_at > window {
-                return Err(CommentError::EditWindowOver.into());
-            }
-            Ok((comments::source(conn, id)?, slug, title))
-        })
-        .await?;
-    let action = format!("/comments/{id}/edit");
-    Ok(view::compose_page(
-        &signed_in.visitor,
-        &Compose {
-            title: "Edit your comment",
-            article_title: &title,
-            article_slug: &slug,
-            action: &action,
-            parent: None,
-            parent_id: None,
-            body: &source,
-            preview: None,
-            error: None,
-            submit: "Save",
-        },
-    ))
+    let (source, slug, title) = service::editable(&state, &signed_in.user, id).await?;
+    Ok(edit_page(&signed_in.visitor, id, &slug, &title, &source, None))
 }
 
 /// POST /comments/{id}/edit: the window is enforced here, not only in the page.
@@ -390,41 +254,18 @@ pub async fn edit(
     form: web::Form<CommentForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = comment_id(&id)?;
-    let body = form.into_inner().body.trim().to_owned();
-    if let Some(problem) = body_problem(&body) {
-        let (_, slug, title, _) = load_one(&state, id, None).await?;
-        let action = format!("/comments/{id}/edit");
-        let page = view::compose_page(
-            &signed_in.visitor,
-            &Compose {
-                title: "Edit your comment",
-                article_title: &title,
-                article_slug: &slug,
-                action: &action,
-                parent: None,
-                parent_id: None,
-                body: &body,
-                preview: None,
-                error: Some(&problem),
-                submit: "Save",
-            },
-        );
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+    let raw = form.into_inner().body;
+    match CommentBody::parse(&raw) {
+        Ok(body) => {
+            service::edit(&state, &signed_in.user, id, &body).await?;
+            Ok(redirect(&format!("/comments/{id}#comment-{id}")))
+        }
+        Err(problem) => {
+            let (_, slug, title, _) = load_one(&state, id, None).await?;
+            let page = edit_page(&signed_in.visitor, id, &slug, &title, raw.trim(), Some(&problem));
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
+        }
     }
-    let (user_id, window) = (signed_in.user.id, state.config.edit_window);
-    let html_body = render_markdown(&body).await?;
-    let trusted = signed_in.user.role >= Role::Moderator;
-    state
-        .db(move |conn| {
-            // The new text meets the same checks as a new comment's (but an approved
-            // comment is not held again for being among an account's first ones).
-            let hold = !trusted
-                && (moderation::premoderation(conn)? == Premoderation::Everyone
-                    || word_list_matches(&moderation::word_list(conn)?, &body));
-            Ok(comments::edit(conn, id, user_id, &body, &html_body, window, hold)?)
-        })
-        .await?;
-    Ok(redirect(&format!("/comments/{id}#comment-{id}")))
 }
 
 #[derive(Deserialize)]
@@ -440,14 +281,7 @@ pub async fn delete(
     form: web::Form<ReturnForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = comment_id(&id)?;
-    let user_id = signed_in.user.id;
-    let slug = state
-        .db(move |conn| {
-            let (_, slug, _, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
-            comments::delete(conn, id, user_id)?;
-            Ok(slug)
-        })
-        .await?;
+    let slug = service::delete(&state, &signed_in.user, id).await?;
     // Back where the reader was, unless that was the page of the comment just deleted.
     let back = form.into_inner().return_to.map(|r| safe_next(Some(&r)));
     let own_page = format!("/comments/{id}");
@@ -478,8 +312,7 @@ pub async fn vote(
         "0" | "none" => 0,
         other => return Err(AppError::BadRequest(format!("A vote is 1, -1 or 0, not {other:?}."))),
     };
-    let user_id = signed_in.user.id;
-    let outcome = state.db(move |conn| Ok(comments::vote(conn, id, user_id, value)?)).await?;
+    let outcome = service::vote(&state, &signed_in.user, id, value).await?;
     if super::wants_json(&req) {
         return Ok(HttpResponse::Ok().json(outcome));
     }

@@ -3,6 +3,8 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::db::comments::CommentError;
+use crate::domain::Denied;
 use crate::views;
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +95,36 @@ impl From<diesel::result::Error> for AppError {
             other => AppError::Internal(anyhow::Error::new(other).context("database query failed")),
         }
     }
+}
+
+impl From<CommentError> for AppError {
+    fn from(err: CommentError) -> Self {
+        match err {
+            CommentError::Missing => AppError::NotFound,
+            CommentError::Db(e) => e.into(),
+            CommentError::Denied(denied) => denied.into(),
+            CommentError::ParentElsewhere
+            | CommentError::ParentDeleted
+            | CommentError::TooDeep
+            | CommentError::NothingToDo(_) => AppError::BadRequest(capitalise(&err.to_string())),
+        }
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(denied: Denied) -> Self {
+        let message = capitalise(&denied.to_string());
+        match denied {
+            Denied::RemovedByModerator => AppError::Conflict(message),
+            Denied::NotVisible | Denied::BanSelf => AppError::BadRequest(message),
+            _ => AppError::Forbidden(message),
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
 }
 
 impl From<crate::auth::password::Busy> for AppError {

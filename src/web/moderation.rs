@@ -49,13 +49,7 @@ fn ban_until(duration: &str) -> Result<time::PrimitiveDateTime, AppError> {
 
 /// Moderators ban (and unban) readers; administrators also moderators; nobody themselves.
 fn may_ban(moderator: &crate::auth::AuthUser, target: &users::User) -> Result<(), AppError> {
-    if target.id == moderator.id {
-        return Err(AppError::BadRequest("You cannot ban yourself.".into()));
-    }
-    if target.role >= moderator.role {
-        return Err(AppError::Forbidden("You can ban only readers (and, as an administrator, moderators).".into()));
-    }
-    Ok(())
+    Ok(crate::domain::permissions::may_ban(Some(&moderator.actor()), target.id, target.role)?)
 }
 
 // ---- reports, by readers ----
@@ -122,8 +116,8 @@ pub async fn report(
         let page = view::report_form(&signed_in.visitor, &comment, &author, &slug, &title, Some(problem));
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
     }
-    let (reporter, reason) = (signed_in.user.id, reason.unwrap_or(ReportReason::Other));
-    state.db(move |conn| Ok(m::report(conn, id, reporter, reason, details.as_deref())?)).await?;
+    let (reporter, reason) = (signed_in.user.actor(), reason.unwrap_or(ReportReason::Other));
+    state.db(move |conn| Ok(m::report(conn, id, &reporter, reason, details.as_deref())?)).await?;
     Ok(redirect(&format!("/comments/{id}?notice=reported#comment-{id}")))
 }
 

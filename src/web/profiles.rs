@@ -276,7 +276,7 @@ pub async fn update_profile(
     }
     let bio_html = match bio.is_empty() {
         true => None,
-        false => Some(super::comments::render_markdown(&bio).await?),
+        false => Some(crate::service::render_markdown(&bio).await?),
     };
     let user_id = signed_in.user.id;
     state

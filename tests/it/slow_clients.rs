@@ -101,13 +101,15 @@ async fn slow_readers_and_slow_senders_are_cut_off(backend: Backend) {
     let (_, answers, ()) =
         tokio::join!(futures_util::future::join_all(readers), futures_util::future::join_all(senders), normal);
     // Each is cut off: answered 408, or (when the machine is loaded and another timeout
-    // fires first) simply disconnected; most get the 408 and its reason.
+    // fires first: the header timeout answers a bare 408, the write timeout just
+    // disconnects) simply disconnected; many get the body deadline's 408 and reason.
     let answered = answers.iter().filter(|a| !a.is_empty()).count();
     for answer in answers.iter().filter(|a| !a.is_empty()) {
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-        assert!(answer.contains("The request body did not arrive within 2 s."), "{answer}");
     }
+    let reasoned = answers.iter().filter(|a| a.contains("The request body did not arrive within 2 s.")).count();
     assert!(answered >= answers.len() / 2, "only {answered} of {} slow senders got a 408", answers.len());
+    assert!(reasoned >= answers.len() / 4, "only {reasoned} of {} 408s gave the reason", answers.len());
     // Still serving afterwards.
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 }

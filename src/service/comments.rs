@@ -1,0 +1,190 @@
+//! Comments: posting and replying (limits, pre-moderation, the word list, reply
+//! notifications and the live event), previews, editing, deleting and voting.
+
+use std::time::Duration;
+
+use crate::auth::AuthUser;
+use crate::db::comments::{self, NewComment, ThreadComment, VoteOutcome};
+use crate::db::moderation::{self, Premoderation};
+use crate::db::{articles, now, DbConn};
+use crate::domain::{permissions, ArticleId, CommentBody, CommentId, CommentStatus, Role, UserId};
+use crate::web::{AppError, AppState, LiveComment};
+
+/// Where a new comment goes: its article, and the comment it replies to.
+pub struct Target {
+    pub article_id: ArticleId,
+    pub article_slug: String,
+    pub article_title: String,
+    pub parent: Option<ThreadComment>,
+}
+
+/// The article `slug` (and comment `parent_id`) that `author` may comment on, or why
+/// not: missing (404), closed or banned (403), an unconfirmed address when the site
+/// asks for one (403).
+pub async fn target(
+    state: &AppState,
+    author: &AuthUser,
+    slug: &str,
+    parent_id: Option<CommentId>,
+) -> Result<Target, AppError> {
+    if state.config.require_email_verification && !author.email_verified {
+        return Err(AppError::Forbidden("Confirm your email address before commenting (see Settings).".into()));
+    }
+    let slug = slug.to_owned();
+    let (target, locked) = state
+        .db(move |conn| {
+            let (article_id, article_title, locked) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let parent = match parent_id {
+                Some(id) => Some(
+                    comments::one(conn, id, None)?
+                        .ok_or(AppError::BadRequest("The comment replied to does not exist.".into()))?,
+                ),
+                None => None,
+            };
+            Ok((Target { article_id, article_slug: slug, article_title, parent }, locked))
+        })
+        .await?;
+    permissions::may_comment(Some(&author.actor()), locked)?;
+    Ok(target)
+}
+
+async fn render(body: &CommentBody) -> Result<String, AppError> {
+    super::render_markdown(body.as_str()).await
+}
+
+/// A preview of `body`: limited per account like posting.
+pub async fn preview(state: &AppState, author: &AuthUser, body: &CommentBody) -> Result<String, AppError> {
+    state.limits.preview(author.id).map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
+    render(body).await
+}
+
+/// What posting did.
+#[derive(Debug, Clone, Copy)]
+pub struct Posted {
+    pub id: CommentId,
+    /// Held for a moderator's approval: only its author sees it until then.
+    pub held: bool,
+}
+
+/// Posts `body` on `target`: within the account's per-minute and per-day limits,
+/// held when the site pre-moderates or the word list matches, then announced to live
+/// readers and (by email, when asked for) to the author of the parent.
+pub async fn post(
+    state: &AppState,
+    author: &AuthUser,
+    target: &Target,
+    body: &CommentBody,
+) -> Result<Posted, AppError> {
+    let new_account = now() - author.created_at < time::Duration::days(1);
+    state.limits.comment(author.id, new_account).map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
+    let html = render(body).await?;
+    let daily = i64::from(state.config.rate_limits.daily_comments(new_account));
+    let (actor, article_id) = (author.actor(), target.article_id);
+    let parent_id = target.parent.as_ref().map(|p| p.comment.id);
+    let source = body.as_str().to_owned();
+    let (posted, held) = state
+        .db(move |conn| {
+            let since = now() - time::Duration::days(1);
+            if daily > 0 && comments::count_by_author_since(conn, actor.id, since)? >= daily {
+                return Err(AppError::TooManyRequests { retry_after: Duration::from_secs(3600) });
+            }
+            let held = actor.role < Role::Moderator && must_wait_for_approval(conn, actor.id, &source)?;
+            let status = if held { CommentStatus::Pending } else { CommentStatus::Visible };
+            let new = NewComment { article_id, author: actor, parent_id, source: &source, html: &html, status };
+            Ok((comments::post(conn, &new)?, held))
+        })
+        .await?;
+    if held {
+        return Ok(Posted { id: posted.id, held });
+    }
+    let _ = state.events.send(LiveComment { article_id, id: posted.id, parent_id });
+    if let Some((_, Some(email))) = posted.notify {
+        let link = state.config.link(&format!("comments/{}", posted.id));
+        let text = format!(
+            "{} replied to your comment on \"{}\":\n\n{link}\n\n\
+             You get these emails because you asked for them; turn them off in your settings.",
+            author.username, target.article_title
+        );
+        state.send_mail(email, format!("{} replied to your comment", author.username), text).await?;
+    }
+    Ok(Posted { id: posted.id, held })
+}
+
+/// Whether a new comment by `author_id` waits for a moderator: by the site's
+/// pre-moderation setting, or because it contains a word on the list.
+fn must_wait_for_approval(conn: &mut DbConn, author_id: UserId, body: &str) -> Result<bool, AppError> {
+    let by_setting = match moderation::premoderation(conn)? {
+        Premoderation::Off => false,
+        Premoderation::Everyone => true,
+        Premoderation::NewAccounts(n) => moderation::published_count(conn, author_id)? < i64::from(n),
+    };
+    Ok(by_setting || word_list_matches(&moderation::word_list(conn)?, body))
+}
+
+/// Whether `body` contains a listed word or phrase (case-insensitive, whole words;
+/// `*` stands for any letters).
+pub fn word_list_matches(words: &[String], body: &str) -> bool {
+    if words.is_empty() {
+        return false;
+    }
+    let alternatives: Vec<String> = words.iter().map(|w| regex::escape(w).replace("\\*", "\\w*")).collect();
+    match regex::Regex::new(&format!("(?i)\\b(?:{})\\b", alternatives.join("|"))) {
+        Ok(re) => re.is_match(body),
+        Err(err) => {
+            tracing::error!(%err, "the word list does not compile");
+            false
+        }
+    }
+}
+
+/// The source of comment `id` for its edit form, with its article's slug and title,
+/// if `author` may still edit it.
+pub async fn editable(
+    state: &AppState,
+    author: &AuthUser,
+    id: CommentId,
+) -> Result<(String, String, String), AppError> {
+    let (actor, window) = (author.actor(), state.config.edit_window);
+    state
+        .db(move |conn| {
+            let (comment, slug, title, locked) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+            permissions::may_edit(Some(&actor), &comment.facts(locked), now(), window)?;
+            Ok((comments::source(conn, id)?, slug, title))
+        })
+        .await
+}
+
+/// Replaces the text of `author`'s comment `id`. The new text meets the same checks as
+/// a new comment's (but an approved comment is not held again for being among an
+/// account's first ones).
+pub async fn edit(state: &AppState, author: &AuthUser, id: CommentId, body: &CommentBody) -> Result<(), AppError> {
+    let html = render(body).await?;
+    let (actor, window) = (author.actor(), state.config.edit_window);
+    let source = body.as_str().to_owned();
+    state
+        .db(move |conn| {
+            let hold = actor.role < Role::Moderator
+                && (moderation::premoderation(conn)? == Premoderation::Everyone
+                    || word_list_matches(&moderation::word_list(conn)?, &source));
+            Ok(comments::edit(conn, id, &actor, &source, &html, window, hold)?)
+        })
+        .await
+}
+
+/// Deletes `author`'s comment `id`; returns its article's slug.
+pub async fn delete(state: &AppState, author: &AuthUser, id: CommentId) -> Result<String, AppError> {
+    let actor = author.actor();
+    state
+        .db(move |conn| {
+            let (_, slug, _, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+            comments::delete(conn, id, &actor)?;
+            Ok(slug)
+        })
+        .await
+}
+
+/// Sets `voter`'s vote on comment `id` to `value` (1, -1, or 0 to withdraw it).
+pub async fn vote(state: &AppState, voter: &AuthUser, id: CommentId, value: i32) -> Result<VoteOutcome, AppError> {
+    let actor = voter.actor();
+    state.db(move |conn| Ok(comments::vote(conn, id, &actor, value)?)).await
+}

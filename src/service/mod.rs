@@ -1,0 +1,20 @@
+//! The rules and the transactions: what a handler asks for in one call.
+//!
+//! ```text
+//! comments.rs     posting (limits, pre-moderation, word list, notifications, the live
+//!                 event), previews, editing, deleting, voting
+//! ```
+//!
+//! A handler parses its input into typed values (`domain`), calls one function here,
+//! and renders what it gets back (`views`). The functions here decide, with the
+//! permission functions of `domain::permissions`, and run the queries of `db` inside
+//! `AppState::db` (behind the pool's queue); they never build HTML and never read HTTP.
+
+pub mod comments;
+
+/// Renders Markdown on the blocking thread pool, not on the async worker: rendering is
+/// bounded (see `markdown::MAX_NESTING`) but still CPU work.
+pub async fn render_markdown(source: &str) -> Result<String, crate::web::AppError> {
+    let source = source.to_owned();
+    Ok(actix_web::web::block(move || crate::markdown::render(&source)).await?)
+}
