@@ -15,7 +15,7 @@ use crate::domain::{ModAction, ReportReason, Role, TargetType};
 
 /// The end of a permanent ban.
 pub fn forever() -> PrimitiveDateTime {
-    PrimitiveDateTime::new(time::macros::date!(9999 - 12 - 31), time::Time::MIDNIGHT)
+    crate::domain::values::FOREVER
 }
 
 /// What a line of the moderation log is about.

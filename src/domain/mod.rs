@@ -4,7 +4,7 @@
 //! ids.rs          ArticleId, CommentId, UserId …: typed i64 ids (diesel, serde, Display)
 //! kinds.rs        Role, CommentStatus, NotificationKind, ReportReason, ModAction …:
 //!                 enums stored as TEXT; an unknown stored value is an error
-//! values.rs      CommentBody …: values that exist only once parsed
+//! values.rs      CommentBody, ModReason, BanLength …: values that exist only once parsed
 //! permissions.rs  may_vote, may_edit, may_reply, may_ban …: one function per action,
 //!                 asked by the views (what to show) and the services (what to allow)
 //! ```
@@ -22,4 +22,4 @@ pub use kinds::{
     CommentStatus, MailKind, ModAction, NotificationKind, ReportReason, Role, TargetType, TokenPurpose, UnknownValue,
 };
 pub use permissions::{Actor, CommentFacts, Denied};
-pub use values::CommentBody;
+pub use values::{BanLength, CommentBody, ModReason};

@@ -3,6 +3,9 @@
 //! ```text
 //! comments.rs     posting (limits, pre-moderation, word list, notifications, the live
 //!                 event), previews, editing, deleting, voting
+//! articles.rs     articles by administrators: create, edit, delete, import
+//! moderation.rs   reports, the approval queue, removing (and banning), restoring, pins,
+//!                 locks, bans
 //! ```
 //!
 //! A handler parses its input into typed values (`domain`), calls one function here,
@@ -10,7 +13,9 @@
 //! permission functions of `domain::permissions`, and run the queries of `db` inside
 //! `AppState::db` (behind the pool's queue); they never build HTML and never read HTTP.
 
+pub mod articles;
 pub mod comments;
+pub mod moderation;
 
 /// Renders Markdown on the blocking thread pool, not on the async worker: rendering is
 /// bounded (see `markdown::MAX_NESTING`) but still CPU work.

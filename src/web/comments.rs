@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::{html, redirect, AppError, AppState};
+use super::{comment_id, html, redirect, AppError, AppState};
 use crate::auth::{safe_next, SignedIn, Visitor};
 use crate::db::comments::{self, CommentError};
 use crate::db::{articles, now};
@@ -18,10 +18,6 @@ use crate::domain::{permissions, CommentBody, Denied};
 use crate::ranking::Sort;
 use crate::service::comments as service;
 use crate::views::comments::{self as view, build_forest, Compose, Node, Permalink, ThreadView};
-
-fn comment_id(raw: &str) -> Result<CommentId, AppError> {
-    CommentId::from_param(raw).ok_or(AppError::NotFound)
-}
 
 #[derive(Deserialize)]
 pub struct CommentForm {

@@ -11,6 +11,7 @@ pub mod health;
 pub mod middleware;
 pub mod moderation;
 pub mod profiles;
+pub mod reports;
 pub mod routes;
 pub mod security;
 pub mod settings;
@@ -258,6 +259,11 @@ impl AppState {
 /// An HTML page with a status.
 pub fn html(status: StatusCode, page: Markup) -> HttpResponse {
     HttpResponse::build(status).content_type("text/html; charset=utf-8").body(page.into_string())
+}
+
+/// A comment id from a path: not a positive number is a missing page (404).
+pub(crate) fn comment_id(raw: &str) -> Result<crate::domain::CommentId, AppError> {
+    crate::domain::CommentId::from_param(raw).ok_or(AppError::NotFound)
 }
 
 /// Whether a script asked for JSON (`Accept: application/json`) rather than a page.

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{accounts, admin, articles, assets, comments, health, moderation, profiles, settings, AppError};
+use super::{accounts, admin, articles, assets, comments, health, moderation, profiles, reports, settings, AppError};
 
 /// One route of the table.
 #[derive(Debug, Clone, Copy)]
@@ -72,10 +72,10 @@ routes! {
     "/settings/delete" => { POST settings::delete_account },
     "/settings/export" => { GET settings::export },
     "/account-deleted" => { GET settings::deleted },
-    "/comments/{id}/report" => { GET moderation::report_form, POST moderation::report },
+    "/comments/{id}/report" => { GET reports::report_form, POST reports::report },
     "/modlog" => { GET moderation::modlog },
-    "/mod/reports" => { GET moderation::reports },
-    "/mod/reports/{id}/dismiss" => { POST moderation::dismiss },
+    "/mod/reports" => { GET reports::reports },
+    "/mod/reports/{id}/dismiss" => { POST reports::dismiss },
     "/mod/queue" => { GET moderation::queue },
     "/mod/comments/{id}" => { GET moderation::comment_page },
     "/mod/comments/{id}/remove" => { POST moderation::remove },
@@ -91,17 +91,17 @@ routes! {
     "/mod/users/{username}" => { GET moderation::user_page },
     "/mod/users/{username}/ban" => { POST moderation::ban },
     "/mod/users/{username}/unban" => { POST moderation::unban },
-    "/admin" => { GET moderation::dashboard },
-    "/admin/settings" => { GET moderation::settings_page },
-    "/admin/settings/premoderation" => { POST moderation::set_premoderation },
-    "/admin/settings/words" => { POST moderation::set_words },
-    "/admin/users" => { GET moderation::users_page },
-    "/admin/users/{username}/role" => { POST moderation::set_role },
-    "/admin/articles" => { GET moderation::articles_page, POST moderation::create_article },
-    "/admin/articles/new" => { GET moderation::new_article },
-    "/admin/articles/import" => { POST moderation::import_articles },
-    "/admin/articles/{slug}/edit" => { GET moderation::edit_article_form, POST moderation::edit_article },
-    "/admin/articles/{slug}/delete" => { POST moderation::delete_article },
+    "/admin" => { GET admin::dashboard },
+    "/admin/settings" => { GET admin::settings_page },
+    "/admin/settings/premoderation" => { POST admin::set_premoderation },
+    "/admin/settings/words" => { POST admin::set_words },
+    "/admin/users" => { GET admin::users_page },
+    "/admin/users/{username}/role" => { POST admin::set_role },
+    "/admin/articles" => { GET admin::articles_page, POST admin::create_article },
+    "/admin/articles/new" => { GET admin::new_article },
+    "/admin/articles/import" => { POST admin::import_articles },
+    "/admin/articles/{slug}/edit" => { GET admin::edit_article_form, POST admin::edit_article },
+    "/admin/articles/{slug}/delete" => { POST admin::delete_article },
     "/admin/outbox" => { GET admin::outbox },
 }
 

@@ -1,0 +1,159 @@
+//! Moderation: reports, the approval queue, removing (with or without a ban),
+//! restoring, pins, locks, bans and roles. Each action is logged in the public moderation
+//! log in the same transaction as the change.
+
+use crate::auth::AuthUser;
+use crate::db::comments::Comment;
+use crate::db::moderation as m;
+use crate::db::{articles, now, users, write_transaction};
+use crate::domain::{permissions, BanLength, CommentId, ModReason, ReportReason, Role};
+use crate::web::{AppError, AppState, LiveComment};
+
+/// Files `reporter`'s report on comment `id`; a second one by the same reader changes
+/// nothing.
+pub async fn report(
+    state: &AppState,
+    reporter: &AuthUser,
+    id: CommentId,
+    reason: ReportReason,
+    details: Option<String>,
+) -> Result<(), AppError> {
+    let reporter = reporter.actor();
+    state.db(move |conn| Ok(m::report(conn, id, &reporter, reason, details.as_deref())?)).await?;
+    Ok(())
+}
+
+/// Closes the open reports about comment `id` without acting on it.
+pub async fn dismiss(state: &AppState, moderator: &AuthUser, id: CommentId) -> Result<(), AppError> {
+    let moderator = moderator.id;
+    state.db(move |conn| Ok(m::dismiss(conn, id, moderator)?)).await
+}
+
+/// Removes comment `id`, and with `ban` bans its author too: both or neither.
+pub async fn remove(
+    state: &AppState,
+    moderator: &AuthUser,
+    id: CommentId,
+    reason: ModReason,
+    ban: Option<BanLength>,
+) -> Result<(), AppError> {
+    let actor = moderator.actor();
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let comment = m::remove(conn, id, actor.id, reason.as_str())?;
+                if let Some(ban) = ban {
+                    let author = users::find(conn, comment.author_id)?.ok_or(AppError::NotFound)?;
+                    permissions::may_ban(Some(&actor), author.id, author.role)?;
+                    m::ban(conn, author.id, actor.id, ban.until(now()), reason.as_str())?;
+                }
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Puts a removed comment back.
+pub async fn restore(state: &AppState, moderator: &AuthUser, id: CommentId) -> Result<(), AppError> {
+    let moderator = moderator.id;
+    state.db(move |conn| Ok(m::restore(conn, id, moderator)?)).await
+}
+
+/// Approves (publishes, announces and notifies) or rejects a held comment.
+pub async fn review(state: &AppState, moderator: &AuthUser, id: CommentId, approve: bool) -> Result<Comment, AppError> {
+    let moderator = moderator.id;
+    let (comment, notify) = state.db(move |conn| Ok(m::review(conn, id, moderator, approve)?)).await?;
+    if approve {
+        let _ = state.events.send(LiveComment { article_id: comment.article_id, id, parent_id: comment.parent_id });
+        if let Some((_, Some(email))) = notify {
+            let link = state.config.link(&format!("comments/{id}"));
+            let text = format!("Someone replied to your comment:\n\n{link}\n");
+            state.send_mail(email, "A reply to your comment".into(), text).await?;
+        }
+    }
+    Ok(comment)
+}
+
+/// Pins (or unpins) a top-level comment to the top of its thread.
+pub async fn pin(state: &AppState, moderator: &AuthUser, id: CommentId, pin: bool) -> Result<(), AppError> {
+    let moderator = moderator.id;
+    state.db(move |conn| Ok(m::pin(conn, id, moderator, pin)?)).await
+}
+
+/// Marks (or unmarks) the moderator's own comment as spoken as a moderator.
+pub async fn distinguish(state: &AppState, moderator: &AuthUser, id: CommentId) -> Result<bool, AppError> {
+    let moderator = moderator.id;
+    state.db(move |conn| Ok(m::distinguish(conn, id, moderator)?)).await
+}
+
+/// Closes (with a reason shown under the article) or reopens an article's comments.
+pub async fn set_lock(
+    state: &AppState,
+    moderator: &AuthUser,
+    slug: &str,
+    reason: Option<ModReason>,
+    lock: bool,
+) -> Result<(), AppError> {
+    let (moderator, slug) = (moderator.id, slug.to_owned());
+    let changed = state
+        .db(move |conn| {
+            let (id, _, _) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
+            Ok(m::lock(conn, id, moderator, reason.as_ref().map(ModReason::as_str), lock)?)
+        })
+        .await?;
+    if !changed {
+        let already = if lock { "Comments are already closed." } else { "Comments are open." };
+        return Err(AppError::BadRequest(already.into()));
+    }
+    Ok(())
+}
+
+/// Bans the account `username` for `length`.
+pub async fn ban(
+    state: &AppState,
+    moderator: &AuthUser,
+    username: &str,
+    length: BanLength,
+    reason: ModReason,
+) -> Result<(), AppError> {
+    let (actor, username) = (moderator.actor(), username.to_owned());
+    state
+        .db(move |conn| {
+            let user = users::find_by_username(conn, &username)?.ok_or(AppError::NotFound)?;
+            permissions::may_ban(Some(&actor), user.id, user.role)?;
+            Ok(m::ban(conn, user.id, actor.id, length.until(now()), reason.as_str())?)
+        })
+        .await
+}
+
+/// Lifts the ban of the account `username`.
+pub async fn unban(state: &AppState, moderator: &AuthUser, username: &str) -> Result<(), AppError> {
+    let (actor, username) = (moderator.actor(), username.to_owned());
+    let changed = state
+        .db(move |conn| {
+            let user = users::find_by_username(conn, &username)?.ok_or(AppError::NotFound)?;
+            permissions::may_ban(Some(&actor), user.id, user.role)?;
+            Ok(m::unban(conn, user.id, actor.id)?)
+        })
+        .await?;
+    if !changed {
+        return Err(AppError::BadRequest("That account is not banned.".into()));
+    }
+    Ok(())
+}
+
+/// Gives the account `username` a role. An administrator cannot take away their own
+/// administrator role (the site would be left without one).
+pub async fn set_role(state: &AppState, admin: &AuthUser, username: &str, role: Role) -> Result<(), AppError> {
+    let (actor, username) = (admin.actor(), username.to_owned());
+    state
+        .db(move |conn| {
+            permissions::may_administer(Some(&actor))?;
+            let user = users::find_by_username(conn, &username)?.ok_or(AppError::NotFound)?;
+            if user.id == actor.id && role != Role::Admin {
+                return Err(AppError::BadRequest("You cannot take away your own administrator role.".into()));
+            }
+            Ok(m::set_role(conn, user.id, actor.id, role)?)
+        })
+        .await
+}

@@ -1,0 +1,97 @@
+//! Reports: readers report a comment (`/comments/{id}/report`); moderators see the open
+//! reports grouped by comment and dismiss them (`/mod/reports`).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use maud::Markup;
+use serde::Deserialize;
+
+use super::{comment_id, html, redirect, AppError, AppState};
+use crate::auth::{Moderator, SignedIn};
+use crate::db::comments;
+use crate::db::moderation as m;
+use crate::domain::{CommentId, ReportReason};
+use crate::service::moderation as service;
+use crate::views::moderation as view;
+
+// ---- reports, by readers ----
+
+async fn comment_for_report(
+    state: &AppState,
+    id: CommentId,
+) -> Result<(comments::Comment, String, String, String), AppError> {
+    state
+        .db(move |conn| {
+            let (comment, slug, title, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+            // Only a published comment can be reported; nothing else is shown here.
+            if !comment.is_visible() {
+                return Err(AppError::NotFound);
+            }
+            let author = comments::one(conn, id, None)?.and_then(|c| c.author).unwrap_or_else(|| "[deleted]".into());
+            Ok((comment, author, slug, title))
+        })
+        .await
+}
+
+pub async fn report_form(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    id: web::Path<String>,
+) -> Result<Markup, AppError> {
+    let id = comment_id(&id)?;
+    let (comment, author, slug, title) = comment_for_report(&state, id).await?;
+    crate::domain::permissions::may_report(Some(&signed_in.user.actor()), &comment.facts(false))?;
+    Ok(view::report_form(&signed_in.visitor, &comment, &author, &slug, &title, None))
+}
+
+#[derive(Deserialize)]
+pub struct ReportForm {
+    #[serde(default)]
+    reason: String,
+    details: Option<String>,
+}
+
+pub async fn report(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    id: web::Path<String>,
+    form: web::Form<ReportForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = comment_id(&id)?;
+    let form = form.into_inner();
+    let details =
+        form.details.map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|d| !crate::text::is_blank(d));
+    let reason = form.reason.parse::<ReportReason>();
+    let problem = if reason.is_err() {
+        Some("Choose what is wrong with the comment.")
+    } else if reason == Ok(ReportReason::Other) && details.is_none() {
+        Some("Say in a few words what is wrong.")
+    } else if details.as_ref().is_some_and(|d| d.chars().count() > 500) {
+        Some("The details have at most 500 characters.")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        let (comment, author, slug, title) = comment_for_report(&state, id).await?;
+        let page = view::report_form(&signed_in.visitor, &comment, &author, &slug, &title, Some(problem));
+        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+    }
+    service::report(&state, &signed_in.user, id, reason.unwrap_or(ReportReason::Other), details).await?;
+    Ok(redirect(&format!("/comments/{id}?notice=reported#comment-{id}")))
+}
+
+// ---- moderators ----
+
+pub async fn reports(state: web::Data<AppState>, moderator: Moderator) -> Result<Markup, AppError> {
+    let groups = state.db(|conn| Ok(m::open_reports(conn)?)).await?;
+    Ok(view::reports(&moderator.0.visitor, &groups))
+}
+
+pub async fn dismiss(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    service::dismiss(&state, &moderator.0.user, comment_id(&id)?).await?;
+    Ok(redirect("/mod/reports"))
+}
