@@ -1,4 +1,5 @@
-//! Comments, votes and notifications.
+//! Comments: threads, posting, editing and deleting (votes are in `votes`, notifications
+//! in `notifications`).
 //!
 //! A thread page costs a fixed number of queries whatever its size: one for the page of
 //! top-level comments, one for everything under them (with authors and the reader's
@@ -25,7 +26,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use super::connection::{write_transaction_retrying, Retryable};
-use super::schema::{articles, comment_votes, comments, notifications, users};
+use super::schema::{articles, comment_votes, comments, users};
 use super::{now, DbConn};
 use crate::ranking::{self, Sort};
 
@@ -299,7 +300,7 @@ pub(crate) fn lock_for_write(conn: &mut DbConn, id: CommentId) -> Result<Comment
     find(conn, id)?.ok_or(CommentError::Missing)
 }
 
-fn locked(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<bool> {
+pub(crate) fn locked(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<bool> {
     articles::table.find(article_id).select(articles::comments_locked).first(conn)
 }
 
@@ -353,60 +354,10 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
                     .execute(conn)?;
             }
         }
-        let notify = if new.status == CommentStatus::Visible { announce(conn, id)? } else { None };
+        let notify =
+            if new.status == CommentStatus::Visible { super::notifications::announce(conn, id)? } else { None };
         Ok(Posted { id, notify })
     })
-}
-
-/// A comment became visible (posted, or approved): the article's count and the
-/// notifications follow (to the parent's author, or to readers who saved the article).
-/// Returns whom to email about a reply: (user id, email if they want reply emails).
-pub fn announce(conn: &mut DbConn, id: CommentId) -> QueryResult<Option<ReplyNotice>> {
-    let comment = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
-    let now = now();
-    let mut notify = None;
-    match comment.parent_id {
-        None => {
-            diesel::sql_query(
-                "INSERT INTO notifications (user_id, kind, comment_id, actor_id, created_at) \
-                 SELECT s.user_id, 'saved_article', $1, $2, $3 FROM saved_articles s \
-                 JOIN users u ON u.id = s.user_id \
-                 WHERE s.article_id = $4 AND s.user_id <> $2 AND u.deleted_at IS NULL",
-            )
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .bind::<diesel::sql_types::BigInt, _>(comment.author_id)
-            .bind::<diesel::sql_types::Timestamp, _>(now)
-            .bind::<diesel::sql_types::BigInt, _>(comment.article_id)
-            .execute(conn)?;
-        }
-        Some(parent_id) => {
-            let parent = find(conn, parent_id)?.ok_or(diesel::result::Error::NotFound)?;
-            if parent.author_id != comment.author_id {
-                let (deleted, email, wants, verified): (Option<PrimitiveDateTime>, Option<String>, bool, bool) =
-                    users::table
-                        .find(parent.author_id)
-                        .select((users::deleted_at, users::email, users::email_replies, users::email_verified))
-                        .first(conn)?;
-                if deleted.is_none() {
-                    diesel::insert_into(notifications::table)
-                        .values((
-                            notifications::user_id.eq(parent.author_id),
-                            notifications::kind.eq(crate::domain::NotificationKind::Reply),
-                            notifications::comment_id.eq(id),
-                            notifications::actor_id.eq(comment.author_id),
-                            notifications::created_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                    // Email only an address its owner confirmed.
-                    notify = Some((parent.author_id, email.filter(|_| wants && verified)));
-                }
-            }
-        }
-    }
-    diesel::update(articles::table.find(comment.article_id))
-        .set(articles::comment_count.eq(articles::comment_count + 1))
-        .execute(conn)?;
-    Ok(notify)
 }
 
 /// Replaces the text of the author's own comment within `window` of posting.
@@ -480,69 +431,6 @@ pub fn delete(conn: &mut DbConn, id: CommentId, author: &Actor) -> Result<(), Co
     })
 }
 
-/// A comment's counts after a vote, and the voter's vote.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct VoteOutcome {
-    pub upvotes: i32,
-    pub downvotes: i32,
-    pub score: i32,
-    pub my_vote: i32,
-}
-
-/// Sets `user_id`'s vote on a comment to `value` (1, -1, or 0 to withdraw it). The
-/// counters and ranks change in the same transaction; the comment row is locked on
-/// PostgreSQL (SQLite's write transaction already serialises), so simultaneous votes
-/// count once.
-pub fn vote(conn: &mut DbConn, comment_id: CommentId, voter: &Actor, value: i32) -> Result<VoteOutcome, CommentError> {
-    debug_assert!((-1..=1).contains(&value));
-    let user_id = voter.id;
-    write_transaction_retrying(conn, |conn| {
-        let comment = lock_for_write(conn, comment_id)?;
-        let closed = locked(conn, comment.article_id)?;
-        permissions::may_vote(Some(voter), &comment.facts(closed))?;
-        let mine = comment_votes::table.find((comment_id, user_id));
-        let existing: Option<i32> = mine.select(comment_votes::value).first(conn).optional()?;
-        match (existing, value) {
-            (Some(old), new) if old == new => {}
-            (Some(_), 0) => {
-                diesel::delete(mine).execute(conn)?;
-            }
-            (Some(_), new) => {
-                diesel::update(mine).set(comment_votes::value.eq(new)).execute(conn)?;
-            }
-            (None, 0) => {}
-            (None, new) => {
-                diesel::insert_into(comment_votes::table)
-                    .values((
-                        comment_votes::comment_id.eq(comment_id),
-                        comment_votes::user_id.eq(user_id),
-                        comment_votes::value.eq(new),
-                        comment_votes::created_at.eq(now()),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        let count = |conn: &mut DbConn, v: i32| -> QueryResult<i32> {
-            comment_votes::table
-                .filter(comment_votes::comment_id.eq(comment_id))
-                .filter(comment_votes::value.eq(v))
-                .count()
-                .get_result::<i64>(conn)
-                .map(|n| n as i32)
-        };
-        let (up, down) = (count(conn, 1)?, count(conn, -1)?);
-        diesel::update(comments::table.find(comment_id))
-            .set((
-                comments::upvotes.eq(up),
-                comments::downvotes.eq(down),
-                comments::rank_best.eq(ranking::wilson_lower_bound(up, down)),
-                comments::rank_controversial.eq(ranking::controversy(up, down)),
-            ))
-            .execute(conn)?;
-        Ok(VoteOutcome { upvotes: up, downvotes: down, score: up - down, my_vote: value })
-    })
-}
-
 /// How many comments `user_id` posted since `since` (for the daily limit across restarts).
 pub fn count_by_author_since(conn: &mut DbConn, user_id: UserId, since: PrimitiveDateTime) -> QueryResult<i64> {
     comments::table
@@ -550,69 +438,6 @@ pub fn count_by_author_since(conn: &mut DbConn, user_id: UserId, since: Primitiv
         .filter(comments::created_at.gt(since))
         .count()
         .get_result(conn)
-}
-
-// ---- notifications ----
-
-#[derive(Debug, Clone, Queryable)]
-pub struct Notification {
-    pub id: crate::domain::NotificationId,
-    pub kind: crate::domain::NotificationKind,
-    pub comment_id: CommentId,
-    pub created_at: PrimitiveDateTime,
-    pub read_at: Option<PrimitiveDateTime>,
-    pub actor: String,
-    pub actor_deleted: Option<PrimitiveDateTime>,
-    pub body_html: String,
-    pub article_slug: String,
-    pub article_title: String,
-}
-
-pub fn unread_count(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
-    notifications::table
-        .inner_join(comments::table)
-        .filter(comments::status.eq(CommentStatus::Visible))
-        .filter(notifications::user_id.eq(user_id))
-        .filter(notifications::read_at.is_null())
-        .count()
-        .get_result(conn)
-}
-
-/// Newest first.
-pub fn notifications_of(conn: &mut DbConn, user_id: UserId, limit: i64) -> QueryResult<Vec<Notification>> {
-    notifications::table
-        .inner_join(comments::table.inner_join(articles::table))
-        .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
-        .filter(notifications::user_id.eq(user_id))
-        // A comment removed since does not show, nor does its text.
-        .filter(comments::status.eq(CommentStatus::Visible))
-        .order(notifications::id.desc())
-        .limit(limit)
-        .select((
-            notifications::id,
-            notifications::kind,
-            notifications::comment_id,
-            notifications::created_at,
-            notifications::read_at,
-            users::username,
-            users::deleted_at,
-            comments::body_html,
-            articles::slug,
-            articles::title,
-        ))
-        .load(conn)
-}
-
-pub fn mark_all_read(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
-    diesel::update(
-        notifications::table.filter(notifications::user_id.eq(user_id)).filter(notifications::read_at.is_null()),
-    )
-    .set(notifications::read_at.eq(Some(now())))
-    .execute(conn)
-}
-
-pub fn set_email_replies(conn: &mut DbConn, user_id: UserId, on: bool) -> QueryResult<usize> {
-    diesel::update(users::table.find(user_id)).set(users::email_replies.eq(on)).execute(conn)
 }
 
 /// An article page with one page of its thread: what `/articles/{slug}` shows. A fixed
@@ -628,16 +453,6 @@ pub fn article_with_thread(
     let Some(article) = super::articles::find_by_slug(conn, slug)? else { return Ok(None) };
     let (items, has_more) = thread_page(conn, article.article.id, sort, offset, limit, viewer)?;
     Ok(Some((article, items, has_more)))
-}
-
-/// The sum of the scores of an account's visible comments.
-pub fn karma(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
-    let scores: Vec<(i32, i32)> = comments::table
-        .filter(comments::author_id.eq(user_id))
-        .filter(comments::status.eq(CommentStatus::Visible))
-        .select((comments::upvotes, comments::downvotes))
-        .load(conn)?;
-    Ok(scores.into_iter().map(|(up, down)| i64::from(up - down)).sum())
 }
 
 /// An account's visible comments, newest first, with their article's slug and title.

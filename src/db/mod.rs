@@ -6,6 +6,7 @@ pub mod connection;
 pub mod introspect;
 pub mod logins;
 pub mod moderation;
+pub mod notifications;
 pub mod outbox;
 pub mod saved;
 pub mod schema;
@@ -13,6 +14,7 @@ pub mod search;
 pub mod settings;
 pub mod storage;
 pub mod users;
+pub mod votes;
 
 pub use connection::{
     connect, connect_with, open_migrated, run_migrations, with_startup_lock, write_transaction, Backend, DbConn,

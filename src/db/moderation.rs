@@ -260,7 +260,7 @@ pub fn review(
                 .set(comments::status.eq(CommentStatus::Visible))
                 .execute(conn)?;
             log(conn, moderator_id, ModAction::ApproveComment, (LogTarget::Comment(comment_id), &label), None)?;
-            c::announce(conn, comment_id)?
+            super::notifications::announce(conn, comment_id)?
         } else {
             diesel::update(comments::table.find(comment_id))
                 .set(comments::status.eq(CommentStatus::Rejected))

@@ -522,3 +522,7 @@ pub fn profile(conn: &mut DbConn, username: &str) -> QueryResult<Option<Profile>
         .first(conn)
         .optional()
 }
+
+pub fn set_email_replies(conn: &mut DbConn, user_id: UserId, on: bool) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id)).set(users::email_replies.eq(on)).execute(conn)
+}

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use crate::auth::AuthUser;
-use crate::db::comments::{self, NewComment, ThreadComment, VoteOutcome};
+use crate::db::comments::{self, NewComment, ThreadComment};
 use crate::db::moderation::{self, Premoderation};
+use crate::db::votes::VoteOutcome;
 use crate::db::{articles, now, DbConn};
 use crate::domain::{permissions, ArticleId, CommentBody, CommentId, CommentStatus, Role, UserId};
 use crate::web::{AppError, AppState, LiveComment};
@@ -186,5 +187,5 @@ pub async fn delete(state: &AppState, author: &AuthUser, id: CommentId) -> Resul
 /// Sets `voter`'s vote on comment `id` to `value` (1, -1, or 0 to withdraw it).
 pub async fn vote(state: &AppState, voter: &AuthUser, id: CommentId, value: i32) -> Result<VoteOutcome, AppError> {
     let actor = voter.actor();
-    state.db(move |conn| Ok(comments::vote(conn, id, &actor, value)?)).await
+    state.db(move |conn| Ok(crate::db::votes::vote(conn, id, &actor, value)?)).await
 }

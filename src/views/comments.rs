@@ -11,7 +11,8 @@ use super::forms::csrf;
 use super::layout::{self, Meta};
 use super::{display_time, iso_time};
 use crate::auth::Visitor;
-use crate::db::comments::{Notification, ThreadComment};
+use crate::db::comments::ThreadComment;
+use crate::db::notifications::Notification;
 use crate::ranking::{self, Sort};
 
 /// Indentation stops growing here; deeper replies continue on the comment's own page.

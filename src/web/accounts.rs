@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{html, redirect, AppError, AppState};
 use crate::auth::ratelimit::{self, LoginVerdict};
-use crate::auth::{self, password, random_token, safe_next, token_hash, SignedIn, Visitor};
+use crate::auth::{self, password, random_token, safe_next, token_hash, Visitor};
 use crate::db::logins;
 use crate::db::users::{self, CreateError, NewUser, Taken};
 use crate::domain::{MailKind, TokenPurpose};
@@ -33,7 +33,7 @@ fn save_slug(save: Option<String>) -> Option<String> {
     save.filter(|s| crate::import::is_valid_slug(s))
 }
 
-fn too_many(retry_after: std::time::Duration) -> AppError {
+pub(crate) fn too_many(retry_after: std::time::Duration) -> AppError {
     AppError::TooManyRequests { retry_after }
 }
 
@@ -148,7 +148,7 @@ const ADDRESS_NOTICES_PER_HOUR: i64 = 3;
 /// Tells the owner of `email` that an account named `username` was created with their
 /// address, which was not attached to it. A few per hour at most; failures are logged,
 /// never shown (the answer must not differ from a plain sign-up).
-async fn send_address_in_use_notice(state: &AppState, email: &str, username: &str) {
+pub(crate) async fn send_address_in_use_notice(state: &AppState, email: &str, username: &str) {
     let to = email.to_owned();
     let owner = state
         .db(move |conn| {
@@ -501,18 +501,4 @@ pub async fn verify(
         return Err(invalid_link());
     }
     Ok(view::message(&visitor, "Email confirmed", "Thank you: your email address is confirmed."))
-}
-
-pub async fn resend_verification(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
-    state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
-    let id = signed_in.user.id;
-    let user = state.db(move |conn| users::find(conn, id)?.ok_or(AppError::NotFound)).await?;
-    if let (false, Some(email)) = (user.email_verified, user.email.as_deref()) {
-        send_verification(&state, id, email).await?;
-    } else if let Some(pending) = user.pending_email.as_deref() {
-        // The address is another account's: its owner is told again, and the
-        // answer here is the same as for a confirmation link.
-        send_address_in_use_notice(&state, pending, &user.username).await;
-    }
-    Ok(redirect("/settings?notice=verification-sent"))
 }

@@ -319,14 +319,14 @@ pub async fn vote(
 /// GET /inbox
 pub async fn inbox(state: web::Data<AppState>, signed_in: SignedIn) -> Result<Markup, AppError> {
     let user_id = signed_in.user.id;
-    let items = state.db(move |conn| Ok(comments::notifications_of(conn, user_id, 100)?)).await?;
+    let items = state.db(move |conn| Ok(crate::db::notifications::notifications_of(conn, user_id, 100)?)).await?;
     Ok(view::inbox(&signed_in.visitor, &items, now()))
 }
 
 /// POST /inbox/read
 pub async fn mark_read(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
     let user_id = signed_in.user.id;
-    state.db(move |conn| Ok(comments::mark_all_read(conn, user_id)?)).await?;
+    state.db(move |conn| Ok(crate::db::notifications::mark_all_read(conn, user_id)?)).await?;
     Ok(redirect("/inbox"))
 }
 
@@ -387,21 +387,4 @@ pub async fn events(
         // Not compressed: each event must reach the browser as it happens.
         .insert_header((header::CONTENT_ENCODING, "identity"))
         .streaming(stream))
-}
-
-/// POST /settings/notifications
-#[derive(Deserialize)]
-pub struct NotificationSettings {
-    email_replies: Option<String>,
-}
-
-pub async fn notification_settings(
-    state: web::Data<AppState>,
-    signed_in: SignedIn,
-    form: web::Form<NotificationSettings>,
-) -> Result<HttpResponse, AppError> {
-    let on = form.into_inner().email_replies.is_some();
-    let user_id = signed_in.user.id;
-    state.db(move |conn| Ok(comments::set_email_replies(conn, user_id, on)?)).await?;
-    Ok(redirect("/settings?notice=notifications"))
 }

@@ -7,12 +7,14 @@ pub mod assets;
 pub mod comments;
 pub mod connection;
 pub mod error;
+pub mod feeds;
 pub mod health;
 pub mod middleware;
 pub mod moderation;
 pub mod profiles;
 pub mod reports;
 pub mod routes;
+pub mod search;
 pub mod security;
 pub mod settings;
 

@@ -4,7 +4,10 @@
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{accounts, admin, articles, assets, comments, health, moderation, profiles, reports, settings, AppError};
+use super::{
+    accounts, admin, articles, assets, comments, feeds, health, moderation, profiles, reports, search, settings,
+    AppError,
+};
 
 /// One route of the table.
 #[derive(Debug, Clone, Copy)]
@@ -47,15 +50,15 @@ routes! {
     "/comments/{id}/vote" => { POST comments::vote },
     "/inbox" => { GET comments::inbox },
     "/inbox/read" => { POST comments::mark_read },
-    "/settings/notifications" => { POST comments::notification_settings },
-    "/settings/profile" => { POST profiles::update_profile },
+    "/settings/notifications" => { POST settings::notification_settings },
+    "/settings/profile" => { POST settings::update_profile },
     "/articles/{slug}/save" => { POST profiles::save },
-    "/articles/{slug}/comments.atom" => { GET profiles::article_comments_feed },
+    "/articles/{slug}/comments.atom" => { GET feeds::article_comments_feed },
     "/saved" => { GET profiles::saved_list },
     "/users/{username}" => { GET profiles::profile },
-    "/users/{username}/comments.atom" => { GET profiles::user_comments_feed },
-    "/search" => { GET profiles::search },
-    "/feed.atom" => { GET profiles::articles_feed },
+    "/users/{username}/comments.atom" => { GET feeds::user_comments_feed },
+    "/search" => { GET search::search },
+    "/feed.atom" => { GET feeds::articles_feed },
     "/healthz" => { GET health::healthz },
     "/static/{file}" => { GET assets::serve },
     "/signup" => { GET accounts::signup_form, POST accounts::signup },
@@ -68,7 +71,7 @@ routes! {
     "/settings/email" => { POST settings::change_email },
     "/settings/password" => { POST settings::change_password },
     "/settings/sessions" => { POST settings::end_other_sessions },
-    "/settings/verify-email" => { POST accounts::resend_verification },
+    "/settings/verify-email" => { POST settings::resend_verification },
     "/settings/delete" => { POST settings::delete_account },
     "/settings/export" => { GET settings::export },
     "/account-deleted" => { GET settings::deleted },

@@ -1,10 +1,11 @@
-//! `/settings`: email, password, sessions, data export, account deletion.
+//! `/settings/*`: email and its confirmation, password, sessions, reply emails, the public
+//! profile, data export and account deletion.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::accounts::send_verification;
+use super::accounts::{send_address_in_use_notice, send_verification, too_many};
 use super::{html, redirect, AppError, AppState};
 use crate::auth::{self, password, SignedIn};
 use crate::db::users::{self, CreateError, Taken};
@@ -220,3 +221,84 @@ pub async fn export(state: web::Data<AppState>, signed_in: SignedIn) -> Result<H
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
         .json(body))
 }
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    bio: String,
+}
+
+/// POST /settings/profile: display name and bio (Markdown, cleaned like comments).
+pub async fn update_profile(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    form: web::Form<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let display_name = form.display_name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let bio = form.bio.trim().to_owned();
+    if !display_name.is_empty() && crate::text::is_blank(&display_name) {
+        return Err(AppError::BadRequest(
+            "A display name needs at least one visible character (or leave it empty).".into(),
+        ));
+    }
+    if !bio.is_empty() && crate::text::is_blank(&bio) {
+        return Err(AppError::BadRequest("A bio needs at least one visible character (or leave it empty).".into()));
+    }
+    if display_name.chars().count() > MAX_DISPLAY_NAME {
+        return Err(AppError::BadRequest(format!("A display name has at most {MAX_DISPLAY_NAME} characters.")));
+    }
+    if bio.chars().count() > MAX_BIO {
+        return Err(AppError::BadRequest(format!("A bio has at most {MAX_BIO} characters.")));
+    }
+    let bio_html = match bio.is_empty() {
+        true => None,
+        false => Some(crate::service::render_markdown(&bio).await?),
+    };
+    let user_id = signed_in.user.id;
+    state
+        .db(move |conn| {
+            let name = (!display_name.is_empty()).then_some(display_name.as_str());
+            let source = (!bio.is_empty()).then_some(bio.as_str());
+            Ok(users::set_profile(conn, user_id, name, source, bio_html.as_deref())?)
+        })
+        .await?;
+    Ok(redirect("/settings?notice=profile"))
+}
+
+/// POST /settings/notifications
+#[derive(Deserialize)]
+pub struct NotificationSettings {
+    email_replies: Option<String>,
+}
+
+pub async fn notification_settings(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    form: web::Form<NotificationSettings>,
+) -> Result<HttpResponse, AppError> {
+    let on = form.into_inner().email_replies.is_some();
+    let user_id = signed_in.user.id;
+    state.db(move |conn| Ok(crate::db::users::set_email_replies(conn, user_id, on)?)).await?;
+    Ok(redirect("/settings?notice=notifications"))
+}
+
+pub async fn resend_verification(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
+    let id = signed_in.user.id;
+    let user = state.db(move |conn| users::find(conn, id)?.ok_or(AppError::NotFound)).await?;
+    if let (false, Some(email)) = (user.email_verified, user.email.as_deref()) {
+        send_verification(&state, id, email).await?;
+    } else if let Some(pending) = user.pending_email.as_deref() {
+        // The address is another account's: its owner is told again, and the
+        // answer here is the same as for a confirmation link.
+        send_address_in_use_notice(&state, pending, &user.username).await;
+    }
+    Ok(redirect("/settings?notice=verification-sent"))
+}
+
+pub const MAX_DISPLAY_NAME: usize = 50;
+
+pub const MAX_BIO: usize = 500;

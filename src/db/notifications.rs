@@ -1,0 +1,118 @@
+//! Notifications: a reply to a reader's comment, a new comment on an article they
+//! saved; the inbox and its unread count.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use super::comments::{find, ReplyNotice};
+use super::schema::{articles, comments, notifications, users};
+use super::{now, DbConn};
+use crate::domain::{CommentId, CommentStatus, UserId};
+
+/// A comment became visible (posted, or approved): the article's count and the
+/// notifications follow (to the parent's author, or to readers who saved the article).
+/// Returns whom to email about a reply: (user id, email if they want reply emails).
+pub fn announce(conn: &mut DbConn, id: CommentId) -> QueryResult<Option<ReplyNotice>> {
+    let comment = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    let now = now();
+    let mut notify = None;
+    match comment.parent_id {
+        None => {
+            diesel::sql_query(
+                "INSERT INTO notifications (user_id, kind, comment_id, actor_id, created_at) \
+                 SELECT s.user_id, 'saved_article', $1, $2, $3 FROM saved_articles s \
+                 JOIN users u ON u.id = s.user_id \
+                 WHERE s.article_id = $4 AND s.user_id <> $2 AND u.deleted_at IS NULL",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .bind::<diesel::sql_types::BigInt, _>(comment.author_id)
+            .bind::<diesel::sql_types::Timestamp, _>(now)
+            .bind::<diesel::sql_types::BigInt, _>(comment.article_id)
+            .execute(conn)?;
+        }
+        Some(parent_id) => {
+            let parent = find(conn, parent_id)?.ok_or(diesel::result::Error::NotFound)?;
+            if parent.author_id != comment.author_id {
+                let (deleted, email, wants, verified): (Option<PrimitiveDateTime>, Option<String>, bool, bool) =
+                    users::table
+                        .find(parent.author_id)
+                        .select((users::deleted_at, users::email, users::email_replies, users::email_verified))
+                        .first(conn)?;
+                if deleted.is_none() {
+                    diesel::insert_into(notifications::table)
+                        .values((
+                            notifications::user_id.eq(parent.author_id),
+                            notifications::kind.eq(crate::domain::NotificationKind::Reply),
+                            notifications::comment_id.eq(id),
+                            notifications::actor_id.eq(comment.author_id),
+                            notifications::created_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                    // Email only an address its owner confirmed.
+                    notify = Some((parent.author_id, email.filter(|_| wants && verified)));
+                }
+            }
+        }
+    }
+    diesel::update(articles::table.find(comment.article_id))
+        .set(articles::comment_count.eq(articles::comment_count + 1))
+        .execute(conn)?;
+    Ok(notify)
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct Notification {
+    pub id: crate::domain::NotificationId,
+    pub kind: crate::domain::NotificationKind,
+    pub comment_id: CommentId,
+    pub created_at: PrimitiveDateTime,
+    pub read_at: Option<PrimitiveDateTime>,
+    pub actor: String,
+    pub actor_deleted: Option<PrimitiveDateTime>,
+    pub body_html: String,
+    pub article_slug: String,
+    pub article_title: String,
+}
+
+pub fn unread_count(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
+    notifications::table
+        .inner_join(comments::table)
+        .filter(comments::status.eq(CommentStatus::Visible))
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Newest first.
+pub fn notifications_of(conn: &mut DbConn, user_id: UserId, limit: i64) -> QueryResult<Vec<Notification>> {
+    notifications::table
+        .inner_join(comments::table.inner_join(articles::table))
+        .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
+        .filter(notifications::user_id.eq(user_id))
+        // A comment removed since does not show, nor does its text.
+        .filter(comments::status.eq(CommentStatus::Visible))
+        .order(notifications::id.desc())
+        .limit(limit)
+        .select((
+            notifications::id,
+            notifications::kind,
+            notifications::comment_id,
+            notifications::created_at,
+            notifications::read_at,
+            users::username,
+            users::deleted_at,
+            comments::body_html,
+            articles::slug,
+            articles::title,
+        ))
+        .load(conn)
+}
+
+pub fn mark_all_read(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table.filter(notifications::user_id.eq(user_id)).filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(Some(now())))
+    .execute(conn)
+}

@@ -1,0 +1,73 @@
+//! Atom feeds: new articles, the comments of an article, the comments of a reader.
+
+use actix_web::{web, HttpResponse};
+
+use super::{AppError, AppState};
+use crate::db::{articles, comments, users};
+use crate::views::feeds::{self, CommentEntry};
+
+fn atom(body: String) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/atom+xml; charset=utf-8").body(body)
+}
+
+/// GET /feed.atom
+pub async fn articles_feed(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let items = state.db(|conn| Ok(articles::newest_full(conn, 30)?)).await?;
+    Ok(atom(feeds::articles(&state.config.base_url, &items)))
+}
+
+/// GET /articles/{slug}/comments.atom
+pub async fn article_comments_feed(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug.into_inner();
+    let s = slug.clone();
+    let (title, items) = state
+        .db(move |conn| {
+            let (id, title, _) = articles::find_basic(conn, &s)?.ok_or(AppError::NotFound)?;
+            Ok((title, comments::newest_of_article(conn, id, 50)?))
+        })
+        .await?;
+    let entries: Vec<CommentEntry> = items
+        .iter()
+        .map(|(c, name, deleted)| CommentEntry {
+            comment: c,
+            author: deleted.is_none().then_some(name.as_str()),
+            article_title: &title,
+        })
+        .collect();
+    Ok(atom(feeds::comments(
+        &state.config.base_url,
+        &format!("/articles/{slug}/comments.atom"),
+        &format!("/articles/{slug}"),
+        format!("Comments on {title}"),
+        &entries,
+    )))
+}
+
+/// GET /users/{username}/comments.atom
+pub async fn user_comments_feed(
+    state: web::Data<AppState>,
+    username: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let name = username.into_inner();
+    let (profile, items) = state
+        .db(move |conn| {
+            let profile = users::profile(conn, &name)?.ok_or(AppError::NotFound)?;
+            let items = comments::by_author(conn, profile.id, 0, 50)?;
+            Ok((profile, items))
+        })
+        .await?;
+    let entries: Vec<CommentEntry> = items
+        .iter()
+        .map(|(c, _, title)| CommentEntry { comment: c, author: Some(&profile.username), article_title: title })
+        .collect();
+    Ok(atom(feeds::comments(
+        &state.config.base_url,
+        &format!("/users/{}/comments.atom", profile.username),
+        &format!("/users/{}", profile.username),
+        format!("Comments by {}", profile.username),
+        &entries,
+    )))
+}

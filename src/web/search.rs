@@ -1,0 +1,68 @@
+//! Search: articles and comments matching words (`/search?q=`).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::articles::parse_page;
+use super::{html, AppError, AppState};
+use crate::auth::Visitor;
+use crate::db::search;
+use crate::views::profiles::{self as view, SearchPage};
+
+const SEARCH_COMMENTS: i64 = 20;
+
+const SEARCH_ARTICLES: i64 = 10;
+
+pub const MAX_QUERY: usize = 200;
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    page: Option<String>,
+}
+
+/// GET /search?q=
+pub async fn search(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let raw = query.q.clone().unwrap_or_default();
+    let text = raw.trim().to_owned();
+    let page = parse_page(query.page.as_deref())?;
+    let words = search::words(&text);
+    let error = if text.chars().count() > MAX_QUERY {
+        Some(format!("That search is too long: use at most {MAX_QUERY} characters."))
+    } else if query.q.is_some() && words.is_empty() {
+        Some("Type a word or two to search for.".to_owned())
+    } else {
+        None
+    };
+    if let Some(error) = error {
+        let page = view::search(
+            &visitor,
+            &SearchPage { query: &text, error: Some(&error), articles: &[], comments: &[], page: 1, has_more: false },
+        );
+        return Ok(html(StatusCode::BAD_REQUEST, page));
+    }
+    let offset = i64::from(page - 1) * SEARCH_COMMENTS;
+    let (found_articles, mut found_comments) = if words.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        state
+            .db(move |conn| {
+                let a = if page == 1 { search::articles(conn, &words, 0, SEARCH_ARTICLES)? } else { Vec::new() };
+                let c = search::comments(conn, &words, offset, SEARCH_COMMENTS + 1)?;
+                Ok((a, c))
+            })
+            .await?
+    };
+    let has_more = found_comments.len() as i64 > SEARCH_COMMENTS;
+    found_comments.truncate(SEARCH_COMMENTS as usize);
+    let page = view::search(
+        &visitor,
+        &SearchPage { query: &text, error: None, articles: &found_articles, comments: &found_comments, page, has_more },
+    );
+    Ok(html(StatusCode::OK, page))
+}
