@@ -107,10 +107,7 @@ pub fn report(
     });
     match filed {
         // The same reader's report, sent twice at once: one counts.
-        Err(CommentError::Db(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ))) => Ok(false),
+        Err(CommentError::Db(ref err)) if super::duplicate(err).is_some() => Ok(false),
         other => other,
     }
 }

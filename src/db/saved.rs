@@ -27,7 +27,7 @@ pub fn save(conn: &mut DbConn, user_id: UserId, article_id: ArticleId) -> QueryR
             .execute(conn);
         match inserted {
             // Saved by a simultaneous request: saved all the same.
-            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+            Err(err) if super::duplicate(&err).is_some() => Ok(()),
             other => other.map(|_| ()),
         }
     }

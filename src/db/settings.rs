@@ -32,9 +32,7 @@ pub fn get_or_insert_with(conn: &mut DbConn, key: &str, make: impl FnOnce() -> S
         Ok(value)
     });
     match attempt {
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            get(conn, key)?.ok_or(diesel::result::Error::NotFound)
-        }
+        Err(err) if super::duplicate(&err).is_some() => get(conn, key)?.ok_or(diesel::result::Error::NotFound),
         other => other,
     }
 }

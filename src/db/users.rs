@@ -101,13 +101,10 @@ pub fn create(conn: &mut DbConn, new: &NewUser) -> Result<Created, CreateError> 
             ))
             .returning(users::id)
             .get_result(conn)
-            .map_err(|e| match e {
+            .map_err(|e| match super::duplicate(&e) {
                 // Lost a race with a simultaneous sign-up: say which field collided.
-                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info) => {
-                    let about_email = info.constraint_name().unwrap_or(info.message()).contains("email");
-                    CreateError::Taken(if about_email { Taken::Email } else { Taken::Username })
-                }
-                other => CreateError::Db(other),
+                Some(what) => CreateError::Taken(if what.contains("email") { Taken::Email } else { Taken::Username }),
+                None => CreateError::Db(e),
             })?;
         Ok(Created { id, email_taken })
     })
@@ -170,12 +167,10 @@ pub fn set_email(conn: &mut DbConn, id: UserId, email: &str) -> Result<(), Creat
                 users::pending_email.eq(None::<String>),
             ))
             .execute(conn)
-            .map_err(|e| match e {
+            .map_err(|e| match super::duplicate(&e) {
                 // Lost a race with another account taking the address.
-                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                    CreateError::Taken(Taken::Email)
-                }
-                other => CreateError::Db(other),
+                Some(_) => CreateError::Taken(Taken::Email),
+                None => CreateError::Db(e),
             })?;
         // Links sent to the old address must not work any more.
         end_tokens(conn, id)?;
@@ -363,9 +358,7 @@ pub fn create_token(
     valid_for: Duration,
 ) -> QueryResult<()> {
     match store_token(conn, user_id, purpose, token_hash, valid_for) {
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            store_token(conn, user_id, purpose, token_hash, valid_for)
-        }
+        Err(err) if super::duplicate(&err).is_some() => store_token(conn, user_id, purpose, token_hash, valid_for),
         other => other,
     }
 }

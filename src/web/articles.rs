@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::{AppError, AppState};
 use crate::auth::Visitor;
+use crate::db::PageRequest;
 use crate::db::{articles, comments, saved};
 use crate::ranking::Sort;
 use crate::views::articles::{self as view, FrontPage, ThreadSection, PAGE_SIZE};
@@ -35,15 +36,14 @@ pub async fn front_page(
     visitor: Visitor,
     query: web::Query<ListQuery>,
 ) -> Result<Markup, AppError> {
-    let page = parse_page(query.page.as_deref())?;
-    let offset = i64::from(page - 1) * PAGE_SIZE;
+    let request = PageRequest::new(parse_page(query.page.as_deref())?, PAGE_SIZE);
     let viewer = visitor.user.as_ref().map(|u| u.id);
-    let (mut items, saved) = state
+    let (items, saved) = state
         .db(move |conn| {
-            let items = articles::list_newest(conn, offset, PAGE_SIZE + 1)?;
+            let items = request.page(articles::list_newest(conn, request.offset(), request.limit())?);
             let saved = match viewer {
                 Some(user) => {
-                    let ids: Vec<_> = items.iter().map(|(a, _)| a.id).collect();
+                    let ids: Vec<_> = items.items.iter().map(|(a, _)| a.id).collect();
                     saved::saved_among(conn, user, &ids)?
                 }
                 None => Default::default(),
@@ -51,12 +51,10 @@ pub async fn front_page(
             Ok((items, saved))
         })
         .await?;
-    if items.is_empty() && page > 1 {
-        return Err(AppError::NotFound);
-    }
-    let has_next = items.len() as i64 > PAGE_SIZE;
-    items.truncate(PAGE_SIZE as usize);
-    Ok(view::front_page(&visitor, &FrontPage { items, page, has_next, saved }, &state.config.base_url))
+    let items = items.existing().ok_or(AppError::NotFound)?;
+    let (page, has_next) = (items.number, items.has_more);
+    let front = FrontPage { items: items.items, page, has_next, saved };
+    Ok(view::front_page(&visitor, &front, &state.config.base_url))
 }
 
 #[derive(Debug, Deserialize)]

@@ -75,25 +75,37 @@ pub async fn post(
         }
         Err(problem) => (form.body.trim().to_owned(), None, Some(problem)),
     };
-    let visitor = &signed_in.visitor;
+    let page = compose_page(&signed_in.visitor, target, &body, rendered, problem.as_deref());
+    let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(html(status, page))
+}
+
+/// The form for a new comment or a reply to `target`, with `body`, its preview, and
+/// why it was refused if it was.
+fn compose_page(
+    visitor: &Visitor,
+    target: service::Target,
+    body: &str,
+    preview: Option<String>,
+    error: Option<&str>,
+) -> Markup {
     let action = format!("/articles/{}/comments", target.article_slug);
-    let page = view::compose_page(
+    let is_reply = target.parent.is_some();
+    view::compose_page(
         visitor,
         &Compose {
-            title: if target.parent.is_some() { "Reply" } else { "Your comment" },
+            title: if is_reply { "Reply" } else { "Your comment" },
             article_title: &target.article_title,
             article_slug: &target.article_slug,
             action: &action,
+            parent_id: target.parent.as_ref().map(|p| p.comment.id),
             parent: target.parent.map(|p| parent_markup(visitor, p, now())),
-            parent_id,
-            body: &body,
-            preview: rendered,
-            error: problem.as_deref(),
-            submit: "Post comment",
+            body,
+            preview,
+            error,
+            submit: if is_reply { "Post reply" } else { "Post comment" },
         },
-    );
-    let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(html(status, page))
+    )
 }
 
 /// GET /comments/{id}/reply: the reply form, with the comment replied to.
@@ -110,23 +122,13 @@ pub async fn reply_form(
             other => other.into(),
         },
     )?;
-    let action = format!("/articles/{slug}/comments");
-    let visitor = &signed_in.visitor;
-    Ok(view::compose_page(
-        visitor,
-        &Compose {
-            title: "Reply",
-            article_title: &title,
-            article_slug: &slug,
-            action: &action,
-            parent: Some(parent_markup(visitor, item, now())),
-            parent_id: Some(id),
-            body: "",
-            preview: None,
-            error: None,
-            submit: "Post reply",
-        },
-    ))
+    let target = service::Target {
+        article_id: item.comment.article_id,
+        article_slug: slug,
+        article_title: title,
+        parent: Some(item),
+    };
+    Ok(compose_page(&signed_in.visitor, target, "", None, None))
 }
 
 /// One comment with its article's slug, title and lock.

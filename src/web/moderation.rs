@@ -9,6 +9,7 @@ use super::articles::parse_page;
 use super::{comment_id, redirect, AppError, AppState};
 use crate::auth::Moderator;
 use crate::db::moderation::{self as m};
+use crate::db::PageRequest;
 use crate::db::{articles, comments, now, users};
 use crate::domain::{BanLength, ModAction, ModReason};
 use crate::service::moderation as service;
@@ -225,14 +226,14 @@ pub async fn modlog(
     };
     let moderator = query.moderator.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
     let (a, md) = (action, moderator.clone());
-    let (mut entries, actions) = state
+    let request = PageRequest::new(page, PER_PAGE);
+    let (entries, actions) = state
         .db(move |conn| {
-            let offset = i64::from(page - 1) * PER_PAGE;
-            Ok((m::log_entries(conn, a, md.as_deref(), offset, PER_PAGE + 1)?, m::log_actions(conn)?))
+            let entries = m::log_entries(conn, a, md.as_deref(), request.offset(), request.limit())?;
+            Ok((request.page(entries), m::log_actions(conn)?))
         })
         .await?;
-    let has_more = entries.len() as i64 > PER_PAGE;
-    entries.truncate(PER_PAGE as usize);
+    let (has_more, entries) = (entries.has_more, entries.items);
     Ok(view::log(
         &visitor,
         &LogPage { entries: &entries, actions: &actions, action, moderator: moderator.as_deref(), page, has_more },

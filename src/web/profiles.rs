@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::articles::parse_page;
 use super::{redirect, AppError, AppState};
 use crate::auth::{safe_next, SignedIn, Visitor};
+use crate::db::PageRequest;
 use crate::db::{articles, comments, now, saved, users};
 use crate::views::profiles::{self as view, ProfilePage};
 
@@ -25,23 +26,20 @@ pub async fn profile(
     username: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<Markup, AppError> {
-    let page = parse_page(query.page.as_deref())?;
-    let offset = i64::from(page - 1) * PROFILE_COMMENTS;
+    let request = PageRequest::new(parse_page(query.page.as_deref())?, PROFILE_COMMENTS);
     let name = username.into_inner();
-    let (profile, karma, mut items) = state
+    let (profile, karma, items) = state
         .db(move |conn| {
             let profile = users::profile(conn, &name)?.ok_or(AppError::NotFound)?;
             let karma = crate::db::votes::karma(conn, profile.id)?;
-            let items = comments::by_author(conn, profile.id, offset, PROFILE_COMMENTS + 1)?;
-            Ok((profile, karma, items))
+            let items = comments::by_author(conn, profile.id, request.offset(), request.limit())?;
+            Ok((profile, karma, request.page(items)))
         })
         .await?;
-    if items.is_empty() && page > 1 {
-        return Err(AppError::NotFound);
-    }
-    let has_more = items.len() as i64 > PROFILE_COMMENTS;
-    items.truncate(PROFILE_COMMENTS as usize);
-    Ok(view::profile(&visitor, &ProfilePage { profile: &profile, karma, comments: &items, page, has_more, now: now() }))
+    let items = items.existing().ok_or(AppError::NotFound)?;
+    let (page, has_more) = (items.number, items.has_more);
+    let profile_page = ProfilePage { profile: &profile, karma, comments: &items.items, page, has_more, now: now() };
+    Ok(view::profile(&visitor, &profile_page))
 }
 
 /// GET /saved
@@ -50,16 +48,12 @@ pub async fn saved_list(
     signed_in: SignedIn,
     query: web::Query<PageQuery>,
 ) -> Result<Markup, AppError> {
-    let page = parse_page(query.page.as_deref())?;
-    let offset = i64::from(page - 1) * SAVED_PER_PAGE;
+    let request = PageRequest::new(parse_page(query.page.as_deref())?, SAVED_PER_PAGE);
     let user_id = signed_in.user.id;
-    let mut items = state.db(move |conn| Ok(saved::list(conn, user_id, offset, SAVED_PER_PAGE + 1)?)).await?;
-    if items.is_empty() && page > 1 {
-        return Err(AppError::NotFound);
-    }
-    let has_more = items.len() as i64 > SAVED_PER_PAGE;
-    items.truncate(SAVED_PER_PAGE as usize);
-    Ok(view::saved(&signed_in.visitor, &items, page, has_more))
+    let items =
+        state.db(move |conn| Ok(request.page(saved::list(conn, user_id, request.offset(), request.limit())?))).await?;
+    let items = items.existing().ok_or(AppError::NotFound)?;
+    Ok(view::saved(&signed_in.visitor, &items.items, items.number, items.has_more))
 }
 
 #[derive(Deserialize)]

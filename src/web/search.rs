@@ -8,6 +8,7 @@ use super::articles::parse_page;
 use super::{html, AppError, AppState};
 use crate::auth::Visitor;
 use crate::db::search;
+use crate::db::PageRequest;
 use crate::views::profiles::{self as view, SearchPage};
 
 const SEARCH_COMMENTS: i64 = 20;
@@ -46,20 +47,19 @@ pub async fn search(
         );
         return Ok(html(StatusCode::BAD_REQUEST, page));
     }
-    let offset = i64::from(page - 1) * SEARCH_COMMENTS;
-    let (found_articles, mut found_comments) = if words.is_empty() {
-        (Vec::new(), Vec::new())
+    let request = PageRequest::new(page, SEARCH_COMMENTS);
+    let (found_articles, found_comments) = if words.is_empty() {
+        (Vec::new(), request.page(Vec::new()))
     } else {
         state
             .db(move |conn| {
                 let a = if page == 1 { search::articles(conn, &words, 0, SEARCH_ARTICLES)? } else { Vec::new() };
-                let c = search::comments(conn, &words, offset, SEARCH_COMMENTS + 1)?;
-                Ok((a, c))
+                let c = search::comments(conn, &words, request.offset(), request.limit())?;
+                Ok((a, request.page(c)))
             })
             .await?
     };
-    let has_more = found_comments.len() as i64 > SEARCH_COMMENTS;
-    found_comments.truncate(SEARCH_COMMENTS as usize);
+    let (has_more, found_comments) = (found_comments.has_more, found_comments.items);
     let page = view::search(
         &visitor,
         &SearchPage { query: &text, error: None, articles: &found_articles, comments: &found_comments, page, has_more },
