@@ -17,7 +17,7 @@ pub const MAX_TAKEAWAY: usize = 1_000;
 pub const MAX_TAKEAWAYS: usize = 30;
 pub const MAX_TAGS: usize = 10;
 pub const MAX_TAG: usize = 40;
-pub const MAX_SLUG: usize = 80;
+pub const MAX_SLUG: usize = crate::domain::Slug::MAX_LEN;
 
 /// An article as the import file gives it.
 #[derive(Debug, Deserialize)]
@@ -261,12 +261,7 @@ pub fn slugify(title: &str) -> String {
 }
 
 pub fn is_valid_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= MAX_SLUG
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-        && !s.contains("--")
+    crate::domain::Slug::parse(s).is_some()
 }
 
 #[cfg(test)]

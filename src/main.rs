@@ -9,10 +9,11 @@ use clap::{Args, Parser, Subcommand};
 
 use std::net::IpAddr;
 
-use afterword::auth::{self, password, ratelimit::RateLimitConfig, Role};
+use afterword::auth::{password, ratelimit::RateLimitConfig, Role};
 use afterword::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use afterword::db;
 use afterword::db::users::{self, SessionLifetime};
+use afterword::domain::{Email, NewPassword, Username};
 use afterword::{import, App};
 
 #[derive(Parser)]
@@ -319,10 +320,8 @@ fn reset_password(url: &str, username: &str) -> anyhow::Result<()> {
     let user =
         users::find_by_username(&mut conn, username)?.ok_or_else(|| anyhow::anyhow!("no account named {username}"))?;
     let password = read_password(&user.username)?;
-    if let Some(problem) = password::problem(&password, &user.username) {
-        anyhow::bail!("password: {problem}");
-    }
-    let hash = password::hash(&password);
+    let password = NewPassword::parse(&password, &user.username).map_err(|p| anyhow::anyhow!("password: {p}"))?;
+    let hash = password::hash(password.as_str());
     users::set_password(&mut conn, user.id, &hash, None)?;
     println!("set a new password for {}; their sessions have ended", user.username);
     Ok(())
@@ -330,17 +329,11 @@ fn reset_password(url: &str, username: &str) -> anyhow::Result<()> {
 
 fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
     let password = read_password(username)?;
-    if let Some(problem) = auth::username_problem(username) {
-        anyhow::bail!("username: {problem}");
-    }
-    if let Some(problem) = auth::email_problem(email) {
-        anyhow::bail!("email: {problem}");
-    }
-    if let Some(problem) = password::problem(&password, username) {
-        anyhow::bail!("password: {problem}");
-    }
+    Username::parse(username).map_err(|p| anyhow::anyhow!("username: {p}"))?;
+    Email::parse(email).map_err(|p| anyhow::anyhow!("email: {p}"))?;
+    let password = NewPassword::parse(&password, username).map_err(|p| anyhow::anyhow!("password: {p}"))?;
     let (mut conn, _, _) = db::open_migrated(url)?;
-    let hash = password::hash(&password);
+    let hash = password::hash(password.as_str());
     let new =
         users::NewUser { username, email, password_hash: &hash, role: Role::Admin, keep_taken_email_pending: false };
     match users::create(&mut conn, &new) {

@@ -1,4 +1,5 @@
-//! Password hashing (argon2id, OWASP's baseline parameters) and the rules for new passwords.
+//! Password hashing (argon2id, OWASP's baseline parameters), bounded by a semaphore, and
+//! the list of common passwords `domain::NewPassword` refuses.
 
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
@@ -6,9 +7,6 @@ use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-
-pub const MIN_LEN: usize = 10;
-pub const MAX_LEN: usize = 256;
 
 fn hasher() -> Argon2<'static> {
     // m = 19 MiB, t = 2, p = 1.
@@ -93,21 +91,9 @@ static COMMON: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| include_str!("common_passwords.txt").lines().collect());
 
 /// Why a new password cannot be used, or `None` when it can.
-pub fn problem(password: &str, username: &str) -> Option<String> {
-    let len = password.chars().count();
-    if len < MIN_LEN {
-        return Some(format!("Use at least {MIN_LEN} characters."));
-    }
-    if len > MAX_LEN {
-        return Some(format!("Use at most {MAX_LEN} characters."));
-    }
-    if password.to_lowercase() == username.to_lowercase() {
-        return Some("The password must not be your username.".into());
-    }
-    if COMMON.contains(password.to_lowercase().as_str()) {
-        return Some("That is one of the most common passwords; choose another.".into());
-    }
-    None
+/// Whether `password` is one of the most common ones (in any case).
+pub fn is_common(password: &str) -> bool {
+    COMMON.contains(password.to_lowercase().as_str())
 }
 
 #[cfg(test)]
@@ -126,6 +112,8 @@ mod tests {
 
     #[test]
     fn rules() {
+        use crate::domain::NewPassword;
+        let problem = |pw: &str, user: &str| NewPassword::parse(pw, user).err();
         assert!(problem("short", "ann").unwrap().contains("at least"));
         assert!(problem(&"x".repeat(257), "ann").unwrap().contains("at most"));
         assert!(problem(&"é".repeat(256), "ann").is_none(), "counted in characters");

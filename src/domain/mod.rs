@@ -4,7 +4,8 @@
 //! ids.rs          ArticleId, CommentId, UserId …: typed i64 ids (diesel, serde, Display)
 //! kinds.rs        Role, CommentStatus, NotificationKind, ReportReason, ModAction …:
 //!                 enums stored as TEXT; an unknown stored value is an error
-//! values.rs      CommentBody, ModReason, BanLength …: values that exist only once parsed
+//! values.rs       Username, Email, NewPassword, Slug, DisplayName, CommentBody, ModReason,
+//!                 BanLength: values that exist only once parsed
 //! permissions.rs  may_vote, may_edit, may_reply, may_ban …: one function per action,
 //!                 asked by the views (what to show) and the services (what to allow)
 //! ```
@@ -22,4 +23,4 @@ pub use kinds::{
     CommentStatus, MailKind, ModAction, NotificationKind, ReportReason, Role, TargetType, TokenPurpose, UnknownValue,
 };
 pub use permissions::{Actor, CommentFacts, Denied};
-pub use values::{BanLength, CommentBody, ModReason};
+pub use values::{BanLength, CommentBody, DisplayName, Email, ModReason, NewPassword, Slug, Username};

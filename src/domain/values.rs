@@ -91,6 +91,188 @@ impl BanLength {
 pub const FOREVER: time::PrimitiveDateTime =
     time::PrimitiveDateTime::new(time::macros::date!(9999 - 12 - 31), time::Time::MIDNIGHT);
 
+/// Names nobody may sign up with (compared in lower case): they would pass for the
+/// site, its staff or a system address.
+pub const RESERVED_USERNAMES: &[&str] = &[
+    "abuse",
+    "admin",
+    "administrator",
+    "admins",
+    "afterword",
+    "anonymous",
+    "api",
+    "bot",
+    "contact",
+    "everyone",
+    "guest",
+    "help",
+    "hostmaster",
+    "info",
+    "mailer-daemon",
+    "mod",
+    "moderator",
+    "moderators",
+    "mods",
+    "no-reply",
+    "noc",
+    "noreply",
+    "none",
+    "null",
+    "official",
+    "operator",
+    "owner",
+    "postmaster",
+    "root",
+    "security",
+    "staff",
+    "support",
+    "sysadmin",
+    "system",
+    "team",
+    "undefined",
+    "webmaster",
+    "www",
+];
+
+/// An account's name: 3 to 30 letters, digits, `_` or `-`; not reserved, and not
+/// "deleted…" (the names deleted accounts show).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Username, String> {
+        let name = raw.trim();
+        let len = name.chars().count();
+        if !(3..=30).contains(&len) {
+            return Err("Use 3 to 30 characters.".into());
+        }
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err("Use only letters, digits, '_' and '-'.".into());
+        }
+        let lower = name.to_lowercase();
+        if lower.starts_with("deleted") || RESERVED_USERNAMES.contains(&lower.as_str()) {
+            return Err("That username is reserved.".into());
+        }
+        Ok(Username(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address that can be written to: at most 254 bytes, as RFC 5321 allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, String> {
+        let email = raw.trim();
+        if email.is_empty() {
+            return Err("Enter your email address.".into());
+        }
+        if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
+            return Err("Enter a valid email address, like name@example.com.".into());
+        }
+        Ok(Email(email.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password chosen for the account `username`: 10 to 256 characters, not the
+/// username, not one of the most common passwords. Kept as typed (never trimmed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub const MIN_CHARS: usize = 10;
+    pub const MAX_CHARS: usize = 256;
+
+    pub fn parse(raw: &str, username: &str) -> Result<NewPassword, String> {
+        let len = raw.chars().count();
+        if len < Self::MIN_CHARS {
+            return Err(format!("Use at least {} characters.", Self::MIN_CHARS));
+        }
+        if len > Self::MAX_CHARS {
+            return Err(format!("Use at most {} characters.", Self::MAX_CHARS));
+        }
+        if raw.to_lowercase() == username.to_lowercase() {
+            return Err("The password must not be your username.".into());
+        }
+        if crate::auth::password::is_common(raw) {
+            return Err("That is one of the most common passwords; choose another.".into());
+        }
+        Ok(NewPassword(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(..)")
+    }
+}
+
+/// An article's address: lower-case letters, digits and single inner hyphens, at most
+/// [`Slug::MAX_LEN`] bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_LEN: usize = 80;
+
+    pub fn parse(raw: &str) -> Option<Slug> {
+        let valid = !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !raw.starts_with('-')
+            && !raw.ends_with('-')
+            && !raw.contains("--");
+        valid.then(|| Slug(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name a reader shows beside their username: whitespace runs become one space; at
+/// most 50 characters; empty (none) or with at least one visible character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(Option<String>);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 50;
+
+    pub fn parse(raw: &str) -> Result<DisplayName, String> {
+        let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() {
+            return Ok(DisplayName(None));
+        }
+        if crate::text::is_blank(&name) {
+            return Err("A display name needs at least one visible character (or leave it empty).".into());
+        }
+        if name.chars().count() > Self::MAX_CHARS {
+            return Err(format!("A display name has at most {} characters.", Self::MAX_CHARS));
+        }
+        Ok(DisplayName(Some(name)))
+    }
+
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +284,44 @@ mod tests {
         assert!(CommentBody::parse("\u{200b}\u{202e}").unwrap_err().contains("Write something"));
         assert!(CommentBody::parse(&"x".repeat(10_000)).is_ok());
         assert!(CommentBody::parse(&"é".repeat(10_001)).unwrap_err().contains("10001 characters"));
+    }
+
+    #[test]
+    fn usernames_and_emails() {
+        assert!(Username::parse("ann").is_ok());
+        assert!(Username::parse("A_b-9").is_ok());
+        assert!(Username::parse("an").is_err());
+        assert!(Username::parse(&"a".repeat(31)).is_err());
+        assert!(Username::parse("ann smith").is_err());
+        assert!(Username::parse("ännа").is_err());
+        assert!(Username::parse("Deleted-3").is_err());
+        for reserved in
+            ["admin", "Administrator", "MOD", "moderator", "root", "Support", "system", "staff", "afterword"]
+        {
+            assert_eq!(Username::parse(reserved).unwrap_err(), "That username is reserved.", "{reserved}");
+        }
+        assert!(Username::parse("admiral").is_ok());
+        assert!(Email::parse("ann@example.com").is_ok());
+        assert!(Email::parse("ann@").is_err());
+        assert!(Email::parse("").is_err());
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn passwords_slugs_and_display_names() {
+        assert!(NewPassword::parse("correct horse", "ann").is_ok());
+        assert!(NewPassword::parse("short", "ann").unwrap_err().contains("at least 10"));
+        assert!(NewPassword::parse("annabelle12", "Annabelle12").unwrap_err().contains("username"));
+        assert!(NewPassword::parse("password123", "ann").unwrap_err().contains("common"));
+        assert_eq!(format!("{:?}", NewPassword::parse("correct horse", "ann").unwrap()), "NewPassword(..)");
+        assert!(Slug::parse("a-good-slug-2").is_some());
+        for bad in ["", "-a", "a-", "a--b", "A", "a b", "é"] {
+            assert!(Slug::parse(bad).is_none(), "{bad:?}");
+        }
+        assert_eq!(DisplayName::parse("  Ann   Smith ").unwrap().as_deref(), Some("Ann Smith"));
+        assert_eq!(DisplayName::parse("   ").unwrap().as_deref(), None);
+        assert!(DisplayName::parse("\u{200b}").is_err());
+        assert!(DisplayName::parse(&"x".repeat(51)).is_err());
     }
 
     #[test]

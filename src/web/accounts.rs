@@ -8,10 +8,10 @@ use serde::Deserialize;
 
 use super::{html, redirect, AppError, AppState};
 use crate::auth::ratelimit::{self, LoginVerdict};
-use crate::auth::{self, password, random_token, safe_next, token_hash, Visitor};
+use crate::auth::{password, random_token, safe_next, token_hash, Visitor};
 use crate::db::logins;
 use crate::db::users::{self, CreateError, NewUser, Taken};
-use crate::domain::{MailKind, TokenPurpose};
+use crate::domain::{Email, MailKind, NewPassword, TokenPurpose, Username};
 use crate::views::accounts::{self as view, SignupValues};
 use crate::views::forms::FieldErrors;
 
@@ -71,13 +71,14 @@ pub async fn signup(
     let next = safe_next(form.next.as_deref());
     let save = save_slug(form.save.clone());
     let mut errors = FieldErrors::default();
-    if let Some(problem) = auth::username_problem(&username) {
+    let valid = (Username::parse(&username), Email::parse(&email), NewPassword::parse(&form.password, &username));
+    if let Err(problem) = &valid.0 {
         errors.add("username", problem);
     }
-    if let Some(problem) = auth::email_problem(&email) {
+    if let Err(problem) = &valid.1 {
         errors.add("email", problem);
     }
-    if let Some(problem) = password::problem(&form.password, &username) {
+    if let Err(problem) = &valid.2 {
         errors.add("password", problem);
     }
     let invalid = |errors: &FieldErrors| {
@@ -90,12 +91,8 @@ pub async fn signup(
             ),
         )
     };
-    if !errors.is_empty() {
-        return Ok(invalid(&errors));
-    }
-
-    let pw = form.password;
-    let hash = state.config.hashers.run(move || password::hash(&pw)).await?;
+    let (Ok(_), Ok(_), Ok(pw)) = valid else { return Ok(invalid(&errors)) };
+    let hash = state.config.hashers.run(move || password::hash(pw.as_str())).await?;
     let (u, e) = (username.clone(), email.clone());
     let created = state
         .db(move |conn| {
@@ -387,10 +384,7 @@ pub async fn reset_request(
     form: web::Form<ResetRequestForm>,
 ) -> Result<Markup, AppError> {
     state.limits.auth(visitor.ip).map_err(too_many)?;
-    let email = form.into_inner().email.trim().to_owned();
-    if let Some(problem) = auth::email_problem(&email) {
-        return Err(AppError::BadRequest(problem));
-    }
+    let email = Email::parse(&form.into_inner().email).map_err(AppError::BadRequest)?.as_str().to_owned();
     let token = random_token();
     let link = state.config.link(&format!("password-reset/{token}"));
     let to = email.clone();
@@ -463,13 +457,16 @@ pub async fn reset(
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
     let user = user_for_token(&state, TokenPurpose::Reset, token.clone()).await?;
-    let pw = form.into_inner().password;
-    if let Some(problem) = password::problem(&pw, &user.username) {
-        let mut errors = FieldErrors::default();
-        errors.add("password", problem);
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, view::reset_form(&visitor, &token, &user.username, &errors)));
-    }
-    let hash = state.config.hashers.run(move || password::hash(&pw)).await?;
+    let pw = match NewPassword::parse(&form.into_inner().password, &user.username) {
+        Ok(pw) => pw,
+        Err(problem) => {
+            let mut errors = FieldErrors::default();
+            errors.add("password", problem);
+            let page = view::reset_form(&visitor, &token, &user.username, &errors);
+            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+        }
+    };
+    let hash = state.config.hashers.run(move || password::hash(pw.as_str())).await?;
     let done = state.db(move |conn| Ok(users::reset_password(conn, &token_hash(&token), user.id, &hash)?)).await?;
     if !done {
         return Err(invalid_link());

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::accounts::{send_address_in_use_notice, send_verification, too_many};
 use super::{html, redirect, AppError, AppState};
-use crate::auth::{self, password, SignedIn};
+use crate::auth::{password, SignedIn};
 use crate::db::users::{self, CreateError, Taken};
 use crate::views::accounts::{self as view, SettingsForms};
 
@@ -95,7 +95,7 @@ pub async fn change_email(
     let form = form.into_inner();
     let email = form.new_email.trim().to_owned();
     let mut forms = SettingsForms { new_email: &email, ..Default::default() };
-    if let Some(problem) = auth::email_problem(&email) {
+    if let Err(problem) = crate::domain::Email::parse(&email) {
         forms.errors.add("new_email", problem);
     } else if !password_matches(&state, &signed_in, form.email_password).await? {
         forms.errors.add("email_password", "That is not your password.");
@@ -141,7 +141,7 @@ pub async fn change_password(
     let mut forms = SettingsForms::default();
     if !password_matches(&state, &signed_in, form.current_password).await? {
         forms.errors.add("current_password", "That is not your current password.");
-    } else if let Some(problem) = password::problem(&form.new_password, &signed_in.user.username) {
+    } else if let Err(problem) = crate::domain::NewPassword::parse(&form.new_password, &signed_in.user.username) {
         forms.errors.add("new_password", problem);
     }
     if !forms.errors.is_empty() {
@@ -237,18 +237,10 @@ pub async fn update_profile(
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let display_name = form.display_name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let display_name = crate::domain::DisplayName::parse(&form.display_name).map_err(AppError::BadRequest)?;
     let bio = form.bio.trim().to_owned();
-    if !display_name.is_empty() && crate::text::is_blank(&display_name) {
-        return Err(AppError::BadRequest(
-            "A display name needs at least one visible character (or leave it empty).".into(),
-        ));
-    }
     if !bio.is_empty() && crate::text::is_blank(&bio) {
         return Err(AppError::BadRequest("A bio needs at least one visible character (or leave it empty).".into()));
-    }
-    if display_name.chars().count() > MAX_DISPLAY_NAME {
-        return Err(AppError::BadRequest(format!("A display name has at most {MAX_DISPLAY_NAME} characters.")));
     }
     if bio.chars().count() > MAX_BIO {
         return Err(AppError::BadRequest(format!("A bio has at most {MAX_BIO} characters.")));
@@ -260,7 +252,7 @@ pub async fn update_profile(
     let user_id = signed_in.user.id;
     state
         .db(move |conn| {
-            let name = (!display_name.is_empty()).then_some(display_name.as_str());
+            let name = display_name.as_deref();
             let source = (!bio.is_empty()).then_some(bio.as_str());
             Ok(users::set_profile(conn, user_id, name, source, bio_html.as_deref())?)
         })
