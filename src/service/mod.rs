@@ -1,6 +1,8 @@
 //! The rules and the transactions: what a handler asks for in one call.
 //!
 //! ```text
+//! accounts.rs     sign-up (never telling which addresses have accounts), login behind the
+//!                 lockout, password resets, email confirmation
 //! comments.rs     posting (limits, pre-moderation, word list, notifications, the live
 //!                 event), previews, editing, deleting, voting
 //! articles.rs     articles by administrators: create, edit, delete, import
@@ -13,6 +15,7 @@
 //! permission functions of `domain::permissions`, and run the queries of `db` inside
 //! `AppState::db` (behind the pool's queue); they never build HTML and never read HTTP.
 
+pub mod accounts;
 pub mod articles;
 pub mod comments;
 pub mod moderation;

@@ -5,10 +5,11 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::accounts::{send_address_in_use_notice, send_verification, too_many};
+use super::accounts::too_many;
 use super::{html, redirect, AppError, AppState};
 use crate::auth::{password, SignedIn};
 use crate::db::users::{self, CreateError, Taken};
+use crate::service::accounts;
 use crate::views::accounts::{self as view, SettingsForms};
 
 #[derive(Deserialize)]
@@ -66,17 +67,8 @@ pub async fn show(
 /// Whether `password` is the signed-in user's; hashing runs off the async workers.
 /// Limited like login attempts, so a stolen session cannot guess the password.
 async fn password_matches(state: &AppState, signed_in: &SignedIn, password: String) -> Result<bool, AppError> {
-    let too_many = |retry_after| AppError::TooManyRequests { retry_after };
     state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
-    let user_id = signed_in.user.id;
-    let network = crate::auth::ratelimit::network_key(signed_in.visitor.ip);
-    super::accounts::login_gate(state, Some(user_id), &network).await?.map_err(too_many)?;
-    let user = state.db(move |conn| users::find(conn, user_id)?.ok_or(AppError::NotFound)).await?;
-    let matches = state.config.hashers.run(move || password::verify(&password, &user.password_hash)).await?;
-    if !matches {
-        super::accounts::login_failed(state, Some(user_id), &network).await?;
-    }
-    Ok(matches)
+    accounts::recheck_password(state, signed_in.user.id, signed_in.visitor.ip, password).await
 }
 
 #[derive(Deserialize)]
@@ -112,7 +104,7 @@ pub async fn change_email(
         {
             None => {
                 if state.config.require_email_verification {
-                    send_verification(&state, id, &email).await?;
+                    accounts::send_verification(&state, id, &email).await?;
                 }
                 return Ok(redirect("/settings?notice=email"));
             }
@@ -279,15 +271,7 @@ pub async fn notification_settings(
 
 pub async fn resend_verification(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
     state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
-    let id = signed_in.user.id;
-    let user = state.db(move |conn| users::find(conn, id)?.ok_or(AppError::NotFound)).await?;
-    if let (false, Some(email)) = (user.email_verified, user.email.as_deref()) {
-        send_verification(&state, id, email).await?;
-    } else if let Some(pending) = user.pending_email.as_deref() {
-        // The address is another account's: its owner is told again, and the
-        // answer here is the same as for a confirmation link.
-        send_address_in_use_notice(&state, pending, &user.username).await;
-    }
+    accounts::resend_verification(&state, signed_in.user.id).await?;
     Ok(redirect("/settings?notice=verification-sent"))
 }
 
