@@ -90,7 +90,6 @@ impl Hashers {
 static COMMON: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| include_str!("common_passwords.txt").lines().collect());
 
-/// Why a new password cannot be used, or `None` when it can.
 /// Whether `password` is one of the most common ones (in any case).
 pub fn is_common(password: &str) -> bool {
     COMMON.contains(password.to_lowercase().as_str())

@@ -185,7 +185,7 @@ pub fn whole_thread_of(
     id: CommentId,
     viewer: Option<UserId>,
 ) -> QueryResult<Option<Vec<ThreadComment>>> {
-    let Some(root) = comments::table.find(id).select(comments::root_id).first::<i64>(conn).optional()? else {
+    let Some(root) = comments::table.find(id).select(comments::root_id).first::<CommentId>(conn).optional()? else {
         return Ok(None);
     };
     let rows: Vec<Row> = with_authors_and_votes!(viewer).filter(comments::root_id.eq(root)).load(conn)?;

@@ -533,11 +533,15 @@ pub enum Premoderation {
 pub fn premoderation(conn: &mut DbConn) -> QueryResult<Premoderation> {
     let mode = settings::get(conn, "premoderation")?;
     let count = settings::get(conn, "premoderation_count")?.and_then(|n| n.parse().ok()).unwrap_or(3);
-    Ok(match mode.as_deref() {
-        Some("new") => Premoderation::NewAccounts(count),
-        Some("all") => Premoderation::Everyone,
-        _ => Premoderation::Off,
-    })
+    match mode.as_deref() {
+        Some("new") => Ok(Premoderation::NewAccounts(count)),
+        Some("all") => Ok(Premoderation::Everyone),
+        None | Some("off") => Ok(Premoderation::Off),
+        // A value this release does not know is an error, not a silent "off".
+        Some(other) => {
+            Err(diesel::result::Error::DeserializationError(format!("unknown pre-moderation setting {other:?}").into()))
+        }
+    }
 }
 
 pub fn set_premoderation(conn: &mut DbConn, admin_id: UserId, mode: Premoderation) -> QueryResult<()> {

@@ -73,6 +73,8 @@ diesel::table! {
         /// An address typed at sign-up that another account already uses: shown to
         /// this account as unconfirmed, never used to log in or to mail it.
         pending_email -> Nullable<Text>,
+        /// `pending_email` lower-cased, for the login by address.
+        pending_email_key -> Nullable<Text>,
     }
 }
 

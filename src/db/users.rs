@@ -26,6 +26,8 @@ pub struct User {
     pub bio_source: Option<String>,
     pub banned_until: Option<PrimitiveDateTime>,
     pub ban_reason: Option<String>,
+    /// Not in the data export: there the address shows as `email` either way.
+    #[serde(skip)]
     pub pending_email: Option<String>,
 }
 
@@ -95,6 +97,7 @@ pub fn create(conn: &mut DbConn, new: &NewUser) -> Result<Created, CreateError> 
                 users::email.eq(email),
                 users::email_key.eq(email_key),
                 users::pending_email.eq(pending),
+                users::pending_email_key.eq(pending.map(key)),
                 users::password_hash.eq(new.password_hash),
                 users::role.eq(new.role),
                 users::created_at.eq(now()),
@@ -135,6 +138,18 @@ pub fn find_for_login(conn: &mut DbConn, login: &str) -> QueryResult<Option<User
         .optional()
 }
 
+/// The newest live account that typed `address` at sign-up while another account
+/// owned it: it may log in with that address too, as any account may with its own.
+pub fn find_pending_for_login(conn: &mut DbConn, address: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::pending_email_key.eq(key(address)))
+        .filter(users::deleted_at.is_null())
+        .order(users::id.desc())
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<User>> {
     users::table
         .filter(users::username_key.eq(key(username)))
@@ -165,6 +180,7 @@ pub fn set_email(conn: &mut DbConn, id: UserId, email: &str) -> Result<(), Creat
                 users::email_key.eq(&email_key),
                 users::email_verified.eq(false),
                 users::pending_email.eq(None::<String>),
+                users::pending_email_key.eq(None::<String>),
             ))
             .execute(conn)
             .map_err(|e| match super::duplicate(&e) {
@@ -210,6 +226,7 @@ pub fn delete(conn: &mut DbConn, id: UserId) -> QueryResult<()> {
                 users::email.eq(None::<String>),
                 users::email_key.eq(None::<String>),
                 users::pending_email.eq(None::<String>),
+                users::pending_email_key.eq(None::<String>),
                 users::password_hash.eq("!"),
                 users::role.eq(Role::Reader),
                 users::deleted_at.eq(Some(now())),

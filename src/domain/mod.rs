@@ -5,7 +5,7 @@
 //! kinds.rs        Role, CommentStatus, NotificationKind, ReportReason, ModAction …:
 //!                 enums stored as TEXT; an unknown stored value is an error
 //! values.rs       Username, Email, NewPassword, Slug, DisplayName, CommentBody, ModReason,
-//!                 BanLength: values that exist only once parsed
+//!                 BanLength, Report: values that exist only once parsed
 //! permissions.rs  may_vote, may_edit, may_reply, may_ban …: one function per action,
 //!                 asked by the views (what to show) and the services (what to allow)
 //! ```
@@ -23,4 +23,4 @@ pub use kinds::{
     CommentStatus, MailKind, ModAction, NotificationKind, ReportReason, Role, TargetType, TokenPurpose, UnknownValue,
 };
 pub use permissions::{Actor, CommentFacts, Denied};
-pub use values::{BanLength, CommentBody, DisplayName, Email, ModReason, NewPassword, Slug, Username};
+pub use values::{BanLength, CommentBody, DisplayName, Email, ModReason, NewPassword, Report, Slug, Username};

@@ -78,12 +78,16 @@ pub fn may_comment(actor: Option<&Actor>, article_locked: bool) -> Verdict {
 }
 
 /// A reply to `parent`.
+/// The thread's state is checked before the reader's, so that a visitor (to whom a
+/// "Reply" link leads through the login form) is refused for a closed thread too.
 pub fn may_reply(actor: Option<&Actor>, parent: &CommentFacts) -> Verdict {
-    may_comment(actor, parent.locked)?;
+    if parent.locked {
+        return Err(Denied::Locked);
+    }
     if parent.status != CommentStatus::Visible {
         return Err(Denied::NotVisible);
     }
-    Ok(())
+    may_comment(actor, parent.locked)
 }
 
 /// An up- or downvote (or taking one back).
@@ -225,6 +229,8 @@ mod tests {
         }
         let closed = CommentFacts { locked: true, ..bobs };
         assert_eq!(may_reply(Some(&reader(1)), &closed), Err(Denied::Locked));
+        assert_eq!(may_reply(None, &closed), Err(Denied::Locked), "no Reply link for visitors either");
+        assert_eq!(may_reply(None, &bobs), Err(Denied::NotSignedIn));
         assert_eq!(may_vote(Some(&reader(1)), &closed), Err(Denied::Locked));
         assert_eq!(may_edit(Some(&reader(2)), &closed, NOW, Duration::hours(1)), Err(Denied::Locked));
     }

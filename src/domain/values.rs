@@ -273,6 +273,32 @@ impl DisplayName {
     }
 }
 
+/// A reader's report: what is wrong, and in a few words why (needed for "other";
+/// whitespace runs become one space; at most 500 characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub reason: super::ReportReason,
+    pub details: Option<String>,
+}
+
+impl Report {
+    pub const MAX_DETAILS: usize = 500;
+
+    pub fn parse(reason: &str, details: Option<&str>) -> Result<Report, String> {
+        let details =
+            details.map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|d| !crate::text::is_blank(d));
+        let reason =
+            reason.parse::<super::ReportReason>().map_err(|_| "Choose what is wrong with the comment.".to_owned())?;
+        if reason == super::ReportReason::Other && details.is_none() {
+            return Err("Say in a few words what is wrong.".into());
+        }
+        if details.as_ref().is_some_and(|d| d.chars().count() > Self::MAX_DETAILS) {
+            return Err(format!("The details have at most {} characters.", Self::MAX_DETAILS));
+        }
+        Ok(Report { reason, details })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +348,15 @@ mod tests {
         assert_eq!(DisplayName::parse("   ").unwrap().as_deref(), None);
         assert!(DisplayName::parse("\u{200b}").is_err());
         assert!(DisplayName::parse(&"x".repeat(51)).is_err());
+    }
+
+    #[test]
+    fn reports_say_what_is_wrong() {
+        let spam = Report::parse("spam", Some("  buy   now ")).unwrap();
+        assert_eq!((spam.reason, spam.details.as_deref()), (super::super::ReportReason::Spam, Some("buy now")));
+        assert!(Report::parse("nonsense", None).unwrap_err().contains("Choose"));
+        assert!(Report::parse("other", Some(" \u{200b} ")).unwrap_err().contains("few words"));
+        assert!(Report::parse("other", Some(&"x".repeat(501))).unwrap_err().contains("500"));
     }
 
     #[test]

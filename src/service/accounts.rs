@@ -56,7 +56,9 @@ pub async fn sign_up(
         Err(Taken::Email) => return Err(AppError::Busy),
     };
     if created.email_taken {
-        send_address_in_use_notice(state, email.as_str(), username.as_str()).await;
+        // In the background: the answer must not take longer than a plain sign-up's.
+        let (state, email, username) = (state.clone(), email.as_str().to_owned(), username.as_str().to_owned());
+        actix_web::rt::spawn(async move { send_address_in_use_notice(&state, &email, &username).await });
     } else if state.config.require_email_verification {
         if let Err(err) = send_verification(state, created.id, email.as_str()).await {
             // The account exists; the link can be sent again from the settings.
@@ -158,15 +160,29 @@ pub async fn log_in(state: &AppState, login: &str, password: String, ip: IpAddr)
     if let Err(wait) = login_gate(state, user_key, &network).await? {
         return Ok(Login::LockedOut(wait));
     }
+    // An account whose address at sign-up was another account's logs in with it as
+    // any account does with its own (else that login would tell which addresses are
+    // taken): its password is tried when the owner's does not match.
+    let pending = match login.contains('@') {
+        true => {
+            let key = login.to_owned();
+            state.db(move |conn| Ok(users::find_pending_for_login(conn, &key)?)).await?
+        }
+        false => None,
+    };
     let user_id = state
         .config
         .hashers
-        .run(move || match user {
-            Some(user) => password::verify(&password, &user.password_hash).then_some(user.id),
-            None => {
-                password::verify_dummy(&password);
-                None
-            }
+        .run(move || {
+            let owner = match user {
+                Some(user) => password::verify(&password, &user.password_hash).then_some(user.id),
+                None if pending.is_none() => {
+                    password::verify_dummy(&password);
+                    None
+                }
+                None => None,
+            };
+            owner.or_else(|| pending.filter(|p| password::verify(&password, &p.password_hash)).map(|p| p.id))
         })
         .await?;
     match user_id {

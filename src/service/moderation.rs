@@ -6,20 +6,14 @@ use crate::auth::AuthUser;
 use crate::db::comments::Comment;
 use crate::db::moderation as m;
 use crate::db::{articles, now, users, write_transaction};
-use crate::domain::{permissions, BanLength, CommentId, ModReason, ReportReason, Role};
+use crate::domain::{permissions, BanLength, CommentId, ModReason, Report, Role};
 use crate::web::{AppError, AppState, LiveComment};
 
 /// Files `reporter`'s report on comment `id`; a second one by the same reader changes
 /// nothing.
-pub async fn report(
-    state: &AppState,
-    reporter: &AuthUser,
-    id: CommentId,
-    reason: ReportReason,
-    details: Option<String>,
-) -> Result<(), AppError> {
+pub async fn report(state: &AppState, reporter: &AuthUser, id: CommentId, report: Report) -> Result<(), AppError> {
     let reporter = reporter.actor();
-    state.db(move |conn| Ok(m::report(conn, id, &reporter, reason, details.as_deref())?)).await?;
+    state.db(move |conn| Ok(m::report(conn, id, &reporter, report.reason, report.details.as_deref())?)).await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The front page and the article page.
 
+use crate::domain::Denied;
 use maud::{html, Markup};
 
 use super::comments;
@@ -158,16 +159,17 @@ pub fn article_page(
                 @if article.comment_count > 0 {
                     (comments::sort_nav(&format!("/articles/{}", article.slug), thread.view.sort))
                 }
-                @if article.comments_locked {
+                @let may_comment = crate::domain::permissions::may_comment(actor.as_ref(), article.comments_locked);
+                @if may_comment == Err(Denied::Locked) {
                     p class="locked notice" {
                         "Comments on this article are closed."
                         @if let Some(reason) = &article.lock_reason { " " (reason) }
                     }
-                } @else if visitor.user.is_none() {
+                } @else if may_comment == Err(Denied::NotSignedIn) {
                     p class="login-prompt" {
                         a href={ "/login?next=" (back) } { "Log in" } " or " a href={ "/signup?next=" (back) } { "sign up" } " to comment."
                     }
-                } @else if let Some((until, reason)) = visitor.user.as_ref().and_then(|u| u.banned.as_ref()) {
+                } @else if let (Err(Denied::Banned), Some((until, reason))) = (may_comment, visitor.user.as_ref().and_then(|u| u.banned.as_ref())) {
                     p class="notice banned" { "Your account is banned " (crate::views::ban_end(*until)) ": " (reason) }
                 } @else if thread.must_verify {
                     p class="notice" { "Confirm your email address to comment: " a href="/settings" { "send the link again" } "." }

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::HttpMessage;
 use tracing::Span;
@@ -65,7 +66,14 @@ pub async fn json_errors(
             let Some(error) = response.response().error().and_then(|e| e.as_error::<AppError>()) else {
                 return Ok(response);
             };
-            let json = as_json(error);
+            let mut json = as_json(error);
+            // Keep what the layers further in added (cookies set or removed, Vary …);
+            // only the body and its description change.
+            for (name, value) in response.headers() {
+                if ![header::CONTENT_TYPE, header::CONTENT_LENGTH, header::CONTENT_ENCODING].contains(name) {
+                    json.headers_mut().append(name.clone(), value.clone());
+                }
+            }
             Ok(response.into_response(json))
         }
         // Refused by a middleware further in (the security checks): the error goes on

@@ -10,7 +10,7 @@ use super::{comment_id, html, redirect, AppError, AppState};
 use crate::auth::{Moderator, SignedIn};
 use crate::db::comments;
 use crate::db::moderation as m;
-use crate::domain::{CommentId, ReportReason};
+use crate::domain::{CommentId, Report};
 use crate::service::moderation as service;
 use crate::views::moderation as view;
 
@@ -59,24 +59,15 @@ pub async fn report(
 ) -> Result<HttpResponse, AppError> {
     let id = comment_id(&id)?;
     let form = form.into_inner();
-    let details =
-        form.details.map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|d| !crate::text::is_blank(d));
-    let reason = form.reason.parse::<ReportReason>();
-    let problem = if reason.is_err() {
-        Some("Choose what is wrong with the comment.")
-    } else if reason == Ok(ReportReason::Other) && details.is_none() {
-        Some("Say in a few words what is wrong.")
-    } else if details.as_ref().is_some_and(|d| d.chars().count() > 500) {
-        Some("The details have at most 500 characters.")
-    } else {
-        None
+    let report = match Report::parse(&form.reason, form.details.as_deref()) {
+        Ok(report) => report,
+        Err(problem) => {
+            let (comment, author, slug, title) = comment_for_report(&state, id).await?;
+            let page = view::report_form(&signed_in.visitor, &comment, &author, &slug, &title, Some(&problem));
+            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+        }
     };
-    if let Some(problem) = problem {
-        let (comment, author, slug, title) = comment_for_report(&state, id).await?;
-        let page = view::report_form(&signed_in.visitor, &comment, &author, &slug, &title, Some(problem));
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
-    }
-    service::report(&state, &signed_in.user, id, reason.unwrap_or(ReportReason::Other), details).await?;
+    service::report(&state, &signed_in.user, id, report).await?;
     Ok(redirect(&format!("/comments/{id}?notice=reported#comment-{id}")))
 }
 

@@ -196,8 +196,12 @@ pub async fn export(state: web::Data<AppState>, signed_in: SignedIn) -> Result<H
         })
         .await?;
     let filename = format!("afterword-{}.json", user.username);
+    // The address as the settings show it (an address typed at sign-up that another
+    // account uses shows like any unconfirmed one).
+    let mut profile = serde_json::to_value(&user).map_err(|e| AppError::Internal(e.into()))?;
+    profile["email"] = serde_json::json!(user.shown_email());
     let body = serde_json::json!({
-        "profile": user,
+        "profile": profile,
         "sessions": sessions,
         "comments": written.iter().map(|(id, article, text, at)| serde_json::json!({
             "id": id, "article": article, "text": text, "created_at": at.to_string(),

@@ -1,7 +1,7 @@
 //! Errors: the same status for pages and programs; programs that ask for JSON get
 //! `{"code", "message"}` with a stable code, pages get HTML.
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
 
 use crate::both_backends;
@@ -35,6 +35,19 @@ async fn errors_are_json_for_programs_and_pages_for_people(backend: Backend) {
     let page = anonymous.get(app.url("/articles/nothing-here")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
     assert!(page.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+
+    // What the layers further in set (the visitor's cookie) is kept in a JSON answer.
+    let cookies = |r: &reqwest::Response| r.headers().get_all(SET_COOKIE).iter().count();
+    let fresh_page = app.new_client().get(app.url("/articles/nothing-here")).send().await.unwrap();
+    let fresh_json = app
+        .new_client()
+        .get(app.url("/articles/nothing-here"))
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert!(cookies(&fresh_page) > 0, "a new visitor gets a cookie");
+    assert_eq!(cookies(&fresh_json), cookies(&fresh_page));
 
     // A login is asked for with 401, not a redirect a program cannot follow.
     let (status, code, _) = json_error(json(&anonymous, reqwest::Method::GET, "/settings").send().await.unwrap()).await;

@@ -24,6 +24,7 @@ both_backends!(
     administrators_manage_articles,
     administrators_manage_users_and_see_the_dashboard,
     a_removed_comment_survives_its_authors_delete,
+    a_banned_moderator_does_not_moderate,
 );
 
 fn location(r: &reqwest::Response) -> String {
@@ -355,6 +356,7 @@ async fn banned_readers_can_read_but_not_write(backend: Backend) {
 async fn locked_articles_say_why(backend: Backend) {
     let app = TestApp::builder(backend).with_seed_article().start().await;
     let ann = app.signup("ann").await;
+    let before = app.comment(&ann, SEED_SLUG, "before the lock", None).await;
     let mo = app.signup_as("moe", "moderator").await;
     let lock = format!("/mod/articles/{SEED_SLUG}/lock");
     assert_eq!(
@@ -367,12 +369,20 @@ async fn locked_articles_say_why(backend: Backend) {
     assert_eq!(page.text(".locked"), "Comments on this article are closed. Too heated.");
     let refused = app.post_form(&ann, &format!("/articles/{SEED_SLUG}/comments"), &[("body", "hello")]).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // Nobody is offered a reply, readers nor visitors (whose link would lead through
+    // the login form to a refusal).
+    for client in [&ann, &app.new_client()] {
+        let page = Page::parse(&app.page_as(client, &format!("/articles/{SEED_SLUG}")).await.1);
+        assert_eq!(page.count(&format!("#comment-{before} .reply-link")), 0);
+    }
     assert_eq!(app.post_form(&mo, &lock, &[("reason", "again")]).await.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         app.post_form(&mo, &format!("/mod/articles/{SEED_SLUG}/unlock"), &[]).await.status(),
         StatusCode::SEE_OTHER
     );
     app.comment(&ann, SEED_SLUG, "open again", None).await;
+    let page = Page::parse(&app.page_as(&app.new_client(), &format!("/articles/{SEED_SLUG}")).await.1);
+    assert_eq!(page.count(&format!("#comment-{before} .reply-link")), 1, "visitors see Reply on open threads");
     let log = log_actions(&app).await;
     assert_eq!(log.iter().map(|l| l.0.as_str()).collect::<Vec<_>>(), ["lock article", "unlock article"]);
     assert_eq!(log[0].2.as_deref(), Some("Too heated."));
@@ -723,4 +733,26 @@ async fn a_removed_comment_survives_its_authors_delete(backend: Backend) {
     assert!(page.contains("Something a moderator will remove"), "moderators still see it");
     let (_, article) = app.page_as(&ann, &format!("/articles/{SEED_SLUG}")).await;
     assert!(!article.contains("Something a moderator will remove"), "nobody else does");
+}
+
+/// A ban takes a moderator's moderation away with the rest: the same rule
+/// (`may_moderate`) answers the pages, the actions and the header's link.
+async fn a_banned_moderator_does_not_moderate(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let admin = app.signup_as("adam", "admin").await;
+    let mo = app.signup_as("moe", "moderator").await;
+    assert_eq!(app.page_as(&mo, "/mod/reports").await.0, StatusCode::OK);
+    let r = app.post_form(&admin, "/mod/users/moe/ban", &[("reason", "Abuse of tools"), ("duration", "7d")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (mo, _) = app.login("moe", PASSWORD).await;
+    for page in ["/mod/reports", "/mod/queue", "/mod/users/adam"] {
+        assert_eq!(app.page_as(&mo, page).await.0, StatusCode::FORBIDDEN, "{page}");
+    }
+    let front = Page::parse(&app.page_as(&mo, "/").await.1);
+    assert_eq!(front.count("header a[href='/mod/reports']"), 0, "no Moderation link");
+    // Unbanned, a moderator again.
+    assert_eq!(app.post_form(&admin, "/mod/users/moe/unban", &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.page_as(&mo, "/mod/reports").await.0, StatusCode::OK);
+    let front = Page::parse(&app.page_as(&mo, "/").await.1);
+    assert_eq!(front.count("header a[href='/mod/reports']"), 1);
 }
