@@ -530,6 +530,35 @@ pub enum Premoderation {
     Everyone,
 }
 
+impl Premoderation {
+    /// From the settings form: `off`, `all`, or `new` with a count from 1 to 100.
+    pub fn parse(mode: &str, count: Option<&str>) -> Result<Premoderation, String> {
+        match mode {
+            "off" => Ok(Premoderation::Off),
+            "all" => Ok(Premoderation::Everyone),
+            "new" => count
+                .unwrap_or("3")
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .map(Premoderation::NewAccounts)
+                .ok_or_else(|| "The count is a whole number from 1 to 100.".to_owned()),
+            other => Err(format!("The mode is off, new or all, not {other:?}.")),
+        }
+    }
+}
+
+/// The words and phrases that hold a comment for approval: one per line, at most 1,000
+/// of at most 100 characters.
+pub fn parse_word_list(text: &str) -> Result<Vec<String>, String> {
+    let words: Vec<String> = text.lines().map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect();
+    if words.len() > 1_000 || words.iter().any(|w| w.chars().count() > 100) {
+        return Err("At most 1,000 entries of at most 100 characters.".into());
+    }
+    Ok(words)
+}
+
 pub fn premoderation(conn: &mut DbConn) -> QueryResult<Premoderation> {
     let mode = settings::get(conn, "premoderation")?;
     let count = settings::get(conn, "premoderation_count")?.and_then(|n| n.parse().ok()).unwrap_or(3);

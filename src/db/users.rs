@@ -163,7 +163,10 @@ pub fn set_role(conn: &mut DbConn, id: UserId, role: Role) -> QueryResult<usize>
     diesel::update(users::table.find(id)).set(users::role.eq(role)).execute(conn)
 }
 
-pub fn set_email(conn: &mut DbConn, id: UserId, email: &str) -> Result<(), CreateError> {
+/// Gives the account a new, unconfirmed address. One that another account owns is
+/// kept as `pending_email` instead (the old address goes either way), so that the
+/// change looks the same to whoever makes it; returns whether it was taken.
+pub fn set_email(conn: &mut DbConn, id: UserId, email: &str) -> Result<bool, CreateError> {
     write_transaction(conn, |conn| {
         let email_key = key(email);
         let other = users::table
@@ -172,7 +175,17 @@ pub fn set_email(conn: &mut DbConn, id: UserId, email: &str) -> Result<(), Creat
             .count()
             .get_result::<i64>(conn)?;
         if other > 0 {
-            return Err(CreateError::Taken(Taken::Email));
+            diesel::update(users::table.find(id))
+                .set((
+                    users::email.eq(None::<String>),
+                    users::email_key.eq(None::<String>),
+                    users::email_verified.eq(false),
+                    users::pending_email.eq(email),
+                    users::pending_email_key.eq(&email_key),
+                ))
+                .execute(conn)?;
+            end_tokens(conn, id)?;
+            return Ok(true);
         }
         diesel::update(users::table.find(id))
             .set((
@@ -190,7 +203,7 @@ pub fn set_email(conn: &mut DbConn, id: UserId, email: &str) -> Result<(), Creat
             })?;
         // Links sent to the old address must not work any more.
         end_tokens(conn, id)?;
-        Ok(())
+        Ok(false)
     })
 }
 

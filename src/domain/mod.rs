@@ -23,4 +23,4 @@ pub use kinds::{
     CommentStatus, MailKind, ModAction, NotificationKind, ReportReason, Role, TargetType, TokenPurpose, UnknownValue,
 };
 pub use permissions::{Actor, CommentFacts, Denied};
-pub use values::{BanLength, CommentBody, DisplayName, Email, ModReason, NewPassword, Report, Slug, Username};
+pub use values::{BanLength, Bio, CommentBody, DisplayName, Email, ModReason, NewPassword, Report, Slug, Username};

@@ -273,6 +273,33 @@ impl DisplayName {
     }
 }
 
+/// The Markdown a reader tells about themself on their profile: trimmed; at most 500
+/// characters; empty (none) or with at least one visible character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bio(Option<String>);
+
+impl Bio {
+    pub const MAX_CHARS: usize = 500;
+
+    pub fn parse(raw: &str) -> Result<Bio, String> {
+        let bio = raw.trim();
+        if bio.is_empty() {
+            return Ok(Bio(None));
+        }
+        if crate::text::is_blank(bio) {
+            return Err("A bio needs at least one visible character (or leave it empty).".into());
+        }
+        if bio.chars().count() > Self::MAX_CHARS {
+            return Err(format!("A bio has at most {} characters.", Self::MAX_CHARS));
+        }
+        Ok(Bio(Some(bio.to_owned())))
+    }
+
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
 /// A reader's report: what is wrong, and in a few words why (needed for "other";
 /// whitespace runs become one space; at most 500 characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -348,6 +375,10 @@ mod tests {
         assert_eq!(DisplayName::parse("   ").unwrap().as_deref(), None);
         assert!(DisplayName::parse("\u{200b}").is_err());
         assert!(DisplayName::parse(&"x".repeat(51)).is_err());
+        assert_eq!(Bio::parse("  *hi*  ").unwrap().as_deref(), Some("*hi*"));
+        assert_eq!(Bio::parse("").unwrap().as_deref(), None);
+        assert!(Bio::parse("\u{200b}").is_err());
+        assert!(Bio::parse(&"x".repeat(501)).unwrap_err().contains("500"));
     }
 
     #[test]

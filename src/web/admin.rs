@@ -55,18 +55,7 @@ pub async fn set_premoderation(
     form: web::Form<PremoderationForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let mode = match form.mode.as_str() {
-        "off" => Premoderation::Off,
-        "all" => Premoderation::Everyone,
-        "new" => {
-            let count =
-                form.count.as_deref().unwrap_or("3").trim().parse::<u32>().ok().filter(|n| (1..=100).contains(n));
-            Premoderation::NewAccounts(
-                count.ok_or(AppError::BadRequest("The count is a whole number from 1 to 100.".into()))?,
-            )
-        }
-        other => return Err(AppError::BadRequest(format!("The mode is off, new or all, not {other:?}."))),
-    };
+    let mode = Premoderation::parse(&form.mode, form.count.as_deref()).map_err(AppError::BadRequest)?;
     let admin_id = admin.0.user.id;
     state.db(move |conn| Ok(m::set_premoderation(conn, admin_id, mode)?)).await?;
     Ok(redirect("/admin/settings?notice=saved"))
@@ -83,11 +72,7 @@ pub async fn set_words(
     admin: Admin,
     form: web::Form<WordsForm>,
 ) -> Result<HttpResponse, AppError> {
-    let words: Vec<String> =
-        form.into_inner().words.lines().map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect();
-    if words.len() > 1_000 || words.iter().any(|w| w.chars().count() > 100) {
-        return Err(AppError::BadRequest("At most 1,000 entries of at most 100 characters.".into()));
-    }
+    let words = m::parse_word_list(&form.into_inner().words).map_err(AppError::BadRequest)?;
     let admin_id = admin.0.user.id;
     state.db(move |conn| Ok(m::set_word_list(conn, admin_id, &words)?)).await?;
     Ok(redirect("/admin/settings?notice=saved"))

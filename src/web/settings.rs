@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::accounts::too_many;
 use super::{html, redirect, AppError, AppState};
 use crate::auth::{password, SignedIn};
-use crate::db::users::{self, CreateError, Taken};
+use crate::db::users::{self, CreateError};
 use crate::service::accounts;
 use crate::views::accounts::{self as view, SettingsForms};
 
@@ -94,24 +94,25 @@ pub async fn change_email(
     }
     if forms.errors.is_empty() {
         let (id, e) = (signed_in.user.id, email.clone());
-        match state
+        let taken = state
             .db(move |conn| match users::set_email(conn, id, &e) {
-                Ok(()) => Ok(None),
-                Err(CreateError::Taken(which)) => Ok(Some(which)),
+                Ok(taken) => Ok(taken),
+                // Lost a race with another account taking the address meanwhile.
+                Err(CreateError::Taken(_)) => Err(AppError::Busy),
                 Err(CreateError::Db(err)) => Err(err.into()),
             })
-            .await?
-        {
-            None => {
-                if state.config.require_email_verification {
-                    accounts::send_verification(&state, id, &email).await?;
-                }
-                return Ok(redirect("/settings?notice=email"));
-            }
-            Some(Taken::Email | Taken::Username) => {
-                forms.errors.add("new_email", "Another account uses this email address.");
-            }
+            .await?;
+        // The answer is the same whether or not the address had an account: its owner
+        // is told by mail instead.
+        if taken {
+            let (state, username) = (state.clone(), signed_in.user.username.clone());
+            actix_web::rt::spawn(async move {
+                accounts::send_address_in_use_notice(&state, &email, &username).await;
+            });
+        } else if state.config.require_email_verification {
+            accounts::send_verification(&state, id, &email).await?;
         }
+        return Ok(redirect("/settings?notice=email"));
     }
     render(&state, &signed_in, StatusCode::UNPROCESSABLE_ENTITY, None, &forms).await
 }
@@ -234,23 +235,16 @@ pub async fn update_profile(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let display_name = crate::domain::DisplayName::parse(&form.display_name).map_err(AppError::BadRequest)?;
-    let bio = form.bio.trim().to_owned();
-    if !bio.is_empty() && crate::text::is_blank(&bio) {
-        return Err(AppError::BadRequest("A bio needs at least one visible character (or leave it empty).".into()));
-    }
-    if bio.chars().count() > MAX_BIO {
-        return Err(AppError::BadRequest(format!("A bio has at most {MAX_BIO} characters.")));
-    }
-    let bio_html = match bio.is_empty() {
-        true => None,
-        false => Some(crate::service::render_markdown(&bio).await?),
+    let bio = crate::domain::Bio::parse(&form.bio).map_err(AppError::BadRequest)?;
+    let bio_html = match bio.as_deref() {
+        None => None,
+        Some(source) => Some(crate::service::render_markdown(source).await?),
     };
     let user_id = signed_in.user.id;
     state
         .db(move |conn| {
             let name = display_name.as_deref();
-            let source = (!bio.is_empty()).then_some(bio.as_str());
-            Ok(users::set_profile(conn, user_id, name, source, bio_html.as_deref())?)
+            Ok(users::set_profile(conn, user_id, name, bio.as_deref(), bio_html.as_deref())?)
         })
         .await?;
     Ok(redirect("/settings?notice=profile"))
@@ -278,7 +272,3 @@ pub async fn resend_verification(state: web::Data<AppState>, signed_in: SignedIn
     accounts::resend_verification(&state, signed_in.user.id).await?;
     Ok(redirect("/settings?notice=verification-sent"))
 }
-
-pub const MAX_DISPLAY_NAME: usize = 50;
-
-pub const MAX_BIO: usize = 500;
