@@ -14,6 +14,7 @@ pub type Refused = String;
 
 /// Creates `item`; returns its slug.
 pub async fn create(state: &AppState, admin: &AuthUser, item: NewArticle) -> Result<Result<String, Refused>, AppError> {
+    crate::domain::permissions::may_administer(Some(&admin.actor()))?;
     let admin = admin.id;
     state
         .db_tx(move |conn| match articles::create(conn, &item) {
@@ -34,6 +35,7 @@ pub async fn update(
     slug: &str,
     item: NewArticle,
 ) -> Result<Result<(), Refused>, AppError> {
+    crate::domain::permissions::may_administer(Some(&admin.actor()))?;
     let (admin, slug) = (admin.id, slug.to_owned());
     state
         .db_tx(move |conn| {
@@ -52,6 +54,7 @@ pub async fn update(
 
 /// Deletes the article `slug` with all its comments.
 pub async fn delete(state: &AppState, admin: &AuthUser, slug: &str) -> Result<(), AppError> {
+    crate::domain::permissions::may_administer(Some(&admin.actor()))?;
     let (admin, slug) = (admin.id, slug.to_owned());
     state
         .db_tx(move |conn| {
@@ -68,6 +71,7 @@ pub async fn import(
     admin: &AuthUser,
     items: Vec<NewArticle>,
 ) -> Result<Result<ImportSummary, Refused>, AppError> {
+    crate::domain::permissions::may_administer(Some(&admin.actor()))?;
     let admin = admin.id;
     state
         .db_tx(move |conn| match articles::upsert_all(conn, &items, &mut |_| {}) {

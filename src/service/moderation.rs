@@ -1,6 +1,7 @@
 //! Moderation: reports, the approval queue, removing (with or without a ban),
 //! restoring, pins, locks, bans and roles. Each action is logged in the public moderation
-//! log in the same transaction as the change.
+//! log in the same transaction as the change. Every action asks `may_moderate` (and
+//! bans `may_ban`) itself, whoever calls it.
 
 use crate::auth::AuthUser;
 use crate::db::comments::Comment;
@@ -19,6 +20,7 @@ pub async fn report(state: &AppState, reporter: &AuthUser, id: CommentId, report
 
 /// Closes the open reports about comment `id` without acting on it.
 pub async fn dismiss(state: &AppState, moderator: &AuthUser, id: CommentId) -> Result<(), AppError> {
+    permissions::may_moderate(Some(&moderator.actor()))?;
     let moderator = moderator.id;
     state.db(move |conn| Ok(m::dismiss(conn, id, moderator)?)).await
 }
@@ -31,6 +33,7 @@ pub async fn remove(
     reason: ModReason,
     ban: Option<BanLength>,
 ) -> Result<(), AppError> {
+    permissions::may_moderate(Some(&moderator.actor()))?;
     let actor = moderator.actor();
     state
         .db(move |conn| {
@@ -49,12 +52,14 @@ pub async fn remove(
 
 /// Puts a removed comment back.
 pub async fn restore(state: &AppState, moderator: &AuthUser, id: CommentId) -> Result<(), AppError> {
+    permissions::may_moderate(Some(&moderator.actor()))?;
     let moderator = moderator.id;
     state.db(move |conn| Ok(m::restore(conn, id, moderator)?)).await
 }
 
 /// Approves (publishes, announces and notifies) or rejects a held comment.
 pub async fn review(state: &AppState, moderator: &AuthUser, id: CommentId, approve: bool) -> Result<Comment, AppError> {
+    permissions::may_moderate(Some(&moderator.actor()))?;
     let moderator = moderator.id;
     let (comment, notify) = state.db(move |conn| Ok(m::review(conn, id, moderator, approve)?)).await?;
     if approve {
@@ -70,12 +75,14 @@ pub async fn review(state: &AppState, moderator: &AuthUser, id: CommentId, appro
 
 /// Pins (or unpins) a top-level comment to the top of its thread.
 pub async fn pin(state: &AppState, moderator: &AuthUser, id: CommentId, pin: bool) -> Result<(), AppError> {
+    permissions::may_moderate(Some(&moderator.actor()))?;
     let moderator = moderator.id;
     state.db(move |conn| Ok(m::pin(conn, id, moderator, pin)?)).await
 }
 
 /// Marks (or unmarks) the moderator's own comment as spoken as a moderator.
 pub async fn distinguish(state: &AppState, moderator: &AuthUser, id: CommentId) -> Result<bool, AppError> {
+    permissions::may_moderate(Some(&moderator.actor()))?;
     let moderator = moderator.id;
     state.db(move |conn| Ok(m::distinguish(conn, id, moderator)?)).await
 }
@@ -88,6 +95,7 @@ pub async fn set_lock(
     reason: Option<ModReason>,
     lock: bool,
 ) -> Result<(), AppError> {
+    permissions::may_moderate(Some(&moderator.actor()))?;
     let (moderator, slug) = (moderator.id, slug.to_owned());
     let changed = state
         .db(move |conn| {
@@ -110,6 +118,7 @@ pub async fn ban(
     length: BanLength,
     reason: ModReason,
 ) -> Result<(), AppError> {
+    permissions::may_moderate(Some(&moderator.actor()))?;
     let (actor, username) = (moderator.actor(), username.to_owned());
     state
         .db(move |conn| {
@@ -122,6 +131,7 @@ pub async fn ban(
 
 /// Lifts the ban of the account `username`.
 pub async fn unban(state: &AppState, moderator: &AuthUser, username: &str) -> Result<(), AppError> {
+    permissions::may_moderate(Some(&moderator.actor()))?;
     let (actor, username) = (moderator.actor(), username.to_owned());
     let changed = state
         .db(move |conn| {
