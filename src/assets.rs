@@ -1,5 +1,7 @@
 //! Static files, embedded at build time and addressed by a hash of their content, so
-//! they can be cached for a year and still change with each release.
+//! they can be cached for a year and still change with each release. Each is
+//! compressed once, with brotli and gzip, when first needed (`App::build` asks at
+//! start), never per request.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -9,6 +11,8 @@ use sha2::{Digest, Sha256};
 pub struct Asset {
     pub content_type: &'static str,
     pub bytes: &'static [u8],
+    pub brotli: Vec<u8>,
+    pub gzip: Vec<u8>,
     /// `/static/NAME.HASH.EXT`
     pub url: String,
 }
@@ -36,7 +40,9 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
             None => format!("{name}.{hash}"),
         };
         by_file.insert(file.clone(), name);
-        by_name.insert(name, Asset { content_type, bytes, url: format!("/static/{file}") });
+        let asset =
+            Asset { content_type, bytes, brotli: brotli(bytes), gzip: gzip(bytes), url: format!("/static/{file}") };
+        by_name.insert(name, asset);
     }
     Registry { by_name, by_file }
 });
@@ -50,4 +56,23 @@ pub fn url(name: &str) -> &'static str {
 /// The file behind the last part of a static URL.
 pub fn by_file(file: &str) -> Option<&'static Asset> {
     REGISTRY.by_file.get(file).map(|name| &REGISTRY.by_name[name])
+}
+
+/// Compresses every file now rather than on the first request for it.
+pub fn prepare() {
+    LazyLock::force(&REGISTRY);
+}
+
+fn brotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("compressing into memory");
+    out
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).expect("compressing into memory");
+    encoder.finish().expect("compressing into memory")
 }

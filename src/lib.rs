@@ -109,6 +109,7 @@ impl App {
 
         let db_config = config.clone();
         let (pool, health, csrf_key) = tokio::task::spawn_blocking(move || {
+            assets::prepare();
             // Migrations, the demo seed and the shared key all run under the start-up
             // lock: instances starting together on one database take turns.
             db::connect_with(&db_config.database_url, db_config.pool_size, db_config.db_timeout, |conn| {

@@ -14,6 +14,7 @@ both_backends!(
     slugs_are_unique_and_stable,
     text_is_escaped,
     security_headers_on_pages_errors_and_static_files,
+    static_files_are_sent_precompressed_without_cookies,
 );
 
 async fn seed_article_page_shows_every_element_in_order(backend: Backend) {
@@ -185,6 +186,40 @@ async fn text_is_escaped(backend: Backend) {
     assert_eq!(page.texts(".takeaways li"), ["</li><script>bad()</script>"]);
     let front = app.page("/").await.1;
     assert!(!front.contains("<script>") && !front.contains("<b>example"));
+}
+
+/// Static files come compressed as the client accepts (brotli first, then gzip), from
+/// bytes compressed once, with their length, and set no cookie.
+async fn static_files_are_sent_precompressed_without_cookies(backend: Backend) {
+    use std::io::Read;
+    let app = TestApp::start(backend).await;
+    let page = Page::parse(&app.page("/").await.1);
+    let client = app.new_client();
+    for name in [page.attr("link[rel=stylesheet]", "href"), page.attr("script[src]", "src")] {
+        let get = |encoding: &'static str| client.get(app.url(&name)).header("accept-encoding", encoding).send();
+        let plain = get("identity").await.unwrap();
+        assert_eq!(plain.headers()["content-encoding"], "identity", "{name}");
+        assert!(plain.headers().get("set-cookie").is_none(), "{name}");
+        let original = plain.bytes().await.unwrap();
+        assert!(original.len() > 1000, "{name}");
+        for (accepted, coding) in [("gzip, deflate, br", "br"), ("gzip", "gzip"), ("br;q=0, gzip", "gzip")] {
+            let response = get(accepted).await.unwrap();
+            let h = response.headers().clone();
+            assert_eq!(h["content-encoding"], coding, "{name} {accepted}");
+            assert_eq!(h["vary"], "Accept-Encoding");
+            assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+            assert!(h.get("set-cookie").is_none(), "{name}");
+            let body = response.bytes().await.unwrap();
+            assert_eq!(h["content-length"], body.len().to_string().as_str());
+            assert!(body.len() < original.len() / 2, "{name} {coding}: {} of {}", body.len(), original.len());
+            let mut unpacked = Vec::new();
+            match coding {
+                "br" => brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut unpacked).unwrap(),
+                _ => flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut unpacked).unwrap(),
+            };
+            assert_eq!(unpacked, original, "{name} {coding}");
+        }
+    }
 }
 
 async fn security_headers_on_pages_errors_and_static_files(backend: Backend) {
