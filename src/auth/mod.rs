@@ -45,11 +45,31 @@ impl AuthUser {
 #[derive(Debug, Clone)]
 pub struct Visitor {
     pub user: Option<AuthUser>,
-    /// The CSRF token forms of this visitor must carry.
-    pub csrf_token: String,
+    /// The CSRF token forms of this visitor must carry; see [`Visitor::csrf_token`].
+    csrf_token: String,
+    /// Set once a page embeds the token: a new visitor gets the cookie the token is
+    /// bound to only with a page that has a form, never with one that has none.
+    csrf_used: std::sync::Arc<std::sync::atomic::AtomicBool>,
     pub ip: IpAddr,
     /// Path and query of the request, for "come back here after logging in".
     pub path: String,
+}
+
+impl Visitor {
+    pub fn new(user: Option<AuthUser>, csrf_token: String, ip: IpAddr, path: String) -> Visitor {
+        Visitor { user, csrf_token, csrf_used: Default::default(), ip, path }
+    }
+
+    /// The token for a form of this page; asking for it marks the page as having one.
+    pub fn csrf_token(&self) -> &str {
+        self.csrf_used.store(true, std::sync::atomic::Ordering::Relaxed);
+        &self.csrf_token
+    }
+
+    /// Whether the page embedded the CSRF token.
+    pub fn csrf_used(&self) -> bool {
+        self.csrf_used.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl FromRequest for Visitor {

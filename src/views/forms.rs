@@ -26,7 +26,7 @@ impl FieldErrors {
 
 /// The hidden CSRF field every POST form carries.
 pub fn csrf(visitor: &Visitor) -> Markup {
-    html! { input type="hidden" name="csrf_token" value=(visitor.csrf_token); }
+    html! { input type="hidden" name="csrf_token" value=(visitor.csrf_token()); }
 }
 
 /// One labelled input with its error (and `aria-invalid`) when there is one.

@@ -445,7 +445,7 @@ pub fn articles(v: &Visitor, items: &[crate::db::articles::Article], notice: Opt
                 h2 { "Import" }
                 p { "A JSON file of articles, as " code { "afterword import-articles" } " takes: all records or none." }
                 form method="post" action="/admin/articles/import" enctype="multipart/form-data" class="mod-form" {
-                    input type="hidden" name="csrf_token" value=(v.csrf_token);
+                    input type="hidden" name="csrf_token" value=(v.csrf_token());
                     label for="import-file" { "File" }
                     input id="import-file" type="file" name="file" accept="application/json,.json" required;
                     button type="submit" class="button secondary" { "Import" }

@@ -134,13 +134,17 @@ pub async fn security(
 
     let signed_in = user.is_some();
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    req.extensions_mut().insert(Visitor { user, csrf_token: state.csrf.token(&binding), ip, path });
+    let visitor = Visitor::new(user, state.csrf.token(&binding), ip, path);
+    let has_form = visitor.clone();
+    req.extensions_mut().insert(visitor);
 
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let mut res = if writes { super::as_write_request(next.call(req)).await } else { next.call(req).await }?
         .map_into_boxed_body();
     let sets = |res: &ServiceResponse<BoxBody>, name: &str| res.response().cookies().any(|c| c.name() == name);
-    if let Some(token) = new_visitor {
+    // A new visitor's cookie comes with the first page that has a form (the token in it
+    // is bound to the cookie); pages without one set no cookie and stay cacheable.
+    if let Some(token) = new_visitor.filter(|_| has_form.csrf_used()) {
         if !sets(&res, config.session_cookie()) {
             let _ = res.response_mut().add_cookie(&config.cookie(config.visitor_cookie(), token));
         }

@@ -15,6 +15,7 @@ both_backends!(
     text_is_escaped,
     security_headers_on_pages_errors_and_static_files,
     static_files_are_sent_precompressed_without_cookies,
+    a_new_visitor_gets_a_cookie_only_with_a_form,
 );
 
 async fn seed_article_page_shows_every_element_in_order(backend: Backend) {
@@ -220,6 +221,33 @@ async fn static_files_are_sent_precompressed_without_cookies(backend: Backend) {
             assert_eq!(unpacked, original, "{name} {coding}");
         }
     }
+}
+
+/// Pages without a form set no cookie (so a shared cache may keep them); the first page
+/// with one sets the cookie its CSRF token is bound to, and that form then works.
+async fn a_new_visitor_gets_a_cookie_only_with_a_form(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let client = app.new_client();
+    for path in ["/", &format!("/articles/{SEED_SLUG}"), "/search?q=meta", "/modlog", "/nowhere"] {
+        let response = client.get(app.url(path)).send().await.unwrap();
+        assert!(response.headers().get("set-cookie").is_none(), "{path}: {:?}", response.headers().get("set-cookie"));
+    }
+    let login = client.get(app.url("/login")).send().await.unwrap();
+    let cookie = login.headers().get("set-cookie").expect("the login form's page sets the cookie").to_str().unwrap();
+    assert!(cookie.starts_with("afterword_visitor="), "{cookie}");
+    let token = Page::parse(&login.text().await.unwrap()).attr("input[name=csrf_token]", "value");
+    let signup = client
+        .post(app.url("/signup"))
+        .form(&[
+            ("username", "newcomer"),
+            ("email", "newcomer@example.com"),
+            ("password", crate::common::PASSWORD),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), StatusCode::SEE_OTHER, "the token works with the cookie it came with");
 }
 
 async fn security_headers_on_pages_errors_and_static_files(backend: Backend) {

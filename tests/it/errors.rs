@@ -36,17 +36,20 @@ async fn errors_are_json_for_programs_and_pages_for_people(backend: Backend) {
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
     assert!(page.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
 
-    // What the layers further in set (the visitor's cookie) is kept in a JSON answer.
+    // What the layers further in set (here the removal of a session cookie that is no
+    // longer valid) is kept in a JSON answer.
     let cookies = |r: &reqwest::Response| r.headers().get_all(SET_COOKIE).iter().count();
-    let fresh_page = app.new_client().get(app.url("/articles/nothing-here")).send().await.unwrap();
-    let fresh_json = app
-        .new_client()
+    let stale = format!("afterword_session={}", "A".repeat(43));
+    let plain = reqwest::Client::new();
+    let fresh_page = plain.get(app.url("/articles/nothing-here")).header("cookie", &stale).send().await.unwrap();
+    let fresh_json = plain
         .get(app.url("/articles/nothing-here"))
+        .header("cookie", &stale)
         .header(ACCEPT, "application/json")
         .send()
         .await
         .unwrap();
-    assert!(cookies(&fresh_page) > 0, "a new visitor gets a cookie");
+    assert!(cookies(&fresh_page) > 0, "the stale session cookie is removed");
     assert_eq!(cookies(&fresh_json), cookies(&fresh_page));
 
     // A login is asked for with 401, not a redirect a program cannot follow.
