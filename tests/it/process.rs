@@ -78,20 +78,7 @@ fn serve_checks_it_can_bind_before_it_creates_or_migrates_anything() {
 
 async fn sigterm_ends_open_event_streams_and_tokens_stay_out_of_the_log(backend: Backend) {
     let db = TestDb::new(backend);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_afterword"))
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--workers", "1"])
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = lines.next().expect("the server logs where it listens").unwrap();
-        if let Some((_, address)) = line.split_once("listening on ") {
-            break address.trim().to_owned();
-        }
-    };
+    let (mut child, lines, address) = serve_demo(&db);
     let client = reqwest::Client::new();
     let front = client.get(format!("{address}/")).send().await.unwrap().text().await.unwrap();
     let start = front.find("href=\"/articles/").expect("a demo article") + "href=\"".len();
@@ -107,12 +94,12 @@ async fn sigterm_ends_open_event_streams_and_tokens_stay_out_of_the_log(backend:
     let mut events = events;
 
     // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
     // The stream ends (well before the 30 s the server would wait for it).
     let ended =
         tokio::time::timeout(Duration::from_secs(20), async { while let Ok(Some(_)) = events.chunk().await {} }).await;
     assert!(ended.is_ok(), "the event stream ended on SIGTERM");
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    let status = tokio::task::spawn_blocking(move || child.0.wait().unwrap()).await.unwrap();
     assert!(status.success(), "a clean exit after SIGTERM: {status:?}");
 
     let log: Vec<String> = lines.map_while(Result::ok).collect();
@@ -121,6 +108,29 @@ async fn sigterm_ends_open_event_streams_and_tokens_stay_out_of_the_log(backend:
     assert!(log.contains("path=/password-reset/{token}"), "{log}");
     assert!(log.contains("path=/verify-email/{token}"), "{log}");
     assert!(log.contains("stopped"), "{log}");
+}
+
+type LogLines = std::io::Lines<BufReader<std::process::ChildStderr>>;
+
+/// `afterword serve --demo` on `db` with one worker, logging at info: the process, the
+/// rest of its log, and the address it listens on.
+fn serve_demo(db: &TestDb) -> (KillOnDrop, LogLines, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_afterword"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--workers", "1"])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let child = KillOnDrop(child);
+    let address = loop {
+        let line = lines.next().expect("the server logs where it listens").unwrap();
+        if let Some((_, address)) = line.split_once("listening on ") {
+            break address.trim().to_owned();
+        }
+    };
+    (child, lines, address)
 }
 
 /// Kills the server when the test ends, passed or not.
@@ -141,21 +151,7 @@ async fn a_bug_is_logged_with_its_causes_and_the_request_id(backend: Backend) {
     use diesel::prelude::*;
 
     let db = TestDb::new(backend);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_afterword"))
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--workers", "1"])
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut child = KillOnDrop(child);
-    let address = loop {
-        let line = lines.next().expect("the server logs where it listens").unwrap();
-        if let Some((_, address)) = line.split_once("listening on ") {
-            break address.trim().to_owned();
-        }
-    };
+    let (mut child, lines, address) = serve_demo(&db);
 
     let mut conn = db.connect();
     let new = NewUser {
