@@ -54,11 +54,12 @@ fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> 
         .listen("afterword", listener, move || {
             let state = state.clone();
             // The last `wrap` runs first: log, then headers, then JSON errors, then the
-            // body deadline, then the security checks.
+            // body deadline, then the security checks, then compression, then the page cache.
             let app = actix_web::App::new()
                 .app_data(state.clone())
                 .configure(web::routes::configure)
                 .default_service(actix_web::web::to(web::routes::not_found))
+                .wrap(from_fn(web::cache::middleware))
                 .wrap(Compress::default())
                 .wrap(from_fn(web::security::security))
                 .wrap(from_fn(web::connection::body_deadline))
@@ -147,6 +148,7 @@ impl App {
             limits,
             mailer: Arc::new(mailer),
             events: tokio::sync::broadcast::channel(256).0,
+            cache: Default::default(),
             shutdown: shutdown_rx,
         });
         let server = http_server(listener, state)?;

@@ -80,6 +80,25 @@
     }
   });
 
+  // Times come absolute (pages are cached for everyone); they are shown as "3 hours ago",
+  // with the absolute time kept as the tooltip.
+  const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+  const units = [[60, "second"], [60, "minute"], [24, "hour"], [7, "day"], [4.35, "week"], [12, "month"], [Infinity, "year"]];
+  function showTimes(root) {
+    for (const element of root.querySelectorAll("time.ago")) {
+      const then = Date.parse(element.getAttribute("datetime"));
+      if (isNaN(then)) continue;
+      let value = (then - Date.now()) / 1000;
+      if (value > -60) { element.textContent = "just now"; continue; }
+      for (const [size, unit] of units) {
+        if (Math.abs(value) < size) { element.textContent = relative.format(Math.round(value), unit); break; }
+        value /= size;
+      }
+    }
+  }
+  showTimes(document);
+  setInterval(function () { showTimes(document); }, 60000);
+
   // New comments appear while the article is open.
   const section = document.querySelector("section#comments[data-article]");
   if (!section || !window.EventSource) return;
@@ -99,6 +118,7 @@
     const item = template.content.firstElementChild;
     if (!item) return;
     item.classList.add("arrived");
+    showTimes(item);
     if (data.parent_id) {
       const parent = document.getElementById("comment-" + data.parent_id);
       if (!parent) return;

@@ -8,7 +8,7 @@ use super::connection::write_transaction_retrying;
 use super::schema::{comment_votes, comments};
 use super::{now, DbConn};
 use crate::domain::permissions::{self, Actor};
-use crate::domain::{CommentId, CommentStatus, UserId};
+use crate::domain::{ArticleId, CommentId, CommentStatus, UserId};
 use crate::ranking;
 
 /// A comment's counts after a vote, and the voter's vote.
@@ -18,6 +18,9 @@ pub struct VoteOutcome {
     pub downvotes: i32,
     pub score: i32,
     pub my_vote: i32,
+    /// The comment's article.
+    #[serde(skip)]
+    pub article_id: ArticleId,
 }
 
 /// Sets `user_id`'s vote on a comment to `value` (1, -1, or 0 to withdraw it). The
@@ -70,7 +73,13 @@ pub fn vote(conn: &mut DbConn, comment_id: CommentId, voter: &Actor, value: i32)
                 comments::rank_controversial.eq(ranking::controversy(up, down)),
             ))
             .execute(conn)?;
-        Ok(VoteOutcome { upvotes: up, downvotes: down, score: up - down, my_vote: value })
+        Ok(VoteOutcome {
+            upvotes: up,
+            downvotes: down,
+            score: up - down,
+            my_vote: value,
+            article_id: comment.article_id,
+        })
     })
 }
 

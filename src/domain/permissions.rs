@@ -69,12 +69,13 @@ fn active(actor: Option<&Actor>) -> Result<&Actor, Denied> {
 }
 
 /// A new top-level comment on an article.
+/// Whether the article is closed is checked first, so that a visitor is told it is
+/// closed rather than asked to log in.
 pub fn may_comment(actor: Option<&Actor>, article_locked: bool) -> Verdict {
-    active(actor)?;
     if article_locked {
         return Err(Denied::Locked);
     }
-    Ok(())
+    active(actor).map(|_| ())
 }
 
 /// A reply to `parent`.

@@ -95,6 +95,7 @@ pub async fn post(
             Ok((comments::post(conn, &new)?, held))
         })
         .await?;
+    state.cache.touch_article(article_id);
     if held {
         return Ok(Posted { id: posted.id, held });
     }
@@ -162,30 +163,37 @@ pub async fn edit(state: &AppState, author: &AuthUser, id: CommentId, body: &Com
     let html = render(body).await?;
     let (actor, window) = (author.actor(), state.config.edit_window);
     let source = body.as_str().to_owned();
-    state
+    let article_id = state
         .db(move |conn| {
             let hold = actor.role < Role::Moderator
                 && (moderation::premoderation(conn)? == Premoderation::Everyone
                     || word_list_matches(&moderation::word_list(conn)?, &source));
-            Ok(comments::edit(conn, id, &actor, &source, &html, window, hold)?)
+            comments::edit(conn, id, &actor, &source, &html, window, hold)?;
+            Ok(comments::find(conn, id)?.ok_or(AppError::NotFound)?.article_id)
         })
-        .await
+        .await?;
+    state.cache.touch_article(article_id);
+    Ok(())
 }
 
 /// Deletes `author`'s comment `id`; returns its article's slug.
 pub async fn delete(state: &AppState, author: &AuthUser, id: CommentId) -> Result<String, AppError> {
     let actor = author.actor();
-    state
+    let (article_id, slug) = state
         .db(move |conn| {
-            let (_, slug, _, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+            let (comment, slug, _, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
             comments::delete(conn, id, &actor)?;
-            Ok(slug)
+            Ok((comment.article_id, slug))
         })
-        .await
+        .await?;
+    state.cache.touch_article(article_id);
+    Ok(slug)
 }
 
 /// Sets `voter`'s vote on comment `id` to `value` (1, -1, or 0 to withdraw it).
 pub async fn vote(state: &AppState, voter: &AuthUser, id: CommentId, value: i32) -> Result<VoteOutcome, AppError> {
     let actor = voter.actor();
-    state.db(move |conn| Ok(crate::db::votes::vote(conn, id, &actor, value)?)).await
+    let outcome = state.db(move |conn| Ok(crate::db::votes::vote(conn, id, &actor, value)?)).await?;
+    state.cache.touch_article(outcome.article_id);
+    Ok(outcome)
 }

@@ -15,6 +15,8 @@ use crate::web::{AppError, AppState, LiveComment};
 pub async fn report(state: &AppState, reporter: &AuthUser, id: CommentId, report: Report) -> Result<(), AppError> {
     let reporter = reporter.actor();
     state.db(move |conn| Ok(m::report(conn, id, &reporter, report.reason, report.details.as_deref())?)).await?;
+    // Reports show only to moderators, on pages never cached.
+    crate::web::cache::touches_nothing();
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use time::PrimitiveDateTime;
 
 use super::forms::csrf;
 use super::layout::{self, Meta};
-use super::{display_time, iso_time};
+use super::timestamp;
 use crate::auth::Visitor;
 use crate::db::comments::ThreadComment;
 use crate::db::notifications::Notification;
@@ -57,15 +57,6 @@ pub struct ThreadView<'a> {
     pub now: PrimitiveDateTime,
     pub edit_window: time::Duration,
     pub sort: Sort,
-}
-
-pub fn relative_time(then: PrimitiveDateTime, now: PrimitiveDateTime) -> String {
-    let elapsed = (now - then).max(time::Duration::ZERO);
-    if elapsed < time::Duration::minutes(1) {
-        return "just now".to_owned();
-    }
-    let elapsed = std::time::Duration::from_secs(elapsed.whole_seconds() as u64);
-    timeago::Formatter::new().convert(elapsed)
 }
 
 pub fn forest(view: &ThreadView, nodes: &[Node]) -> Markup {
@@ -118,9 +109,7 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                         " · " span class="held" { "not approved" }
                     }
                     " · "
-                    time datetime=(iso_time(c.created_at)) title=(display_time(c.created_at)) {
-                        (relative_time(c.created_at, view.now))
-                    }
+                    (timestamp(c.created_at))
                     @if visible {
                         " · "
                         span class="score" data-score { (points(c.score())) }
@@ -323,7 +312,7 @@ pub fn permalink_page(view: &ThreadView, p: &Permalink) -> Markup {
     )
 }
 
-pub fn inbox(visitor: &Visitor, items: &[Notification], now: PrimitiveDateTime) -> Markup {
+pub fn inbox(visitor: &Visitor, items: &[Notification]) -> Markup {
     let meta = Meta {
         title: Some("Inbox"),
         description: "Replies to your comments",
@@ -353,9 +342,7 @@ pub fn inbox(visitor: &Visitor, items: &[Notification], now: PrimitiveDateTime) 
                             @if n.kind == crate::domain::NotificationKind::Reply { " replied to your comment on " } @else { " commented on " }
                             a href={ "/comments/" (n.comment_id) } { (n.article_title) }
                             " · "
-                            time datetime=(iso_time(n.created_at)) title=(display_time(n.created_at)) {
-                                (relative_time(n.created_at, now))
-                            }
+                            (timestamp(n.created_at))
                         }
                         div class="comment-body" { (PreEscaped(&n.body_html)) }
                     }

@@ -34,6 +34,13 @@ pub fn ban_end(until: time::PrimitiveDateTime) -> String {
     }
 }
 
+/// When something happened: the absolute time, which the page's script shows as "3
+/// hours ago". Pages are cached, so the server never writes a relative time.
+pub fn timestamp(t: time::PrimitiveDateTime) -> maud::Markup {
+    let shown = display_time(t);
+    maud::html! { time class="ago" datetime=(iso_time(t)) title=(shown) { (shown) } }
+}
+
 /// "2024-04-02T14:05:09Z", for `<time datetime>`.
 pub fn iso_time(t: time::PrimitiveDateTime) -> String {
     t.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z")).unwrap_or_else(|_| t.to_string())

@@ -1,12 +1,10 @@
 //! Profiles, saved articles, search results, and the Save button.
 
 use maud::{html, Markup, PreEscaped};
-use time::PrimitiveDateTime;
 
-use super::comments::relative_time;
 use super::forms::csrf;
 use super::layout::{self, Meta};
-use super::{display_date, display_time, iso_time};
+use super::{display_date, iso_time};
 use crate::auth::Visitor;
 use crate::db::comments::Comment;
 use crate::db::saved::SavedItem;
@@ -46,7 +44,6 @@ pub struct ProfilePage<'a> {
     pub comments: &'a [(Comment, String, String)],
     pub page: u32,
     pub has_more: bool,
-    pub now: PrimitiveDateTime,
 }
 
 pub fn profile(v: &Visitor, p: &ProfilePage) -> Markup {
@@ -84,7 +81,7 @@ pub fn profile(v: &Visitor, p: &ProfilePage) -> Markup {
                         li {
                             p class="comment-meta" {
                                 "On " a href={ "/articles/" (slug) } { (title) } " · "
-                                a href={ "/comments/" (c.id) } title=(display_time(c.created_at)) { (relative_time(c.created_at, p.now)) }
+                                a href={ "/comments/" (c.id) } { (super::timestamp(c.created_at)) }
                                 " · " (c.upvotes - c.downvotes) " points"
                             }
                             div class="comment-body" { (PreEscaped(&c.body_html)) }

@@ -156,6 +156,8 @@ pub async fn login(
     req: HttpRequest,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
     state.limits.auth(visitor.ip).map_err(too_many)?;
     let form = form.into_inner();
     let login = form.login.trim().to_owned();
@@ -194,6 +196,8 @@ pub async fn login(
 }
 
 pub async fn logout(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
     if let Some(user) = visitor.user {
         state.db(move |conn| Ok(users::end_session(conn, &user.session_hash)?)).await?;
     }
@@ -220,6 +224,8 @@ pub async fn reset_request(
     visitor: Visitor,
     form: web::Form<ResetRequestForm>,
 ) -> Result<Markup, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
     state.limits.auth(visitor.ip).map_err(too_many)?;
     let email = Email::parse(&form.into_inner().email).map_err(AppError::BadRequest)?;
     service::request_password_reset(&state, &email).await?;

@@ -4,6 +4,7 @@ use actix_web::web;
 use maud::Markup;
 use serde::Deserialize;
 
+use super::cache::{Cacheable, Scope};
 use super::{AppError, AppState};
 use crate::auth::Visitor;
 use crate::db::PageRequest;
@@ -35,7 +36,7 @@ pub async fn front_page(
     state: web::Data<AppState>,
     visitor: Visitor,
     query: web::Query<ListQuery>,
-) -> Result<Markup, AppError> {
+) -> Result<Cacheable<Markup>, AppError> {
     let request = PageRequest::new(parse_page(query.page.as_deref())?, PAGE_SIZE);
     let viewer = visitor.user.as_ref().map(|u| u.id);
     let (items, saved) = state
@@ -54,7 +55,7 @@ pub async fn front_page(
     let items = items.existing().ok_or(AppError::NotFound)?;
     let (page, has_next) = (items.number, items.has_more);
     let front = FrontPage { items: items.items, page, has_next, saved };
-    Ok(view::front_page(&visitor, &front, &state.config.base_url))
+    Ok(Cacheable(view::front_page(&visitor, &front, &state.config.base_url), Scope::Site))
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,7 +72,7 @@ pub async fn show(
     visitor: Visitor,
     slug: web::Path<String>,
     query: web::Query<ArticleQuery>,
-) -> Result<Markup, AppError> {
+) -> Result<Cacheable<Markup>, AppError> {
     let slug = slug.into_inner();
     if !crate::import::is_valid_slug(&slug) {
         return Err(AppError::NotFound);
@@ -127,5 +128,6 @@ pub async fn show(
         has_more,
         must_verify,
     };
-    Ok(view::article_page(&visitor, &article, &thread, saved, &state.config.base_url))
+    let scope = Scope::Article(article.article.id);
+    Ok(Cacheable(view::article_page(&visitor, &article, &thread, saved, &state.config.base_url), scope))
 }

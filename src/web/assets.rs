@@ -28,7 +28,7 @@ pub async fn serve(req: HttpRequest, file: web::Path<String>) -> Result<HttpResp
 }
 
 /// Whether an `Accept-Encoding` value accepts `coding` (listed without `q=0`).
-fn accepts(header: &str, coding: &str) -> bool {
+pub(crate) fn accepts(header: &str, coding: &str) -> bool {
     header.split(',').any(|part| {
         let mut params = part.split(';').map(str::trim);
         let name = params.next().unwrap_or("");

@@ -322,11 +322,13 @@ pub async fn vote(
 pub async fn inbox(state: web::Data<AppState>, signed_in: SignedIn) -> Result<Markup, AppError> {
     let user_id = signed_in.user.id;
     let items = state.db(move |conn| Ok(crate::db::notifications::notifications_of(conn, user_id, 100)?)).await?;
-    Ok(view::inbox(&signed_in.visitor, &items, now()))
+    Ok(view::inbox(&signed_in.visitor, &items))
 }
 
 /// POST /inbox/read
 pub async fn mark_read(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
     let user_id = signed_in.user.id;
     state.db(move |conn| Ok(crate::db::notifications::mark_all_read(conn, user_id)?)).await?;
     Ok(redirect("/inbox"))

@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
+use super::cache::{Cacheable, Scope};
 use super::{AppError, AppState};
 use crate::db::{articles, comments, users};
 use crate::views::feeds::{self, CommentEntry};
@@ -11,22 +12,22 @@ fn atom(body: String) -> HttpResponse {
 }
 
 /// GET /feed.atom
-pub async fn articles_feed(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn articles_feed(state: web::Data<AppState>) -> Result<Cacheable<HttpResponse>, AppError> {
     let items = state.db(|conn| Ok(articles::newest_full(conn, 30)?)).await?;
-    Ok(atom(feeds::articles(&state.config.base_url, &items)))
+    Ok(Cacheable(atom(feeds::articles(&state.config.base_url, &items)), Scope::Site))
 }
 
 /// GET /articles/{slug}/comments.atom
 pub async fn article_comments_feed(
     state: web::Data<AppState>,
     slug: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Cacheable<HttpResponse>, AppError> {
     let slug = slug.into_inner();
     let s = slug.clone();
-    let (title, items) = state
+    let (id, title, items) = state
         .db(move |conn| {
             let (id, title, _) = articles::find_basic(conn, &s)?.ok_or(AppError::NotFound)?;
-            Ok((title, comments::newest_of_article(conn, id, 50)?))
+            Ok((id, title, comments::newest_of_article(conn, id, 50)?))
         })
         .await?;
     let entries: Vec<CommentEntry> = items
@@ -37,20 +38,21 @@ pub async fn article_comments_feed(
             article_title: &title,
         })
         .collect();
-    Ok(atom(feeds::comments(
+    let feed = atom(feeds::comments(
         &state.config.base_url,
         &format!("/articles/{slug}/comments.atom"),
         &format!("/articles/{slug}"),
         format!("Comments on {title}"),
         &entries,
-    )))
+    ));
+    Ok(Cacheable(feed, Scope::Article(id)))
 }
 
 /// GET /users/{username}/comments.atom
 pub async fn user_comments_feed(
     state: web::Data<AppState>,
     username: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Cacheable<HttpResponse>, AppError> {
     let name = username.into_inner();
     let (profile, items) = state
         .db(move |conn| {
@@ -63,11 +65,12 @@ pub async fn user_comments_feed(
         .iter()
         .map(|(c, _, title)| CommentEntry { comment: c, author: Some(&profile.username), article_title: title })
         .collect();
-    Ok(atom(feeds::comments(
+    let feed = atom(feeds::comments(
         &state.config.base_url,
         &format!("/users/{}/comments.atom", profile.username),
         &format!("/users/{}", profile.username),
         format!("Comments by {}", profile.username),
         &entries,
-    )))
+    ));
+    Ok(Cacheable(feed, Scope::Site))
 }

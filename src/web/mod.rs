@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod articles;
 pub mod assets;
+pub mod cache;
 pub mod comments;
 pub mod connection;
 pub mod error;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// New comments, for readers watching an article live.
     pub events: tokio::sync::broadcast::Sender<LiveComment>,
+    /// Rendered pages for anonymous readers.
+    pub cache: Arc<cache::PageCache>,
     /// Becomes true when the server begins to shut down: open event streams end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }

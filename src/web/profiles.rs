@@ -6,10 +6,11 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::articles::parse_page;
+use super::cache::{Cacheable, Scope};
 use super::{redirect, AppError, AppState};
 use crate::auth::{safe_next, SignedIn, Visitor};
 use crate::db::PageRequest;
-use crate::db::{articles, comments, now, saved, users};
+use crate::db::{articles, comments, saved, users};
 use crate::views::profiles::{self as view, ProfilePage};
 
 #[derive(Deserialize)]
@@ -25,7 +26,7 @@ pub async fn profile(
     visitor: Visitor,
     username: web::Path<String>,
     query: web::Query<PageQuery>,
-) -> Result<Markup, AppError> {
+) -> Result<Cacheable<Markup>, AppError> {
     let request = PageRequest::new(parse_page(query.page.as_deref())?, PROFILE_COMMENTS);
     let name = username.into_inner();
     let (profile, karma, items) = state
@@ -38,8 +39,8 @@ pub async fn profile(
         .await?;
     let items = items.existing().ok_or(AppError::NotFound)?;
     let (page, has_more) = (items.number, items.has_more);
-    let profile_page = ProfilePage { profile: &profile, karma, comments: &items.items, page, has_more, now: now() };
-    Ok(view::profile(&visitor, &profile_page))
+    let profile_page = ProfilePage { profile: &profile, karma, comments: &items.items, page, has_more };
+    Ok(Cacheable(view::profile(&visitor, &profile_page), Scope::Site))
 }
 
 /// GET /saved
@@ -71,6 +72,8 @@ pub async fn save(
     slug: web::Path<String>,
     form: web::Form<SaveForm>,
 ) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
     let slug = slug.into_inner();
     let form = form.into_inner();
     let keep = match form.action.as_deref().unwrap_or("save") {

@@ -139,8 +139,12 @@ pub async fn security(
     req.extensions_mut().insert(visitor);
 
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let mut res = if writes { super::as_write_request(next.call(req)).await } else { next.call(req).await }?
-        .map_into_boxed_body();
+    let mut res = if writes {
+        super::cache::track_writes(&state.cache, super::as_write_request(next.call(req))).await
+    } else {
+        next.call(req).await
+    }?
+    .map_into_boxed_body();
     let sets = |res: &ServiceResponse<BoxBody>, name: &str| res.response().cookies().any(|c| c.name() == name);
     // A new visitor's cookie comes with the first page that has a form (the token in it
     // is bound to the cookie); pages without one set no cookie and stay cacheable.

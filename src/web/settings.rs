@@ -84,6 +84,8 @@ pub async fn change_email(
     signed_in: SignedIn,
     form: web::Form<EmailForm>,
 ) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
     let form = form.into_inner();
     let email = form.new_email.trim().to_owned();
     let mut forms = SettingsForms { new_email: &email, ..Default::default() };
@@ -130,6 +132,8 @@ pub async fn change_password(
     signed_in: SignedIn,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
     let form = form.into_inner();
     let mut forms = SettingsForms::default();
     if !password_matches(&state, &signed_in, form.current_password).await? {
@@ -148,6 +152,8 @@ pub async fn change_password(
 }
 
 pub async fn end_other_sessions(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
     let (id, keep) = (signed_in.user.id, signed_in.user.session_hash.clone());
     state.db(move |conn| Ok(users::end_sessions_except(conn, id, Some(&keep))?)).await?;
     Ok(redirect("/settings?notice=sessions"))
@@ -261,6 +267,8 @@ pub async fn notification_settings(
     signed_in: SignedIn,
     form: web::Form<NotificationSettings>,
 ) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
     let on = form.into_inner().email_replies.is_some();
     let user_id = signed_in.user.id;
     state.db(move |conn| Ok(crate::db::users::set_email_replies(conn, user_id, on)?)).await?;
@@ -268,6 +276,8 @@ pub async fn notification_settings(
 }
 
 pub async fn resend_verification(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
     state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
     accounts::resend_verification(&state, signed_in.user.id).await?;
     Ok(redirect("/settings?notice=verification-sent"))

@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod articles;
 mod browser;
+mod cache;
 mod cli;
 mod comments;
 mod concurrency;

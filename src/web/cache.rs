@@ -1,0 +1,415 @@
+//! The rendered-page cache: what anonymous readers are sent of article pages, the front
+//! page, profiles and feeds is rendered once, compressed once (brotli and gzip) and then
+//! served from memory until a change makes it stale.
+//!
+//! # Staying right
+//!
+//! A handler opts a response in by attaching a [`Scope`]: the page shows one article
+//! (its thread, its feed) or something of the whole site (the front page, a profile).
+//! Every change says what it touched once its transaction has committed:
+//! [`PageCache::touch_article`] or [`PageCache::touch_everything`]. A state-changing
+//! request that said nothing (and did not fail with a 4xx, which changes nothing) is
+//! taken to have touched everything: forgetting to declare a change costs cache hits,
+//! never a stale page.
+//!
+//! Touches are numbered from one sequence. An entry remembers the sequence number
+//! read *before* its page was rendered, and is stale once anything it shows was touched
+//! after that: a render that overlaps a write is never kept past it. An article's
+//! touches are kept in one of a fixed number of slots (by its id), so the bookkeeping
+//! takes the same memory however many articles change; two articles sharing a slot only
+//! invalidate each other.
+//!
+//! Entries are evicted least-recently-used beyond a byte budget, and none lives longer
+//! than [`MAX_AGE`], which bounds how stale a page can be after a change this process
+//! did not see (another process writing to the same database).
+//!
+//! # HTTP
+//!
+//! A cached page carries a weak ETag (a hash of its bytes) and `Cache-Control: public`
+//! with a short `max-age`; `If-None-Match` with that tag is answered 304. Responses vary
+//! on `Accept-Encoding` and `Cookie`, so that a browser never shows a signed-in reader
+//! the anonymous copy.
+
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::{HttpMessage, HttpResponse};
+
+use crate::auth::Visitor;
+use crate::domain::ArticleId;
+
+/// Longest an entry is served, whatever happens: the bound on staleness after a change
+/// made by another process.
+pub const MAX_AGE: Duration = Duration::from_secs(60);
+/// What browsers and proxies may keep a page without asking again.
+pub const BROWSER_MAX_AGE: u32 = 5;
+/// Bytes of all entries together (each counted with its compressed forms).
+const BUDGET: usize = 48 * 1024 * 1024;
+/// Most entries kept, whatever their size.
+const MAX_ENTRIES: usize = 4096;
+/// A response larger than this is not kept.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+/// Slots for articles' touches.
+const SLOTS: usize = 4096;
+
+/// What a cached page shows, and so which changes make it stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One article: its page, its comments feed.
+    Article(ArticleId),
+    /// Something of the whole site: any change may alter it.
+    Site,
+}
+
+/// One rendered page, in each encoding.
+struct Entry {
+    scope: Scope,
+    /// The sequence number read before rendering.
+    rendered: u64,
+    born: Instant,
+    content_type: HeaderValue,
+    etag: HeaderValue,
+    identity: Bytes,
+    gzip: Bytes,
+    brotli: Bytes,
+}
+
+impl Entry {
+    fn size(&self) -> usize {
+        self.identity.len() + self.gzip.len() + self.brotli.len() + 256
+    }
+}
+
+struct Store {
+    entries: lru::LruCache<String, Arc<Entry>>,
+    bytes: usize,
+}
+
+pub struct PageCache {
+    store: Mutex<Store>,
+    /// The sequence every touch draws from.
+    sequence: AtomicU64,
+    /// The last touch of anything (every touch).
+    any: AtomicU64,
+    /// The last touch of everything (a change whose reach is unknown).
+    everything: AtomicU64,
+    /// The last touch of the articles in each slot.
+    articles: Box<[AtomicU64]>,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache::new()
+    }
+}
+
+impl PageCache {
+    pub fn new() -> PageCache {
+        PageCache {
+            store: Mutex::new(Store {
+                entries: lru::LruCache::new(NonZeroUsize::new(MAX_ENTRIES).expect("non-zero")),
+                bytes: 0,
+            }),
+            sequence: AtomicU64::new(1),
+            any: AtomicU64::new(0),
+            everything: AtomicU64::new(0),
+            articles: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn slot(&self, article: ArticleId) -> &AtomicU64 {
+        &self.articles[(article.0 as u64 % SLOTS as u64) as usize]
+    }
+
+    fn next(&self) -> u64 {
+        self.sequence.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// A committed change to one article's page (its comments, votes, lock, text).
+    pub fn touch_article(&self, article: ArticleId) {
+        let n = self.next();
+        self.slot(article).fetch_max(n, Ordering::SeqCst);
+        self.any.fetch_max(n, Ordering::SeqCst);
+        declare_touched();
+    }
+
+    /// A committed change that may show anywhere (an account renamed or deleted,
+    /// articles added or removed, a setting).
+    pub fn touch_everything(&self) {
+        let n = self.next();
+        self.everything.fetch_max(n, Ordering::SeqCst);
+        self.any.fetch_max(n, Ordering::SeqCst);
+        declare_touched();
+    }
+
+    fn fresh(&self, entry: &Entry) -> bool {
+        let after = |touched: &AtomicU64| entry.rendered >= touched.load(Ordering::SeqCst);
+        entry.born.elapsed() < MAX_AGE
+            && after(&self.everything)
+            && match entry.scope {
+                Scope::Site => after(&self.any),
+                Scope::Article(id) => after(self.slot(id)),
+            }
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<Entry>> {
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = store.entries.get(key)?.clone();
+        if self.fresh(&entry) {
+            return Some(entry);
+        }
+        store.entries.pop(key);
+        store.bytes -= entry.size();
+        None
+    }
+
+    fn put(&self, key: String, entry: Arc<Entry>) {
+        let size = entry.size();
+        if size > BUDGET / 8 {
+            return;
+        }
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = store.entries.put(key, entry) {
+            store.bytes -= old.size();
+        }
+        store.bytes += size;
+        while store.bytes > BUDGET {
+            match store.entries.pop_lru() {
+                Some((_, old)) => store.bytes -= old.size(),
+                None => break,
+            }
+        }
+        // `put` evicts by count on its own; recount what is left.
+        if store.entries.len() == MAX_ENTRIES {
+            store.bytes = store.entries.iter().map(|(_, e)| e.size()).sum();
+        }
+    }
+
+    /// How many pages are kept, and their bytes.
+    pub fn usage(&self) -> (usize, usize) {
+        let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        (store.entries.len(), store.bytes)
+    }
+}
+
+tokio::task_local! {
+    /// Set while a state-changing request runs: whether it declared what it touched.
+    static DECLARED: Arc<AtomicBool>;
+}
+
+fn declare_touched() {
+    let _ = DECLARED.try_with(|declared| declared.store(true, Ordering::SeqCst));
+}
+
+/// Says that the state-changing request being handled changed nothing any cached page
+/// shows (a login, a setting of one's own, a report).
+pub fn touches_nothing() {
+    declare_touched();
+}
+
+/// Runs a state-changing request; unless it declared what it touched, or was refused
+/// with a 4xx, everything counts as touched once it is done.
+pub async fn track_writes<F, B>(cache: &PageCache, fut: F) -> Result<ServiceResponse<B>, actix_web::Error>
+where
+    F: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+{
+    let declared = Arc::new(AtomicBool::new(false));
+    let result = DECLARED.scope(declared.clone(), fut).await;
+    let refused = matches!(&result, Ok(res) if res.status().is_client_error());
+    if !declared.load(Ordering::SeqCst) && !refused {
+        cache.touch_everything();
+    }
+    result
+}
+
+/// A page anonymous readers may be sent from the cache, with what it shows.
+pub struct Cacheable<T>(pub T, pub Scope);
+
+impl<T: actix_web::Responder> actix_web::Responder for Cacheable<T> {
+    type Body = T::Body;
+
+    fn respond_to(self, req: &actix_web::HttpRequest) -> HttpResponse<Self::Body> {
+        let mut response = self.0.respond_to(req);
+        response.extensions_mut().insert(self.1);
+        response
+    }
+}
+
+/// The middleware: serves anonymous GETs from the cache, and keeps what handlers mark
+/// cacheable. It runs inside the security middleware (which puts the `Visitor` in the
+/// request) and inside compression (its bodies are already compressed).
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req.app_data::<actix_web::web::Data<super::AppState>>().cloned();
+    let anonymous = req.extensions().get::<Visitor>().is_some_and(|v| v.user.is_none());
+    let (Some(state), true, true) = (state, anonymous, matches!(*req.method(), Method::GET | Method::HEAD)) else {
+        return next.call(req).await;
+    };
+    let cache = &state.cache;
+    let key = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
+    if let Some(entry) = cache.get(&key) {
+        let response = respond(&entry, req.request());
+        return Ok(req.into_response(response));
+    }
+    let rendered = cache.sequence.load(Ordering::SeqCst);
+    let visitor = req.extensions().get::<Visitor>().cloned();
+    let res = next.call(req).await?;
+    let scope = res.response().extensions().get::<Scope>().copied();
+    let used_form = visitor.is_some_and(|v| v.csrf_used());
+    let (Some(scope), StatusCode::OK, false) = (scope, res.status(), used_form) else {
+        return Ok(res);
+    };
+    // Only a body whose size is known and small enough is kept.
+    if !matches!(res.response().body().size(), BodySize::Sized(n) if n <= MAX_BODY as u64) {
+        return Ok(res);
+    }
+    let (request, response) = res.into_parts();
+    let content_type =
+        response.headers().get(header::CONTENT_TYPE).cloned().unwrap_or(HeaderValue::from_static("text/html"));
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    let entry = actix_web::web::block(move || build(scope, rendered, content_type, body))
+        .await
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    let entry = Arc::new(entry);
+    cache.put(key, entry.clone());
+    let response = respond(&entry, &request);
+    Ok(ServiceResponse::new(request, response))
+}
+
+fn build(scope: Scope, rendered: u64, content_type: HeaderValue, identity: Bytes) -> Entry {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    identity.hash(&mut hasher);
+    let etag = HeaderValue::from_str(&format!("W/\"{:016x}{:08x}\"", hasher.finish(), identity.len()))
+        .expect("hex is a valid header value");
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    gzip.write_all(&identity).expect("writing to memory");
+    let gzip = gzip.finish().expect("writing to memory");
+    let mut brotli = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut brotli, 4096, 6, 22);
+        writer.write_all(&identity).expect("writing to memory");
+    }
+    Entry {
+        scope,
+        rendered,
+        born: Instant::now(),
+        content_type,
+        etag,
+        identity,
+        gzip: gzip.into(),
+        brotli: brotli.into(),
+    }
+}
+
+/// A cached page as this request wants it: 304 when it has it already.
+fn respond(entry: &Entry, req: &actix_web::HttpRequest) -> HttpResponse {
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| etag_matches(tags, entry.etag.to_str().unwrap_or("")));
+    let mut response = if matches { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    response
+        .insert_header((header::ETAG, entry.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={BROWSER_MAX_AGE}")))
+        .insert_header((header::VARY, "Accept-Encoding, Cookie"));
+    if matches {
+        return response.finish();
+    }
+    let accepted = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (encoding, body) = if super::assets::accepts(accepted, "br") {
+        ("br", entry.brotli.clone())
+    } else if super::assets::accepts(accepted, "gzip") {
+        ("gzip", entry.gzip.clone())
+    } else {
+        ("identity", entry.identity.clone())
+    };
+    // With a Content-Encoding set, the compression middleware leaves the body alone.
+    response
+        .insert_header((header::CONTENT_TYPE, entry.content_type.clone()))
+        .insert_header((header::CONTENT_ENCODING, encoding))
+        .body(body)
+}
+
+/// Whether an `If-None-Match` value names `etag` (weak comparison, as for GET).
+fn etag_matches(header: &str, etag: &str) -> bool {
+    let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    header.split(',').any(|tag| tag.trim() == "*" || bare(tag) == bare(etag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match() {
+        assert!(etag_matches("W/\"abc\"", "W/\"abc\""));
+        assert!(etag_matches("\"x\", W/\"abc\"", "W/\"abc\""));
+        assert!(etag_matches("\"abc\"", "W/\"abc\""));
+        assert!(etag_matches("*", "W/\"abc\""));
+        assert!(!etag_matches("W/\"abd\"", "W/\"abc\""));
+        assert!(!etag_matches("", "W/\"abc\""));
+    }
+
+    #[test]
+    fn a_touch_after_rendering_makes_an_entry_stale() {
+        let cache = PageCache::new();
+        let entry = |scope, rendered| Entry {
+            scope,
+            rendered,
+            born: Instant::now(),
+            content_type: HeaderValue::from_static("text/html"),
+            etag: HeaderValue::from_static("W/\"x\""),
+            identity: Bytes::new(),
+            gzip: Bytes::new(),
+            brotli: Bytes::new(),
+        };
+        let (a, b) = (ArticleId(1), ArticleId(2));
+        let before = cache.sequence.load(Ordering::SeqCst);
+        cache.touch_article(a);
+        // Rendered before the touch: stale; after it: fresh.
+        assert!(!cache.fresh(&entry(Scope::Article(a), before)));
+        let after = cache.sequence.load(Ordering::SeqCst);
+        assert!(cache.fresh(&entry(Scope::Article(a), after)));
+        // Another article's page and the site's pages.
+        assert!(cache.fresh(&entry(Scope::Article(b), before)));
+        assert!(!cache.fresh(&entry(Scope::Site, before)));
+        cache.touch_everything();
+        assert!(!cache.fresh(&entry(Scope::Article(b), after)));
+    }
+
+    #[test]
+    fn the_byte_budget_holds() {
+        let cache = PageCache::new();
+        let body = Bytes::from(vec![b'x'; BUDGET / 10]);
+        for n in 0..40 {
+            let entry = Entry {
+                scope: Scope::Site,
+                rendered: 0,
+                born: Instant::now(),
+                content_type: HeaderValue::from_static("text/html"),
+                etag: HeaderValue::from_static("W/\"x\""),
+                identity: body.clone(),
+                gzip: Bytes::new(),
+                brotli: Bytes::new(),
+            };
+            cache.put(format!("/{n}"), Arc::new(entry));
+        }
+        let (count, bytes) = cache.usage();
+        assert!(bytes <= BUDGET && count < 40, "{count} entries, {bytes} bytes");
+    }
+}
