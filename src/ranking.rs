@@ -71,34 +71,6 @@ impl Sort {
     }
 }
 
-/// What the sorts look at.
-pub trait Rankable {
-    fn id(&self) -> crate::domain::CommentId;
-    fn up(&self) -> i32;
-    fn down(&self) -> i32;
-}
-
-/// Sorts siblings in place. Ties go to the newer comment (higher id), except for "old".
-pub fn sort<T: Rankable>(items: &mut [T], sort: Sort) {
-    use std::cmp::Ordering;
-    let newer_first = |a: &T, b: &T| b.id().cmp(&a.id());
-    let by_f64 = |x: f64, y: f64| y.partial_cmp(&x).unwrap_or(Ordering::Equal);
-    match sort {
-        Sort::Best => items.sort_by(|a, b| {
-            by_f64(wilson_lower_bound(a.up(), a.down()), wilson_lower_bound(b.up(), b.down()))
-                .then_with(|| newer_first(a, b))
-        }),
-        Sort::Top => {
-            items.sort_by(|a, b| (b.up() - b.down()).cmp(&(a.up() - a.down())).then_with(|| newer_first(a, b)))
-        }
-        Sort::New => items.sort_by(newer_first),
-        Sort::Old => items.sort_by_key(|c| c.id()),
-        Sort::Controversial => items.sort_by(|a, b| {
-            by_f64(controversy(a.up(), a.down()), controversy(b.up(), b.down())).then_with(|| newer_first(a, b))
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,45 +2,52 @@
 "use strict";
 
 (function () {
-  // Posts a form as it is, asking for JSON back; on any failure the form is submitted
-  // the ordinary way.
-  async function postForJson(form, apply) {
+  // Posts `body` to `url` asking for JSON back; on any failure, `fallback` sends it the
+  // ordinary way.
+  async function postForJson(url, body, fallback, apply) {
     try {
-      const response = await fetch(form.action, {
+      const response = await fetch(url, {
         method: "POST",
-        body: new URLSearchParams(new FormData(form)),
+        body: new URLSearchParams(body),
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });
-      if (!response.ok) { form.submit(); return; }
+      if (!response.ok) { fallback(); return; }
       apply(await response.json());
     } catch (_) {
-      form.submit();
+      fallback();
     }
   }
 
+  // Set while a button's form is sent the ordinary way after a failed request.
+  let plain = false;
+
   document.addEventListener("submit", function (event) {
     const form = event.target;
+    const button = event.submitter;
     if (!form.classList) return;
-    if (form.classList.contains("vote-form")) {
-      // Votes without a reload.
+    if (plain) { plain = false; return; }
+    if (form.id === "comment-actions" && button && button.classList.contains("vote")) {
+      // Votes without a reload. The buttons of a comment submit the page's one form.
       event.preventDefault();
-      postForJson(form, function (outcome) {
-        const comment = form.closest(".comment");
+      const body = new FormData(form);
+      body.set("value", button.value);
+      const fallback = function () { plain = true; form.requestSubmit(button); };
+      postForJson(button.formAction, body, fallback, function (outcome) {
+        const comment = button.closest(".comment");
         const score = comment.querySelector(":scope > details > summary [data-score]");
         if (score) score.textContent = outcome.score + (Math.abs(outcome.score) === 1 ? " point" : " points");
-        for (const other of comment.querySelectorAll(":scope > details > .comment-actions .vote-form")) {
-          const button = other.querySelector("button");
-          const direction = button.classList.contains("up") ? 1 : -1;
+        for (const other of comment.querySelectorAll(":scope > details > .comment-actions button.vote")) {
+          const direction = other.classList.contains("up") ? 1 : -1;
           const pressed = outcome.my_vote === direction;
-          button.setAttribute("aria-pressed", String(pressed));
-          other.querySelector("input[name=value]").value = pressed ? 0 : direction;
+          other.setAttribute("aria-pressed", String(pressed));
+          other.value = pressed ? 0 : direction;
         }
       });
     } else if (form.classList.contains("save-form")) {
       // Save and unsave without a reload.
       event.preventDefault();
-      postForJson(form, function (outcome) {
+      postForJson(form.action, new FormData(form), function () { form.submit(); }, function (outcome) {
         const button = form.querySelector("button");
         button.setAttribute("aria-pressed", String(outcome.saved));
         button.textContent = outcome.saved ? "★ Saved" : "☆ Save";
@@ -75,6 +82,35 @@
       form.querySelector(".compose-actions").appendChild(cancel);
       actions.after(form);
       textarea.focus();
+    } catch (_) {
+      window.location = link.href;
+    }
+  });
+
+  // "More replies" open in place: the replies are taken from the page the link opens.
+  document.addEventListener("click", async function (event) {
+    const link = event.target.closest && event.target.closest("a[data-more]");
+    const item = link && link.closest("li.more-replies");
+    if (!item) return;
+    event.preventDefault();
+    if (item.getAttribute("aria-busy") === "true") return;
+    item.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(link.href, { credentials: "same-origin" });
+      if (!response.ok) { window.location = link.href; return; }
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const list = page.getElementById("more-replies");
+      if (!list) { window.location = link.href; return; }
+      // A reply that arrived live is already here.
+      const replies = Array.from(list.children).filter(function (node) {
+        return !(node.id && document.getElementById(node.id));
+      });
+      const nodes = replies.map(function (node) { return document.adoptNode(node); });
+      item.replaceWith.apply(item, nodes);
+      for (const node of nodes) showTimes(node);
+      const first = nodes.find(function (node) { return node.classList.contains("comment"); });
+      const author = first && first.querySelector("summary a, summary span");
+      if (author) { author.setAttribute("tabindex", "-1"); author.focus(); }
     } catch (_) {
       window.location = link.href;
     }

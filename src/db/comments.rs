@@ -1,9 +1,7 @@
 //! Comments: threads, posting, editing and deleting (votes are in `votes`, notifications
 //! in `notifications`).
 //!
-//! A thread page costs a fixed number of queries whatever its size: one for the page of
-//! top-level comments, one for everything under them (with authors and the reader's
-//! votes joined in); the tree is built in memory.
+//! Pages of a thread are loaded by `threads`.
 //!
 //! # Lock order (PostgreSQL)
 //!
@@ -28,7 +26,6 @@ use time::PrimitiveDateTime;
 use super::connection::{write_transaction_retrying, Retryable};
 use super::schema::{articles, comment_votes, comments, users};
 use super::{now, DbConn};
-use crate::ranking::{self, Sort};
 
 /// Replies deeper than this are refused.
 pub const MAX_DEPTH: i32 = 64;
@@ -96,21 +93,9 @@ pub struct ThreadComment {
     pub my_vote: i32,
 }
 
-impl ranking::Rankable for ThreadComment {
-    fn id(&self) -> CommentId {
-        self.comment.id
-    }
-    fn up(&self) -> i32 {
-        self.comment.upvotes
-    }
-    fn down(&self) -> i32 {
-        self.comment.downvotes
-    }
-}
-
 type Row = (Comment, String, Option<PrimitiveDateTime>, Option<i32>);
 
-fn into_thread(rows: Vec<Row>) -> Vec<ThreadComment> {
+pub(crate) fn into_thread(rows: Vec<Row>) -> Vec<ThreadComment> {
     rows.into_iter()
         .map(|(comment, username, author_deleted, vote)| ThreadComment {
             author: (!comment.is_deleted() && !comment.is_removed() && author_deleted.is_none()).then_some(username),
@@ -138,58 +123,6 @@ macro_rules! with_authors_and_votes {
                     .or(comments::author_id.eq($viewer.unwrap_or(UserId(-1)))),
             )
     };
-}
-
-/// One page of an article's thread: `limit` top-level comments in `sort` order from
-/// `offset`, with all their replies. Also says whether more top-level comments follow.
-pub fn thread_page(
-    conn: &mut DbConn,
-    article_id: ArticleId,
-    sort: Sort,
-    offset: i64,
-    limit: i64,
-    viewer: Option<UserId>,
-) -> QueryResult<(Vec<ThreadComment>, bool)> {
-    let top = comments::table.filter(comments::article_id.eq(article_id)).filter(comments::depth.eq(0)).filter(
-        comments::status
-            .ne_all([CommentStatus::Pending, CommentStatus::Rejected])
-            .or(comments::author_id.eq(viewer.unwrap_or(UserId(-1)))),
-    );
-    let ids_query = top.select(comments::id).offset(offset).limit(limit + 1);
-    let mut ids: Vec<CommentId> = match sort {
-        // A pinned comment leads page one whatever the order.
-        Sort::Best => {
-            ids_query.order((comments::pinned.desc(), comments::rank_best.desc(), comments::id.desc())).load(conn)?
-        }
-        Sort::Top => ids_query
-            .order((comments::pinned.desc(), (comments::upvotes - comments::downvotes).desc(), comments::id.desc()))
-            .load(conn)?,
-        Sort::New => ids_query.order((comments::pinned.desc(), comments::id.desc())).load(conn)?,
-        Sort::Old => ids_query.order((comments::pinned.desc(), comments::id.asc())).load(conn)?,
-        Sort::Controversial => ids_query
-            .order((comments::pinned.desc(), comments::rank_controversial.desc(), comments::id.desc()))
-            .load(conn)?,
-    };
-    let has_more = ids.len() as i64 > limit;
-    ids.truncate(limit as usize);
-    if ids.is_empty() {
-        return Ok((Vec::new(), has_more));
-    }
-    let rows: Vec<Row> = with_authors_and_votes!(viewer).filter(comments::root_id.eq_any(&ids)).load(conn)?;
-    Ok((into_thread(rows), has_more))
-}
-
-/// Every comment of the thread (top-level comment and replies) that `id` belongs to.
-pub fn whole_thread_of(
-    conn: &mut DbConn,
-    id: CommentId,
-    viewer: Option<UserId>,
-) -> QueryResult<Option<Vec<ThreadComment>>> {
-    let Some(root) = comments::table.find(id).select(comments::root_id).first::<CommentId>(conn).optional()? else {
-        return Ok(None);
-    };
-    let rows: Vec<Row> = with_authors_and_votes!(viewer).filter(comments::root_id.eq(root)).load(conn)?;
-    Ok(Some(into_thread(rows)))
 }
 
 pub fn find(conn: &mut DbConn, id: CommentId) -> QueryResult<Option<Comment>> {
@@ -438,21 +371,6 @@ pub fn count_by_author_since(conn: &mut DbConn, user_id: UserId, since: Primitiv
         .filter(comments::created_at.gt(since))
         .count()
         .get_result(conn)
-}
-
-/// An article page with one page of its thread: what `/articles/{slug}` shows. A fixed
-/// number of queries, whatever the size of the thread.
-pub fn article_with_thread(
-    conn: &mut DbConn,
-    slug: &str,
-    sort: Sort,
-    offset: i64,
-    limit: i64,
-    viewer: Option<UserId>,
-) -> QueryResult<Option<(super::articles::ArticlePage, Vec<ThreadComment>, bool)>> {
-    let Some(article) = super::articles::find_by_slug(conn, slug)? else { return Ok(None) };
-    let (items, has_more) = thread_page(conn, article.article.id, sort, offset, limit, viewer)?;
-    Ok(Some((article, items, has_more)))
 }
 
 /// An account's visible comments, newest first, with their article's slug and title.

@@ -13,6 +13,7 @@ pub mod schema;
 pub mod search;
 pub mod settings;
 pub mod storage;
+pub mod threads;
 pub mod users;
 pub mod votes;
 

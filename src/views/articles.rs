@@ -87,8 +87,10 @@ fn byline_date(date: time::Date) -> Markup {
 pub struct ThreadSection<'a> {
     pub view: comments::ThreadView<'a>,
     pub nodes: Vec<comments::Node>,
-    pub page: u32,
-    pub has_more: bool,
+    /// Whether this is the thread's first page.
+    pub first: bool,
+    /// The next page's address, when there is one.
+    pub next: Option<String>,
     /// The reader must confirm their email before commenting.
     pub must_verify: bool,
 }
@@ -153,6 +155,7 @@ pub fn article_page(
             }
             section id="comments" class="comments" aria-labelledby="comments-heading" data-article=(article.slug) {
                 h2 id="comments-heading" { "Comments (" span class="comment-count" { (article.comment_count) } ")" }
+                (comments::actions_form(&thread.view))
                 @if crate::domain::permissions::may_moderate(actor.as_ref()).is_ok() {
                     p class="mod-actions" { a href={ "/mod/articles/" (article.slug) } { "Moderate this article" } }
                 }
@@ -176,13 +179,13 @@ pub fn article_page(
                 } @else {
                     (comments::compose_form(visitor, &format!("/articles/{}/comments", article.slug), None, "", "Post comment"))
                 }
-                @if thread.nodes.is_empty() && thread.page == 1 {
+                @if thread.nodes.is_empty() && thread.first {
                     p class="empty" { "Be the first to comment!" }
                 }
                 (comments::forest(&thread.view, &thread.nodes))
-                @if thread.has_more {
+                @if let Some(next) = &thread.next {
                     p class="more" {
-                        a rel="next" href={ "/articles/" (article.slug) "?sort=" (thread.view.sort.as_str()) "&page=" (thread.page + 1) "#comments" } {
+                        a rel="next" href={ (next) "#comments" } {
                             "More comments"
                         }
                     }

@@ -13,39 +13,56 @@ use super::timestamp;
 use crate::auth::Visitor;
 use crate::db::comments::ThreadComment;
 use crate::db::notifications::Notification;
-use crate::ranking::{self, Sort};
+use crate::db::threads::ThreadPage;
+use crate::ranking::Sort;
 
 /// Indentation stops growing here; deeper replies continue on the comment's own page.
-pub const MAX_INDENT: usize = 8;
+pub const MAX_INDENT: usize = crate::db::threads::LEVELS as usize + 1;
 
 /// A comment with its replies, siblings in display order.
 pub struct Node {
     pub item: ThreadComment,
     pub children: Vec<Node>,
+    /// Replies not shown: how many are shown before them, and how many they are.
+    pub more: Option<(usize, i64)>,
 }
 
-/// Builds the trees under `roots` (ids of comments whose subtrees are wanted) from a
-/// flat list, siblings sorted by `sort`.
-pub fn build_forest(items: Vec<ThreadComment>, roots: &[CommentId], sort: Sort) -> Vec<Node> {
+impl Node {
+    pub fn leaf(item: ThreadComment) -> Node {
+        Node { item, children: Vec::new(), more: None }
+    }
+}
+
+/// Builds the trees of a page of a thread: its top comments in order, each with the
+/// replies loaded under it, siblings in the order they were loaded.
+pub fn build_forest(page: ThreadPage) -> Vec<Node> {
+    let position: HashMap<CommentId, usize> = page.order.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut by_parent: HashMap<Option<CommentId>, Vec<ThreadComment>> = HashMap::new();
-    let mut wanted: Vec<ThreadComment> = Vec::new();
-    for item in items {
-        if roots.contains(&item.comment.id) {
-            wanted.push(item);
+    let mut top: HashMap<CommentId, ThreadComment> = HashMap::new();
+    for item in page.items {
+        if page.top.contains(&item.comment.id) {
+            top.insert(item.comment.id, item);
         } else {
             by_parent.entry(item.comment.parent_id).or_default().push(item);
         }
     }
-    ranking::sort(&mut wanted, sort);
-    // A pinned comment leads its thread, whatever the order.
-    wanted.sort_by_key(|item| !item.comment.pinned);
-    wanted.into_iter().map(|item| grow(item, &mut by_parent, sort)).collect()
+    for siblings in by_parent.values_mut() {
+        siblings.sort_by_key(|c| position.get(&c.comment.id).copied().unwrap_or(usize::MAX));
+    }
+    page.top.iter().filter_map(|id| top.remove(id)).map(|item| grow(item, &mut by_parent, &page.more)).collect()
 }
 
-fn grow(item: ThreadComment, by_parent: &mut HashMap<Option<CommentId>, Vec<ThreadComment>>, sort: Sort) -> Node {
-    let mut children = by_parent.remove(&Some(item.comment.id)).unwrap_or_default();
-    ranking::sort(&mut children, sort);
-    Node { children: children.into_iter().map(|c| grow(c, by_parent, sort)).collect(), item }
+fn grow(
+    item: ThreadComment,
+    by_parent: &mut HashMap<Option<CommentId>, Vec<ThreadComment>>,
+    more: &HashMap<CommentId, (usize, i64)>,
+) -> Node {
+    let children = by_parent.remove(&Some(item.comment.id)).unwrap_or_default();
+    Node {
+        children: children.into_iter().map(|c| grow(c, by_parent, more)).collect(),
+        more: more.get(&item.comment.id).copied(),
+        item,
+    }
 }
 
 /// What rendering a comment needs to know about the page and the reader.
@@ -86,7 +103,6 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
     let may_delete = permissions::may_delete(actor, &facts).is_ok();
     let moderator = permissions::may_moderate(actor).is_ok();
     let anchor = format!("comment-{}", c.id);
-    let back = format!("{}#{anchor}", view.return_to);
     html! {
         li class="comment" id=(anchor) data-id=(c.id) data-parent=[c.parent_id] {
             details open {
@@ -138,8 +154,8 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                 @if !deleted && !removed {
                     div class="comment-actions" {
                         @if may_vote {
-                            (vote_form(view, c.id, 1, node.item.my_vote, &back))
-                            (vote_form(view, c.id, -1, node.item.my_vote, &back))
+                            (vote_button(c.id, 1, node.item.my_vote))
+                            (vote_button(c.id, -1, node.item.my_vote))
                         }
                         @if may_reply {
                             a class="reply-link" href={ "/comments/" (c.id) "/reply" } data-reply=(c.id) { "Reply" }
@@ -152,27 +168,40 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                             a class="edit-link" href={ "/comments/" (c.id) "/edit" } data-edit=(c.id) { "Edit" }
                         }
                         @if may_delete {
-                            form method="post" action={ "/comments/" (c.id) "/delete" } class="inline-form delete-form" {
-                                (csrf(view.visitor))
-                                input type="hidden" name="return_to" value=(view.return_to);
-                                button type="submit" class="link-button" { "Delete" }
-                            }
+                            button type="submit" form=(ACTIONS) formaction={ "/comments/" (c.id) "/delete" } class="link-button delete" { "Delete" }
                         }
                     }
                 }
-                @if !node.children.is_empty() {
-                    @if indent + 1 >= MAX_INDENT {
+                @if indent + 1 >= MAX_INDENT {
+                    @if let Some((_, hidden)) = node.more {
                         p class="continue" {
-                            a href={ "/comments/" (c.id) "?sort=" (view.sort.as_str()) } { "Continue this thread →" }
+                            a href={ "/comments/" (c.id) "?sort=" (view.sort.as_str()) } {
+                                "Continue this thread (" (replies(hidden)) ") →"
+                            }
                         }
-                    } @else {
-                        ol class="replies" {
-                            @for child in &node.children { (comment(view, child, indent + 1)) }
+                    }
+                } @else if !node.children.is_empty() || node.more.is_some() {
+                    ol class="replies" {
+                        @for child in &node.children { (comment(view, child, indent + 1)) }
+                        @if let Some((shown, hidden)) = node.more {
+                            li class="more-replies" {
+                                a href={ "/comments/" (c.id) "/replies?sort=" (view.sort.as_str()) "&skip=" (shown) "&indent=" (indent + 1) } data-more {
+                                    (hidden) " more " (if hidden == 1 { "reply" } else { "replies" })
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+fn replies(n: i64) -> String {
+    if n == 1 {
+        "1 reply".to_owned()
+    } else {
+        format!("{n} replies")
     }
 }
 
@@ -184,19 +213,32 @@ fn points(score: i32) -> String {
     }
 }
 
-fn vote_form(view: &ThreadView, id: CommentId, direction: i32, mine: i32, back: &str) -> Markup {
+/// The id of the one form of a page that its comments' buttons (votes, delete) submit:
+/// it holds the reader's token and where to come back to, so that each comment carries
+/// only its buttons.
+pub const ACTIONS: &str = "comment-actions";
+
+/// The form [`ACTIONS`] names, once per page, for a signed-in reader.
+pub fn actions_form(view: &ThreadView) -> Markup {
+    html! {
+        @if view.visitor.user.is_some() {
+            form id=(ACTIONS) method="post" hidden {
+                (csrf(view.visitor))
+                input type="hidden" name="return_to" value=(view.return_to);
+            }
+        }
+    }
+}
+
+fn vote_button(id: CommentId, direction: i32, mine: i32) -> Markup {
     let pressed = mine == direction;
     // Pressing a pressed button withdraws the vote.
     let value = if pressed { 0 } else { direction };
     let (class, label, glyph) =
         if direction > 0 { ("vote up", "Upvote", "▲") } else { ("vote down", "Downvote", "▼") };
     html! {
-        form method="post" action={ "/comments/" (id) "/vote" } class="inline-form vote-form" {
-            (csrf(view.visitor))
-            input type="hidden" name="value" value=(value);
-            input type="hidden" name="return_to" value=(back);
-            button type="submit" class=(class) aria-label=(label) aria-pressed=(pressed.to_string()) { (glyph) }
-        }
+        button type="submit" form=(ACTIONS) formaction={ "/comments/" (id) "/vote" } name="value" value=(value)
+            class=(class) aria-label=(label) aria-pressed=(pressed.to_string()) { (glyph) }
     }
 }
 
@@ -298,6 +340,7 @@ pub fn permalink_page(view: &ThreadView, p: &Permalink) -> Markup {
                 p class="notice" role="status" { (notice) }
             }
             section class="permalink" id="comments" {
+                (actions_form(view))
                 p { "On " a href={ "/articles/" (p.article_slug) "#comment-" (p.node.item.comment.id) } { (p.article_title) } }
                 @if !p.ancestors.is_empty() {
                     h2 class="visually-hidden" { "Parent comments" }
@@ -307,6 +350,44 @@ pub fn permalink_page(view: &ThreadView, p: &Permalink) -> Markup {
                 }
                 h2 class="visually-hidden" { "The comment and its replies" }
                 ol class="comment-tree focus" { (comment(view, &p.node, 0)) }
+            }
+        },
+    )
+}
+
+/// A page of the replies a thread left out: what a "more replies" link opens.
+pub struct MoreReplies<'a> {
+    pub article_title: &'a str,
+    pub article_slug: &'a str,
+    pub parent: &'a Node,
+    pub nodes: &'a [Node],
+    /// How deep the replies sit in the page that linked here.
+    pub indent: usize,
+    /// The link to the ones after these.
+    pub next: Option<String>,
+}
+
+pub fn replies_page(view: &ThreadView, m: &MoreReplies) -> Markup {
+    let title = format!("Replies on {}", m.article_title);
+    let meta = Meta { title: Some(&title), description: m.article_title, url: None, og_type: "website", feed: None };
+    let parent = &m.parent.item.comment;
+    layout::page(
+        Some(view.visitor),
+        &meta,
+        html! {
+            section class="permalink" id="comments" {
+                (actions_form(view))
+                p { "On " a href={ "/articles/" (m.article_slug) "#comment-" (parent.id) } { (m.article_title) } }
+                h1 class="visually-hidden" { "More replies" }
+                h2 class="visually-hidden" { "The comment replied to" }
+                ol class="comment-tree ancestors" { (comment(view, m.parent, 0)) }
+                h2 class="visually-hidden" { "Replies" }
+                ol class="comment-tree replies" id="more-replies" {
+                    @for node in m.nodes { (comment(view, node, m.indent)) }
+                    @if let Some(next) = &m.next {
+                        li class="more-replies" { a href=(next) data-more { "More replies" } }
+                    }
+                }
             }
         },
     )

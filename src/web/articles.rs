@@ -7,8 +7,9 @@ use serde::Deserialize;
 use super::cache::{Cacheable, Scope};
 use super::{AppError, AppState};
 use crate::auth::Visitor;
+use crate::db::threads::{self, Start};
 use crate::db::PageRequest;
-use crate::db::{articles, comments, saved};
+use crate::db::{articles, saved};
 use crate::ranking::Sort;
 use crate::views::articles::{self as view, FrontPage, ThreadSection, PAGE_SIZE};
 use crate::views::comments::{build_forest, ThreadView};
@@ -62,10 +63,23 @@ pub async fn front_page(
 pub struct ArticleQuery {
     sort: Option<String>,
     page: Option<String>,
+    after: Option<String>,
 }
 
-/// Top-level comments per page of a thread, each with all its replies.
-pub const THREADS_PER_PAGE: i64 = 50;
+/// Where the requested page of a thread starts: `?after=ID` (for `new` and `old`, as
+/// their "More comments" links say), or `?page=N`.
+fn thread_start(sort: Sort, query: &ArticleQuery) -> Result<Start, AppError> {
+    if let (Some(after), Sort::New | Sort::Old) = (query.after.as_deref(), sort) {
+        return match after.trim().parse::<i64>() {
+            Ok(id) if id > 0 => Ok(Start::After(crate::domain::CommentId(id))),
+            _ => Err(AppError::BadRequest(format!("after must be a comment's number; {after:?} is not."))),
+        };
+    }
+    Ok(match parse_page(query.page.as_deref())? {
+        1 => Start::First,
+        n => Start::Skip(i64::from(n - 1) * threads::TOP_PER_PAGE),
+    })
+}
 
 pub async fn show(
     state: web::Data<AppState>,
@@ -78,18 +92,17 @@ pub async fn show(
         return Err(AppError::NotFound);
     }
     let sort = Sort::parse(query.sort.as_deref());
-    let page = parse_page(query.page.as_deref())?;
+    let start = thread_start(sort, &query)?;
     let viewer = visitor.user.as_ref().map(|u| u.id);
-    let offset = i64::from(page - 1) * THREADS_PER_PAGE;
-    let (article, (items, has_more), seen) = state
+    let (article, thread, seen) = state
         .db(move |conn| {
-            let found = comments::article_with_thread(conn, &slug, sort, offset, THREADS_PER_PAGE, viewer)?;
-            let (article, items, has_more) = found.ok_or(AppError::NotFound)?;
+            let article = articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let thread = threads::article_page(conn, article.article.id, sort, start, viewer)?;
             let seen = match viewer {
                 Some(user) => saved::seen_state(conn, user, article.article.id)?,
                 None => None,
             };
-            Ok((article, (items, has_more), seen))
+            Ok((article, thread, seen))
         })
         .await?;
     let saved = seen.is_some();
@@ -104,28 +117,42 @@ pub async fn show(
             })
             .await;
     }
-    let roots: Vec<_> = items.iter().filter(|c| c.comment.depth == 0).map(|c| c.comment.id).collect();
-    if roots.is_empty() && page > 1 {
+    if thread.top.is_empty() && start != Start::First {
         return Err(AppError::NotFound);
     }
-    let mut return_to = format!("/articles/{}", article.article.slug);
-    if sort != Sort::Best || page > 1 {
-        return_to.push_str(&format!("?sort={}&page={page}", sort.as_str()));
-    }
+    let path = format!("/articles/{}", article.article.slug);
+    let here = match start {
+        Start::First if sort == Sort::Best => path.clone(),
+        Start::First => format!("{path}?sort={}", sort.as_str()),
+        Start::Skip(n) => format!("{path}?sort={}&page={}", sort.as_str(), n / threads::TOP_PER_PAGE + 1),
+        Start::After(id) => format!("{path}?sort={}&after={id}", sort.as_str()),
+    };
+    let next = match (thread.has_more, sort, thread.top.last()) {
+        (false, _, _) | (_, _, None) => None,
+        (true, Sort::New | Sort::Old, Some(last)) => Some(format!("{path}?sort={}&after={last}", sort.as_str())),
+        (true, _, Some(_)) => {
+            let skipped = match start {
+                Start::Skip(n) => n,
+                _ => 0,
+            };
+            let page = (skipped + thread.top.len() as i64) / threads::TOP_PER_PAGE + 1;
+            Some(format!("{path}?sort={}&page={page}", sort.as_str()))
+        }
+    };
     let must_verify =
         state.config.require_email_verification && visitor.user.as_ref().is_some_and(|u| !u.email_verified);
     let thread = ThreadSection {
         view: ThreadView {
             visitor: &visitor,
             locked: article.article.comments_locked,
-            return_to: &return_to,
+            return_to: &here,
             now: crate::db::now(),
             edit_window: state.config.edit_window,
             sort,
         },
-        nodes: build_forest(items, &roots, sort),
-        page,
-        has_more,
+        nodes: build_forest(thread),
+        first: start == Start::First,
+        next,
         must_verify,
     };
     let scope = Scope::Article(article.article.id);

@@ -278,9 +278,8 @@ pub async fn middleware(
     let (request, response) = res.into_parts();
     let content_type =
         response.headers().get(header::CONTENT_TYPE).cloned().unwrap_or(HeaderValue::from_static("text/html"));
-    let body = actix_web::body::to_bytes(response.into_body())
-        .await
-        .map_err(actix_web::error::ErrorInternalServerError)?;
+    let body =
+        actix_web::body::to_bytes(response.into_body()).await.map_err(actix_web::error::ErrorInternalServerError)?;
     let entry = actix_web::web::block(move || build(scope, rendered, content_type, body))
         .await
         .map_err(actix_web::error::ErrorInternalServerError)?;

@@ -10,10 +10,11 @@ use actix_web::{HttpRequest, HttpResponse};
 use maud::Markup;
 use serde::Deserialize;
 
+use super::cache::{Cacheable, Scope};
 use super::{comment_id, html, redirect, AppError, AppState};
 use crate::auth::{safe_next, SignedIn, Visitor};
 use crate::db::comments::{self, CommentError};
-use crate::db::{articles, now};
+use crate::db::{articles, now, threads};
 use crate::domain::{permissions, CommentBody, Denied};
 use crate::ranking::Sort;
 use crate::service::comments as service;
@@ -37,7 +38,8 @@ fn parent_markup(visitor: &Visitor, item: comments::ThreadComment, now: time::Pr
         edit_window: time::Duration::ZERO,
         sort: Sort::Best,
     };
-    view::comment(&view, &Node { item, children: Vec::new() }, 0)
+    // The author may still delete it from here: its button needs the page's form.
+    maud::html! { (view::actions_form(&view)) (view::comment(&view, &Node::leaf(item), 0)) }
 }
 
 /// POST /articles/{slug}/comments: a new comment or (with `parent_id`) a reply, or its
@@ -152,7 +154,8 @@ pub struct SortQuery {
     notice: Option<String>,
 }
 
-/// GET /comments/{id}: the comment with its parents for context and all its replies.
+/// GET /comments/{id}: the comment with its parents for context and its replies (as
+/// deep and as many as a page shows).
 pub async fn permalink(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -162,24 +165,16 @@ pub async fn permalink(
     let id = comment_id(&id)?;
     let sort = Sort::parse(query.sort.as_deref());
     let viewer = visitor.user.as_ref().map(|u| u.id);
-    let (thread, slug, title, locked) = state
+    let (page, ancestors, slug, title, locked) = state
         .db(move |conn| {
             let (_, slug, title, locked) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
-            let thread = comments::whole_thread_of(conn, id, viewer)?.ok_or(AppError::NotFound)?;
-            Ok((thread, slug, title, locked))
+            let page = threads::subtree(conn, id, sort, viewer)?;
+            let ancestors = threads::ancestors(conn, id, viewer)?;
+            Ok((page, ancestors, slug, title, locked))
         })
         .await?;
-    // The chain of parents, top first, each without its other replies.
-    let by_id: std::collections::HashMap<CommentId, &comments::ThreadComment> =
-        thread.iter().map(|c| (c.comment.id, c)).collect();
-    let mut ancestors = Vec::new();
-    let mut cursor = by_id.get(&id).and_then(|c| c.comment.parent_id);
-    while let Some(parent) = cursor.and_then(|p| by_id.get(&p)) {
-        ancestors.push(Node { item: (*parent).clone(), children: Vec::new() });
-        cursor = parent.comment.parent_id;
-    }
-    ancestors.reverse();
-    let node = build_forest(thread, &[id], sort).pop().ok_or(AppError::NotFound)?;
+    let node = build_forest(page).pop().ok_or(AppError::NotFound)?;
+    let ancestors = ancestors.into_iter().map(Node::leaf).collect();
     let return_to = format!("/comments/{id}");
     let view = ThreadView {
         visitor: &visitor,
@@ -196,6 +191,74 @@ pub async fn permalink(
     Ok(view::permalink_page(&view, &Permalink { article_title: &title, article_slug: &slug, ancestors, node, notice }))
 }
 
+#[derive(Debug, Deserialize)]
+pub struct RepliesQuery {
+    sort: Option<String>,
+    skip: Option<String>,
+    indent: Option<String>,
+}
+
+/// A whole number from 0 to `max`, or a 400 naming `what`.
+fn bounded(raw: Option<&str>, max: u32, what: &str) -> Result<u32, AppError> {
+    match raw.map(|r| r.trim().parse::<u32>()) {
+        None => Ok(0),
+        Some(Ok(n)) if n <= max => Ok(n),
+        _ => Err(AppError::BadRequest(format!("{what} must be a whole number from 0 to {max}."))),
+    }
+}
+
+/// GET /comments/{id}/replies?skip=N: the replies of a comment that its thread did not
+/// show, from the `skip`th on, a page of them. `indent` is how deep in their page they
+/// sit, so that they nest no deeper than the rest of it (the page's script puts them
+/// in place; without it, this is a page of its own).
+pub async fn replies(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+    query: web::Query<RepliesQuery>,
+) -> Result<Cacheable<Markup>, AppError> {
+    let id = comment_id(&id)?;
+    let sort = Sort::parse(query.sort.as_deref());
+    let skip = bounded(query.skip.as_deref(), 1_000_000, "skip")?;
+    let indent = bounded(query.indent.as_deref(), threads::LEVELS as u32, "indent")?.max(1);
+    let viewer = visitor.user.as_ref().map(|u| u.id);
+    let levels = threads::LEVELS - indent as i32;
+    let (parent, slug, title, locked, page) = state
+        .db(move |conn| {
+            let parent = comments::one(conn, id, viewer)?.ok_or(AppError::NotFound)?;
+            let (_, slug, title, locked) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+            let page = threads::replies_page(conn, id, sort, i64::from(skip), levels, viewer)?;
+            Ok((parent, slug, title, locked, page))
+        })
+        .await?;
+    if page.top.is_empty() && skip > 0 {
+        return Err(AppError::NotFound);
+    }
+    let next = page.has_more.then(|| {
+        format!("/comments/{id}/replies?sort={}&skip={}&indent={indent}", sort.as_str(), skip as usize + page.top.len())
+    });
+    let article_id = parent.comment.article_id;
+    let nodes = build_forest(page);
+    let return_to = format!("/comments/{id}/replies?sort={}&skip={skip}&indent={indent}", sort.as_str());
+    let view = ThreadView {
+        visitor: &visitor,
+        locked,
+        return_to: &return_to,
+        now: now(),
+        edit_window: state.config.edit_window,
+        sort,
+    };
+    let more = view::MoreReplies {
+        article_title: &title,
+        article_slug: &slug,
+        parent: &Node::leaf(parent),
+        nodes: &nodes,
+        indent: indent as usize,
+        next,
+    };
+    Ok(Cacheable(view::replies_page(&view, &more), Scope::Article(article_id)))
+}
+
 /// GET /comments/{id}/fragment: one comment as a list item, for pages that add new
 /// comments as they arrive.
 pub async fn fragment(state: web::Data<AppState>, visitor: Visitor, id: web::Path<String>) -> Result<Markup, AppError> {
@@ -210,7 +273,7 @@ pub async fn fragment(state: web::Data<AppState>, visitor: Visitor, id: web::Pat
         edit_window: state.config.edit_window,
         sort: Sort::Best,
     };
-    Ok(view::comment(&view, &Node { item, children: Vec::new() }, 0))
+    Ok(view::comment(&view, &Node::leaf(item), 0))
 }
 
 /// The edit form of comment `id`, with `body`, and why it was refused if it was.
@@ -314,7 +377,12 @@ pub async fn vote(
     if super::wants_json(&req) {
         return Ok(HttpResponse::Ok().json(outcome));
     }
-    let back = form.return_to.as_deref().map(|r| safe_next(Some(r))).unwrap_or_else(|| format!("/comments/{id}"));
+    // Back to the comment voted on, where the reader was.
+    let back = match form.return_to.as_deref().map(|r| safe_next(Some(r))) {
+        Some(back) if back.contains('#') => back,
+        Some(back) => format!("{back}#comment-{id}"),
+        None => format!("/comments/{id}"),
+    };
     Ok(redirect(&back))
 }
 

@@ -44,6 +44,7 @@ routes! {
     "/articles/{slug}/events" => { GET comments::events },
     "/comments/{id}" => { GET comments::permalink },
     "/comments/{id}/fragment" => { GET comments::fragment },
+    "/comments/{id}/replies" => { GET comments::replies },
     "/comments/{id}/reply" => { GET comments::reply_form },
     "/comments/{id}/edit" => { GET comments::edit_form, POST comments::edit },
     "/comments/{id}/delete" => { POST comments::delete },

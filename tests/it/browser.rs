@@ -310,3 +310,51 @@ async fn a_report_is_acted_on(backend: Backend) {
     reader.close().await.unwrap();
     moderator.close().await.unwrap();
 }
+
+browser_tests!(a_reader_opens_more_replies_in_place);
+
+async fn a_reader_opens_more_replies_in_place(backend: Backend) {
+    let Some(client) = browser().await else { return };
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let bob = app.signup("bob").await;
+    let top = app.comment(&bob, SEED_SLUG, "A busy comment", None).await;
+    let mut replies = Vec::new();
+    for i in 0..14 {
+        replies.push(app.comment(&bob, SEED_SLUG, &format!("Reply {i}"), Some(top)).await);
+    }
+    client.goto(&app.url(&format!("/articles/{SEED_SLUG}"))).await.unwrap();
+    let shown = format!("#comment-{top} > details > .replies > li.comment");
+    client.wait().for_element(Locator::Css(&shown)).await.unwrap();
+    assert_eq!(client.find_all(Locator::Css(&shown)).await.unwrap().len(), 10);
+    // Times are sent absolute and shown relative by the script.
+    let time = client.find(Locator::Css(&format!("#comment-{top} > details > summary time"))).await.unwrap();
+    assert_eq!(time.text().await.unwrap(), "just now");
+    assert!(time.attr("title").await.unwrap().unwrap().ends_with(" UTC"));
+
+    let link = client.find(Locator::Css(&format!("#comment-{top} .more-replies a"))).await.unwrap();
+    assert_eq!(link.text().await.unwrap(), "4 more replies");
+    link.click().await.unwrap();
+    let all_shown = format!("return document.querySelectorAll('{shown}').length === 14");
+    for _ in 0..100 {
+        if client.execute(&all_shown, vec![]).await.unwrap().as_bool() == Some(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(client.find_all(Locator::Css(&shown)).await.unwrap().len(), 14, "the rest opened in place");
+    assert_eq!(client.current_url().await.unwrap().path(), format!("/articles/{SEED_SLUG}"), "on the same page");
+    assert!(client.find_all(Locator::Css(".more-replies")).await.unwrap().is_empty());
+    // Each once, in the thread's order (newest first at equal scores).
+    let ids: Vec<String> = client
+        .execute(&format!("return [...document.querySelectorAll('{shown}')].map(e => e.dataset.id)"), vec![])
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = replies.iter().rev().map(|id| id.to_string()).collect();
+    assert_eq!(ids, expected);
+    client.close().await.unwrap();
+}

@@ -105,7 +105,7 @@ async fn replies_nest_and_deep_threads_continue_on_their_own_page(backend: Backe
     assert_eq!(page.count(&format!("#comment-{}", chain[8])), 0, "depth 8 is not");
     let more = page.attr(&format!("#comment-{} > details > .continue a", chain[7]), "href");
     assert_eq!(more, format!("/comments/{}?sort=best", chain[7]));
-    assert_eq!(page.text(&format!("#comment-{} > details > .continue", chain[7])), "Continue this thread →");
+    assert_eq!(page.text(&format!("#comment-{} > details > .continue", chain[7])), "Continue this thread (1 reply) →");
 
     // The comment's own page: its parents for context, then it and everything under it.
     let (status, body) = app.page(&more).await;
@@ -591,6 +591,11 @@ async fn a_thread_page_costs_the_same_queries_whatever_its_size(backend: Backend
     let bob = app.signup("bob").await;
     let count_queries = |app: &TestApp| {
         let mut conn = app.db.connect();
+        let article: i64 = afterword::db::schema::articles::table
+            .filter(afterword::db::schema::articles::slug.eq(SEED_SLUG))
+            .select(afterword::db::schema::articles::id)
+            .first(&mut conn)
+            .unwrap();
         let counter = Arc::new(AtomicUsize::new(0));
         let seen = counter.clone();
         conn.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
@@ -599,32 +604,39 @@ async fn a_thread_page_costs_the_same_queries_whatever_its_size(backend: Backend
             }
         });
         let viewer = app.with_conn_blocking_user_id("bob");
-        let (_, items, _) = comment_queries::article_with_thread(
+        let page = afterword::db::threads::article_page(
             &mut conn,
-            SEED_SLUG,
+            afterword::domain::ArticleId(article),
             Sort::Best,
-            0,
-            50,
+            afterword::db::threads::Start::First,
             Some(afterword::domain::UserId(viewer)),
         )
-        .unwrap()
         .unwrap();
-        (counter.load(Ordering::SeqCst), items.len())
+        (counter.load(Ordering::SeqCst), page.items.len())
     };
-    let top = app.comment(&ann, SEED_SLUG, "small thread", None).await;
+    // Two levels of replies, some left out under the first comment.
+    let top = app.comment(&ann, SEED_SLUG, "a thread", None).await;
     app.vote(&bob, top, 1).await;
+    let mut last = top;
+    for i in 0..12 {
+        last = app.comment(&ann, SEED_SLUG, &format!("reply {i}"), Some(top)).await;
+    }
+    app.comment(&bob, SEED_SLUG, "a reply to a reply", Some(last)).await;
+    // The best reply, so that it stays shown.
+    app.vote(&bob, last, 1).await;
     let small = tokio::task::block_in_place(|| count_queries(&app));
-    assert_eq!(small.1, 1);
-    let mut parent = top;
-    for i in 0..30 {
-        let id = app.comment(&ann, SEED_SLUG, &format!("c{i}"), if i % 3 == 0 { None } else { Some(parent) }).await;
-        app.vote(&bob, id, 1).await;
-        parent = id;
+    assert_eq!(small.1, 1 + 10 + 1, "ten replies of twelve, and the reply to one of them");
+    // Many more comments in the same shape: the same queries.
+    for i in 0..40 {
+        let client = if i % 2 == 0 { &ann } else { &bob };
+        app.comment(client, SEED_SLUG, &format!("more {i}"), if i % 4 == 0 { None } else { Some(top) }).await;
     }
     let large = tokio::task::block_in_place(|| count_queries(&app));
-    assert_eq!(large.1, 31);
-    assert_eq!(small.0, large.0, "the same number of queries for 1 and 31 comments");
-    assert!(large.0 <= 5, "{} queries", large.0);
+    assert_eq!(large.1, 11 + 1 + 10, "eleven threads, ten replies shown under the first");
+    assert_eq!(small.0, large.0, "the same number of queries for {} and {} comments", small.1, large.1);
+    // Pinned, the rest of the top level, two levels, the count of left-out replies, the
+    // comments shown.
+    assert!(large.0 <= 6, "{} queries", large.0);
 }
 
 async fn comment_pages_of_missing_comments_are_404(backend: Backend) {
@@ -651,11 +663,18 @@ async fn threads_are_paged_fifty_at_a_time(backend: Backend) {
     let first = Page::parse(&app.page(&format!("{}?sort=new", article(SEED_SLUG))).await.1);
     assert_eq!(first.count(".comment-tree > .comment"), 50);
     assert_eq!(first.text("#comments-heading"), "Comments (53)");
+    // Newest first pages by the last comment shown, so that new ones do not shift it.
     let more = first.attr(".more a", "href");
-    assert_eq!(more, format!("/articles/{SEED_SLUG}?sort=new&page=2#comments"));
+    assert_eq!(more, format!("/articles/{SEED_SLUG}?sort=new&after={}#comments", ids[2]));
     let second = Page::parse(&app.page(more.trim_end_matches("#comments")).await.1);
     assert_eq!(second.texts(".comment-tree > .comment > details > .comment-body"), ["thread 1", "thread 0"]);
     assert_eq!(second.text(".replies .comment-body"), "a reply on the second page");
     assert_eq!(second.count(".more"), 0);
     assert_eq!(second.count("#comments .empty"), 0);
+    // The ranked orders page by position.
+    let best = Page::parse(&app.page(&article(SEED_SLUG)).await.1);
+    assert_eq!(best.attr(".more a", "href"), format!("/articles/{SEED_SLUG}?sort=best&page=2#comments"));
+    for bad in ["?sort=new&after=x", "?sort=old&after=-3", "?page=0"] {
+        assert_eq!(app.page(&format!("{}{bad}", article(SEED_SLUG))).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
 }

@@ -21,6 +21,7 @@ mod request_path;
 mod schema;
 mod security;
 mod slow_clients;
+mod threads;
 
 /// The harness runs only registered cases: a `#[test]` here would compile and never run.
 mod harness {

@@ -299,16 +299,16 @@ async fn banned_readers_can_read_but_not_write(backend: Backend) {
     let article = Page::parse(&app.page_as(&ann, &format!("/articles/{SEED_SLUG}")).await.1);
     assert!(article.text("#comments .notice.banned").contains("banned permanently: Trolling"));
     for control in
-        ["#comments form textarea", ".vote-form", ".reply-link", ".report-link", ".edit-link", ".delete-form"]
+        ["#comments form textarea", "button.vote", ".reply-link", ".report-link", ".edit-link", "button.delete"]
     {
         assert_eq!(article.count(control), 0, "{control} shown to a banned reader");
     }
     assert_eq!(article.count(".comment"), 2, "she still reads the thread");
     let bobs = Page::parse(&app.page_as(&bob, &format!("/articles/{SEED_SLUG}")).await.1);
     assert_eq!(bobs.count("#comments form textarea"), 1);
-    assert_eq!(bobs.count(".vote-form"), 2, "Bob votes on Ann's comment");
+    assert_eq!(bobs.count("button.vote"), 2, "Bob votes on Ann's comment");
     assert_eq!(bobs.count(".reply-link"), 2);
-    assert_eq!(bobs.count(".delete-form"), 1, "his own");
+    assert_eq!(bobs.count("button.delete"), 1, "his own");
     // Every write but logging out and her settings is refused.
     let before: i64 = app.with_conn(|c| comments::table.count().get_result(c).unwrap()).await;
     for route in ROUTES.iter().filter(|r| r.method != "GET") {

@@ -1,0 +1,10 @@
+DROP INDEX comments_top_best;
+DROP INDEX comments_top_top;
+DROP INDEX comments_top_new;
+DROP INDEX comments_top_controversial;
+DROP INDEX comments_replies_best;
+DROP INDEX comments_replies_top;
+DROP INDEX comments_replies_new;
+DROP INDEX comments_replies_controversial;
+CREATE INDEX comments_top_level ON comments (article_id, depth, rank_best DESC, id DESC);
+CREATE INDEX comments_parent ON comments (parent_id);
