@@ -10,6 +10,10 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::DbConn;
 
+/// Comments ranked for one search: the newest matches. A common word matches a large
+/// share of a big site; ranking every match would cost a scan of them all.
+pub const CANDIDATES: i64 = 1_000;
+
 pub const MARK_START: char = '\u{E000}';
 pub const MARK_END: char = '\u{E001}';
 
@@ -75,41 +79,59 @@ pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
 /// Visible comments matching every word, best first.
 pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) -> QueryResult<Vec<CommentHit>> {
     match conn {
+        // The newest matches are the candidates, ranked among themselves; the snippet is
+        // made for the page shown only. (SQLite numbers `$n` parameters in the order they
+        // first appear, so they appear in order.)
         DbConn::Sqlite(_) => diesel::sql_query(
-            "SELECT c.id AS comment_id, a.slug, a.title, \
+            "WITH candidates AS MATERIALIZED ( \
+                SELECT rowid AS id, bm25(fts_comments) AS score FROM fts_comments \
+                WHERE fts_comments MATCH $1 ORDER BY rowid DESC LIMIT $2), \
+             page AS MATERIALIZED ( \
+                SELECT candidates.id, candidates.score FROM candidates JOIN comments c ON c.id = candidates.id \
+                WHERE c.status = 'visible' ORDER BY candidates.score, candidates.id DESC LIMIT $3 OFFSET $4) \
+             SELECT c.id AS comment_id, a.slug, a.title, \
                     CASE WHEN u.deleted_at IS NULL THEN u.username END AS author, \
                     snippet(fts_comments, 0, char(57344), char(57345), '…', 24) AS snippet \
-             FROM fts_comments \
-             JOIN comments c ON c.id = fts_comments.rowid \
+             FROM page \
+             JOIN fts_comments ON fts_comments.rowid = page.id \
+             JOIN comments c ON c.id = page.id \
              JOIN articles a ON a.id = c.article_id \
              JOIN users u ON u.id = c.author_id \
-             WHERE fts_comments MATCH $1 AND c.status = 'visible' \
-             ORDER BY bm25(fts_comments), c.id DESC LIMIT $2 OFFSET $3",
+             WHERE fts_comments MATCH $1 \
+             ORDER BY page.score, page.id DESC",
         )
         .bind::<Text, _>(fts5_query(words))
+        .bind::<BigInt, _>(CANDIDATES)
         .bind::<BigInt, _>(limit)
         .bind::<BigInt, _>(offset)
         .load(conn),
         DbConn::Pg(_) => diesel::sql_query(
-            "SELECT c.id AS comment_id, a.slug, a.title, \
+            "WITH candidates AS MATERIALIZED ( \
+                SELECT c.id FROM comments c \
+                WHERE c.status = 'visible' AND to_tsvector('english', c.body_source) @@ plainto_tsquery('english', $1) \
+                ORDER BY c.id DESC LIMIT $2), \
+             page AS MATERIALIZED ( \
+                SELECT c.id, ts_rank(to_tsvector('english', c.body_source), plainto_tsquery('english', $1)) AS score \
+                FROM candidates JOIN comments c ON c.id = candidates.id \
+                ORDER BY score DESC, c.id DESC LIMIT $3 OFFSET $4) \
+             SELECT c.id AS comment_id, a.slug, a.title, \
                     CASE WHEN u.deleted_at IS NULL THEN u.username END AS author, \
-                    ts_headline('english', c.body_source, q, \
+                    ts_headline('english', c.body_source, plainto_tsquery('english', $1), \
                         'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS snippet \
-             FROM comments c \
+             FROM page \
+             JOIN comments c ON c.id = page.id \
              JOIN articles a ON a.id = c.article_id \
-             JOIN users u ON u.id = c.author_id, \
-             plainto_tsquery('english', $1) q \
-             WHERE c.status = 'visible' AND to_tsvector('english', c.body_source) @@ q \
-             ORDER BY ts_rank(to_tsvector('english', c.body_source), q) DESC, c.id DESC LIMIT $2 OFFSET $3",
+             JOIN users u ON u.id = c.author_id \
+             ORDER BY page.score DESC, page.id DESC",
         )
         .bind::<Text, _>(words.join(" "))
+        .bind::<BigInt, _>(CANDIDATES)
         .bind::<BigInt, _>(limit)
         .bind::<BigInt, _>(offset)
         .load(conn),
     }
 }
 
-/// Every word quoted (so FTS5 reads none as an operator), all required.
 fn fts5_query(words: &[String]) -> String {
     words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ")
 }

@@ -179,7 +179,8 @@ impl PageCache {
             return;
         }
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(old) = store.entries.put(key, entry) {
+        // `push` hands back what it replaced or, when full, what it evicted.
+        if let Some((_, old)) = store.entries.push(key, entry) {
             store.bytes -= old.size();
         }
         store.bytes += size;
@@ -188,10 +189,6 @@ impl PageCache {
                 Some((_, old)) => store.bytes -= old.size(),
                 None => break,
             }
-        }
-        // `put` evicts by count on its own; recount what is left.
-        if store.entries.len() == MAX_ENTRIES {
-            store.bytes = store.entries.iter().map(|(_, e)| e.size()).sum();
         }
     }
 

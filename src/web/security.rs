@@ -156,6 +156,10 @@ pub async fn security(
     if stale_session && !sets(&res, config.session_cookie()) {
         let _ = res.response_mut().add_removal_cookie(&config.cookie(config.session_cookie(), String::new()));
     }
+    // A response that sets a cookie is this visitor's own, whatever the page said.
+    if res.headers().contains_key(header::SET_COOKIE) {
+        res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    }
     if signed_in && !res.headers().contains_key(header::CACHE_CONTROL) {
         res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     }
