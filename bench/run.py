@@ -164,12 +164,12 @@ def prepare_database(backend, size, work, cache):
         if not exists:
             print("Generating the large PostgreSQL database (once) …", flush=True)
             sh("psql", "-qc", f"CREATE DATABASE {template}_part", PG_ADMIN)
-            sh(f"{ROOT}/target/release/examples/generate", PG_ADMIN.replace("/postgres", f"/{template}_part"))
+            sh(f"{ROOT}/target/release/examples/generate", pg_url(f"{template}_part"))
             sh("psql", "-qc", f"ALTER DATABASE {template}_part RENAME TO {template}", PG_ADMIN)
         sh("psql", "-qc", f"CREATE DATABASE {name} TEMPLATE {template}", PG_ADMIN)
     else:
         sh("psql", "-qc", f"CREATE DATABASE {name}", PG_ADMIN)
-    return PG_ADMIN.replace("/postgres", f"/{name}")
+    return pg_url(name)
 
 
 BENCH_ARTICLE = [{
@@ -180,8 +180,13 @@ BENCH_ARTICLE = [{
 }]
 
 
+def pg_url(name):
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
 def run(backend, size, args, cache):
     work = tempfile.mkdtemp(prefix="afterword-bench-")
+    os.chmod(work, 0o755)  # nginx's workers read the files in it
     db_url = prepare_database(backend, size, work, cache)
     # The article measured: new and empty on every database, whatever else it holds.
     with open(f"{work}/article.json", "w") as f:
@@ -237,6 +242,11 @@ def run(backend, size, args, cache):
         sizes = {n: os.path.getsize(f"{www}/{n}.html.gz") for n in ("anonymous", "reader")}
         nginx = start_nginx(www, work)
         ceiling = f"http://127.0.0.1:{NGINX_PORT}"
+        for name in ("anonymous", "reader"):
+            req = urllib.request.Request(f"{ceiling}/{name}.html", headers=gz)
+            with urllib.request.urlopen(req) as r:
+                assert r.status == 200 and r.headers["Content-Encoding"] == "gzip", "nginx serves the saved bytes"
+                assert r.read() == open(f"{www}/{name}.html.gz", "rb").read(), "the same bytes"
 
         measures = {
             "anonymous": (BASE + page, ["Accept-Encoding: gzip"]),

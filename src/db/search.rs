@@ -13,6 +13,8 @@ use super::DbConn;
 /// Comments ranked for one search: the newest matches. A common word matches a large
 /// share of a big site; ranking every match would cost a scan of them all.
 pub const CANDIDATES: i64 = 1_000;
+/// On PostgreSQL, the newest comments looked among first (see `comments`).
+const RECENT: i64 = 20_000;
 
 pub const MARK_START: char = '\u{E000}';
 pub const MARK_END: char = '\u{E001}';
@@ -50,14 +52,23 @@ pub fn words(query: &str) -> Vec<String> {
 /// Articles matching every word, best first.
 pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) -> QueryResult<Vec<ArticleHit>> {
     match conn {
+        // As for comments: the newest matches, ranked; snippets for the page only.
         DbConn::Sqlite(_) => diesel::sql_query(
-            "SELECT a.slug, a.title, \
+            "WITH candidates AS MATERIALIZED ( \
+                SELECT rowid AS id, bm25(fts_articles) AS score FROM fts_articles \
+                WHERE fts_articles MATCH $1 ORDER BY rowid DESC LIMIT $2), \
+             page AS MATERIALIZED ( \
+                SELECT id, score FROM candidates ORDER BY score, id DESC LIMIT $3 OFFSET $4) \
+             SELECT a.slug, a.title, \
                     snippet(fts_articles, 0, char(57344), char(57345), '…', 24) AS snippet \
-             FROM fts_articles JOIN articles a ON a.id = fts_articles.rowid \
+             FROM page \
+             CROSS JOIN fts_articles ON fts_articles.rowid = page.id \
+             JOIN articles a ON a.id = page.id \
              WHERE fts_articles MATCH $1 \
-             ORDER BY bm25(fts_articles), a.id DESC LIMIT $2 OFFSET $3",
+             ORDER BY page.score, page.id DESC",
         )
         .bind::<Text, _>(fts5_query(words))
+        .bind::<BigInt, _>(CANDIDATES)
         .bind::<BigInt, _>(limit)
         .bind::<BigInt, _>(offset)
         .load(conn),
@@ -80,20 +91,22 @@ pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
 pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) -> QueryResult<Vec<CommentHit>> {
     match conn {
         // The newest matches are the candidates, ranked among themselves; the snippet is
-        // made for the page shown only. (SQLite numbers `$n` parameters in the order they
-        // first appear, so they appear in order.)
+        // made for the page shown only. `CROSS JOIN` keeps SQLite from walking every
+        // match to join the page's few rows. (SQLite numbers `$n` parameters in the order
+        // they first appear, so they appear in order.)
         DbConn::Sqlite(_) => diesel::sql_query(
             "WITH candidates AS MATERIALIZED ( \
-                SELECT rowid AS id, bm25(fts_comments) AS score FROM fts_comments \
-                WHERE fts_comments MATCH $1 ORDER BY rowid DESC LIMIT $2), \
+                SELECT fts_comments.rowid AS id, bm25(fts_comments) AS score \
+                FROM fts_comments CROSS JOIN comments c ON c.id = fts_comments.rowid \
+                WHERE fts_comments MATCH $1 AND c.status = 'visible' \
+                ORDER BY fts_comments.rowid DESC LIMIT $2), \
              page AS MATERIALIZED ( \
-                SELECT candidates.id, candidates.score FROM candidates JOIN comments c ON c.id = candidates.id \
-                WHERE c.status = 'visible' ORDER BY candidates.score, candidates.id DESC LIMIT $3 OFFSET $4) \
+                SELECT id, score FROM candidates ORDER BY score, id DESC LIMIT $3 OFFSET $4) \
              SELECT c.id AS comment_id, a.slug, a.title, \
                     CASE WHEN u.deleted_at IS NULL THEN u.username END AS author, \
                     snippet(fts_comments, 0, char(57344), char(57345), '…', 24) AS snippet \
              FROM page \
-             JOIN fts_comments ON fts_comments.rowid = page.id \
+             CROSS JOIN fts_comments ON fts_comments.rowid = page.id \
              JOIN comments c ON c.id = page.id \
              JOIN articles a ON a.id = c.article_id \
              JOIN users u ON u.id = c.author_id \
@@ -105,31 +118,57 @@ pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
         .bind::<BigInt, _>(limit)
         .bind::<BigInt, _>(offset)
         .load(conn),
-        DbConn::Pg(_) => diesel::sql_query(
-            "WITH candidates AS MATERIALIZED ( \
-                SELECT c.id FROM comments c \
-                WHERE c.status = 'visible' AND to_tsvector('english', c.body_source) @@ plainto_tsquery('english', $1) \
-                ORDER BY c.id DESC LIMIT $2), \
-             page AS MATERIALIZED ( \
-                SELECT c.id, ts_rank(to_tsvector('english', c.body_source), plainto_tsquery('english', $1)) AS score \
-                FROM candidates JOIN comments c ON c.id = candidates.id \
-                ORDER BY score DESC, c.id DESC LIMIT $3 OFFSET $4) \
-             SELECT c.id AS comment_id, a.slug, a.title, \
-                    CASE WHEN u.deleted_at IS NULL THEN u.username END AS author, \
-                    ts_headline('english', c.body_source, plainto_tsquery('english', $1), \
-                        'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS snippet \
-             FROM page \
-             JOIN comments c ON c.id = page.id \
-             JOIN articles a ON a.id = c.article_id \
-             JOIN users u ON u.id = c.author_id \
-             ORDER BY page.score DESC, page.id DESC",
-        )
-        .bind::<Text, _>(words.join(" "))
-        .bind::<BigInt, _>(CANDIDATES)
-        .bind::<BigInt, _>(limit)
-        .bind::<BigInt, _>(offset)
-        .load(conn),
+        DbConn::Pg(pg) => {
+            let text = words.join(" ");
+            // A common word matches a large share of the comments, and reading them all
+            // (the heap pages the index points to) is what costs: look among the newest
+            // comments first, and at all of them only when those hold too few matches.
+            let matching = |conn: &mut diesel::PgConnection, window: i64| -> QueryResult<Vec<CommentId>> {
+                let rows: Vec<Id> = diesel::sql_query(
+                    "SELECT c.id FROM comments c \
+                     WHERE c.status = 'visible' \
+                       AND c.id > (SELECT COALESCE(MAX(id), 0) FROM comments) - $2 \
+                       AND to_tsvector('english', c.body_source) @@ plainto_tsquery('english', $1) \
+                     ORDER BY c.id DESC LIMIT $3",
+                )
+                .bind::<Text, _>(&text)
+                .bind::<BigInt, _>(window)
+                .bind::<BigInt, _>(CANDIDATES)
+                .load(conn)?;
+                Ok(rows.into_iter().map(|r| r.id).collect())
+            };
+            let mut candidates = matching(pg, RECENT)?;
+            if (candidates.len() as i64) < CANDIDATES {
+                candidates = matching(pg, i64::MAX / 2)?;
+            }
+            diesel::sql_query(
+                "WITH page AS MATERIALIZED ( \
+                    SELECT c.id, ts_rank(to_tsvector('english', c.body_source), plainto_tsquery('english', $1)) AS score \
+                    FROM comments c WHERE c.id = ANY($2) \
+                    ORDER BY score DESC, c.id DESC LIMIT $3 OFFSET $4) \
+                 SELECT c.id AS comment_id, a.slug, a.title, \
+                        CASE WHEN u.deleted_at IS NULL THEN u.username END AS author, \
+                        ts_headline('english', c.body_source, plainto_tsquery('english', $1), \
+                            'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS snippet \
+                 FROM page \
+                 JOIN comments c ON c.id = page.id \
+                 JOIN articles a ON a.id = c.article_id \
+                 JOIN users u ON u.id = c.author_id \
+                 ORDER BY page.score DESC, page.id DESC",
+            )
+            .bind::<Text, _>(&text)
+            .bind::<diesel::sql_types::Array<BigInt>, _>(candidates)
+            .bind::<BigInt, _>(limit)
+            .bind::<BigInt, _>(offset)
+            .load(pg)
+        }
     }
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: CommentId,
 }
 
 fn fts5_query(words: &[String]) -> String {

@@ -71,6 +71,8 @@ pub struct ThreadPage {
     pub more: HashMap<CommentId, (usize, i64)>,
     /// Whether more top comments follow.
     pub has_more: bool,
+    /// The last top comment that is not pinned: where a page after this one starts.
+    pub last_unpinned: Option<CommentId>,
 }
 
 /// What a comment's row says about its place, without its text: id, parent, replies.
@@ -115,26 +117,41 @@ pub fn article_page(
             .filter(shown_to!(viewer))
             .select((comments::id, comments::reply_count))
     };
-    // Pinned comments lead the first page, in the page's order, and no other.
-    let mut top: Vec<(CommentId, i32)> = match start {
-        Start::First => load_in_order!(conn, top_level().filter(comments::pinned.eq(true)).limit(TOP_PER_PAGE), sort)?,
-        _ => Vec::new(),
+    // Pinned comments come first, in the page's order, then the others: a page by
+    // position counts both; a page after a comment holds unpinned ones only.
+    let (mut top, skipped): (Vec<(CommentId, i32)>, i64) = match start {
+        Start::After(_) => (Vec::new(), 0),
+        Start::First | Start::Skip(_) => {
+            let skip = if let Start::Skip(n) = start { n } else { 0 };
+            let pinned = top_level().filter(comments::pinned.eq(true));
+            let shown: Vec<(CommentId, i32)> = load_in_order!(conn, pinned.offset(skip).limit(TOP_PER_PAGE + 1), sort)?;
+            // How many pinned ones lie before this page, to skip the rest by.
+            let before: i64 = if shown.is_empty() && skip > 0 {
+                top_level().filter(comments::pinned.eq(true)).count().get_result(conn)?
+            } else {
+                skip
+            };
+            (shown, skip - before)
+        }
     };
+    let more_pinned = top.len() as i64 > TOP_PER_PAGE;
+    top.truncate(TOP_PER_PAGE as usize);
     let want = TOP_PER_PAGE - top.len() as i64;
     let rest = top_level().filter(comments::pinned.eq(false)).limit(want + 1);
     let mut rest: Vec<(CommentId, i32)> = match start {
-        Start::First => load_in_order!(conn, rest, sort)?,
-        Start::Skip(n) => load_in_order!(conn, rest.offset(n), sort)?,
+        Start::First | Start::Skip(_) => load_in_order!(conn, rest.offset(skipped), sort)?,
         Start::After(id) => match sort {
             Sort::Old => load_in_order!(conn, rest.filter(comments::id.gt(id)), sort)?,
             _ => load_in_order!(conn, rest.filter(comments::id.lt(id)), Sort::New)?,
         },
     };
-    let has_more = rest.len() as i64 > want;
+    let has_more = more_pinned || rest.len() as i64 > want;
     rest.truncate(want.max(0) as usize);
+    let last_unpinned = rest.last().map(|(id, _)| *id);
     top.extend(rest);
     let mut page = below(conn, top, sort, viewer, LEVELS)?;
     page.has_more = has_more;
+    page.last_unpinned = last_unpinned;
     Ok(page)
 }
 
@@ -301,5 +318,5 @@ fn below(
             }
         }
     }
-    Ok(ThreadPage { items, top, order: shown, more, has_more: false })
+    Ok(ThreadPage { items, top, order: shown, more, has_more: false, last_unpinned: None })
 }

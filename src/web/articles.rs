@@ -127,10 +127,10 @@ pub async fn show(
         Start::Skip(n) => format!("{path}?sort={}&page={}", sort.as_str(), n / threads::TOP_PER_PAGE + 1),
         Start::After(id) => format!("{path}?sort={}&after={id}", sort.as_str()),
     };
-    let next = match (thread.has_more, sort, thread.top.last()) {
-        (false, _, _) | (_, _, None) => None,
+    let next = match (thread.has_more, sort, thread.last_unpinned) {
+        (false, _, _) => None,
         (true, Sort::New | Sort::Old, Some(last)) => Some(format!("{path}?sort={}&after={last}", sort.as_str())),
-        (true, _, Some(_)) => {
+        (true, _, _) => {
             let skipped = match start {
                 Start::Skip(n) => n,
                 _ => 0,

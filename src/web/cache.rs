@@ -59,6 +59,9 @@ const BUDGET: usize = 48 * 1024 * 1024;
 const MAX_ENTRIES: usize = 4096;
 /// A response larger than this is not kept.
 const MAX_BODY: usize = 4 * 1024 * 1024;
+/// The query parameters cached pages read; a request with any other is answered
+/// without the cache.
+const KNOWN_PARAMETERS: [&str; 6] = ["sort", "page", "after", "skip", "indent", "notice"];
 /// Slots for articles' touches.
 const SLOTS: usize = 4096;
 
@@ -215,17 +218,35 @@ pub fn touches_nothing() {
 }
 
 /// Runs a state-changing request; unless it declared what it touched, or was refused
-/// with a 4xx, everything counts as touched once it is done.
+/// (a 4xx, or an error page that is not a failure, such as the redirect to the login
+/// form), everything counts as touched once it is done, or if it is dropped midway
+/// (its database work may still commit).
 pub async fn track_writes<F, B>(cache: &PageCache, fut: F) -> Result<ServiceResponse<B>, actix_web::Error>
 where
     F: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
 {
-    let declared = Arc::new(AtomicBool::new(false));
-    let result = DECLARED.scope(declared.clone(), fut).await;
-    let refused = matches!(&result, Ok(res) if res.status().is_client_error());
-    if !declared.load(Ordering::SeqCst) && !refused {
-        cache.touch_everything();
+    /// Touches everything when dropped, unless disarmed.
+    struct Guard<'a>(&'a PageCache, Arc<AtomicBool>);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            if !self.1.load(Ordering::SeqCst) {
+                self.0.touch_everything();
+            }
+        }
     }
+    let declared = Arc::new(AtomicBool::new(false));
+    let guard = Guard(cache, declared.clone());
+    let result = DECLARED.scope(declared.clone(), fut).await;
+    let refused = match &result {
+        Ok(res) => {
+            res.status().is_client_error() || (res.response().error().is_some() && !res.status().is_server_error())
+        }
+        Err(_) => false,
+    };
+    if refused {
+        declared.store(true, Ordering::SeqCst);
+    }
+    drop(guard);
     result
 }
 
@@ -256,6 +277,15 @@ pub async fn middleware(
     };
     let cache = &state.cache;
     let key = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
+    // Parameters no page reads would make endless keys for the same pages.
+    if !req
+        .query_string()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .all(|p| KNOWN_PARAMETERS.contains(&p.split('=').next().unwrap_or("")))
+    {
+        return next.call(req).await;
+    }
     if let Some(entry) = cache.get(&key) {
         let response = respond(&entry, req.request());
         return Ok(req.into_response(response));

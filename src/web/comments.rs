@@ -62,6 +62,8 @@ pub async fn post(
     let preview = form.action.as_deref() == Some("preview");
     let (body, rendered, problem) = match CommentBody::parse(&form.body) {
         Ok(body) if preview => {
+            // A preview changes nothing.
+            super::cache::touches_nothing();
             let rendered = service::preview(&state, user, &body).await?;
             (body.as_str().to_owned(), Some(rendered), None)
         }

@@ -12,6 +12,7 @@ use crate::common::{Backend, TestApp, SEED_SLUG};
 both_backends!(
     every_comment_shows_exactly_once_within_the_budget,
     newest_first_paging_neither_repeats_nor_skips,
+    pinned_comments_lead_and_every_page_still_shows_each_once,
     more_replies_pages_refuse_what_is_not_there,
 );
 
@@ -188,5 +189,41 @@ async fn more_replies_pages_refuse_what_is_not_there(backend: Backend) {
     assert_eq!(app.page(&replies("?skip=5")).await.0, StatusCode::NOT_FOUND, "past the end");
     for missing in ["/comments/999999/replies", "/comments/abc/replies"] {
         assert_eq!(app.page(missing).await.0, StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
+async fn pinned_comments_lead_and_every_page_still_shows_each_once(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let mona = app.signup_as("mona", "moderator").await;
+    let mut all = Vec::new();
+    for i in 0..105 {
+        all.push(app.comment(&ann, SEED_SLUG, &format!("thread {i}"), None).await);
+    }
+    // One comment is pinned at a time; it sits in the middle of every order.
+    let pinned = all[60];
+    let r = app.post_form(&mona, &format!("/mod/comments/{pinned}/pin"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    for sort in ["best", "top", "new", "old", "controversial"] {
+        let mut url = Some(format!("{}?sort={sort}", article()));
+        let mut seen = Vec::new();
+        let mut first = true;
+        while let Some(next) = url.take() {
+            let page = Page::parse(&app.page(&next).await.1);
+            let ids: Vec<i64> = page
+                .attrs("#comments .comment-tree > li.comment", "data-id")
+                .iter()
+                .map(|id| id.parse().unwrap())
+                .collect();
+            if first {
+                assert_eq!(ids[0], pinned, "{sort}: the pinned comment leads the first page");
+                first = false;
+            }
+            seen.extend(ids);
+            url = page.attrs(".more a[rel=next]", "href").first().map(|h| h.trim_end_matches("#comments").to_owned());
+        }
+        let unique: HashSet<i64> = seen.iter().copied().collect();
+        assert_eq!(unique.len(), seen.len(), "{sort}: none twice");
+        assert_eq!(unique, all.iter().copied().collect::<HashSet<i64>>(), "{sort}: every one");
     }
 }
