@@ -1,6 +1,10 @@
 //! Full-text search over articles (title, summary, takeaways) and visible comments:
 //! SQLite FTS5, or PostgreSQL's text search, behind one function.
 //!
+//! A search ranks the newest [`CANDIDATES`] matches, not all of them: a common word
+//! matches a large share of a big site, and ranking every match costs a pass over them
+//! all (a second and more on a million comments). Snippets are made for the page shown.
+//!
 //! Snippets mark matched words with `MARK_START` and `MARK_END`; views escape the text
 //! and turn the marks into `<mark>`.
 
@@ -10,9 +14,8 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::DbConn;
 
-/// Comments ranked for one search: the newest matches. A common word matches a large
-/// share of a big site; ranking every match would cost a scan of them all.
-pub const CANDIDATES: i64 = 1_000;
+/// Matches ranked for one search: the newest ones.
+pub const CANDIDATES: i64 = 200;
 /// On PostgreSQL, the newest comments looked among first (see `comments`).
 const RECENT: i64 = 20_000;
 
@@ -73,21 +76,28 @@ pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
         .bind::<BigInt, _>(offset)
         .load(conn),
         DbConn::Pg(_) => diesel::sql_query(
-            "SELECT a.slug, a.title, \
-                    ts_headline('english', a.search_document, q, \
+            "WITH candidates AS MATERIALIZED ( \
+                SELECT a.id FROM articles a \
+                WHERE to_tsvector('english', a.search_document) @@ plainto_tsquery('english', $1) \
+                ORDER BY a.id + 0 DESC LIMIT $2), \
+             page AS MATERIALIZED ( \
+                SELECT a.id, ts_rank(to_tsvector('english', a.search_document), plainto_tsquery('english', $1)) AS score \
+                FROM candidates JOIN articles a ON a.id = candidates.id \
+                ORDER BY score DESC, a.id DESC LIMIT $3 OFFSET $4) \
+             SELECT a.slug, a.title, \
+                    ts_headline('english', a.search_document, plainto_tsquery('english', $1), \
                         'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS snippet \
-             FROM articles a, plainto_tsquery('english', $1) q \
-             WHERE to_tsvector('english', a.search_document) @@ q \
-             ORDER BY ts_rank(to_tsvector('english', a.search_document), q) DESC, a.id DESC LIMIT $2 OFFSET $3",
+             FROM page JOIN articles a ON a.id = page.id \
+             ORDER BY page.score DESC, page.id DESC",
         )
         .bind::<Text, _>(words.join(" "))
+        .bind::<BigInt, _>(CANDIDATES)
         .bind::<BigInt, _>(limit)
         .bind::<BigInt, _>(offset)
         .load(conn),
     }
 }
 
-/// Visible comments matching every word, best first.
 pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) -> QueryResult<Vec<CommentHit>> {
     match conn {
         // The newest matches are the candidates, ranked among themselves; the snippet is
@@ -123,24 +133,34 @@ pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
             // A common word matches a large share of the comments, and reading them all
             // (the heap pages the index points to) is what costs: look among the newest
             // comments first, and at all of them only when those hold too few matches.
-            let matching = |conn: &mut diesel::PgConnection, window: i64| -> QueryResult<Vec<CommentId>> {
-                let rows: Vec<Id> = diesel::sql_query(
+            let recent: Vec<Id> = diesel::sql_query(
+                "SELECT c.id FROM comments c \
+                 WHERE c.status = 'visible' \
+                   AND c.id > (SELECT COALESCE(MAX(id), 0) FROM comments) - $2 \
+                   AND to_tsvector('english', c.body_source) @@ plainto_tsquery('english', $1) \
+                 ORDER BY c.id + 0 DESC LIMIT $3",
+            )
+            .bind::<Text, _>(&text)
+            .bind::<BigInt, _>(RECENT)
+            .bind::<BigInt, _>(CANDIDATES)
+            .load(pg)?;
+            // Without the window the index alone finds them (a rarer word: fewer rows).
+            // (`id + 0`: walking the primary key newest first, checking each comment,
+            // looks cheap to the planner and takes minutes for a word nobody used.)
+            let found: Vec<Id> = if (recent.len() as i64) < CANDIDATES {
+                diesel::sql_query(
                     "SELECT c.id FROM comments c \
                      WHERE c.status = 'visible' \
-                       AND c.id > (SELECT COALESCE(MAX(id), 0) FROM comments) - $2 \
                        AND to_tsvector('english', c.body_source) @@ plainto_tsquery('english', $1) \
-                     ORDER BY c.id DESC LIMIT $3",
+                     ORDER BY c.id + 0 DESC LIMIT $2",
                 )
                 .bind::<Text, _>(&text)
-                .bind::<BigInt, _>(window)
                 .bind::<BigInt, _>(CANDIDATES)
-                .load(conn)?;
-                Ok(rows.into_iter().map(|r| r.id).collect())
+                .load(pg)?
+            } else {
+                recent
             };
-            let mut candidates = matching(pg, RECENT)?;
-            if (candidates.len() as i64) < CANDIDATES {
-                candidates = matching(pg, i64::MAX / 2)?;
-            }
+            let candidates: Vec<CommentId> = found.into_iter().map(|r| r.id).collect();
             diesel::sql_query(
                 "WITH page AS MATERIALIZED ( \
                     SELECT c.id, ts_rank(to_tsvector('english', c.body_source), plainto_tsquery('english', $1)) AS score \
