@@ -56,6 +56,18 @@
     }
   });
 
+  // The page `href` opens, parsed, and `find` applied to it; when either fails the
+  // browser goes to that page instead, and null comes back.
+  async function fromPage(href, find) {
+    try {
+      const response = await fetch(href, { credentials: "same-origin" });
+      const found = response.ok && find(new DOMParser().parseFromString(await response.text(), "text/html"));
+      if (found) return found;
+    } catch (_) { /* below */ }
+    window.location = href;
+    return null;
+  }
+
   // Reply and edit forms open in place: the form is taken from the page that would
   // otherwise open.
   document.addEventListener("click", async function (event) {
@@ -65,26 +77,19 @@
     const open = actions.nextElementSibling;
     event.preventDefault();
     if (open && open.classList.contains("inline")) { open.remove(); return; }
-    try {
-      const response = await fetch(link.href, { credentials: "same-origin" });
-      if (!response.ok) { window.location = link.href; return; }
-      const page = new DOMParser().parseFromString(await response.text(), "text/html");
-      const form = page.querySelector("form.compose");
-      if (!form) { window.location = link.href; return; }
-      form.classList.add("inline");
-      const textarea = form.querySelector("textarea");
-      textarea.id = "";
-      const cancel = document.createElement("button");
-      cancel.type = "button";
-      cancel.className = "button secondary";
-      cancel.textContent = "Cancel";
-      cancel.addEventListener("click", function () { form.remove(); });
-      form.querySelector(".compose-actions").appendChild(cancel);
-      actions.after(form);
-      textarea.focus();
-    } catch (_) {
-      window.location = link.href;
-    }
+    const form = await fromPage(link.href, function (page) { return page.querySelector("form.compose"); });
+    if (!form) return;
+    form.classList.add("inline");
+    const textarea = form.querySelector("textarea");
+    textarea.id = "";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "button secondary";
+    cancel.textContent = "Cancel";
+    cancel.addEventListener("click", function () { form.remove(); });
+    form.querySelector(".compose-actions").appendChild(cancel);
+    actions.after(form);
+    textarea.focus();
   });
 
   // "More replies" open in place: the replies are taken from the page the link opens.
@@ -95,25 +100,18 @@
     event.preventDefault();
     if (item.getAttribute("aria-busy") === "true") return;
     item.setAttribute("aria-busy", "true");
-    try {
-      const response = await fetch(link.href, { credentials: "same-origin" });
-      if (!response.ok) { window.location = link.href; return; }
-      const page = new DOMParser().parseFromString(await response.text(), "text/html");
-      const list = page.getElementById("more-replies");
-      if (!list) { window.location = link.href; return; }
-      // A reply that arrived live is already here.
-      const replies = Array.from(list.children).filter(function (node) {
-        return !(node.id && document.getElementById(node.id));
-      });
-      const nodes = replies.map(function (node) { return document.adoptNode(node); });
-      item.replaceWith.apply(item, nodes);
-      for (const node of nodes) showTimes(node);
-      const first = nodes.find(function (node) { return node.classList.contains("comment"); });
-      const author = first && first.querySelector("summary a, summary span");
-      if (author) { author.setAttribute("tabindex", "-1"); author.focus(); }
-    } catch (_) {
-      window.location = link.href;
-    }
+    const list = await fromPage(link.href, function (page) { return page.getElementById("more-replies"); });
+    if (!list) return;
+    // A reply that arrived live is already here.
+    const replies = Array.from(list.children).filter(function (node) {
+      return !(node.id && document.getElementById(node.id));
+    });
+    const nodes = replies.map(function (node) { return document.adoptNode(node); });
+    item.replaceWith.apply(item, nodes);
+    for (const node of nodes) showTimes(node);
+    const first = nodes.find(function (node) { return node.classList.contains("comment"); });
+    const author = first && first.querySelector("summary a, summary span");
+    if (author) { author.setAttribute("tabindex", "-1"); author.focus(); }
   });
 
   // Times come absolute (pages are cached for everyone); they are shown as "3 hours ago",

@@ -95,7 +95,7 @@ pub struct ThreadComment {
 
 type Row = (Comment, String, Option<PrimitiveDateTime>, Option<i32>);
 
-pub(crate) fn into_thread(rows: Vec<Row>) -> Vec<ThreadComment> {
+fn into_thread(rows: Vec<Row>) -> Vec<ThreadComment> {
     rows.into_iter()
         .map(|(comment, username, author_deleted, vote)| ThreadComment {
             author: (!comment.is_deleted() && !comment.is_removed() && author_deleted.is_none()).then_some(username),
@@ -427,6 +427,16 @@ pub fn export_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<(Vec<Exporte
         .select((comment_votes::comment_id, comment_votes::value, comment_votes::created_at))
         .load(conn)?;
     Ok((written, votes))
+}
+
+/// Comments `ids` (those the viewer may see) with their authors and the viewer's votes.
+pub(crate) fn with_authors(
+    conn: &mut DbConn,
+    ids: &[CommentId],
+    viewer: Option<UserId>,
+) -> QueryResult<Vec<ThreadComment>> {
+    let rows: Vec<Row> = with_authors_and_votes!(viewer).filter(comments::id.eq_any(ids)).load(conn)?;
+    Ok(into_thread(rows))
 }
 
 /// One comment with its author and the viewer's vote.

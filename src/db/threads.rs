@@ -21,8 +21,8 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::comments::{Comment, ThreadComment};
-use super::schema::{comment_votes, comments, users};
+use super::comments::ThreadComment;
+use super::schema::comments;
 use super::DbConn;
 use crate::domain::{ArticleId, CommentId, CommentStatus, UserId};
 use crate::ranking::Sort;
@@ -202,23 +202,9 @@ pub fn ancestors(conn: &mut DbConn, id: CommentId, viewer: Option<UserId>) -> Qu
         cursor = parent_of(conn, parent)?;
     }
     chain.reverse();
-    let mut items = with_authors(conn, &chain, viewer)?;
+    let mut items = super::comments::with_authors(conn, &chain, viewer)?;
     items.sort_by_key(|c| chain.iter().position(|id| *id == c.comment.id));
     Ok(items)
-}
-
-/// Comments `ids` (those the reader may see) with their authors and the reader's votes.
-fn with_authors(conn: &mut DbConn, ids: &[CommentId], viewer: Option<UserId>) -> QueryResult<Vec<ThreadComment>> {
-    let rows: Vec<(Comment, String, Option<time::PrimitiveDateTime>, Option<i32>)> = comments::table
-        .inner_join(users::table)
-        .left_join(comment_votes::table.on(
-            comment_votes::comment_id.eq(comments::id).and(comment_votes::user_id.eq(viewer.unwrap_or(UserId(-1)))),
-        ))
-        .filter(comments::id.eq_any(ids))
-        .filter(shown_to!(viewer))
-        .select((Comment::as_select(), users::username, users::deleted_at, comment_votes::value.nullable()))
-        .load(conn)?;
-    Ok(super::comments::into_thread(rows))
 }
 
 /// Loads the replies under `top` (a level at a time, within the budget), then every
@@ -245,6 +231,7 @@ fn below(
             .limit(LEVEL_ROWS);
         let level: Vec<Skeleton> = load_in_order!(conn, query, sort)?;
         let cap = replies_shown(depth);
+        // The next level, in the order the replies were taken.
         let mut next = Vec::new();
         // Fair shares first: each comment's first reply, then each one's second, and so
         // on, so that one busy comment cannot take the whole budget from its siblings.
@@ -275,26 +262,10 @@ fn below(
                 break;
             }
         }
-        // Keep the next level in the order of the page (parents first, then replies).
-        let order: HashMap<CommentId, usize> = frontier.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        let parent_of: HashMap<CommentId, CommentId> =
-            by_parent.iter().flat_map(|(parent, replies)| replies.iter().map(move |r| (*r, *parent))).collect();
-        let position: HashMap<CommentId, usize> =
-            by_parent.values().flat_map(|replies| replies.iter().enumerate().map(|(i, r)| (*r, i))).collect();
-        next.sort_by_key(|id| (order[&parent_of[id]], position[id]));
         frontier = next;
         depth += 1;
     }
-    let rows: Vec<(Comment, String, Option<time::PrimitiveDateTime>, Option<i32>)> = comments::table
-        .inner_join(users::table)
-        .left_join(comment_votes::table.on(
-            comment_votes::comment_id.eq(comments::id).and(comment_votes::user_id.eq(viewer.unwrap_or(UserId(-1)))),
-        ))
-        .filter(comments::id.eq_any(&shown))
-        .filter(shown_to!(viewer))
-        .select((Comment::as_select(), users::username, users::deleted_at, comment_votes::value.nullable()))
-        .load(conn)?;
-    let items = super::comments::into_thread(rows);
+    let items = super::comments::with_authors(conn, &shown, viewer)?;
     // Comments whose replies are not all shown, the deepest ones' included
     // (`reply_count` counts every reply, held ones too, so the exact number is counted).
     let missing: Vec<CommentId> = items

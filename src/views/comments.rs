@@ -76,6 +76,19 @@ pub struct ThreadView<'a> {
     pub sort: Sort,
 }
 
+impl<'a> ThreadView<'a> {
+    /// The view of a thread page now, with the site's edit window.
+    pub fn new(
+        visitor: &'a Visitor,
+        locked: bool,
+        return_to: &'a str,
+        edit_window: time::Duration,
+        sort: Sort,
+    ) -> Self {
+        ThreadView { visitor, locked, return_to, now: crate::db::now(), edit_window, sort }
+    }
+}
+
 pub fn forest(view: &ThreadView, nodes: &[Node]) -> Markup {
     html! {
         ol class="comment-tree" {

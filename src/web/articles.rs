@@ -142,14 +142,7 @@ pub async fn show(
     let must_verify =
         state.config.require_email_verification && visitor.user.as_ref().is_some_and(|u| !u.email_verified);
     let thread = ThreadSection {
-        view: ThreadView {
-            visitor: &visitor,
-            locked: article.article.comments_locked,
-            return_to: &here,
-            now: crate::db::now(),
-            edit_window: state.config.edit_window,
-            sort,
-        },
+        view: ThreadView::new(&visitor, article.article.comments_locked, &here, state.config.edit_window, sort),
         nodes: build_forest(thread),
         first: start == Start::First,
         next,

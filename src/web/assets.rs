@@ -9,13 +9,10 @@ use crate::assets;
 
 pub async fn serve(req: HttpRequest, file: web::Path<String>) -> Result<HttpResponse, AppError> {
     let asset = assets::by_file(&file).ok_or(AppError::NotFound)?;
-    let accepted = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let (encoding, body): (Option<&str>, &'static [u8]) = if accepts(accepted, "br") {
-        (Some("br"), &asset.brotli)
-    } else if accepts(accepted, "gzip") {
-        (Some("gzip"), &asset.gzip)
-    } else {
-        (None, asset.bytes)
+    let (encoding, body): (Option<&str>, &'static [u8]) = match preferred_encoding(&req) {
+        "br" => (Some("br"), &asset.brotli),
+        "gzip" => (Some("gzip"), &asset.gzip),
+        _ => (None, asset.bytes),
     };
     let mut response = HttpResponse::Ok();
     response
@@ -27,8 +24,15 @@ pub async fn serve(req: HttpRequest, file: web::Path<String>) -> Result<HttpResp
     Ok(response.body(body))
 }
 
+/// The encoding of bytes compressed ahead to send this request: "br", "gzip" or
+/// "identity", as its `Accept-Encoding` allows.
+pub(crate) fn preferred_encoding(req: &HttpRequest) -> &'static str {
+    let accepted = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    ["br", "gzip"].into_iter().find(|coding| accepts(accepted, coding)).unwrap_or("identity")
+}
+
 /// Whether an `Accept-Encoding` value accepts `coding` (listed without `q=0`).
-pub(crate) fn accepts(header: &str, coding: &str) -> bool {
+fn accepts(header: &str, coding: &str) -> bool {
     header.split(',').any(|part| {
         let mut params = part.split(';').map(str::trim);
         let name = params.next().unwrap_or("");

@@ -61,7 +61,7 @@ const MAX_ENTRIES: usize = 4096;
 const MAX_BODY: usize = 4 * 1024 * 1024;
 /// The query parameters cached pages read; a request with any other is answered
 /// without the cache.
-const KNOWN_PARAMETERS: [&str; 6] = ["sort", "page", "after", "skip", "indent", "notice"];
+const KNOWN_PARAMETERS: [&str; 5] = ["sort", "page", "after", "skip", "indent"];
 /// Slots for articles' touches.
 const SLOTS: usize = 4096;
 
@@ -356,13 +356,11 @@ fn respond(entry: &Entry, req: &actix_web::HttpRequest) -> HttpResponse {
     if matches {
         return response.finish();
     }
-    let accepted = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let (encoding, body) = if super::assets::accepts(accepted, "br") {
-        ("br", entry.brotli.clone())
-    } else if super::assets::accepts(accepted, "gzip") {
-        ("gzip", entry.gzip.clone())
-    } else {
-        ("identity", entry.identity.clone())
+    let encoding = super::assets::preferred_encoding(req);
+    let body = match encoding {
+        "br" => entry.brotli.clone(),
+        "gzip" => entry.gzip.clone(),
+        _ => entry.identity.clone(),
     };
     // With a Content-Encoding set, the compression middleware leaves the body alone.
     response

@@ -178,14 +178,7 @@ pub async fn permalink(
     let node = build_forest(page).pop().ok_or(AppError::NotFound)?;
     let ancestors = ancestors.into_iter().map(Node::leaf).collect();
     let return_to = format!("/comments/{id}");
-    let view = ThreadView {
-        visitor: &visitor,
-        locked,
-        return_to: &return_to,
-        now: now(),
-        edit_window: state.config.edit_window,
-        sort,
-    };
+    let view = ThreadView::new(&visitor, locked, &return_to, state.config.edit_window, sort);
     let notice = match query.notice.as_deref() {
         Some("reported") => Some("Thank you: the moderators will look at your report."),
         _ => None,
@@ -242,14 +235,7 @@ pub async fn replies(
     let article_id = parent.comment.article_id;
     let nodes = build_forest(page);
     let return_to = format!("/comments/{id}/replies?sort={}&skip={skip}&indent={indent}", sort.as_str());
-    let view = ThreadView {
-        visitor: &visitor,
-        locked,
-        return_to: &return_to,
-        now: now(),
-        edit_window: state.config.edit_window,
-        sort,
-    };
+    let view = ThreadView::new(&visitor, locked, &return_to, state.config.edit_window, sort);
     let more = view::MoreReplies {
         article_title: &title,
         article_slug: &slug,
@@ -267,14 +253,7 @@ pub async fn fragment(state: web::Data<AppState>, visitor: Visitor, id: web::Pat
     let id = comment_id(&id)?;
     let (item, slug, _, locked) = load_one(&state, id, visitor.user.as_ref().map(|u| u.id)).await?;
     let return_to = format!("/articles/{slug}");
-    let view = ThreadView {
-        visitor: &visitor,
-        locked,
-        return_to: &return_to,
-        now: now(),
-        edit_window: state.config.edit_window,
-        sort: Sort::Best,
-    };
+    let view = ThreadView::new(&visitor, locked, &return_to, state.config.edit_window, Sort::Best);
     Ok(view::comment(&view, &Node::leaf(item), 0))
 }
 
