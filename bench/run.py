@@ -8,8 +8,9 @@ the same machine.
 
 For each backend and size it starts `afterword serve` (limits off), makes an article
 page with 200 comments (50 threads of four, Markdown in each, some votes) through
-HTTP, saves what the server sends for it (anonymous and logged in, gzip-compressed as
-a browser asks) into nginx's folder, and measures in rounds: each of our pages, then
+HTTP, saves what the server sends for it (anonymous; a signed-in reader who voted on
+five of its comments; its author, who wrote them all; gzip-compressed as a browser
+asks) into nginx's folder, and measures in rounds: each of our pages, then
 nginx with its bytes. "small" is the demo site; "large" is filled by
 `bench/generate.rs` (10,000 articles, 50,000 accounts, 1,000,000 comments) first.
 Then posting (every acknowledged comment must be stored) and memory (RSS idle, peak).
@@ -206,8 +207,8 @@ def run(backend, size, args, cache):
                     break
             except OSError:
                 time.sleep(0.1)
-        writer, voter = Client(), Client()
-        for name, c in (("writer", writer), ("voter", voter)):
+        writer, voter, reader = Client(), Client(), Client()
+        for name, c in (("writer", writer), ("voter", voter), ("reader", reader)):
             status, _ = c.post("/signup", username=f"bench{name}", email=f"bench{name}@example.com", password=PASSWORD)
             assert status == 303, f"sign-up: {status}"
         slug = "benchmark-article"
@@ -219,6 +220,9 @@ def run(backend, size, args, cache):
                 _, location = writer.post(f"/articles/{slug}/comments", body=f"Reply {reply} in thread {thread}", parent_id=parent)
                 parent = location.rsplit("comment-", 1)[1]
             voter.post(f"/comments/{top}/vote", value=-1 if thread % 3 == 0 else 1)
+            if thread % 10 == 5:
+                # A reader who took part a little: five votes on the page.
+                reader.post(f"/comments/{top}/vote", value=1)
         page = f"/articles/{slug}"
         anonymous = Client()
         plain = anonymous.get(page)[1]
@@ -231,18 +235,21 @@ def run(backend, size, args, cache):
         os.makedirs(www)
         gz = {"Accept-Encoding": "gzip"}
         session = f"afterword_session={writer.cookie('afterword_session')}"
-        reader_plain = writer.get(page)[1]
-        for name, client, body in (("anonymous", anonymous, plain), ("reader", writer, reader_plain)):
+        reader_session = f"afterword_session={reader.cookie('afterword_session')}"
+        reader_plain = reader.get(page)[1]
+        author_plain = writer.get(page)[1]
+        pages = (("anonymous", anonymous, plain), ("reader", reader, reader_plain), ("author", writer, author_plain))
+        for name, client, body in pages:
             status, packed, response_headers = client.get(page, gz)
             assert status == 200 and response_headers.get("Content-Encoding") == "gzip", (name, response_headers)
             with open(f"{www}/{name}.html.gz", "wb") as f:
                 f.write(packed)
             with open(f"{www}/{name}.html", "wb") as f:
                 f.write(body)
-        sizes = {n: os.path.getsize(f"{www}/{n}.html.gz") for n in ("anonymous", "reader")}
+        sizes = {n: os.path.getsize(f"{www}/{n}.html.gz") for n, _, _ in pages}
         nginx = start_nginx(www, work)
         ceiling = f"http://127.0.0.1:{NGINX_PORT}"
-        for name in ("anonymous", "reader"):
+        for name, _, _ in pages:
             req = urllib.request.Request(f"{ceiling}/{name}.html", headers=gz)
             with urllib.request.urlopen(req) as r:
                 assert r.status == 200 and r.headers["Content-Encoding"] == "gzip", "nginx serves the saved bytes"
@@ -251,8 +258,10 @@ def run(backend, size, args, cache):
         measures = {
             "anonymous": (BASE + page, ["Accept-Encoding: gzip"]),
             "nginx anonymous": (ceiling + "/anonymous.html", ["Accept-Encoding: gzip"]),
-            "reader": (BASE + page, ["Accept-Encoding: gzip", f"Cookie: {session}"]),
+            "reader": (BASE + page, ["Accept-Encoding: gzip", f"Cookie: {reader_session}"]),
             "nginx reader": (ceiling + "/reader.html", ["Accept-Encoding: gzip"]),
+            "author": (BASE + page, ["Accept-Encoding: gzip", f"Cookie: {session}"]),
+            "nginx author": (ceiling + "/author.html", ["Accept-Encoding: gzip"]),
             "front page": (BASE + "/", ["Accept-Encoding: gzip"]),
             "search": (BASE + "/search?q=privacy", ["Accept-Encoding: gzip"]),
         }
@@ -288,14 +297,15 @@ wrk.headers["Origin"] = "{BASE}"
         for name in measures:
             r = best[name]
             vs = ""
-            if name in ("anonymous", "reader"):
+            if name in ("anonymous", "reader", "author"):
                 vs = f"{ratio(name, 'nginx ' + name):.0f}%"
             failed = sum(x["bad"] + x["errors"] for x in results[name])
             print(f"| {name} | {r['rate']:,.0f} | {r['p99']:.1f} ms | {vs} | {failed} |")
         print(f"| posting | {posting['rate']:,.0f} | {posting['p99']:.1f} ms | | {posting['bad'] + posting['errors']} |")
         print()
-        print(f"Page bytes, gzip: anonymous {sizes['anonymous']:,}, logged in {sizes['reader']:,};"
-              f" uncompressed: anonymous {len(plain):,}, logged in {len(reader_plain):,}.")
+        print(f"Page bytes, gzip: anonymous {sizes['anonymous']:,}, reader {sizes['reader']:,},"
+              f" author {sizes['author']:,}; uncompressed: anonymous {len(plain):,},"
+              f" reader {len(reader_plain):,}, author {len(author_plain):,}.")
         print(f"Posting: {acknowledged} acknowledged, {stored} stored, {posting['bad']} errors, {posting['errors']} socket errors.")
         print(f"Server RSS: {idle:.0f} MiB idle, {peak:.0f} MiB peak.")
         sys.stdout.flush()

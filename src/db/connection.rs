@@ -141,8 +141,23 @@ impl DbHealth {
     }
 }
 
+/// SQLite's memory statistics take one process-wide lock on every allocation, which
+/// every connection then waits on; nothing here reads them. Set once, before SQLite
+/// starts (later it is refused, harmlessly).
+fn sqlite_without_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: a configuration call made before any connection exists, with the
+        // one integer argument this option takes.
+        unsafe {
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+        }
+    });
+}
+
 impl ConnectionManager {
     pub fn new(url: DbUrl) -> Result<Self, DbError> {
+        sqlite_without_memory_statistics();
         if let DbUrl::Sqlite(path) = &url {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)
@@ -202,8 +217,13 @@ impl ManageConnection for ConnectionManager {
         result
     }
 
+    /// Asked at every checkout. A SQLite file does not hang up: nothing to ask. A
+    /// PostgreSQL connection may have been closed by the server since its last use.
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
-        conn.ping().map_err(DbError::Query)
+        match conn {
+            DbConn::Sqlite(_) => Ok(()),
+            DbConn::Pg(_) => conn.ping().map_err(DbError::Query),
+        }
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {

@@ -52,26 +52,26 @@ pub fn saved_among(conn: &mut DbConn, user_id: UserId, article_ids: &[ArticleId]
         .collect())
 }
 
-#[derive(QueryableByName)]
-struct SeenState {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    unseen: bool,
-}
-
 /// Whether the reader saved the article (`None`: not saved) and, if so, whether it has
-/// comments by others the reader has not seen. A read: one query.
+/// comments by others the reader has not seen. A read: two small queries, both
+/// prepared once per connection.
 pub fn seen_state(conn: &mut DbConn, user_id: UserId, article_id: ArticleId) -> QueryResult<Option<bool>> {
-    let found: Option<SeenState> = diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM comments c \
-                 WHERE c.article_id = s.article_id AND c.status = 'visible' \
-                   AND c.created_at > s.last_seen_at AND c.author_id <> s.user_id) AS unseen \
-         FROM saved_articles s WHERE s.user_id = $1 AND s.article_id = $2",
-    )
-    .bind::<BigInt, _>(user_id)
-    .bind::<BigInt, _>(article_id)
-    .get_result(conn)
-    .optional()?;
-    Ok(found.map(|s| s.unseen))
+    use super::schema::comments;
+    let seen: Option<PrimitiveDateTime> = saved_articles::table
+        .find((user_id, article_id))
+        .select(saved_articles::last_seen_at)
+        .first(conn)
+        .optional()?;
+    let Some(seen) = seen else { return Ok(None) };
+    let unseen = diesel::select(diesel::dsl::exists(
+        comments::table
+            .filter(comments::article_id.eq(article_id))
+            .filter(comments::status.eq(crate::domain::CommentStatus::Visible))
+            .filter(comments::created_at.gt(seen))
+            .filter(comments::author_id.ne(user_id)),
+    ))
+    .get_result(conn)?;
+    Ok(Some(unseen))
 }
 
 /// The reader opened the article: comments before now are no longer new.

@@ -86,7 +86,10 @@ fn byline_date(date: time::Date) -> Markup {
 /// The comments under an article: one page of top-level threads.
 pub struct ThreadSection<'a> {
     pub view: comments::ThreadView<'a>,
-    pub nodes: Vec<comments::Node>,
+    /// The page's comments ([`comments::forest`]).
+    pub forest: Markup,
+    /// Whether there are none.
+    pub empty: bool,
     /// Whether this is the thread's first page.
     pub first: bool,
     /// The next page's address, when there is one.
@@ -179,10 +182,10 @@ pub fn article_page(
                 } @else {
                     (comments::compose_form(visitor, &format!("/articles/{}/comments", article.slug), None, "", "Post comment"))
                 }
-                @if thread.nodes.is_empty() && thread.first {
+                @if thread.empty && thread.first {
                     p class="empty" { "Be the first to comment!" }
                 }
-                (comments::forest(&thread.view, &thread.nodes))
+                (thread.forest)
                 @if let Some(next) = &thread.next {
                     p class="more" {
                         a rel="next" href={ (next) "#comments" } {

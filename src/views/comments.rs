@@ -1,7 +1,8 @@
 //! Comment threads, the compose page (reply, edit, preview), permalinks and the inbox.
 
 use crate::domain::CommentStatus;
-use crate::domain::{permissions, CommentId, Denied};
+use crate::domain::{permissions, Actor, CommentId, Denied};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use maud::{html, Markup, PreEscaped};
@@ -74,6 +75,9 @@ pub struct ThreadView<'a> {
     pub now: PrimitiveDateTime,
     pub edit_window: time::Duration,
     pub sort: Sort,
+    /// Set while rendering a shared thread: the reader-dependent parts are left as
+    /// markers, and what each needs is kept here in order.
+    pub template: Option<RefCell<Vec<(Personal, ThreadComment)>>>,
 }
 
 impl<'a> ThreadView<'a> {
@@ -85,7 +89,22 @@ impl<'a> ThreadView<'a> {
         edit_window: time::Duration,
         sort: Sort,
     ) -> Self {
-        ThreadView { visitor, locked, return_to, now: crate::db::now(), edit_window, sort }
+        ThreadView { visitor, locked, return_to, now: crate::db::now(), edit_window, sort, template: None }
+    }
+
+    /// The part `kind` of a comment for this page's reader, or, in a shared thread, a
+    /// marker where it goes.
+    fn personal(&self, kind: Personal, item: &ThreadComment) -> Markup {
+        match &self.template {
+            Some(parts) => {
+                parts.borrow_mut().push((kind, item.clone()));
+                PreEscaped(super::template::MARKER.to_owned())
+            }
+            None => {
+                let reader = Reader { actor: self.visitor.user.as_ref().map(|u| u.actor()), vote: item.my_vote };
+                personal(self, kind, item, reader)
+            }
+        }
     }
 }
 
@@ -102,19 +121,6 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
     let deleted = c.is_deleted();
     let removed = c.is_removed();
     let visible = c.is_visible();
-    let me = view.visitor.user.as_ref();
-    let author_is_me = me.is_some_and(|u| u.id == c.author_id);
-    // What the reader may do here: the same functions the services enforce.
-    let actor = me.map(|u| u.actor());
-    let actor = actor.as_ref();
-    let facts = c.facts(view.locked);
-    let may_vote = permissions::may_vote(actor, &facts).is_ok();
-    // Visitors see "Reply" too: it leads through the login form.
-    let may_reply = matches!(permissions::may_reply(actor, &facts), Ok(()) | Err(Denied::NotSignedIn));
-    let may_report = permissions::may_report(actor, &facts).is_ok();
-    let may_edit = permissions::may_edit(actor, &facts, view.now, view.edit_window).is_ok();
-    let may_delete = permissions::may_delete(actor, &facts).is_ok();
-    let moderator = permissions::may_moderate(actor).is_ok();
     let anchor = format!("comment-{}", c.id);
     html! {
         li class="comment" id=(anchor) data-id=(c.id) data-parent=[c.parent_id] {
@@ -152,38 +158,13 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                         p class="deleted" { "[deleted]" }
                     } @else if removed {
                         p class="deleted" { "[removed by a moderator]" }
-                        @if author_is_me {
-                            p class="removed-reason" { "Your comment was removed. Reason: " (c.removed_reason.as_deref().unwrap_or("none given")) }
-                        }
+                        (view.personal(Personal::RemovedReason, &node.item))
                     } @else {
                         (PreEscaped(&c.body_html))
                     }
                 }
-                @if moderator && !deleted {
-                    div class="comment-actions mod-actions" {
-                        a href={ "/mod/comments/" (c.id) } { "Moderate" }
-                    }
-                }
-                @if !deleted && !removed {
-                    div class="comment-actions" {
-                        @if may_vote {
-                            (vote_button(c.id, 1, node.item.my_vote))
-                            (vote_button(c.id, -1, node.item.my_vote))
-                        }
-                        @if may_reply {
-                            a class="reply-link" href={ "/comments/" (c.id) "/reply" } data-reply=(c.id) { "Reply" }
-                        }
-                        a href={ "/comments/" (c.id) } { "Link" }
-                        @if may_report {
-                            a class="report-link" href={ "/comments/" (c.id) "/report" } rel="nofollow" { "Report" }
-                        }
-                        @if may_edit {
-                            a class="edit-link" href={ "/comments/" (c.id) "/edit" } data-edit=(c.id) { "Edit" }
-                        }
-                        @if may_delete {
-                            button type="submit" form=(ACTIONS) formaction={ "/comments/" (c.id) "/delete" } class="link-button delete" { "Delete" }
-                        }
-                    }
+                @if !deleted {
+                    (view.personal(Personal::Actions, &node.item))
                 }
                 @if indent + 1 >= MAX_INDENT {
                     @if let Some((_, hidden)) = node.more {
@@ -202,6 +183,77 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                                     (hidden) " more " (if hidden == 1 { "reply" } else { "replies" })
                                 }
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The parts of a comment that differ from reader to reader; everything else in a
+/// thread is the same for every signed-in reader, which is what lets a thread be
+/// rendered once and shared (see [`super::template`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Personal {
+    /// The moderator's link and the comment's buttons: votes (pressed or not), reply,
+    /// report, and the author's edit and delete.
+    Actions,
+    /// Why a moderator removed it, shown to its author.
+    RemovedReason,
+}
+
+/// Who reads, as the reader-dependent parts of a comment need them.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader {
+    pub actor: Option<Actor>,
+    /// The reader's vote on the comment: 1, -1 or 0.
+    pub vote: i32,
+}
+
+/// The part `kind` of comment `item` as `reader` sees it.
+pub fn personal(view: &ThreadView, kind: Personal, item: &ThreadComment, reader: Reader) -> Markup {
+    let c = &item.comment;
+    let actor = reader.actor.as_ref();
+    match kind {
+        Personal::RemovedReason => html! {
+            @if actor.is_some_and(|a| a.id == c.author_id) {
+                p class="removed-reason" { "Your comment was removed. Reason: " (c.removed_reason.as_deref().unwrap_or("none given")) }
+            }
+        },
+        Personal::Actions => {
+            let facts = c.facts(view.locked);
+            let may_vote = permissions::may_vote(actor, &facts).is_ok();
+            // Visitors see "Reply" too: it leads through the login form.
+            let may_reply = matches!(permissions::may_reply(actor, &facts), Ok(()) | Err(Denied::NotSignedIn));
+            let may_report = permissions::may_report(actor, &facts).is_ok();
+            let may_edit = permissions::may_edit(actor, &facts, view.now, view.edit_window).is_ok();
+            let may_delete = permissions::may_delete(actor, &facts).is_ok();
+            let moderator = permissions::may_moderate(actor).is_ok();
+            html! {
+                @if moderator && !c.is_deleted() {
+                    div class="comment-actions mod-actions" {
+                        a href={ "/mod/comments/" (c.id) } { "Moderate" }
+                    }
+                }
+                @if !c.is_deleted() && !c.is_removed() {
+                    div class="comment-actions" {
+                        @if may_vote {
+                            (vote_button(c.id, 1, reader.vote))
+                            (vote_button(c.id, -1, reader.vote))
+                        }
+                        @if may_reply {
+                            a class="reply-link" href={ "/comments/" (c.id) "/reply" } data-reply=(c.id) { "Reply" }
+                        }
+                        a href={ "/comments/" (c.id) } { "Link" }
+                        @if may_report {
+                            a class="report-link" href={ "/comments/" (c.id) "/report" } rel="nofollow" { "Report" }
+                        }
+                        @if may_edit {
+                            a class="edit-link" href={ "/comments/" (c.id) "/edit" } data-edit=(c.id) { "Edit" }
+                        }
+                        @if may_delete {
+                            button type="submit" form=(ACTIONS) formaction={ "/comments/" (c.id) "/delete" } class="link-button delete" { "Delete" }
                         }
                     }
                 }

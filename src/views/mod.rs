@@ -10,6 +10,7 @@ pub mod forms;
 pub mod layout;
 pub mod moderation;
 pub mod profiles;
+pub mod template;
 
 use time::macros::format_description;
 use time::Date;

@@ -1,18 +1,24 @@
 //! The front page and article pages.
 
+use actix_web::http::header;
 use actix_web::web;
-use maud::Markup;
+use actix_web::{Either, HttpRequest, HttpResponse};
+use maud::{Markup, PreEscaped};
 use serde::Deserialize;
 
 use super::cache::{Cacheable, Scope};
 use super::{AppError, AppState};
 use crate::auth::Visitor;
+use crate::db::articles::ArticlePage;
 use crate::db::threads::{self, Start};
 use crate::db::PageRequest;
 use crate::db::{articles, saved};
+use crate::domain::ArticleId;
+use crate::gzip::Deflated;
 use crate::ranking::Sort;
 use crate::views::articles::{self as view, FrontPage, ThreadSection, PAGE_SIZE};
 use crate::views::comments::{build_forest, ThreadView};
+use crate::views::template::{self, Part, SharedThread};
 
 /// Deepest page number accepted; beyond it the offset would be absurd.
 const MAX_PAGE: u32 = 100_000;
@@ -81,48 +87,10 @@ fn thread_start(sort: Sort, query: &ArticleQuery) -> Result<Start, AppError> {
     })
 }
 
-pub async fn show(
-    state: web::Data<AppState>,
-    visitor: Visitor,
-    slug: web::Path<String>,
-    query: web::Query<ArticleQuery>,
-) -> Result<Cacheable<Markup>, AppError> {
-    let slug = slug.into_inner();
-    if !crate::import::is_valid_slug(&slug) {
-        return Err(AppError::NotFound);
-    }
-    let sort = Sort::parse(query.sort.as_deref());
-    let start = thread_start(sort, &query)?;
-    let viewer = visitor.user.as_ref().map(|u| u.id);
-    let (article, thread, seen) = state
-        .db(move |conn| {
-            let article = articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
-            let thread = threads::article_page(conn, article.article.id, sort, start, viewer)?;
-            let seen = match viewer {
-                Some(user) => saved::seen_state(conn, user, article.article.id)?,
-                None => None,
-            };
-            Ok((article, thread, seen))
-        })
-        .await?;
-    let saved = seen.is_some();
-    // Opening a saved article marks its new comments seen: a write only when there are
-    // some, and one that may fail (the database busy) without failing the page.
-    if let (Some(true), Some(user)) = (seen, viewer) {
-        let article_id = article.article.id;
-        state
-            .db_write_best_effort("saved article seen", move |conn| {
-                saved::mark_seen(conn, user, article_id)?;
-                Ok(())
-            })
-            .await;
-    }
-    if thread.top.is_empty() && start != Start::First {
-        return Err(AppError::NotFound);
-    }
-    let path = format!("/articles/{}", article.article.slug);
+/// Where a page of a thread is, and the next one, as links.
+fn thread_links(path: &str, sort: Sort, start: Start, thread: &threads::ThreadPage) -> (String, Option<String>) {
     let here = match start {
-        Start::First if sort == Sort::Best => path.clone(),
+        Start::First if sort == Sort::Best => path.to_owned(),
         Start::First => format!("{path}?sort={}", sort.as_str()),
         Start::Skip(n) => format!("{path}?sort={}&page={}", sort.as_str(), n / threads::TOP_PER_PAGE + 1),
         Start::After(id) => format!("{path}?sort={}&after={id}", sort.as_str()),
@@ -139,15 +107,216 @@ pub async fn show(
             Some(format!("{path}?sort={}&page={page}", sort.as_str()))
         }
     };
-    let must_verify =
-        state.config.require_email_verification && visitor.user.as_ref().is_some_and(|u| !u.email_verified);
+    (here, next)
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<ArticleQuery>,
+) -> Result<Either<Cacheable<Markup>, HttpResponse>, AppError> {
+    let slug = slug.into_inner();
+    if !crate::import::is_valid_slug(&slug) {
+        return Err(AppError::NotFound);
+    }
+    let sort = Sort::parse(query.sort.as_deref());
+    let start = thread_start(sort, &query)?;
+    // A reader in good standing gets the thread every such reader shares, with their
+    // own parts filled in.
+    let shares = visitor.user.as_ref().is_some_and(|u| template::shares(&u.actor()));
+    if shares && super::cache::cacheable_query(req.query_string()) {
+        let key = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
+        if let Some(response) = shared_view(&state, &visitor, &req, key, slug.clone(), sort, start).await? {
+            return Ok(Either::Right(response));
+        }
+    }
+    show_unshared(state, visitor, slug, sort, start).await.map(Either::Left)
+}
+
+/// The article page rendered for this reader alone.
+async fn show_unshared(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: String,
+    sort: Sort,
+    start: Start,
+) -> Result<Cacheable<Markup>, AppError> {
+    let viewer = visitor.user.as_ref().map(|u| u.id);
+    let (article, thread, seen) = state
+        .db(move |conn| {
+            let article = articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let thread = threads::article_page(conn, article.article.id, sort, start, viewer)?;
+            let seen = match viewer {
+                Some(user) => saved::seen_state(conn, user, article.article.id)?,
+                None => None,
+            };
+            Ok((article, thread, seen))
+        })
+        .await?;
+    mark_seen(&state, &visitor, article.article.id, seen).await;
+    if thread.top.is_empty() && start != Start::First {
+        return Err(AppError::NotFound);
+    }
+    let path = format!("/articles/{}", article.article.slug);
+    let (here, next) = thread_links(&path, sort, start, &thread);
+    let view = ThreadView::new(&visitor, article.article.comments_locked, &here, state.config.edit_window, sort);
+    let nodes = build_forest(thread);
     let thread = ThreadSection {
-        view: ThreadView::new(&visitor, article.article.comments_locked, &here, state.config.edit_window, sort),
-        nodes: build_forest(thread),
+        forest: crate::views::comments::forest(&view, &nodes),
+        empty: nodes.is_empty(),
+        view,
         first: start == Start::First,
         next,
-        must_verify,
+        must_verify: must_verify(&state, &visitor),
     };
     let scope = Scope::Article(article.article.id);
-    Ok(Cacheable(view::article_page(&visitor, &article, &thread, saved, &state.config.base_url), scope))
+    Ok(Cacheable(view::article_page(&visitor, &article, &thread, seen.is_some(), &state.config.base_url), scope))
+}
+
+fn must_verify(state: &AppState, visitor: &Visitor) -> bool {
+    state.config.require_email_verification && visitor.user.as_ref().is_some_and(|u| !u.email_verified)
+}
+
+/// Opening a saved article marks its new comments seen: a write only when there are
+/// some, and one that may fail (the database busy) without failing the page.
+async fn mark_seen(state: &AppState, visitor: &Visitor, article_id: ArticleId, seen: Option<bool>) {
+    if let (Some(true), Some(user)) = (seen, visitor.user.as_ref().map(|u| u.id)) {
+        state
+            .db_write_best_effort("saved article seen", move |conn| {
+                saved::mark_seen(conn, user, article_id)?;
+                Ok(())
+            })
+            .await;
+    }
+}
+
+/// An article page's parts that every reader in good standing shares: the article and
+/// one page of its thread, rendered once (see `views::template`).
+pub struct SharedPage {
+    article: ArticlePage,
+    thread: SharedThread,
+    /// This page's address and the next one's.
+    here: String,
+    next: Option<String>,
+    /// Whether the page has no comments.
+    empty: bool,
+}
+
+impl SharedPage {
+    pub fn bytes(&self) -> usize {
+        self.thread.bytes() + 4096
+    }
+}
+
+/// The article page for a reader in good standing, from the shared thread kept under
+/// `key` (made and kept first if need be). `None` when this reader's page differs in
+/// more than their own parts (they have comments awaiting approval, which only they see).
+async fn shared_view(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    req: &HttpRequest,
+    key: String,
+    slug: String,
+    sort: Sort,
+    start: Start,
+) -> Result<Option<HttpResponse>, AppError> {
+    let Some(user) = visitor.user.clone() else { return Ok(None) };
+    let kept = match state.cache.shared(&key) {
+        Some(kept) => kept,
+        None => {
+            let rendered = state.cache.mark();
+            let (article, thread) = state
+                .db(move |conn| {
+                    let article = articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+                    let thread = threads::article_page(conn, article.article.id, sort, start, None)?;
+                    Ok((article, thread))
+                })
+                .await?;
+            if thread.top.is_empty() && start != Start::First {
+                return Err(AppError::NotFound);
+            }
+            let path = format!("/articles/{}", article.article.slug);
+            let (here, next) = thread_links(&path, sort, start, &thread);
+            let (visitor, edit_window) = (visitor.clone(), state.config.edit_window);
+            let page = web::block(move || {
+                let view = ThreadView::new(&visitor, article.article.comments_locked, &here, edit_window, sort);
+                let nodes = build_forest(thread);
+                let thread = SharedThread::render(&view, &nodes);
+                SharedPage { article, thread, here, next, empty: nodes.is_empty() }
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+            let scope = Scope::Article(page.article.article.id);
+            state.cache.keep_shared(key, scope, rendered, page)
+        }
+    };
+    let page = &kept.value;
+    let article_id = page.article.article.id;
+    let ids = page.thread.range.map(|range| (range, page.thread.ids.clone()));
+    let reader = user.id;
+    let mine = state
+        .db(move |conn| Ok(threads::reader_state(conn, reader, article_id, ids.as_ref().map(|(r, a)| (*r, &a[..])))?))
+        .await?;
+    if mine.held {
+        return Ok(None);
+    }
+    mark_seen(state, visitor, article_id, mine.seen).await;
+    let view =
+        ThreadView::new(visitor, page.article.article.comments_locked, &page.here, state.config.edit_window, sort);
+    let section = ThreadSection {
+        forest: PreEscaped(template::MARKER.to_owned()),
+        empty: page.empty,
+        first: start == Start::First,
+        next: page.next.clone(),
+        must_verify: must_verify(state, visitor),
+        view,
+    };
+    let html =
+        view::article_page(visitor, &page.article, &section, mine.seen.is_some(), &state.config.base_url).into_string();
+    let (head, tail) = html
+        .split_once(template::MARKER)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the article page lost the place of its thread")))?;
+    let parts = page.thread.fill(&section.view, user.actor(), &mine.votes);
+    let gzip = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| super::assets::accepts(v, "gzip"));
+    let body = if gzip {
+        let own: Vec<Deflated> = std::iter::once(head)
+            .chain(parts.iter().filter_map(|p| match p {
+                Part::Own(text) => Some(text.as_str()),
+                Part::Shared(_) => None,
+            }))
+            .chain(std::iter::once(tail))
+            .map(|text| Deflated::fast(text.as_bytes()))
+            .collect();
+        let mut own = own.iter();
+        let first = own.next();
+        let last = own.next_back();
+        let mut pieces: Vec<&Deflated> = first.into_iter().collect();
+        for part in &parts {
+            match part {
+                Part::Shared(chunk) => pieces.push(&chunk.deflated),
+                Part::Own(_) => pieces.extend(own.next()),
+            }
+        }
+        pieces.extend(last);
+        crate::gzip::join(pieces)
+    } else {
+        let mut body = String::with_capacity(html.len() + 256 * 1024);
+        body.push_str(head);
+        body.push_str(&template::plain(&parts));
+        body.push_str(tail);
+        body.into_bytes()
+    };
+    Ok(Some(
+        HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CONTENT_ENCODING, if gzip { "gzip" } else { "identity" }))
+            .insert_header((header::VARY, "Accept-Encoding, Cookie"))
+            .body(body),
+    ))
 }

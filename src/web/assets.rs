@@ -32,7 +32,7 @@ pub(crate) fn preferred_encoding(req: &HttpRequest) -> &'static str {
 }
 
 /// Whether an `Accept-Encoding` value accepts `coding` (listed without `q=0`).
-fn accepts(header: &str, coding: &str) -> bool {
+pub(crate) fn accepts(header: &str, coding: &str) -> bool {
     header.split(',').any(|part| {
         let mut params = part.split(';').map(str::trim);
         let name = params.next().unwrap_or("");

@@ -55,6 +55,8 @@ pub const MAX_AGE: Duration = Duration::from_secs(60);
 pub const BROWSER_MAX_AGE: u32 = 5;
 /// Bytes of all entries together (each counted with its compressed forms).
 const BUDGET: usize = 48 * 1024 * 1024;
+/// Bytes of the shared threads together.
+const SHARED_BUDGET: usize = 24 * 1024 * 1024;
 /// Most entries kept, whatever their size.
 const MAX_ENTRIES: usize = 4096;
 /// A response larger than this is not kept.
@@ -76,10 +78,6 @@ pub enum Scope {
 
 /// One rendered page, in each encoding.
 struct Entry {
-    scope: Scope,
-    /// The sequence number read before rendering.
-    rendered: u64,
-    born: Instant,
     content_type: HeaderValue,
     etag: HeaderValue,
     identity: Bytes,
@@ -93,13 +91,37 @@ impl Entry {
     }
 }
 
-struct Store {
-    entries: lru::LruCache<String, Arc<Entry>>,
+/// What is kept, with what it shows and when it was made.
+pub struct Kept<T> {
+    scope: Scope,
+    /// The sequence number read before rendering.
+    rendered: u64,
+    born: Instant,
+    size: usize,
+    pub value: T,
+}
+
+/// Entries by key, least recently used first out beyond a byte budget.
+struct Store<T> {
+    entries: lru::LruCache<String, Arc<Kept<T>>>,
     bytes: usize,
+    budget: usize,
+}
+
+impl<T> Store<T> {
+    fn new(budget: usize) -> Mutex<Store<T>> {
+        Mutex::new(Store {
+            entries: lru::LruCache::new(NonZeroUsize::new(MAX_ENTRIES).expect("non-zero")),
+            bytes: 0,
+            budget,
+        })
+    }
 }
 
 pub struct PageCache {
-    store: Mutex<Store>,
+    store: Mutex<Store<Entry>>,
+    /// Threads shared by signed-in readers (`views::template`), with their article.
+    shared: Mutex<Store<super::articles::SharedPage>>,
     /// The sequence every touch draws from.
     sequence: AtomicU64,
     /// The last touch of anything (every touch).
@@ -119,10 +141,8 @@ impl Default for PageCache {
 impl PageCache {
     pub fn new() -> PageCache {
         PageCache {
-            store: Mutex::new(Store {
-                entries: lru::LruCache::new(NonZeroUsize::new(MAX_ENTRIES).expect("non-zero")),
-                bytes: 0,
-            }),
+            store: Store::new(BUDGET),
+            shared: Store::new(SHARED_BUDGET),
             sequence: AtomicU64::new(1),
             any: AtomicU64::new(0),
             everything: AtomicU64::new(0),
@@ -136,6 +156,11 @@ impl PageCache {
 
     fn next(&self) -> u64 {
         self.sequence.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Where the sequence stands: read it before loading what will be kept.
+    pub fn mark(&self) -> u64 {
+        self.sequence.load(Ordering::SeqCst)
     }
 
     /// A committed change to one article's page (its comments, votes, lock, text).
@@ -155,7 +180,7 @@ impl PageCache {
         declare_touched();
     }
 
-    fn fresh(&self, entry: &Entry) -> bool {
+    fn fresh<T>(&self, entry: &Kept<T>) -> bool {
         let after = |touched: &AtomicU64| entry.rendered >= touched.load(Ordering::SeqCst);
         entry.born.elapsed() < MAX_AGE
             && after(&self.everything)
@@ -165,34 +190,62 @@ impl PageCache {
             }
     }
 
-    fn get(&self, key: &str) -> Option<Arc<Entry>> {
-        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+    fn get_from<T>(&self, store: &Mutex<Store<T>>, key: &str) -> Option<Arc<Kept<T>>> {
+        let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
         let entry = store.entries.get(key)?.clone();
         if self.fresh(&entry) {
             return Some(entry);
         }
         store.entries.pop(key);
-        store.bytes -= entry.size();
+        store.bytes -= entry.size;
         None
     }
 
-    fn put(&self, key: String, entry: Arc<Entry>) {
-        let size = entry.size();
-        if size > BUDGET / 8 {
+    fn put_into<T>(store: &Mutex<Store<T>>, key: String, entry: Arc<Kept<T>>) {
+        let size = entry.size;
+        let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+        if size > store.budget / 8 {
             return;
         }
-        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         // `push` hands back what it replaced or, when full, what it evicted.
         if let Some((_, old)) = store.entries.push(key, entry) {
-            store.bytes -= old.size();
+            store.bytes -= old.size;
         }
         store.bytes += size;
-        while store.bytes > BUDGET {
+        while store.bytes > store.budget {
             match store.entries.pop_lru() {
-                Some((_, old)) => store.bytes -= old.size(),
+                Some((_, old)) => store.bytes -= old.size,
                 None => break,
             }
         }
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<Kept<Entry>>> {
+        self.get_from(&self.store, key)
+    }
+
+    fn put(&self, key: String, entry: Arc<Kept<Entry>>) {
+        Self::put_into(&self.store, key, entry)
+    }
+
+    /// The shared thread kept under `key`, if still fresh.
+    pub fn shared(&self, key: &str) -> Option<Arc<Kept<super::articles::SharedPage>>> {
+        self.get_from(&self.shared, key)
+    }
+
+    /// Keeps a shared thread, rendered from what was read after [`PageCache::mark`]
+    /// returned `rendered`.
+    pub fn keep_shared(
+        &self,
+        key: String,
+        scope: Scope,
+        rendered: u64,
+        page: super::articles::SharedPage,
+    ) -> Arc<Kept<super::articles::SharedPage>> {
+        let size = page.bytes();
+        let kept = Arc::new(Kept { scope, rendered, born: Instant::now(), size, value: page });
+        Self::put_into(&self.shared, key, kept.clone());
+        kept
     }
 
     /// How many pages are kept, and their bytes.
@@ -200,6 +253,12 @@ impl PageCache {
         let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         (store.entries.len(), store.bytes)
     }
+}
+
+/// Whether a request's query has only parameters that cached pages read: others would
+/// make endless keys for the same pages.
+pub fn cacheable_query(query: &str) -> bool {
+    query.split('&').filter(|p| !p.is_empty()).all(|p| KNOWN_PARAMETERS.contains(&p.split('=').next().unwrap_or("")))
 }
 
 tokio::task_local! {
@@ -277,13 +336,7 @@ pub async fn middleware(
     };
     let cache = &state.cache;
     let key = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
-    // Parameters no page reads would make endless keys for the same pages.
-    if !req
-        .query_string()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .all(|p| KNOWN_PARAMETERS.contains(&p.split('=').next().unwrap_or("")))
-    {
+    if !cacheable_query(req.query_string()) {
         return next.call(req).await;
     }
     if let Some(entry) = cache.get(&key) {
@@ -316,7 +369,7 @@ pub async fn middleware(
     Ok(ServiceResponse::new(request, response))
 }
 
-fn build(scope: Scope, rendered: u64, content_type: HeaderValue, identity: Bytes) -> Entry {
+fn build(scope: Scope, rendered: u64, content_type: HeaderValue, identity: Bytes) -> Kept<Entry> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     identity.hash(&mut hasher);
     let etag = HeaderValue::from_str(&format!("W/\"{:016x}{:08x}\"", hasher.finish(), identity.len()))
@@ -329,20 +382,13 @@ fn build(scope: Scope, rendered: u64, content_type: HeaderValue, identity: Bytes
         let mut writer = brotli::CompressorWriter::new(&mut brotli, 4096, 6, 22);
         writer.write_all(&identity).expect("writing to memory");
     }
-    Entry {
-        scope,
-        rendered,
-        born: Instant::now(),
-        content_type,
-        etag,
-        identity,
-        gzip: gzip.into(),
-        brotli: brotli.into(),
-    }
+    let entry = Entry { content_type, etag, identity, gzip: gzip.into(), brotli: brotli.into() };
+    Kept { scope, rendered, born: Instant::now(), size: entry.size(), value: entry }
 }
 
 /// A cached page as this request wants it: 304 when it has it already.
-fn respond(entry: &Entry, req: &actix_web::HttpRequest) -> HttpResponse {
+fn respond(entry: &Kept<Entry>, req: &actix_web::HttpRequest) -> HttpResponse {
+    let entry = &entry.value;
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -392,16 +438,7 @@ mod tests {
     #[test]
     fn a_touch_after_rendering_makes_an_entry_stale() {
         let cache = PageCache::new();
-        let entry = |scope, rendered| Entry {
-            scope,
-            rendered,
-            born: Instant::now(),
-            content_type: HeaderValue::from_static("text/html"),
-            etag: HeaderValue::from_static("W/\"x\""),
-            identity: Bytes::new(),
-            gzip: Bytes::new(),
-            brotli: Bytes::new(),
-        };
+        let entry = |scope, rendered| Kept { scope, rendered, born: Instant::now(), size: 0, value: () };
         let (a, b) = (ArticleId(1), ArticleId(2));
         let before = cache.sequence.load(Ordering::SeqCst);
         cache.touch_article(a);
@@ -421,16 +458,14 @@ mod tests {
         let cache = PageCache::new();
         let body = Bytes::from(vec![b'x'; BUDGET / 10]);
         for n in 0..40 {
-            let entry = Entry {
-                scope: Scope::Site,
-                rendered: 0,
-                born: Instant::now(),
+            let value = Entry {
                 content_type: HeaderValue::from_static("text/html"),
                 etag: HeaderValue::from_static("W/\"x\""),
                 identity: body.clone(),
                 gzip: Bytes::new(),
                 brotli: Bytes::new(),
             };
+            let entry = Kept { scope: Scope::Site, rendered: 0, born: Instant::now(), size: value.size(), value };
             cache.put(format!("/{n}"), Arc::new(entry));
         }
         let (count, bytes) = cache.usage();

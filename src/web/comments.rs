@@ -37,6 +37,7 @@ fn parent_markup(visitor: &Visitor, item: comments::ThreadComment, now: time::Pr
         now,
         edit_window: time::Duration::ZERO,
         sort: Sort::Best,
+        template: None,
     };
     // The author may still delete it from here: its button needs the page's form.
     maud::html! { (view::actions_form(&view)) (view::comment(&view, &Node::leaf(item), 0)) }

@@ -20,6 +20,7 @@ mod profiles;
 mod request_path;
 mod schema;
 mod security;
+mod shared;
 mod slow_clients;
 mod threads;
 
