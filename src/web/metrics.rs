@@ -11,8 +11,9 @@
 //! the router's match is looked up by name, which for a routed request is an index
 //! lookup (actix keeps the matched resource's position). Only a response that never
 //! reached the router (a cached page, a refusal by the security middleware) has its
-//! path matched again, still without allocating. Requests refused with an error before
-//! routing (CSRF …) count under `(refused)`, paths no route matches under `(none)`.
+//! path matched again, still without allocating. Paths no route matches count under
+//! `(none)`, and a request that ends in an error instead of a response under
+//! `(refused)`.
 //!
 //! The pool, stream and cache figures are read when scraped.
 

@@ -56,6 +56,9 @@ async fn metrics_count_requests_by_route_pattern_and_status(backend: Backend) {
     assert_eq!(app.get("/articles/no-such-article").await.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.get("/no-such-page").await.status(), StatusCode::NOT_FOUND);
     app.signup("ann").await;
+    // Refused by the security checks, before any route: no CSRF token.
+    let refused = app.new_client().post(app.url("/logout")).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let before = reqwest::get(&metrics_url).await.unwrap().text().await.unwrap();
     assert_eq!(sample(&before, "afterword_live_streams"), Some(0.0), "{before}");
     let stream = app.get(&format!("{article}/events")).await;
@@ -76,6 +79,7 @@ async fn metrics_count_requests_by_route_pattern_and_status(backend: Backend) {
     assert_eq!(requests("(none)", "GET", 404), Some(1.0), "{text}");
     assert_eq!(requests("/signup", "POST", 303), Some(1.0), "{text}");
     assert!(requests("/login", "GET", 200).is_some(), "{text}");
+    assert_eq!(requests("/logout", "POST", 403), Some(1.0), "refused before routing, still by route: {text}");
     // Patterns, never the paths asked for.
     assert!(!text.contains(SEED_SLUG) && !text.contains("no-such"), "{text}");
     let latency = |series: &str| sample(&text, &format!("afterword_http_request_duration_seconds_{series}"));
