@@ -64,6 +64,7 @@ fn main() -> anyhow::Result<()> {
                 source: "A comment.",
                 html: "<p>A comment.</p>",
                 status: comments::CommentStatus::Visible,
+                limits: comments::PostingLimits::default(),
             };
             match comments::post(conn, &new) {
                 Ok(p) => posted.push(p.id),

@@ -11,6 +11,9 @@ use crate::db::users::SessionLifetime;
 pub struct Config {
     /// Address to listen on, e.g. `127.0.0.1:8080`; port 0 picks a free one.
     pub bind: String,
+    /// Where Prometheus metrics are served (`/metrics`), apart from the site; none: no
+    /// metrics are kept.
+    pub metrics_bind: Option<String>,
     /// `sqlite://PATH`, a plain path, or `postgres://…`.
     pub database_url: String,
     /// The public address of the site, for absolute links (Open Graph, feeds, emails).
@@ -57,6 +60,7 @@ impl Config {
     pub fn new(database_url: impl Into<String>) -> Self {
         Config {
             bind: DEFAULT_BIND.to_owned(),
+            metrics_bind: None,
             database_url: database_url.into(),
             base_url: url::Url::parse("http://127.0.0.1:8080/").expect("a valid URL"),
             demo: false,

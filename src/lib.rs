@@ -32,8 +32,22 @@ use web::AppState;
 pub struct App {
     port: u16,
     server: Server,
+    /// The metrics listener's server and port, with `--metrics-bind`.
+    metrics: Option<(Server, u16)>,
     pool: DbPool,
     shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+/// An application that has bound its addresses and answers on them at once, as one
+/// that is starting (`/readyz` 503, `/healthz` 200, everything else 503 with
+/// `Retry-After`), while [`Starting::ready`] connects, migrates and builds the site.
+pub struct Starting {
+    config: Config,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    port: u16,
+    stand_in: actix_web::dev::ServerHandle,
+    stand_in_task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 /// Serves the application on `listener`: HTTP/1.1 through actix-server with the
@@ -54,8 +68,9 @@ fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> 
     let server = builder
         .listen("afterword", listener, move || {
             let state = state.clone();
-            // The last `wrap` runs first: log, then headers, then JSON errors, then the
-            // body deadline, then the security checks, then compression, then the page cache.
+            // The last `wrap` runs first: log, then metrics, then headers, then JSON errors,
+            // then the body deadline, then the security checks, then compression, then the
+            // page cache.
             let app = actix_web::App::new()
                 .app_data(state.clone())
                 .configure(web::routes::configure)
@@ -66,6 +81,7 @@ fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> 
                 .wrap(from_fn(web::connection::body_deadline))
                 .wrap(from_fn(web::middleware::json_errors))
                 .wrap(web::middleware::security_headers(&state.config))
+                .wrap(from_fn(web::metrics::middleware))
                 .wrap(tracing_actix_web::TracingLogger::<web::middleware::AccessLog>::new());
             let stopping = stopping.clone();
             let http = actix_http::HttpService::build()
@@ -100,62 +116,155 @@ fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> 
     Ok(server)
 }
 
+/// The stand-in that answers on the site's address while it starts (see `Starting`).
+fn stand_in_server(listener: TcpListener) -> std::io::Result<Server> {
+    Ok(actix_web::HttpServer::new(|| actix_web::App::new().default_service(actix_web::web::to(web::health::starting)))
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen(listener)?
+        .run())
+}
+
+/// Serves `/metrics` (and nothing else) on `listener`.
+fn metrics_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> std::io::Result<Server> {
+    Ok(actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(state.clone())
+            .route("/metrics", actix_web::web::get().to(web::metrics::scrape))
+            .default_service(actix_web::web::to(actix_web::HttpResponse::NotFound))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run())
+}
+
 impl App {
-    /// Binds the listener (first: nothing is created or migrated when the address is
+    /// Binds the listeners (first: nothing is created or migrated when an address is
     /// taken), connects to the database, runs migrations (and the demo seed when
-    /// asked). Errors say what failed.
+    /// asked). Errors say what failed. Meanwhile the site's address answers as one
+    /// that is starting (see [`App::bind`]).
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        App::bind(config).await?.ready().await
+    }
+
+    /// Binds the site's address (and the metrics address, when set) and answers on the
+    /// first at once as a site that is starting: `/readyz` 503, `/healthz` 200. Needs a
+    /// Tokio runtime.
+    pub async fn bind(config: Config) -> anyhow::Result<Starting> {
         let listener =
             TcpListener::bind(&config.bind).map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", config.bind))?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = match &config.metrics_bind {
+            Some(bind) => Some(
+                TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("could not listen for metrics on {bind}: {e}"))?,
+            ),
+            None => None,
+        };
+        // The stand-in accepts on a second handle of the same socket: when it stops, the
+        // socket stays open, and connections arriving meanwhile wait for the site.
+        let stand_in = stand_in_server(listener.try_clone()?)?;
+        let handle = stand_in.handle();
+        let stand_in_task = tokio::spawn(stand_in);
+        Ok(Starting { config, listener, metrics_listener, port, stand_in: handle, stand_in_task })
+    }
+}
 
-        let db_config = config.clone();
-        let (pool, health, csrf_key) = tokio::task::spawn_blocking(move || {
-            assets::prepare();
-            // Migrations, the demo seed and the shared key all run under the start-up
-            // lock: instances starting together on one database take turns.
-            db::connect_with(&db_config.database_url, db_config.pool_size, db_config.db_timeout, |conn| {
-                if db_config.demo {
-                    match demo::seed(conn)? {
-                        Some(s) => tracing::info!(created = s.created, "loaded the demo articles"),
-                        None => tracing::info!("demo articles not loaded: the database already has articles"),
-                    }
-                }
-                // Shared by every instance of the site: a form one serves, all accept.
-                let key = db::settings::get_or_insert_with(conn, "csrf_key", auth::random_token)?;
-                anyhow::Ok(key)
-            })
-        })
-        .await??;
-
-        let mailer = mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
-        let limits = Arc::new(auth::ratelimit::Limits::new(config.rate_limits));
-        let sweeper = limits.clone();
-        tokio::spawn(async move {
-            let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                every_minute.tick().await;
-                sweeper.retain_recent();
-            }
-        });
-
-        let gate = Arc::new(web::DbGate::new(&config, health));
-        let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
-        let state = actix_web::web::Data::new(AppState {
-            pool: pool.clone(),
-            gate,
-            config: Arc::new(config),
-            csrf: auth::csrf::CsrfKey::new(csrf_key.into_bytes()),
-            limits,
-            mailer: Arc::new(mailer),
-            events: tokio::sync::broadcast::channel(256).0,
-            cache: Default::default(),
-            shutdown: shutdown_rx,
-        });
-        let server = http_server(listener, state)?;
-        Ok(App { port, server, pool, shutdown: Arc::new(shutdown) })
+impl Starting {
+    /// The site's port.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
+    /// Connects to the database, runs migrations (and the demo seed when asked) under
+    /// the start-up lock, builds the site and hands the address over to it (not yet
+    /// serving: see [`App::run_until_stopped`]). The stand-in stops in any case.
+    pub async fn ready(self) -> anyhow::Result<App> {
+        let Starting { config, listener, metrics_listener, port, stand_in, stand_in_task } = self;
+        let built = build_site(config, listener, metrics_listener, port).await;
+        // Requests in flight on the stand-in get their answer; new ones wait in the
+        // socket's queue for the site.
+        stand_in.stop(true).await;
+        let _ = stand_in_task.await;
+        built
+    }
+}
+
+async fn build_site(
+    config: Config,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    port: u16,
+) -> anyhow::Result<App> {
+    let db_config = config.clone();
+    let (pool, health, csrf_key) = tokio::task::spawn_blocking(move || {
+        assets::prepare();
+        // Migrations, the demo seed and the shared key all run under the start-up
+        // lock: instances starting together on one database take turns.
+        db::connect_with(&db_config.database_url, db_config.pool_size, db_config.db_timeout, |conn| {
+            if db_config.demo {
+                match demo::seed(conn)? {
+                    Some(s) => tracing::info!(created = s.created, "loaded the demo articles"),
+                    None => tracing::info!("demo articles not loaded: the database already has articles"),
+                }
+            }
+            // Shared by every instance of the site: a form one serves, all accept.
+            let key = db::settings::get_or_insert_with(conn, "csrf_key", auth::random_token)?;
+            anyhow::Ok(key)
+        })
+    })
+    .await??;
+
+    let mailer = mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
+    let limits = Arc::new(auth::ratelimit::Limits::new(config.rate_limits));
+    let sweeper = limits.clone();
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            sweeper.retain_recent();
+        }
+    });
+
+    let gate = Arc::new(web::DbGate::new(&config, health));
+    let events = tokio::sync::broadcast::channel(256).0;
+    let cache = Arc::new(web::cache::PageCache::default());
+    let metrics = metrics_listener.as_ref().map(|_| {
+        Arc::new(web::metrics::Metrics::new(
+            pool.clone(),
+            gate.clone(),
+            events.clone(),
+            cache.clone(),
+            config.pool_size,
+        ))
+    });
+    let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+    let state = actix_web::web::Data::new(AppState {
+        pool: pool.clone(),
+        gate,
+        config: Arc::new(config),
+        csrf: auth::csrf::CsrfKey::new(csrf_key.into_bytes()),
+        limits,
+        mailer: Arc::new(mailer),
+        events,
+        cache,
+        shutdown: shutdown_rx,
+        metrics,
+    });
+    let metrics = match metrics_listener {
+        Some(listener) => {
+            let port = listener.local_addr()?.port();
+            Some((metrics_server(listener, state.clone())?, port))
+        }
+        None => None,
+    };
+    let server = http_server(listener, state)?;
+    Ok(App { port, server, metrics, pool, shutdown: Arc::new(shutdown) })
+}
+
+impl App {
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -169,10 +278,23 @@ impl App {
         self.server.handle()
     }
 
+    /// The metrics listener's port, with `--metrics-bind`.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
     /// Serves until the server is stopped (SIGTERM or SIGINT stop it gracefully:
-    /// requests in flight finish).
+    /// requests in flight finish); the metrics listener stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some((metrics, _)) = self.metrics else {
+            return self.server.await;
+        };
+        let metrics_handle = metrics.handle();
+        let metrics_task = tokio::spawn(metrics);
+        let result = self.server.await;
+        metrics_handle.stop(true).await;
+        let _ = metrics_task.await;
+        result
     }
 
     /// On SIGTERM or SIGINT, ends the open event streams at once (the server itself

@@ -54,6 +54,10 @@ struct ServeArgs {
     /// Address to listen on
     #[arg(long, env = "AFTERWORD_BIND", default_value = DEFAULT_BIND)]
     bind: String,
+    /// Address to serve Prometheus metrics on, at /metrics (default: none, no metrics);
+    /// keep it private: it is not the site's address
+    #[arg(long, env = "AFTERWORD_METRICS_BIND")]
+    metrics_bind: Option<String>,
     #[command(flatten)]
     db: DbArgs,
     /// Public address of the site, for absolute links (default: http://BIND/)
@@ -187,6 +191,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let config = Config {
         bind: args.bind,
+        metrics_bind: args.metrics_bind,
         database_url: args.db.database_url,
         base_url,
         demo: args.demo,
@@ -222,8 +227,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     return_large_allocations_at_once();
     return_freed_memory_periodically();
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
-        let app = App::build(config.clone()).await?;
+        let starting = App::bind(config.clone()).await?;
+        tracing::info!(
+            "starting on http://{} (/readyz answers 503 until the database is ready)",
+            display_addr(&config.bind, starting.port())
+        );
+        let app = starting.ready().await?;
         app.end_streams_on_signal()?;
+        if let (Some(bind), Some(port)) = (&config.metrics_bind, app.metrics_port()) {
+            tracing::info!("metrics on http://{}/metrics", display_addr(bind, port));
+        }
         tracing::info!("listening on http://{}", display_addr(&config.bind, app.port()));
         app.run_until_stopped().await?;
         tracing::info!("stopped");

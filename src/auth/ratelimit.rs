@@ -1,6 +1,14 @@
-//! Rate limits (governor): per client address for every request, stricter per address
-//! for login, sign-up and password reset; the login lockout's rules (its counts are in
-//! the database).
+//! Rate limits. In this process (governor): per client address for every request,
+//! stricter per address for login, sign-up and password reset, and comment previews per
+//! account. The rules of the limits counted in the database, so that every instance
+//! and every restart sees the same counts: the login lockout (`db::logins`) and the
+//! comments an account may post (`db::comments::PostingLimits`).
+//!
+//! The limits kept here protect the process that enforces them (its CPU, its
+//! connections): with several instances behind a load balancer each enforces its own,
+//! which is what they are for. A preview renders Markdown on the instance that serves
+//! it and stores nothing, so counting previews in the database would add a write per
+//! preview to protect a resource that is not shared.
 
 use crate::domain::UserId;
 use std::hash::Hash;
@@ -11,6 +19,7 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::db::comments::PostingLimits;
 use crate::db::logins::Failures;
 
 /// Limits; 0 turns a limit off.
@@ -26,13 +35,13 @@ pub struct RateLimitConfig {
     /// twice as many on one account from all networks, each attempt on it is delayed.
     /// Counted in the database (see `login_verdict`).
     pub logins_per_account: u32,
-    /// Comments per account per minute and per day.
+    /// Comments per account per minute and per day (counted in the database).
     pub comments_per_minute: u32,
     pub comments_per_day: u32,
     /// The same for accounts less than a day old.
     pub new_account_comments_per_minute: u32,
     pub new_account_comments_per_day: u32,
-    /// Comment previews (Markdown renderings) per account per minute.
+    /// Comment previews (Markdown renderings) per account per minute, in each process.
     pub previews_per_minute: u32,
 }
 
@@ -109,13 +118,17 @@ impl RateLimitConfig {
         LoginVerdict::Go
     }
 
-    /// Comments a day for an account (0: no limit), counted in the database so that
-    /// restarts and other instances do not reset it.
-    pub fn daily_comments(&self, new_account: bool) -> u32 {
+    /// The comments an account may post a minute and a day (0: no limit); accounts
+    /// less than a day old get the lower limits. Counted in the database, so that
+    /// restarts and other instances do not reset them.
+    pub fn posting_limits(&self, new_account: bool) -> PostingLimits {
         if new_account {
-            self.new_account_comments_per_day
+            PostingLimits {
+                per_minute: self.new_account_comments_per_minute,
+                per_day: self.new_account_comments_per_day,
+            }
         } else {
-            self.comments_per_day
+            PostingLimits { per_minute: self.comments_per_minute, per_day: self.comments_per_day }
         }
     }
 
@@ -137,8 +150,6 @@ impl RateLimitConfig {
 pub struct Limits {
     requests: Option<DefaultKeyedRateLimiter<IpAddr>>,
     auth: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    /// Per account: (per minute, per day), for established and for new accounts.
-    comments: [Option<DefaultKeyedRateLimiter<UserId>>; 4],
     /// Per account: comment previews.
     previews: Option<DefaultKeyedRateLimiter<UserId>>,
 }
@@ -162,12 +173,6 @@ impl Limits {
         Limits {
             requests: limiter(config.requests_per_minute, Duration::from_secs(60)),
             auth: limiter(config.auth_per_minute, Duration::from_secs(60)),
-            comments: [
-                limiter(config.comments_per_minute, Duration::from_secs(60)),
-                limiter(config.comments_per_day, Duration::from_secs(24 * 3600)),
-                limiter(config.new_account_comments_per_minute, Duration::from_secs(60)),
-                limiter(config.new_account_comments_per_day, Duration::from_secs(24 * 3600)),
-            ],
             previews: limiter(config.previews_per_minute, Duration::from_secs(60)),
         }
     }
@@ -182,14 +187,6 @@ impl Limits {
         check(&self.auth, &network(ip))
     }
 
-    /// Posting a comment; accounts less than a day old get the lower limits.
-    pub fn comment(&self, user_id: UserId, new_account: bool) -> Result<(), Duration> {
-        let [minute, day, new_minute, new_day] = &self.comments;
-        let (minute, day) = if new_account { (new_minute, new_day) } else { (minute, day) };
-        check(minute, &user_id)?;
-        check(day, &user_id)
-    }
-
     /// Previewing a comment (each preview renders Markdown).
     pub fn preview(&self, user_id: UserId) -> Result<(), Duration> {
         check(&self.previews, &user_id)
@@ -200,7 +197,7 @@ impl Limits {
         for l in [&self.requests, &self.auth].into_iter().flatten() {
             l.retain_recent();
         }
-        for l in self.comments.iter().chain([&self.previews]).flatten() {
+        if let Some(l) = &self.previews {
             l.retain_recent();
         }
     }

@@ -12,6 +12,10 @@
 //! 2. then comments top-down: a parent before its child (deleting a reply locks the
 //!    parent whose `reply_count` it changes, then the reply).
 //!
+//! Posting takes one lock before these: the author's (a transaction-level advisory lock,
+//! see [`record_post`]), which only posts by the same author wait on; they hold no
+//! other lock when they take it, so it adds no cycle.
+//!
 //! [`lock_for_write`] (an existing comment) and [`lock_article`] (a new one) take them;
 //! every writer here and in `moderation` starts with one of them. Holding the article
 //! row makes the writes to one article's comments run one after another, which also
@@ -24,7 +28,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use super::connection::{write_transaction_retrying, Retryable};
-use super::schema::{articles, comment_votes, comments, users};
+use super::schema::{articles, comment_posts, comment_votes, comments, users};
 use super::{now, DbConn};
 
 /// Replies deeper than this are refused.
@@ -151,6 +155,17 @@ pub struct NewComment<'a> {
     pub html: &'a str,
     /// `Visible`, or `Pending` when held for approval.
     pub status: CommentStatus,
+    /// The author's limits.
+    pub limits: PostingLimits,
+}
+
+/// How many comments one account may post within a minute and within a day (0: no
+/// limit). Counted in the database (`comment_posts`), so they hold across restarts and
+/// across every instance of the site.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PostingLimits {
+    pub per_minute: u32,
+    pub per_day: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +181,10 @@ pub enum CommentError {
     ParentDeleted,
     #[error("replies may nest at most {MAX_DEPTH} deep")]
     TooDeep,
+    /// The author posted as many comments as the limits allow; one more may go after
+    /// this long.
+    #[error("too many comments; try again in {} s", retry_after.as_secs())]
+    TooMany { retry_after: std::time::Duration },
     /// A moderation action that does not apply; the message says why.
     #[error("{0}")]
     NothingToDo(&'static str),
@@ -239,8 +258,12 @@ pub(crate) fn locked(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<bo
 
 /// Posts a comment or reply, keeping the counters and the notifications in step. A held
 /// comment (`PENDING`) counts and notifies only once approved.
+///
+/// Beyond the author's limits it is refused (`TooMany`); otherwise it counts against
+/// them, in the same transaction: a post that fails later gives its place back.
 pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError> {
     write_transaction_retrying(conn, |conn| {
+        record_post(conn, new.author.id, new.limits)?;
         lock_article(conn, new.article_id)?;
         let closed = locked(conn, new.article_id)?;
         let parent = match new.parent_id {
@@ -291,6 +314,60 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
             if new.status == CommentStatus::Visible { super::notifications::announce(conn, id)? } else { None };
         Ok(Posted { id, notify })
     })
+}
+
+/// The class of the advisory locks that make one author's posts take turns (PostgreSQL;
+/// the key within it is the account id).
+const POSTING_LOCK_CLASS: i32 = 0x6166_7770;
+const MINUTE: time::Duration = time::Duration::minutes(1);
+const DAY: time::Duration = time::Duration::days(1);
+
+/// Counts a post against `limits`, inside the posting transaction: refuses it
+/// (`TooMany`, with the time until the oldest counted post leaves its window) when the
+/// author posted `per_minute` comments within the last minute or `per_day` within the
+/// last day; otherwise records it. The author's records older than a day are deleted
+/// on the way, so the table keeps at most a day's posts per account.
+///
+/// Two posts by one author must not both count the same free place: on SQLite the
+/// write transaction (`BEGIN IMMEDIATE`) already lets one writer in at a time; on
+/// PostgreSQL the author's posts take turns on a transaction-level advisory lock, taken
+/// before any row lock (see the lock order at the top), whichever instance they go
+/// through.
+fn record_post(conn: &mut DbConn, user_id: UserId, limits: PostingLimits) -> Result<(), CommentError> {
+    if limits == PostingLimits::default() {
+        return Ok(());
+    }
+    if let DbConn::Pg(_) = conn {
+        // Account ids beyond 2^31 share a key with a smaller one: they only wait more.
+        let key = (user_id.0 & 0x7fff_ffff) as i32;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind::<diesel::sql_types::Integer, _>(POSTING_LOCK_CLASS)
+            .bind::<diesel::sql_types::Integer, _>(key)
+            .execute(conn)?;
+    }
+    let now = now();
+    let mine = comment_posts::user_id.eq(user_id);
+    diesel::delete(comment_posts::table.filter(mine).filter(comment_posts::posted_at.le(now - DAY))).execute(conn)?;
+    for (limit, window) in [(limits.per_minute, MINUTE), (limits.per_day, DAY)] {
+        if limit == 0 {
+            continue;
+        }
+        let (count, oldest): (i64, Option<PrimitiveDateTime>) = comment_posts::table
+            .filter(mine)
+            .filter(comment_posts::posted_at.gt(now - window))
+            .select((diesel::dsl::count_star(), diesel::dsl::min(comment_posts::posted_at)))
+            .first(conn)?;
+        if count >= i64::from(limit) {
+            let left = oldest.map_or(window, |oldest| oldest + window - now);
+            let retry_after =
+                std::time::Duration::try_from(left).unwrap_or_default().max(std::time::Duration::from_secs(1));
+            return Err(CommentError::TooMany { retry_after });
+        }
+    }
+    diesel::insert_into(comment_posts::table)
+        .values((comment_posts::user_id.eq(user_id), comment_posts::posted_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Replaces the text of the author's own comment within `window` of posting.
@@ -362,15 +439,6 @@ pub fn delete(conn: &mut DbConn, id: CommentId, author: &Actor) -> Result<(), Co
         }
         Ok(())
     })
-}
-
-/// How many comments `user_id` posted since `since` (for the daily limit across restarts).
-pub fn count_by_author_since(conn: &mut DbConn, user_id: UserId, since: PrimitiveDateTime) -> QueryResult<i64> {
-    comments::table
-        .filter(comments::author_id.eq(user_id))
-        .filter(comments::created_at.gt(since))
-        .count()
-        .get_result(conn)
 }
 
 /// An account's visible comments, newest first, with their article's slug and title.

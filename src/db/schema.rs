@@ -236,6 +236,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// One row per comment posted in the last day (each account's older rows are
+    /// deleted when it posts): the per-account comment limits count these.
+    comment_posts (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        posted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> BigInt,
         user_id -> Nullable<BigInt>,

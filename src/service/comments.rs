@@ -1,8 +1,6 @@
 //! Comments: posting and replying (limits, pre-moderation, the word list, reply
 //! notifications and the live event), previews, editing, deleting and voting.
 
-use std::time::Duration;
-
 use crate::auth::AuthUser;
 use crate::db::comments::{self, NewComment, ThreadComment};
 use crate::db::moderation::{self, Premoderation};
@@ -67,9 +65,11 @@ pub struct Posted {
     pub held: bool,
 }
 
-/// Posts `body` on `target`: within the account's per-minute and per-day limits,
-/// held when the site pre-moderates or the word list matches, then announced to live
-/// readers and (by email, when asked for) to the author of the parent.
+/// Posts `body` on `target`: within the account's per-minute and per-day limits
+/// (counted in the database, in the posting transaction: they hold across instances
+/// and restarts), held when the site pre-moderates or the word list matches, then
+/// announced to live readers and (by email, when asked for) to the author of the
+/// parent.
 pub async fn post(
     state: &AppState,
     author: &AuthUser,
@@ -77,21 +77,16 @@ pub async fn post(
     body: &CommentBody,
 ) -> Result<Posted, AppError> {
     let new_account = now() - author.created_at < time::Duration::days(1);
-    state.limits.comment(author.id, new_account).map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
+    let limits = state.config.rate_limits.posting_limits(new_account);
     let html = render(body).await?;
-    let daily = i64::from(state.config.rate_limits.daily_comments(new_account));
     let (actor, article_id) = (author.actor(), target.article_id);
     let parent_id = target.parent.as_ref().map(|p| p.comment.id);
     let source = body.as_str().to_owned();
     let (posted, held) = state
         .db(move |conn| {
-            let since = now() - time::Duration::days(1);
-            if daily > 0 && comments::count_by_author_since(conn, actor.id, since)? >= daily {
-                return Err(AppError::TooManyRequests { retry_after: Duration::from_secs(3600) });
-            }
             let held = actor.role < Role::Moderator && must_wait_for_approval(conn, actor.id, &source)?;
             let status = if held { CommentStatus::Pending } else { CommentStatus::Visible };
-            let new = NewComment { article_id, author: actor, parent_id, source: &source, html: &html, status };
+            let new = NewComment { article_id, author: actor, parent_id, source: &source, html: &html, status, limits };
             Ok((comments::post(conn, &new)?, held))
         })
         .await?;

@@ -130,6 +130,9 @@ pub struct PageCache {
     everything: AtomicU64,
     /// The last touch of the articles in each slot.
     articles: Box<[AtomicU64]>,
+    /// Pages sent from the cache, and pages rendered to be kept (for the metrics).
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl Default for PageCache {
@@ -147,6 +150,8 @@ impl PageCache {
             any: AtomicU64::new(0),
             everything: AtomicU64::new(0),
             articles: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -194,6 +199,7 @@ impl PageCache {
         let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
         let entry = store.entries.get(key)?.clone();
         if self.fresh(&entry) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
             return Some(entry);
         }
         store.entries.pop(key);
@@ -225,6 +231,7 @@ impl PageCache {
     }
 
     fn put(&self, key: String, entry: Arc<Kept<Entry>>) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
         Self::put_into(&self.store, key, entry)
     }
 
@@ -242,10 +249,16 @@ impl PageCache {
         rendered: u64,
         page: super::articles::SharedPage,
     ) -> Arc<Kept<super::articles::SharedPage>> {
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let size = page.bytes();
         let kept = Arc::new(Kept { scope, rendered, born: Instant::now(), size, value: page });
         Self::put_into(&self.shared, key, kept.clone());
         kept
+    }
+
+    /// Pages sent from the cache, and cacheable pages that had to be rendered.
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
     /// How many pages are kept, and their bytes.

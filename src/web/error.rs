@@ -101,6 +101,7 @@ impl From<CommentError> for AppError {
     fn from(err: CommentError) -> Self {
         match err {
             CommentError::Missing => AppError::NotFound,
+            CommentError::TooMany { retry_after } => AppError::TooManyRequests { retry_after },
             CommentError::Db(e) => e.into(),
             CommentError::Denied(denied) => denied.into(),
             CommentError::ParentElsewhere

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod error;
 pub mod feeds;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod moderation;
 pub mod profiles;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub cache: Arc<cache::PageCache>,
     /// Becomes true when the server begins to shut down: open event streams end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Counted requests and the figures `/metrics` reads, when `--metrics-bind` is set.
+    pub metrics: Option<Arc<metrics::Metrics>>,
 }
 
 /// A comment was posted: what a live article page needs to fetch it.
@@ -80,6 +83,8 @@ pub struct DbGate {
     health: DbHealth,
     /// How many "storage full" errors (process-wide) this site has seen resolved.
     storage_seen: std::sync::atomic::AtomicU64,
+    /// Requests waiting for a permit now (for the metrics).
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 impl DbGate {
@@ -92,7 +97,13 @@ impl DbGate {
             checkout: config.db_timeout.min(CHECKOUT),
             health,
             storage_seen: std::sync::atomic::AtomicU64::new(crate::db::storage::full_events()),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// Requests waiting now for a connection permit (or, on SQLite, the write permit).
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether a write may have failed for want of space since this site last found
@@ -108,6 +119,10 @@ impl DbGate {
     }
 
     async fn acquire(&self, semaphore: &Arc<tokio::sync::Semaphore>) -> Result<OwnedSemaphorePermit, AppError> {
+        if let Ok(permit) = semaphore.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        let _waiting = Waiting::new(&self.waiting);
         match tokio::time::timeout(self.wait, semaphore.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => {
@@ -137,6 +152,23 @@ impl DbGate {
 }
 
 use tokio::sync::OwnedSemaphorePermit;
+
+/// Counts one waiter for as long as it lives (a request dropped while it waits stops
+/// counting too).
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(counter: &'a std::sync::atomic::AtomicUsize) -> Self {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Waiting(counter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
 
 tokio::task_local! {
     /// Set while a state-changing request (POST …) is handled: its database work

@@ -19,7 +19,8 @@ pub struct Route {
 macro_rules! routes {
     ($( $path:literal => { $( $method:ident $handler:path ),+ $(,)? } ),* $(,)?) => {
         fn register(cfg: &mut web::ServiceConfig) {
-            $( cfg.service(web::resource($path) $( .route(web::route().guard(MethodOrHead(Method::$method)).to($handler)) )+ ); )*
+            // Each resource is named by its pattern: the metrics' route label.
+            $( cfg.service(web::resource($path).name($path) $( .route(web::route().guard(MethodOrHead(Method::$method)).to($handler)) )+ ); )*
         }
 
         /// Every route: method and path pattern.
@@ -61,6 +62,7 @@ routes! {
     "/search" => { GET search::search },
     "/feed.atom" => { GET feeds::articles_feed },
     "/healthz" => { GET health::healthz },
+    "/readyz" => { GET health::readyz },
     "/static/{file}" => { GET assets::serve },
     "/signup" => { GET accounts::signup_form, POST accounts::signup },
     "/login" => { GET accounts::login_form, POST accounts::login },

@@ -170,7 +170,7 @@ pub async fn security(
 fn needs_no_identity(req: &ServiceRequest) -> bool {
     let path = req.path();
     matches!(*req.method(), Method::GET | Method::HEAD)
-        && (path.starts_with("/static/") || path == "/healthz" || path.ends_with(".atom"))
+        && (path.starts_with("/static/") || path == "/healthz" || path == "/readyz" || path.ends_with(".atom"))
 }
 
 /// The peer address; behind a trusted proxy, the last address in `X-Forwarded-For` that

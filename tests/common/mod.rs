@@ -261,12 +261,27 @@ fn drop_template() {
     }
 }
 
-/// A database of its own for one test, removed afterwards.
+/// A database of its own for one test, removed when the last handle to it goes (a
+/// clone is another handle: two instances of the site share one database).
+#[derive(Clone)]
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
-    pg_name: Option<String>,
+    owner: std::sync::Arc<DbOwner>,
+}
+
+/// Removes the database when dropped.
+struct DbOwner {
+    pg_name: std::sync::Mutex<Option<String>>,
     _dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for DbOwner {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
+            drop_pg_database(&name);
+        }
+    }
 }
 
 impl TestDb {
@@ -288,11 +303,16 @@ impl TestDb {
 
     fn create(backend: Backend, template: Option<&str>) -> TestDb {
         assert!(backend == Backend::Sqlite || postgres_available(), "PostgreSQL is unreachable");
+        let owned = |url: String, pg_name: Option<String>, dir: Option<tempfile::TempDir>| TestDb {
+            backend,
+            url,
+            owner: std::sync::Arc::new(DbOwner { pg_name: std::sync::Mutex::new(pg_name), _dir: dir }),
+        };
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary folder");
                 let url = format!("sqlite://{}", dir.path().join("afterword.db").display());
-                TestDb { backend, url, pg_name: None, _dir: Some(dir) }
+                owned(url, None, Some(dir))
             }
             Backend::Postgres => {
                 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -313,7 +333,7 @@ impl TestDb {
                 diesel::sql_query(sql).execute(&mut admin).expect("create database");
                 let mut url = url::Url::parse(&postgres_admin_url()).expect("TEST_POSTGRES_URL");
                 url.set_path(&name);
-                TestDb { backend, url: url.to_string(), pg_name: Some(name), _dir: None }
+                owned(url.to_string(), Some(name), None)
             }
         }
     }
@@ -324,8 +344,9 @@ impl TestDb {
     }
 
     /// Drops a PostgreSQL database now, ending its connections: the site loses its database.
-    pub fn drop_now(&mut self) {
-        if let Some(name) = self.pg_name.take() {
+    pub fn drop_now(&self) {
+        let name = self.owner.pg_name.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(name) = name {
             drop_pg_database(&name);
         }
     }
@@ -334,12 +355,6 @@ impl TestDb {
 fn drop_pg_database(name: &str) {
     if let Ok(mut admin) = PgConnection::establish(&postgres_admin_url()) {
         let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin);
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        self.drop_now();
     }
 }
 
@@ -378,9 +393,15 @@ impl TestAppBuilder {
 
     pub async fn start(self) -> TestApp {
         let db = TestDb::migrated(self.backend);
+        self.start_on(db).await
+    }
+
+    /// Starts the app on `db` (which it migrates if need be), as another instance of
+    /// the site would start on a database it shares.
+    pub async fn start_on(self, db: TestDb) -> TestApp {
         let mut config = self.config;
         config.database_url = db.url.clone();
-        let app = App::build(config).await.expect("the app starts");
+        let app = App::build(config.clone()).await.expect("the app starts");
         let port = app.port();
         let pool = app.pool().clone();
         let server = app.handle();
@@ -394,10 +415,11 @@ impl TestAppBuilder {
             .await
             .unwrap();
         }
-        tokio::spawn(app.run_until_stopped());
         let address = format!("http://127.0.0.1:{port}");
         let client = browser_like_client(&address);
-        TestApp { address, port, client, pool, server, db }
+        let metrics_port = app.metrics_port();
+        tokio::spawn(app.run_until_stopped());
+        TestApp { address, port, metrics_port, client, pool, server, db, config }
     }
 }
 
@@ -418,10 +440,14 @@ pub fn browser_like_client(address: &str) -> reqwest::Client {
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// Where `/metrics` is served, when the configuration asked for it.
+    pub metrics_port: Option<u16>,
     pub client: reqwest::Client,
     pub pool: DbPool,
     server: actix_web::dev::ServerHandle,
     pub db: TestDb,
+    /// The configuration it started with.
+    pub config: Config,
 }
 
 impl Drop for TestApp {
@@ -448,6 +474,24 @@ impl TestApp {
 
     pub async fn start(backend: Backend) -> TestApp {
         Self::builder(backend).start().await
+    }
+
+    /// Another instance of the site on the same database, as behind a load balancer:
+    /// the same configuration, and the same public address (`base_url`: this one's), so
+    /// that a client of this one (its cookies, its `Origin`) is at home on both. Within
+    /// one test process the two share nothing but the database and what is
+    /// process-wide by nature (static assets, the storage-full flag).
+    pub async fn second_instance(&self) -> TestApp {
+        self.second_instance_with(|_| {}).await
+    }
+
+    /// Like `second_instance`, with its configuration changed by `change`.
+    pub async fn second_instance_with(&self, change: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = self.config.clone();
+        config.base_url = url::Url::parse(&format!("{}/", self.address)).unwrap();
+        change(&mut config);
+        let builder = TestAppBuilder { backend: self.db.backend, articles: Vec::new(), config };
+        builder.start_on(self.db.clone()).await
     }
 
     pub fn url(&self, path: &str) -> String {

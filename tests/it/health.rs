@@ -10,7 +10,7 @@ use crate::{both_backends, sqlite_only};
 both_backends!(healthz_reports_the_database);
 
 async fn healthz_reports_the_database(backend: Backend) {
-    let mut app = TestApp::builder(backend).db_timeout(Duration::from_millis(500)).start().await;
+    let app = TestApp::builder(backend).db_timeout(Duration::from_millis(500)).start().await;
     let response = app.get("/healthz").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), "ok\n");

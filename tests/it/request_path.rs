@@ -140,7 +140,7 @@ async fn session_and_unread_count_cost_one_query(backend: Backend) {
 }
 
 async fn logged_in_static_files_need_no_database(backend: Backend) {
-    let mut app = TestApp::builder(backend).db_timeout(Duration::from_millis(500)).start().await;
+    let app = TestApp::builder(backend).db_timeout(Duration::from_millis(500)).start().await;
     let ann = app.signup("ann").await;
     let (status, body) = app.page_as(&ann, "/").await;
     assert_eq!(status, StatusCode::OK);
