@@ -229,16 +229,10 @@ async fn build_site(
     });
 
     let gate = Arc::new(web::DbGate::new(&config, health));
-    let events = tokio::sync::broadcast::channel(256).0;
+    let live = Arc::new(web::live::Hub::new());
     let cache = Arc::new(web::cache::PageCache::default());
     let metrics = metrics_listener.as_ref().map(|_| {
-        Arc::new(web::metrics::Metrics::new(
-            pool.clone(),
-            gate.clone(),
-            events.clone(),
-            cache.clone(),
-            config.pool_size,
-        ))
+        Arc::new(web::metrics::Metrics::new(pool.clone(), gate.clone(), live.clone(), cache.clone(), config.pool_size))
     });
     let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
     let state = actix_web::web::Data::new(AppState {
@@ -248,7 +242,7 @@ async fn build_site(
         csrf: auth::csrf::CsrfKey::new(csrf_key.into_bytes()),
         limits,
         mailer: Arc::new(mailer),
-        events,
+        live,
         cache,
         shutdown: shutdown_rx,
         metrics,
@@ -260,6 +254,10 @@ async fn build_site(
         }
         None => None,
     };
+    web::live::spawn_upkeep(state.clone());
+    if let db::DbUrl::Postgres(url) = db::DbUrl::parse(&state.config.database_url)? {
+        web::live::spawn_listener(state.clone(), url);
+    }
     let server = http_server(listener, state)?;
     Ok(App { port, server, metrics, pool, shutdown: Arc::new(shutdown) })
 }

@@ -142,17 +142,41 @@
   source.addEventListener("open", function () {
     section.setAttribute("data-live", "open");
   });
+  // The comment an event names, as HTML: sent with the event, or (for readers whose
+  // buttons differ on every comment) fetched.
+  async function commentOf(data) {
+    let html = data.html;
+    if (html === undefined) {
+      const response = await fetch("/comments/" + data.id + "/fragment", { credentials: "same-origin" });
+      if (!response.ok) return null;
+      html = await response.text();
+    }
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    const item = template.content.firstElementChild;
+    if (item) showTimes(item);
+    return item;
+  }
+  function count(change) {
+    const counter = section.querySelector(".comment-count");
+    if (counter) counter.textContent = String(Math.max(0, Number(counter.textContent) + change));
+  }
+  function notice(text) {
+    let note = section.querySelector(":scope > p.live-notice");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "live-notice notice";
+      note.setAttribute("role", "status");
+      section.insertBefore(note, section.querySelector(":scope > h2").nextSibling);
+    }
+    note.textContent = text;
+  }
   source.addEventListener("comment", async function (event) {
     const data = JSON.parse(event.data);
-    if (document.getElementById("comment-" + data.id)) return;
-    const response = await fetch("/comments/" + data.id + "/fragment", { credentials: "same-origin" });
-    if (!response.ok) return;
-    const template = document.createElement("template");
-    template.innerHTML = (await response.text()).trim();
-    const item = template.content.firstElementChild;
-    if (!item) return;
+    if (data.gone || document.getElementById("comment-" + data.id)) return;
+    const item = await commentOf(data);
+    if (!item || document.getElementById("comment-" + data.id)) return;
     item.classList.add("arrived");
-    showTimes(item);
     if (data.parent_id) {
       const parent = document.getElementById("comment-" + data.parent_id);
       if (!parent) return;
@@ -175,7 +199,45 @@
     }
     const empty = section.querySelector(":scope > p.empty");
     if (empty) empty.remove();
-    const count = section.querySelector(".comment-count");
-    if (count) count.textContent = String(Number(count.textContent) + 1);
+    count(1);
+  });
+  // An edit, a deletion, a removal or a restoration: the comment is replaced, its
+  // replies kept.
+  async function replace(event) {
+    const data = JSON.parse(event.data);
+    const old = document.getElementById("comment-" + data.id);
+    if (!old) return;
+    if (data.gone) {
+      const replies = old.querySelector(":scope > details > ol.replies");
+      if (!replies || !replies.children.length) old.remove();
+      return;
+    }
+    const item = await commentOf(data);
+    if (!item) return;
+    const details = old.querySelector(":scope > details");
+    const fresh = item.querySelector(":scope > details");
+    if (!details || !fresh) return;
+    const replies = details.querySelector(":scope > ol.replies, :scope > p.continue");
+    details.replaceChildren(...fresh.childNodes);
+    if (replies) details.appendChild(replies);
+  }
+  source.addEventListener("edit", replace);
+  source.addEventListener("status", replace);
+  source.addEventListener("votes", function (event) {
+    const data = JSON.parse(event.data);
+    const score = document.querySelector("#comment-" + data.id + " > details > summary [data-score]");
+    if (score) score.textContent = data.score + (Math.abs(data.score) === 1 ? " point" : " points");
+  });
+  source.addEventListener("lock", function (event) {
+    const data = JSON.parse(event.data);
+    if (data.locked) {
+      notice("Comments on this article are now closed." + (data.reason ? " " + data.reason : ""));
+      section.querySelectorAll(".reply-link, .vote, form.compose").forEach(function (el) { el.remove(); });
+    } else {
+      notice("Comments on this article are open again: reload the page to take part.");
+    }
+  });
+  source.addEventListener("reset", function () {
+    notice("Much has changed since this page was loaded: reload it to see everything.");
   });
 })();

@@ -23,7 +23,7 @@
 //! different articles do not wait on each other. On SQLite nothing is locked here:
 //! `BEGIN IMMEDIATE` already lets one writer at a time in.
 
-use crate::domain::{ArticleId, CommentId, UserId};
+use crate::domain::{ArticleId, CommentId, LiveKind, UserId};
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
@@ -310,8 +310,12 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
                     .execute(conn)?;
             }
         }
-        let notify =
-            if new.status == CommentStatus::Visible { super::notifications::announce(conn, id)? } else { None };
+        let notify = if new.status == CommentStatus::Visible {
+            super::live::record(conn, new.article_id, LiveKind::Comment, Some(id))?;
+            super::notifications::announce(conn, id)?
+        } else {
+            None
+        };
         Ok(Posted { id, notify })
     })
 }
@@ -395,6 +399,8 @@ pub fn edit(
         diesel::update(comments::table.find(id))
             .set((comments::body_source.eq(source), comments::body_html.eq(html), comments::edited_at.eq(Some(now()))))
             .execute(conn)?;
+        let kind = if hold && comment.is_visible() { LiveKind::Status } else { LiveKind::Edit };
+        super::live::record(conn, comment.article_id, kind, Some(id))?;
         Ok(())
     })
 }
@@ -408,6 +414,7 @@ pub fn delete(conn: &mut DbConn, id: CommentId, author: &Actor) -> Result<(), Co
         // Whether the thread is closed does not matter: an author may always take back
         // what they wrote.
         permissions::may_delete(Some(author), &comment.facts(false))?;
+        super::live::record(conn, comment.article_id, LiveKind::Status, Some(id))?;
         if comment.is_visible() {
             diesel::update(articles::table.find(comment.article_id))
                 .set(articles::comment_count.eq(articles::comment_count - 1))

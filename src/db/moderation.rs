@@ -1,8 +1,8 @@
 //! Reports, moderator actions and their log, bans, the approval queue, site settings
 //! for pre-moderation, and the administrators' dashboard.
 
-use crate::domain::CommentStatus;
 use crate::domain::{ArticleId, CommentId, UserId};
+use crate::domain::{CommentStatus, LiveKind};
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
@@ -214,6 +214,7 @@ pub fn remove(
             return Err(Denied::NotVisible.into());
         }
         set_visibility(conn, &comment, CommentStatus::Removed, Some(reason))?;
+        super::live::record(conn, comment.article_id, LiveKind::Status, Some(comment_id))?;
         resolve_reports(conn, comment_id)?;
         let label = comment_label(conn, &comment)?;
         log(conn, moderator_id, ModAction::RemoveComment, (LogTarget::Comment(comment_id), &label), Some(reason))?;
@@ -233,6 +234,7 @@ pub fn restore(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId) -
             return Err(CommentError::NothingToDo("its author deleted the account: the text is gone"));
         }
         set_visibility(conn, &comment, CommentStatus::Visible, None)?;
+        super::live::record(conn, comment.article_id, LiveKind::Status, Some(comment_id))?;
         let label = comment_label(conn, &comment)?;
         log(conn, moderator_id, ModAction::RestoreComment, (LogTarget::Comment(comment_id), &label), None)?;
         Ok(())
@@ -257,6 +259,7 @@ pub fn review(
                 .set(comments::status.eq(CommentStatus::Visible))
                 .execute(conn)?;
             log(conn, moderator_id, ModAction::ApproveComment, (LogTarget::Comment(comment_id), &label), None)?;
+            super::live::record(conn, comment.article_id, LiveKind::Comment, Some(comment_id))?;
             super::notifications::announce(conn, comment_id)?
         } else {
             diesel::update(comments::table.find(comment_id))
@@ -342,6 +345,7 @@ pub fn lock(
         diesel::update(articles::table.find(article_id))
             .set((articles::comments_locked.eq(lock), articles::lock_reason.eq(if lock { reason } else { None })))
             .execute(conn)?;
+        super::live::record(conn, article_id, LiveKind::Lock, None)?;
         log(
             conn,
             moderator_id,

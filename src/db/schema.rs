@@ -206,6 +206,7 @@ diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(comment_votes -> comments (comment_id));
 diesel::joinable!(notifications -> comments (comment_id));
 diesel::joinable!(saved_articles -> articles (article_id));
+diesel::joinable!(live_events -> articles (article_id));
 diesel::joinable!(reports -> comments (comment_id));
 diesel::joinable!(moderation_log -> users (moderator_id));
 
@@ -224,6 +225,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     saved_articles,
     reports,
     moderation_log,
+    live_events,
 );
 
 diesel::table! {
@@ -242,6 +244,18 @@ diesel::table! {
         id -> BigInt,
         user_id -> BigInt,
         posted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// What changed on an article's thread, for readers watching it live (kept a few
+    /// minutes; see `db::live`).
+    live_events (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        kind -> Text,
+        comment_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
     }
 }
 

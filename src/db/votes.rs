@@ -73,6 +73,9 @@ pub fn vote(conn: &mut DbConn, comment_id: CommentId, voter: &Actor, value: i32)
                 comments::rank_controversial.eq(ranking::controversy(up, down)),
             ))
             .execute(conn)?;
+        if (up, down) != (comment.upvotes, comment.downvotes) {
+            super::live::record(conn, comment.article_id, crate::domain::LiveKind::Votes, Some(comment_id))?;
+        }
         Ok(VoteOutcome {
             upvotes: up,
             downvotes: down,

@@ -173,6 +173,20 @@ text_enum! {
         Reset = "reset",
         AddressNotice = "address-notice",
     }
+
+    /// What changed on a thread, as readers watching it live are told.
+    pub enum LiveKind {
+        /// A comment appeared (posted, or approved).
+        Comment = "comment",
+        /// Its text changed.
+        Edit = "edit",
+        /// Deleted, removed or put back.
+        Status = "status",
+        /// Its score changed.
+        Votes = "votes",
+        /// The article's comments were closed or reopened.
+        Lock = "lock",
+    }
 }
 
 impl ReportReason {

@@ -20,7 +20,8 @@ pub mod values;
 
 pub use ids::{ArticleId, CommentId, NotificationId, ReportId, UserId};
 pub use kinds::{
-    CommentStatus, MailKind, ModAction, NotificationKind, ReportReason, Role, TargetType, TokenPurpose, UnknownValue,
+    CommentStatus, LiveKind, MailKind, ModAction, NotificationKind, ReportReason, Role, TargetType, TokenPurpose,
+    UnknownValue,
 };
 pub use permissions::{Actor, CommentFacts, Denied};
 pub use values::{BanLength, Bio, CommentBody, DisplayName, Email, ModReason, NewPassword, Report, Slug, Username};

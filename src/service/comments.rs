@@ -7,7 +7,7 @@ use crate::db::moderation::{self, Premoderation};
 use crate::db::votes::VoteOutcome;
 use crate::db::{articles, now, DbConn};
 use crate::domain::{permissions, ArticleId, CommentBody, CommentId, CommentStatus, Role, UserId};
-use crate::web::{AppError, AppState, LiveComment};
+use crate::web::{AppError, AppState};
 
 /// Where a new comment goes: its article, and the comment it replies to.
 pub struct Target {
@@ -91,10 +91,10 @@ pub async fn post(
         })
         .await?;
     state.cache.touch_article(article_id);
+    crate::web::live::changed(state, article_id);
     if held {
         return Ok(Posted { id: posted.id, held });
     }
-    let _ = state.events.send(LiveComment { article_id, id: posted.id, parent_id });
     if let Some((_, Some(email))) = posted.notify {
         let link = state.config.link(&format!("comments/{}", posted.id));
         let text = format!(
@@ -168,6 +168,7 @@ pub async fn edit(state: &AppState, author: &AuthUser, id: CommentId, body: &Com
         })
         .await?;
     state.cache.touch_article(article_id);
+    crate::web::live::changed(state, article_id);
     Ok(())
 }
 
@@ -182,6 +183,7 @@ pub async fn delete(state: &AppState, author: &AuthUser, id: CommentId) -> Resul
         })
         .await?;
     state.cache.touch_article(article_id);
+    crate::web::live::changed(state, article_id);
     Ok(slug)
 }
 
@@ -190,5 +192,6 @@ pub async fn vote(state: &AppState, voter: &AuthUser, id: CommentId, value: i32)
     let actor = voter.actor();
     let outcome = state.db(move |conn| Ok(crate::db::votes::vote(conn, id, &actor, value)?)).await?;
     state.cache.touch_article(outcome.article_id);
+    crate::web::live::changed(state, outcome.article_id);
     Ok(outcome)
 }

@@ -8,7 +8,7 @@ use crate::db::comments::Comment;
 use crate::db::moderation as m;
 use crate::db::{articles, now, users, write_transaction};
 use crate::domain::{permissions, BanLength, CommentId, ModReason, Report, Role};
-use crate::web::{AppError, AppState, LiveComment};
+use crate::web::{AppError, AppState};
 
 /// Files `reporter`'s report on comment `id`; a second one by the same reader changes
 /// nothing.
@@ -37,7 +37,7 @@ pub async fn remove(
 ) -> Result<(), AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
     let actor = moderator.actor();
-    state
+    let article = state
         .db(move |conn| {
             write_transaction(conn, |conn| {
                 let comment = m::remove(conn, id, actor.id, reason.as_str())?;
@@ -46,17 +46,26 @@ pub async fn remove(
                     permissions::may_ban(Some(&actor), author.id, author.role)?;
                     m::ban(conn, author.id, actor.id, ban.until(now()), reason.as_str())?;
                 }
-                Ok(())
+                Ok(comment.article_id)
             })
         })
-        .await
+        .await?;
+    crate::web::live::changed(state, article);
+    Ok(())
 }
 
 /// Puts a removed comment back.
 pub async fn restore(state: &AppState, moderator: &AuthUser, id: CommentId) -> Result<(), AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
     let moderator = moderator.id;
-    state.db(move |conn| Ok(m::restore(conn, id, moderator)?)).await
+    let article = state
+        .db(move |conn| {
+            m::restore(conn, id, moderator)?;
+            Ok(crate::db::comments::find(conn, id)?.ok_or(AppError::NotFound)?.article_id)
+        })
+        .await?;
+    crate::web::live::changed(state, article);
+    Ok(())
 }
 
 /// Approves (publishes, announces and notifies) or rejects a held comment.
@@ -65,7 +74,7 @@ pub async fn review(state: &AppState, moderator: &AuthUser, id: CommentId, appro
     let moderator = moderator.id;
     let (comment, notify) = state.db(move |conn| Ok(m::review(conn, id, moderator, approve)?)).await?;
     if approve {
-        let _ = state.events.send(LiveComment { article_id: comment.article_id, id, parent_id: comment.parent_id });
+        crate::web::live::changed(state, comment.article_id);
         if let Some((_, Some(email))) = notify {
             let link = state.config.link(&format!("comments/{id}"));
             let text = format!("Someone replied to your comment:\n\n{link}\n");
@@ -102,13 +111,14 @@ pub async fn set_lock(
     let changed = state
         .db(move |conn| {
             let (id, _, _) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
-            Ok(m::lock(conn, id, moderator, reason.as_ref().map(ModReason::as_str), lock)?)
+            Ok(m::lock(conn, id, moderator, reason.as_ref().map(ModReason::as_str), lock)?.then_some(id))
         })
         .await?;
-    if !changed {
+    let Some(article) = changed else {
         let already = if lock { "Comments are already closed." } else { "Comments are open." };
         return Err(AppError::BadRequest(already.into()));
-    }
+    };
+    crate::web::live::changed(state, article);
     Ok(())
 }
 

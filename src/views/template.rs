@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::comments::{forest, personal, Node, Personal, Reader, ThreadView};
+use super::comments::{comment, forest, personal, Node, Personal, Reader, ThreadView};
 use crate::db::comments::ThreadComment;
 use crate::domain::{Actor, CommentId, Role, UserId};
 use crate::gzip::Deflated;
@@ -73,31 +73,52 @@ pub enum Part<'a> {
     Own(String),
 }
 
+/// Renders `nodes` with markers for the reader's parts: the pieces in order, and the
+/// parts, each with what a bystander sees there.
+fn record(view: &ThreadView, render: impl Fn(&ThreadView) -> maud::Markup) -> (Vec<Piece>, Vec<Slot>) {
+    let recording = ThreadView {
+        visitor: view.visitor,
+        locked: view.locked,
+        return_to: view.return_to,
+        now: view.now,
+        edit_window: view.edit_window,
+        sort: view.sort,
+        template: Some(Default::default()),
+    };
+    let html = render(&recording).into_string();
+    let recorded = recording.template.map(|r| r.into_inner()).unwrap_or_default();
+    let mut pieces = Vec::with_capacity(recorded.len() * 2 + 1);
+    let mut texts = html.split(MARKER);
+    pieces.push(Piece::Text(texts.next().unwrap_or_default().to_owned()));
+    let mut slots = Vec::with_capacity(recorded.len());
+    for ((kind, item), text) in recorded.into_iter().zip(texts) {
+        let bystander = personal(view, kind, &item, BYSTANDER).into_string();
+        pieces.push(Piece::Slot(slots.len()));
+        slots.push(Slot { kind, item, bystander });
+        pieces.push(Piece::Text(text.to_owned()));
+    }
+    (pieces, slots)
+}
+
+/// One comment (as [`comment`] renders it) as a signed-in reader who took no part in
+/// it sees it.
+pub fn for_bystander(view: &ThreadView, node: &Node) -> String {
+    let (pieces, slots) = record(view, |v| comment(v, node, 0));
+    let mut out = String::new();
+    for piece in &pieces {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Slot(s) => out.push_str(&slots[*s].bystander),
+        }
+    }
+    out
+}
+
 impl SharedThread {
     /// Renders `nodes` as [`forest`] would for a bystander, with the reader's parts left
     /// open. `view` supplies the page's facts (locked, sort); its reader is not used.
     pub fn render(view: &ThreadView, nodes: &[Node]) -> SharedThread {
-        let recording = ThreadView {
-            visitor: view.visitor,
-            locked: view.locked,
-            return_to: view.return_to,
-            now: view.now,
-            edit_window: view.edit_window,
-            sort: view.sort,
-            template: Some(Default::default()),
-        };
-        let html = forest(&recording, nodes).into_string();
-        let recorded = recording.template.map(|r| r.into_inner()).unwrap_or_default();
-        let mut pieces = Vec::with_capacity(recorded.len() * 2 + 1);
-        let mut texts = html.split(MARKER);
-        pieces.push(Piece::Text(texts.next().unwrap_or_default().to_owned()));
-        let mut slots = Vec::with_capacity(recorded.len());
-        for ((kind, item), text) in recorded.into_iter().zip(texts) {
-            let bystander = personal(view, kind, &item, BYSTANDER).into_string();
-            pieces.push(Piece::Slot(slots.len()));
-            slots.push(Slot { kind, item, bystander });
-            pieces.push(Piece::Text(text.to_owned()));
-        }
+        let (pieces, slots) = record(view, |v| forest(v, nodes));
         let mut ids: Vec<CommentId> = slots.iter().map(|s| s.item.comment.id).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -20,8 +20,11 @@
 //! invalidate each other.
 //!
 //! Entries are evicted least-recently-used beyond a byte budget, and none lives longer
-//! than [`MAX_AGE`], which bounds how stale a page can be after a change this process
-//! did not see (another process writing to the same database).
+//! than [`MAX_AGE`]. On PostgreSQL every touch is also announced to the other instances
+//! (`web::live`), which apply it to their own caches; [`MAX_AGE`] bounds how stale a
+//! page can be after a change no instance announced (one made by the command line, or
+//! a notification lost while the listening connection was down, after which the
+//! listener marks everything stale).
 //!
 //! # HTTP
 //!
@@ -133,6 +136,10 @@ pub struct PageCache {
     /// Pages sent from the cache, and pages rendered to be kept (for the metrics).
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Tells the other instances of this one's touches (PostgreSQL; see `web::live`).
+    announce: std::sync::OnceLock<Box<dyn Fn(String) + Send + Sync>>,
+    /// Names this instance in its announcements, so that it skips its own.
+    instance: String,
 }
 
 impl Default for PageCache {
@@ -152,7 +159,48 @@ impl PageCache {
             articles: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            announce: std::sync::OnceLock::new(),
+            instance: crate::auth::random_token(),
         }
+    }
+
+    /// Sends every touch made here to `announce` too (once set, for good).
+    pub fn announce_with(&self, announce: impl Fn(String) + Send + Sync + 'static) {
+        let _ = self.announce.set(Box::new(announce));
+    }
+
+    /// This instance's name in announcements.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    fn announce(&self, touch: String) {
+        if let Some(announce) = self.announce.get() {
+            announce(touch);
+        }
+    }
+
+    /// A touch another instance announced: `a:ID` (an article) or anything else
+    /// (everything).
+    pub fn apply_remote(&self, touch: &str) {
+        match touch.strip_prefix("a:").and_then(|id| id.parse().ok()) {
+            Some(id) => self.touch_article_quietly(ArticleId(id)),
+            None => self.touch_everything_quietly(),
+        }
+    }
+
+    fn touch_article_quietly(&self, article: ArticleId) {
+        let n = self.next();
+        self.slot(article).fetch_max(n, Ordering::SeqCst);
+        self.any.fetch_max(n, Ordering::SeqCst);
+    }
+
+    /// Everything is stale, without telling anyone (the other instances know, or the
+    /// change came from them).
+    pub fn touch_everything_quietly(&self) {
+        let n = self.next();
+        self.everything.fetch_max(n, Ordering::SeqCst);
+        self.any.fetch_max(n, Ordering::SeqCst);
     }
 
     fn slot(&self, article: ArticleId) -> &AtomicU64 {
@@ -170,18 +218,16 @@ impl PageCache {
 
     /// A committed change to one article's page (its comments, votes, lock, text).
     pub fn touch_article(&self, article: ArticleId) {
-        let n = self.next();
-        self.slot(article).fetch_max(n, Ordering::SeqCst);
-        self.any.fetch_max(n, Ordering::SeqCst);
+        self.touch_article_quietly(article);
+        self.announce(format!("a:{}", article.0));
         declare_touched();
     }
 
     /// A committed change that may show anywhere (an account renamed or deleted,
     /// articles added or removed, a setting).
     pub fn touch_everything(&self) {
-        let n = self.next();
-        self.everything.fetch_max(n, Ordering::SeqCst);
-        self.any.fetch_max(n, Ordering::SeqCst);
+        self.touch_everything_quietly();
+        self.announce("*".to_owned());
         declare_touched();
     }
 

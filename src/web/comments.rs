@@ -11,7 +11,7 @@ use maud::Markup;
 use serde::Deserialize;
 
 use super::cache::{Cacheable, Scope};
-use super::{comment_id, html, redirect, AppError, AppState};
+use super::{comment_id, html, live, redirect, AppError, AppState};
 use crate::auth::{safe_next, SignedIn, Visitor};
 use crate::db::comments::{self, CommentError};
 use crate::db::{articles, now, threads};
@@ -384,12 +384,16 @@ pub async fn mark_read(state: web::Data<AppState>, signed_in: SignedIn) -> Resul
     Ok(redirect("/inbox"))
 }
 
-/// GET /articles/{slug}/events: Server-Sent Events, one `comment` event per new comment
-/// (its id and parent), and a comment line every 15 s to keep the connection open.
+/// GET /articles/{slug}/events: Server-Sent Events of the thread (see `web::live`):
+/// `comment`, `edit` and `status` with the comment's HTML as this reader's page shows
+/// it, `votes` with a score, `lock` when comments close or reopen, `reset` when too much
+/// was missed to catch up; each with an id, so that a reader who reconnects with
+/// `Last-Event-ID` misses nothing. A comment line every 15 s keeps the connection open.
 /// HEAD answers the headers alone, without opening a stream.
 pub async fn events(
     state: web::Data<AppState>,
     req: actix_web::HttpRequest,
+    visitor: Visitor,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug.into_inner();
@@ -400,11 +404,21 @@ pub async fn events(
             .insert_header((header::CACHE_CONTROL, "no-cache"))
             .finish());
     }
-    let receiver = state.events.subscribe();
+    // A malformed Last-Event-ID is taken as none: the reader gets what happens from now.
+    let seen = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|id| *id >= 0);
+    let audience = live::Audience::of(&visitor);
+    let watch = live::watch(&state, article_id, audience, seen).await?;
     let keep_alive = tokio::time::interval(Duration::from_secs(15));
     let shutdown = state.shutdown.clone();
-    let stream = futures_util::stream::unfold(
-        (receiver, keep_alive, shutdown),
+    let missed = futures_util::stream::iter(watch.missed.into_iter().map(Ok::<_, actix_web::Error>));
+    let after = watch.after;
+    let live = futures_util::stream::unfold(
+        (watch.receiver, keep_alive, shutdown),
         move |(mut receiver, mut keep_alive, mut shutdown)| async move {
             use tokio::sync::broadcast::error::RecvError;
             enum Woke<T> {
@@ -421,12 +435,18 @@ pub async fn events(
                 };
                 match woke {
                     Woke::Stopping => return None,
-                    Woke::Event(Ok(event)) if event.article_id == article_id => {
-                        let data = serde_json::to_string(&event).expect("serialisable");
-                        let chunk = Bytes::from(format!("event: comment\ndata: {data}\n\n"));
-                        return Some((Ok::<_, actix_web::Error>(chunk), (receiver, keep_alive, shutdown)));
+                    Woke::Event(Ok(message)) if message.id > after => {
+                        return Some((
+                            Ok::<_, actix_web::Error>(message.to(audience)),
+                            (receiver, keep_alive, shutdown),
+                        ));
                     }
-                    Woke::Event(Ok(_) | Err(RecvError::Lagged(_))) => continue,
+                    Woke::Event(Ok(_)) => continue,
+                    // Too slow a reader: told to catch up by reloading.
+                    Woke::Event(Err(RecvError::Lagged(_))) => {
+                        let reset = Bytes::from_static(b"event: reset\ndata: {}\n\n");
+                        return Some((Ok(reset), (receiver, keep_alive, shutdown)));
+                    }
                     Woke::Event(Err(RecvError::Closed)) => return None,
                     Woke::KeepAlive => {
                         return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (receiver, keep_alive, shutdown)));
@@ -435,10 +455,11 @@ pub async fn events(
             }
         },
     );
+    use futures_util::StreamExt;
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         // Not compressed: each event must reach the browser as it happens.
         .insert_header((header::CONTENT_ENCODING, "identity"))
-        .streaming(stream))
+        .streaming(missed.chain(live)))
 }

@@ -67,7 +67,7 @@ pub struct Metrics {
 struct Gauges {
     pool: crate::db::DbPool,
     gate: Arc<super::DbGate>,
-    events: tokio::sync::broadcast::Sender<super::LiveComment>,
+    live: Arc<super::live::Hub>,
     cache: Arc<super::cache::PageCache>,
     pool_size: u32,
 }
@@ -110,7 +110,7 @@ impl Collector for Gauges {
             &mut encoder,
             "afterword_live_streams",
             "Open live-comment streams (Server-Sent Events)",
-            i64::try_from(self.events.receiver_count()).unwrap_or(i64::MAX),
+            i64::try_from(self.live.watchers()).unwrap_or(i64::MAX),
         )?;
         let (hits, misses) = self.cache.hits_and_misses();
         counter(&mut encoder, "afterword_page_cache_hits", "Anonymous pages sent from the page cache", hits)?;
@@ -132,7 +132,7 @@ impl Metrics {
     pub fn new(
         pool: crate::db::DbPool,
         gate: Arc<super::DbGate>,
-        events: tokio::sync::broadcast::Sender<super::LiveComment>,
+        live: Arc<super::live::Hub>,
         cache: Arc<super::cache::PageCache>,
         pool_size: u32,
     ) -> Metrics {
@@ -149,7 +149,7 @@ impl Metrics {
             "Time from a request's arrival to its response's head, by route pattern",
             latency.clone(),
         );
-        registry.register_collector(Box::new(Gauges { pool, gate, events, cache, pool_size }));
+        registry.register_collector(Box::new(Gauges { pool, gate, live, cache, pool_size }));
         Metrics { registry, requests, latency }
     }
 

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod error;
 pub mod feeds;
 pub mod health;
+pub mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod moderation;
@@ -20,7 +21,6 @@ pub mod search;
 pub mod security;
 pub mod settings;
 
-use crate::domain::{ArticleId, CommentId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,23 +46,14 @@ pub struct AppState {
     pub csrf: CsrfKey,
     pub limits: Arc<Limits>,
     pub mailer: Arc<Mailer>,
-    /// New comments, for readers watching an article live.
-    pub events: tokio::sync::broadcast::Sender<LiveComment>,
+    /// Readers watching articles live.
+    pub live: Arc<live::Hub>,
     /// Rendered pages for anonymous readers.
     pub cache: Arc<cache::PageCache>,
     /// Becomes true when the server begins to shut down: open event streams end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Counted requests and the figures `/metrics` reads, when `--metrics-bind` is set.
     pub metrics: Option<Arc<metrics::Metrics>>,
-}
-
-/// A comment was posted: what a live article page needs to fetch it.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct LiveComment {
-    #[serde(skip)]
-    pub article_id: ArticleId,
-    pub id: CommentId,
-    pub parent_id: Option<CommentId>,
 }
 
 /// Longest a request waits to check a connection out of the pool once it holds a

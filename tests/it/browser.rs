@@ -204,6 +204,41 @@ async fn comments_from_another_reader_appear_live(backend: Backend) {
     reader.wait().for_element(Locator::Css(&format!("#comment-{parent} .replies #comment-{reply}"))).await.unwrap();
     assert_eq!(reader.find(Locator::Css(".comment-count")).await.unwrap().text().await.unwrap(), "2");
 
+    // An edit, a score and a removal change the comment in place; a lock closes the thread.
+    let r = app.post_form(&bob, &format!("/comments/{reply}/edit"), &[("body", "An edited reply")]).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    reader
+        .wait()
+        .for_element(Locator::XPath(&format!(
+            "//li[@id='comment-{reply}']//div[@class='comment-body'][p='An edited reply']"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(app.vote(&bob, parent, -1).await.status(), reqwest::StatusCode::SEE_OTHER);
+    reader
+        .wait()
+        .for_element(Locator::XPath(&format!(
+            "//li[@id='comment-{parent}']/details/summary/span[@data-score][.='-1 point']"
+        )))
+        .await
+        .unwrap();
+    let mona = app.signup_as("mona", "moderator").await;
+    let r = app.post_form(&mona, &format!("/mod/comments/{parent}/remove"), &[("reason", "Off topic")]).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    reader
+        .wait()
+        .for_element(Locator::XPath(&format!(
+            "//li[@id='comment-{parent}']/details/div[@class='comment-body'][p='[removed by a moderator]']"
+        )))
+        .await
+        .unwrap();
+    // Its replies stay where they were.
+    reader.find(Locator::Css(&format!("#comment-{parent} .replies #comment-{reply}"))).await.unwrap();
+    let r = app.post_form(&mona, &format!("/mod/articles/{SEED_SLUG}/lock"), &[("reason", "Enough said.")]).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let notice = reader.wait().for_element(Locator::Css("#comments .live-notice")).await.unwrap();
+    assert!(notice.text().await.unwrap().contains("now closed"));
+
     reader.close().await.unwrap();
     writer.close().await.unwrap();
 }

@@ -576,9 +576,10 @@ async fn new_comments_are_announced_live(backend: Backend) {
         let chunk = tokio::time::timeout_at(deadline, events.chunk()).await.expect("events arrive").unwrap().unwrap();
         received.push_str(&String::from_utf8_lossy(&chunk));
     }
-    assert!(received.contains(&format!("event: comment\ndata: {{\"id\":{id},\"parent_id\":null}}")), "{received}");
-    assert!(received.contains(&format!("data: {{\"id\":{reply},\"parent_id\":{id}}}")), "{received}");
-    // The page fetches the new comment as a fragment.
+    assert!(received.contains("event: comment\ndata: {"), "{received}");
+    assert!(received.contains(&format!("\"id\":{id},\"parent_id\":null")), "{received}");
+    assert!(received.contains(&format!("\"id\":{reply},\"parent_id\":{id}")), "{received}");
+    // A page whose event carries no comment (a moderator's) fetches it as a fragment.
     let (status, fragment) = app.page(&format!("/comments/{reply}/fragment")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(fragment.starts_with(&format!("<li class=\"comment\" id=\"comment-{reply}\"")), "{fragment}");

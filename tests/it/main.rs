@@ -15,6 +15,7 @@ mod errors;
 mod health;
 mod input;
 mod instances;
+mod live;
 mod moderation;
 mod operations;
 mod process;

@@ -1,0 +1,12 @@
+-- What changed on an article's thread, for readers watching it live: written in the
+-- transaction that made the change (a rolled-back write announces nothing), read by
+-- every instance to tell its own readers, and by a reader who reconnects to catch up
+-- (Last-Event-ID). Rows older than a few minutes are deleted.
+CREATE TABLE live_events (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    article_id BIGINT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    comment_id BIGINT,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX live_events_article ON live_events (article_id, id);

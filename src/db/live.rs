@@ -1,0 +1,112 @@
+//! The live events of threads: what changed, written in the changing transaction.
+//!
+//! On PostgreSQL the same transaction sends `NOTIFY` on the article's own channel
+//! ([`channel`]), so that every instance with readers of that article hears of it once
+//! the change commits, and never of a change that rolled back. On SQLite there is one
+//! process; it tells its readers itself after committing.
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use time::PrimitiveDateTime;
+
+use super::schema::live_events;
+use super::{now, DbConn};
+use crate::domain::{ArticleId, CommentId, LiveKind};
+
+/// How long events are kept: a reader who reconnects within it misses nothing.
+pub const RETENTION: time::Duration = time::Duration::minutes(10);
+
+/// The channel an article's events are announced on.
+pub fn channel(article: ArticleId) -> String {
+    format!("afterword_article_{}", article.0)
+}
+
+/// One event.
+#[derive(Debug, Clone, Queryable)]
+pub struct LiveEvent {
+    pub id: i64,
+    pub article_id: ArticleId,
+    pub kind: LiveKind,
+    pub comment_id: Option<CommentId>,
+    pub created_at: PrimitiveDateTime,
+}
+
+/// Records an event inside the caller's transaction, and on PostgreSQL announces it
+/// (delivered when the transaction commits).
+pub fn record(conn: &mut DbConn, article: ArticleId, kind: LiveKind, comment: Option<CommentId>) -> QueryResult<()> {
+    diesel::insert_into(live_events::table)
+        .values((
+            live_events::article_id.eq(article),
+            live_events::kind.eq(kind),
+            live_events::comment_id.eq(comment),
+            live_events::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    if let DbConn::Pg(_) = conn {
+        diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(channel(article)).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The newest event of an article: where a new watcher starts.
+pub fn newest(conn: &mut DbConn, article: ArticleId) -> QueryResult<i64> {
+    Ok(live_events::table
+        .filter(live_events::article_id.eq(article))
+        .select(diesel::dsl::max(live_events::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}
+
+/// An article's events after `after`, oldest first, at most `limit`.
+pub fn since(conn: &mut DbConn, article: ArticleId, after: i64, limit: i64) -> QueryResult<Vec<LiveEvent>> {
+    live_events::table
+        .filter(live_events::article_id.eq(article))
+        .filter(live_events::id.gt(after))
+        .order(live_events::id)
+        .limit(limit)
+        .select((
+            live_events::id,
+            live_events::article_id,
+            live_events::kind,
+            live_events::comment_id,
+            live_events::created_at,
+        ))
+        .load(conn)
+}
+
+/// Deletes events older than [`RETENTION`]; returns how many.
+pub fn prune(conn: &mut DbConn) -> QueryResult<usize> {
+    diesel::delete(live_events::table.filter(live_events::created_at.lt(now() - RETENTION))).execute(conn)
+}
+
+/// Events with what telling them needs: the comments they name (as a visitor sees
+/// them; one missing is no longer shown to anyone but its author), and whether the
+/// article's comments are closed, with the reason.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub events: Vec<LiveEvent>,
+    pub comments: Vec<super::comments::ThreadComment>,
+    pub locked: bool,
+    pub lock_reason: Option<String>,
+}
+
+/// An article's events after `after` (at most `limit`), with what telling them needs.
+/// Three queries.
+pub fn batch(conn: &mut DbConn, article: ArticleId, after: i64, limit: i64) -> QueryResult<Batch> {
+    use super::schema::articles;
+    let events = since(conn, article, after, limit)?;
+    if events.is_empty() {
+        return Ok(Batch::default());
+    }
+    let mut ids: Vec<CommentId> = events.iter().filter_map(|e| e.comment_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let comments = super::comments::with_authors(conn, &ids, None)?;
+    let (locked, lock_reason) = articles::table
+        .find(article)
+        .select((articles::comments_locked, articles::lock_reason))
+        .first::<(bool, Option<String>)>(conn)
+        .optional()?
+        .unwrap_or((true, None));
+    Ok(Batch { events, comments, locked, lock_reason })
+}

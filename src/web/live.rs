@@ -1,0 +1,403 @@
+//! Live threads: readers with an article open are told, as it happens, of new
+//! comments, edits, removals, scores and the thread closing.
+//!
+//! Every change is recorded in `live_events` by the transaction that makes it
+//! (`db::live`). Each instance keeps one channel per article its readers watch, and
+//! fans an article's new events out to them once per instance: it reads them (with the
+//! comments they name) once, renders each comment once for visitors and once for
+//! signed-in readers, and sends the same bytes to every watcher. Nobody's page fetches
+//! anything after an event, whatever the number of open tabs.
+//!
+//! What wakes the fan-out: on SQLite (one process) the request that made the change,
+//! once it committed; on PostgreSQL a `NOTIFY` on the article's own channel, which the
+//! changing transaction sends and every instance with watchers of that article hears
+//! ([`listen`]). The same connection carries the page cache's invalidations between
+//! instances.
+//!
+//! Every event has an id; a reader who reconnects sends the last one it saw
+//! (`Last-Event-ID`) and gets what it missed, within `db::live::RETENTION`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use tokio::sync::{broadcast, mpsc};
+
+use super::AppState;
+use crate::auth::Visitor;
+use crate::db::live::{self as events, Batch};
+use crate::domain::{ArticleId, CommentId, LiveKind};
+use crate::ranking::Sort;
+use crate::views::comments::{comment, Node, ThreadView};
+use crate::views::template;
+
+/// Events read at a time.
+const BATCH: i64 = 100;
+/// Most events a reconnecting reader is sent; past that, it is told to reload.
+pub const CATCH_UP: i64 = 200;
+/// The PostgreSQL channel of the page cache's invalidations.
+const CACHE_CHANNEL: &str = "afterword_cache";
+
+/// Who watches: what each is sent differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Not signed in: comments as visitors see them.
+    Visitor,
+    /// A reader in good standing: comments with a bystander's buttons.
+    Reader,
+    /// Moderators and banned readers, whose buttons differ on every comment: told
+    /// what changed, they fetch the comment themselves.
+    Other,
+}
+
+impl Audience {
+    pub fn of(visitor: &Visitor) -> Audience {
+        match &visitor.user {
+            None => Audience::Visitor,
+            Some(user) if template::shares(&user.actor()) => Audience::Reader,
+            Some(_) => Audience::Other,
+        }
+    }
+}
+
+/// One event as the stream sends it, for each audience.
+#[derive(Debug)]
+pub struct Message {
+    pub id: i64,
+    visitor: Bytes,
+    reader: Bytes,
+    other: Bytes,
+}
+
+impl Message {
+    pub fn to(&self, audience: Audience) -> Bytes {
+        match audience {
+            Audience::Visitor => self.visitor.clone(),
+            Audience::Reader => self.reader.clone(),
+            Audience::Other => self.other.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Channel {
+    sender: broadcast::Sender<Arc<Message>>,
+    /// The last event sent; the lock is held while fanning out.
+    fanning: Arc<tokio::sync::Mutex<()>>,
+    position: Arc<AtomicI64>,
+}
+
+/// What the PostgreSQL listener is asked to do.
+#[derive(Debug)]
+pub enum Command {
+    Listen(ArticleId),
+    Unlisten(ArticleId),
+    /// Tell the other instances of a cache invalidation.
+    Announce(String),
+}
+
+/// The channels of the articles watched on this instance.
+pub struct Hub {
+    channels: Mutex<HashMap<ArticleId, Channel>>,
+    /// On PostgreSQL, the listener's queue.
+    listener: OnceLock<mpsc::UnboundedSender<Command>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        Hub { channels: Mutex::new(HashMap::new()), listener: OnceLock::new() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ArticleId, Channel>> {
+        self.channels.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Open streams on this instance.
+    pub fn watchers(&self) -> usize {
+        self.lock().values().map(|c| c.sender.receiver_count()).sum()
+    }
+
+    fn channel(&self, article: ArticleId) -> Option<Channel> {
+        self.lock().get(&article).cloned()
+    }
+
+    fn articles(&self) -> Vec<ArticleId> {
+        self.lock().keys().copied().collect()
+    }
+
+    /// Watches `article`: its events from now on, and the last one sent before. A new
+    /// channel starts after `newest` (the article's newest event) and is `true`.
+    fn subscribe(&self, article: ArticleId, newest: i64) -> (broadcast::Receiver<Arc<Message>>, i64, bool) {
+        let mut channels = self.lock();
+        if let Some(channel) = channels.get(&article) {
+            return (channel.sender.subscribe(), channel.position.load(Ordering::SeqCst), false);
+        }
+        let (sender, receiver) = broadcast::channel(256);
+        let channel = Channel { sender, fanning: Default::default(), position: Arc::new(AtomicI64::new(newest)) };
+        channels.insert(article, channel);
+        drop(channels);
+        self.command(Command::Listen(article));
+        (receiver, newest, true)
+    }
+
+    /// Forgets the channels nobody watches any more.
+    pub fn sweep(&self) {
+        let mut gone = Vec::new();
+        self.lock().retain(|article, channel| {
+            let keep = channel.sender.receiver_count() > 0;
+            if !keep {
+                gone.push(*article);
+            }
+            keep
+        });
+        for article in gone {
+            self.command(Command::Unlisten(article));
+        }
+    }
+
+    fn command(&self, command: Command) {
+        if let Some(listener) = self.listener.get() {
+            let _ = listener.send(command);
+        }
+    }
+}
+
+/// Tells this instance's watchers of `article` what happened since they were last told.
+pub async fn fan_out(state: &AppState, article: ArticleId) {
+    let Some(channel) = state.live.channel(article) else { return };
+    let _fanning = channel.fanning.lock().await;
+    loop {
+        let after = channel.position.load(Ordering::SeqCst);
+        let batch = match state.db(move |conn| Ok(events::batch(conn, article, after, BATCH)?)).await {
+            Ok(batch) => batch,
+            Err(err) => {
+                tracing::warn!(%err, article = article.0, "could not read the live events");
+                return;
+            }
+        };
+        let full = batch.events.len() as i64 == BATCH;
+        for message in messages(state, &batch) {
+            // Sent, then counted: a watcher arriving in between may miss it but never
+            // gets it twice.
+            let id = message.id;
+            let _ = channel.sender.send(Arc::new(message));
+            channel.position.store(id, Ordering::SeqCst);
+        }
+        if !full {
+            return;
+        }
+    }
+}
+
+/// After a change committed: on SQLite, the fan-out (the only process); on PostgreSQL
+/// the `NOTIFY` the transaction sent does it, on every instance.
+pub fn changed(state: &AppState, article: ArticleId) {
+    if state.live.listener.get().is_none() {
+        let state = state.clone();
+        tokio::spawn(async move { fan_out(&state, article).await });
+    }
+}
+
+/// The events of `batch` as the stream sends them.
+fn messages(state: &AppState, batch: &Batch) -> Vec<Message> {
+    let comments: HashMap<CommentId, &crate::db::comments::ThreadComment> =
+        batch.comments.iter().map(|c| (c.comment.id, c)).collect();
+    let visitor = Visitor::new(None, String::new(), IpAddr::from([0, 0, 0, 0]), String::new());
+    let view = ThreadView::new(&visitor, batch.locked, "/", state.config.edit_window, Sort::Best);
+    let sse = |id: i64, kind: LiveKind, data: &serde_json::Value| {
+        Bytes::from(format!("id: {id}\nevent: {}\ndata: {data}\n\n", kind.as_str()))
+    };
+    let mut out = Vec::with_capacity(batch.events.len());
+    for event in &batch.events {
+        let item = event.comment_id.and_then(|id| comments.get(&id));
+        let (visitor, reader, other) = match (event.kind, item) {
+            (LiveKind::Lock, _) => {
+                let data = serde_json::json!({ "locked": batch.locked, "reason": batch.lock_reason });
+                (data.clone(), data.clone(), data)
+            }
+            (LiveKind::Votes, Some(item)) => {
+                let data = serde_json::json!({ "id": item.comment.id.0, "score": item.comment.score() });
+                (data.clone(), data.clone(), data)
+            }
+            (_, Some(item)) => {
+                let node = Node::leaf((*item).clone());
+                let c = &item.comment;
+                let parent = c.parent_id.map(|p| p.0);
+                (
+                    serde_json::json!({ "id": c.id.0, "parent_id": parent, "html": comment(&view, &node, 0).into_string() }),
+                    serde_json::json!({ "id": c.id.0, "parent_id": parent, "html": template::for_bystander(&view, &node) }),
+                    serde_json::json!({ "id": c.id.0, "parent_id": parent }),
+                )
+            }
+            // Shown to nobody but its author any more (held again, or deleted).
+            (_, None) => {
+                let data = serde_json::json!({ "id": event.comment_id.map(|c| c.0), "gone": true });
+                (data.clone(), data.clone(), data)
+            }
+        };
+        out.push(Message {
+            id: event.id,
+            visitor: sse(event.id, event.kind, &visitor),
+            reader: sse(event.id, event.kind, &reader),
+            other: sse(event.id, event.kind, &other),
+        });
+    }
+    out
+}
+
+/// A stream's start: its receiver, what it missed (when it says what it saw last), and
+/// the last event id that covers.
+pub struct Watch {
+    pub receiver: broadcast::Receiver<Arc<Message>>,
+    pub missed: Vec<Bytes>,
+    pub after: i64,
+}
+
+/// Starts watching `article` for `audience`; `seen` is the `Last-Event-ID` sent.
+pub async fn watch(
+    state: &actix_web::web::Data<AppState>,
+    article: ArticleId,
+    audience: Audience,
+    seen: Option<i64>,
+) -> Result<Watch, super::AppError> {
+    let newest = state.db(move |conn| Ok(events::newest(conn, article)?)).await?;
+    let (receiver, position, new) = state.live.subscribe(article, newest);
+    if new {
+        // Anything that came between reading `newest` and listening.
+        let state = state.clone();
+        tokio::spawn(async move { fan_out(&state, article).await });
+    }
+    let mut missed = Vec::new();
+    if let Some(seen) = seen.filter(|seen| *seen < position) {
+        let batch = state.db(move |conn| Ok(events::batch(conn, article, seen, CATCH_UP)?)).await?;
+        if batch.events.len() as i64 == CATCH_UP {
+            missed.push(Bytes::from_static(b"event: reset\ndata: {}\n\n"));
+        } else {
+            missed.extend(messages(state, &batch).iter().filter(|m| m.id <= position).map(|m| m.to(audience)));
+        }
+    }
+    Ok(Watch { receiver, missed, after: position })
+}
+
+/// Deletes old events and forgets unwatched channels, every minute.
+pub fn spawn_upkeep(state: actix_web::web::Data<AppState>) {
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            state.live.sweep();
+            state
+                .db_write_best_effort("old live events", |conn| {
+                    events::prune(conn)?;
+                    Ok(())
+                })
+                .await;
+        }
+    });
+}
+
+/// On PostgreSQL: one connection that listens on the channels of the articles watched
+/// here and on the cache's channel, and sends this instance's cache invalidations.
+/// When it drops, it reconnects, then treats everything as changed (it may have missed
+/// notifications).
+pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
+    let (commands, mut queue) = mpsc::unbounded_channel();
+    if state.live.listener.set(commands.clone()).is_err() {
+        return;
+    }
+    let announcer = commands.clone();
+    state.cache.announce_with(move |touch| {
+        let _ = announcer.send(Command::Announce(touch));
+    });
+    let instance = state.cache.instance().to_owned();
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+                Ok((client, mut connection)) => {
+                    let (notes, mut notifications) = mpsc::unbounded_channel();
+                    let driver = tokio::spawn(async move {
+                        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                        use futures_util::StreamExt;
+                        while let Some(message) = messages.next().await {
+                            match message {
+                                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                                    let _ = notes.send((n.channel().to_owned(), n.payload().to_owned()));
+                                }
+                                Ok(_) => {}
+                                Err(err) => {
+                                    tracing::warn!(%err, "the live-events connection failed");
+                                    break;
+                                }
+                            }
+                        }
+                    });
+                    let mut listening = vec![CACHE_CHANNEL.to_owned()];
+                    listening.extend(state.live.articles().into_iter().map(events::channel));
+                    let listened = async {
+                        for channel in &listening {
+                            client.batch_execute(&format!("LISTEN {channel}")).await?;
+                        }
+                        Ok::<_, tokio_postgres::Error>(())
+                    };
+                    if let Err(err) = listened.await {
+                        tracing::warn!(%err, "could not listen for live events");
+                    } else {
+                        if !first {
+                            // Notifications may have been missed while disconnected.
+                            state.cache.touch_everything_quietly();
+                        }
+                        first = false;
+                        for article in state.live.articles() {
+                            let state = state.clone();
+                            tokio::spawn(async move { fan_out(&state, article).await });
+                        }
+                        loop {
+                            tokio::select! {
+                                command = queue.recv() => {
+                                    let Some(command) = command else { return };
+                                    let done = match command {
+                                        Command::Listen(a) => client.batch_execute(&format!("LISTEN {}", events::channel(a))).await,
+                                        Command::Unlisten(a) => client.batch_execute(&format!("UNLISTEN {}", events::channel(a))).await,
+                                        Command::Announce(touch) => client
+                                            .execute("SELECT pg_notify($1, $2)", &[&CACHE_CHANNEL, &format!("{instance} {touch}")])
+                                            .await
+                                            .map(|_| ()),
+                                    };
+                                    if let Err(err) = done {
+                                        tracing::warn!(%err, "the live-events connection failed");
+                                        break;
+                                    }
+                                }
+                                note = notifications.recv() => {
+                                    let Some((channel, payload)) = note else { break };
+                                    if channel == CACHE_CHANNEL {
+                                        let mut words = payload.split(' ');
+                                        if words.next() != Some(instance.as_str()) {
+                                            state.cache.apply_remote(words.next().unwrap_or("*"));
+                                        }
+                                    } else if let Some(id) = channel.strip_prefix("afterword_article_").and_then(|id| id.parse().ok()) {
+                                        let state = state.clone();
+                                        tokio::spawn(async move { fan_out(&state, ArticleId(id)).await });
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    driver.abort();
+                }
+                Err(err) => tracing::warn!(%err, "could not connect for live events"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}

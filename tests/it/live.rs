@@ -1,0 +1,240 @@
+//! Live threads: the events an open article page receives, what they carry, catching
+//! up after a reconnect, and (on PostgreSQL) several instances acting as one site.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::common::html::Page;
+use crate::common::{Backend, TestApp, SEED_SLUG};
+use crate::{both_backends, postgres_only};
+
+both_backends!(live_events_carry_what_the_page_needs, a_reader_who_reconnects_misses_nothing);
+postgres_only!(
+    a_comment_on_one_instance_appears_live_on_the_other,
+    a_change_on_one_instance_is_served_fresh_by_the_other
+);
+
+fn events_path() -> String {
+    format!("/articles/{SEED_SLUG}/events")
+}
+
+/// An open event stream, and the events read from it so far.
+struct Stream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+#[derive(Debug, Clone)]
+struct Event {
+    id: i64,
+    kind: String,
+    data: Value,
+}
+
+impl Stream {
+    async fn open(app: &TestApp, client: &reqwest::Client, last_event_id: Option<&str>) -> Stream {
+        let mut request = client.get(app.url(&events_path()));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Stream { response, buffer: String::new() }
+    }
+
+    /// The next event (keep-alive comments skipped), within 10 s.
+    async fn next(&mut self) -> Event {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut kind, mut data) = (0, String::new(), Value::Null);
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        id = v.parse().unwrap();
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        kind = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        data = serde_json::from_str(v).unwrap();
+                    }
+                }
+                if !kind.is_empty() {
+                    return Event { id, kind, data };
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .expect("an event within 10 s")
+                .unwrap()
+                .expect("the stream stays open");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// The next event of `kind`, skipping others.
+    async fn next_of(&mut self, kind: &str) -> Event {
+        loop {
+            let event = self.next().await;
+            if event.kind == kind {
+                return event;
+            }
+        }
+    }
+}
+
+fn html(event: &Event) -> Page {
+    Page::parse(event.data["html"].as_str().unwrap_or_else(|| panic!("no html in {event:?}")))
+}
+
+async fn live_events_carry_what_the_page_needs(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let bob = app.signup("bob").await;
+    let mona = app.signup_as("mona", "moderator").await;
+    let mut visitor = Stream::open(&app, &app.new_client(), None).await;
+    let mut reader = Stream::open(&app, &bob, None).await;
+    let mut moderator = Stream::open(&app, &mona, None).await;
+
+    let id = app.comment(&ann, SEED_SLUG, "Live *words*", None).await;
+    let seen = visitor.next().await;
+    assert_eq!((seen.kind.as_str(), seen.data["id"].as_i64()), ("comment", Some(id)));
+    assert!(seen.data["parent_id"].is_null());
+    let page = html(&seen);
+    assert_eq!(page.text(&format!("#comment-{id} .comment-body")), "Live words");
+    assert_eq!(page.count(".vote"), 0, "a visitor gets no vote buttons");
+    let for_bob = reader.next().await;
+    assert_eq!(for_bob.id, seen.id, "one event, one id");
+    assert_eq!(html(&for_bob).count(".vote"), 2, "a reader gets the buttons");
+    assert_eq!(html(&for_bob).count(".edit-link"), 0, "and not the author's");
+    let for_mona = moderator.next().await;
+    assert!(for_mona.data.get("html").is_none(), "a moderator fetches the comment: {for_mona:?}");
+
+    let reply = app.comment(&bob, SEED_SLUG, "A live reply", Some(id)).await;
+    let event = visitor.next().await;
+    assert_eq!((event.kind.as_str(), event.data["parent_id"].as_i64()), ("comment", Some(id)));
+    assert!(event.id > seen.id);
+    assert_eq!(event.data["id"].as_i64(), Some(reply));
+
+    assert_eq!(app.vote(&bob, id, 1).await.status(), StatusCode::SEE_OTHER);
+    let event = visitor.next().await;
+    assert_eq!((event.kind.as_str(), event.data["score"].as_i64()), ("votes", Some(1)));
+
+    let r = app.post_form(&ann, &format!("/comments/{id}/edit"), &[("body", "Edited live")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let event = visitor.next().await;
+    assert_eq!(event.kind, "edit");
+    assert_eq!(html(&event).text(&format!("#comment-{id} .comment-body")), "Edited live");
+
+    let r = app.post_form(&mona, &format!("/mod/comments/{reply}/remove"), &[("reason", "Off topic")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let event = visitor.next().await;
+    assert_eq!(event.kind, "status");
+    assert_eq!(html(&event).text(&format!("#comment-{reply} .comment-body")), "[removed by a moderator]");
+
+    let r = app.post_form(&mona, &format!("/mod/articles/{SEED_SLUG}/lock"), &[("reason", "Enough")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let event = visitor.next().await;
+    assert_eq!((event.kind.as_str(), event.data["locked"].as_bool()), ("lock", Some(true)));
+    assert_eq!(event.data["reason"], "Enough");
+
+    // A refused change announces nothing: the next event is the one after it.
+    let refused = app.post_form(&ann, &format!("/articles/{SEED_SLUG}/comments"), &[("body", "Too late")]).await;
+    assert!(refused.status().is_client_error());
+    app.post_form(&mona, &format!("/mod/articles/{SEED_SLUG}/unlock"), &[]).await;
+    assert_eq!(visitor.next().await.data["locked"].as_bool(), Some(false));
+    assert_eq!(app.page("/articles/no-such-article/events").await.0, StatusCode::NOT_FOUND);
+}
+
+async fn a_reader_who_reconnects_misses_nothing(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let mut stream = Stream::open(&app, &app.new_client(), None).await;
+    let first = app.comment(&ann, SEED_SLUG, "Before the drop", None).await;
+    let seen = stream.next().await;
+    assert_eq!(seen.data["id"].as_i64(), Some(first));
+    drop(stream);
+    // While the reader is away.
+    let second = app.comment(&ann, SEED_SLUG, "While away", None).await;
+    assert_eq!(app.vote(&app.signup("bob").await, second, -1).await.status(), StatusCode::SEE_OTHER);
+    let third = app.comment(&ann, SEED_SLUG, "Also while away", Some(second)).await;
+
+    let mut back = Stream::open(&app, &app.new_client(), Some(&seen.id.to_string())).await;
+    let (a, b, c) = (back.next().await, back.next().await, back.next().await);
+    assert_eq!((a.kind.as_str(), a.data["id"].as_i64()), ("comment", Some(second)));
+    assert_eq!((b.kind.as_str(), b.data["score"].as_i64()), ("votes", Some(-1)));
+    assert_eq!((c.kind.as_str(), c.data["id"].as_i64()), ("comment", Some(third)));
+    assert!(a.id > seen.id && b.id > a.id && c.id > b.id);
+    // Then live again, nothing twice.
+    let fourth = app.comment(&ann, SEED_SLUG, "Back live", None).await;
+    assert_eq!(back.next().await.data["id"].as_i64(), Some(fourth));
+
+    // A malformed Last-Event-ID is no error: the stream starts from now.
+    for bad in ["abc", "-5", "99999999999999999999", ""] {
+        let mut fresh = Stream::open(&app, &app.new_client(), Some(bad)).await;
+        let fifth = app.comment(&ann, SEED_SLUG, &format!("After {bad:?}"), None).await;
+        assert_eq!(fresh.next().await.data["id"].as_i64(), Some(fifth), "{bad:?}");
+    }
+}
+
+async fn a_comment_on_one_instance_appears_live_on_the_other() {
+    let a = TestApp::builder(Backend::Postgres).with_seed_article().start().await;
+    let b = a.second_instance().await;
+    let ann = a.signup("ann").await;
+    let bob = a.signup("bob").await;
+    let mut on_b = Stream::open(&b, &bob, None).await;
+    let mut visitor_on_b = Stream::open(&b, &b.new_client(), None).await;
+    let id = a.comment(&ann, SEED_SLUG, "Posted through A", None).await;
+    let event = on_b.next().await;
+    assert_eq!((event.kind.as_str(), event.data["id"].as_i64()), ("comment", Some(id)));
+    assert_eq!(html(&event).text(&format!("#comment-{id} .comment-body")), "Posted through A");
+    assert_eq!(visitor_on_b.next().await.id, event.id);
+    // A vote through B reaches a reader on A.
+    let mut on_a = Stream::open(&a, &ann, None).await;
+    assert_eq!(b.vote(&bob, id, 1).await.status(), StatusCode::SEE_OTHER);
+    let event = on_a.next_of("votes").await;
+    assert_eq!(event.data["score"].as_i64(), Some(1));
+}
+
+/// Polls `path` on `app` as `client` until `check` holds (a notification takes a moment
+/// to cross), at most 5 s.
+async fn eventually(app: &TestApp, client: &reqwest::Client, path: &str, check: impl Fn(&str) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, body) = app.page_as(client, path).await;
+        if status == StatusCode::OK && check(&body) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{path} on the other instance stayed stale");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_change_on_one_instance_is_served_fresh_by_the_other() {
+    let a = TestApp::builder(Backend::Postgres).with_seed_article().start().await;
+    let b = a.second_instance().await;
+    let ann = a.signup("ann").await;
+    let bob = a.signup("bob").await;
+    let anonymous = b.new_client();
+    let article = format!("/articles/{SEED_SLUG}");
+    let id = a.comment(&ann, SEED_SLUG, "First words", None).await;
+    // B caches the page (anonymous copy and the signed-in readers' shared thread).
+    eventually(&b, &anonymous, &article, |body| body.contains("First words")).await;
+    eventually(&b, &bob, &article, |body| body.contains("First words")).await;
+    for _ in 0..3 {
+        b.page_as(&anonymous, &article).await;
+        b.page_as(&bob, &article).await;
+    }
+    let r = a.post_form(&ann, &format!("/comments/{id}/edit"), &[("body", "Edited through A")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    eventually(&b, &anonymous, &article, |body| body.contains("Edited through A")).await;
+    eventually(&b, &bob, &article, |body| body.contains("Edited through A")).await;
+    // A change of the whole site (a profile's name shown everywhere) as well.
+    b.page_as(&anonymous, "/users/ann").await;
+    let r = a.post_form(&ann, "/settings/profile", &[("display_name", "Ann Example"), ("bio", "Hello from A")]).await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    eventually(&b, &anonymous, "/users/ann", |body| body.contains("Hello from A")).await;
+}
