@@ -137,7 +137,9 @@
   const section = document.querySelector("section#comments[data-article]");
   if (!section || !window.EventSource) return;
   const slug = section.getAttribute("data-article");
-  const source = new EventSource("/articles/" + encodeURIComponent(slug) + "/events");
+  // From the last change the page shows: nothing between its rendering and now is lost.
+  const after = section.getAttribute("data-live-after") || "";
+  const source = new EventSource("/articles/" + encodeURIComponent(slug) + "/events?after=" + encodeURIComponent(after));
   // Tells tests (and styles) that the page is listening.
   source.addEventListener("open", function () {
     section.setAttribute("data-live", "open");
@@ -218,6 +220,15 @@
     const fresh = item.querySelector(":scope > details");
     if (!details || !fresh) return;
     const replies = details.querySelector(":scope > ol.replies, :scope > p.continue");
+    if (event.type === "edit") {
+      // Only the text and its line change: the reader's own buttons stay as they are.
+      for (const part of ["summary", ".comment-body"]) {
+        const now = fresh.querySelector(":scope > " + part);
+        const was = details.querySelector(":scope > " + part);
+        if (now && was) was.replaceWith(now);
+      }
+      return;
+    }
     details.replaceChildren(...fresh.childNodes);
     if (replies) details.appendChild(replies);
   }

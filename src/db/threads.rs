@@ -295,7 +295,7 @@ fn below(
 /// What a signed-in reader's copy of a shared thread needs besides the thread.
 #[derive(Debug, Default)]
 pub struct ReaderState {
-    /// The reader's votes on comments with ids in the range asked.
+    /// The reader's votes on the comments asked about.
     pub votes: HashMap<CommentId, i32>,
     /// The reader has comments on the article awaiting approval or not approved, which
     /// only they see: the shared thread lacks them.
@@ -304,29 +304,22 @@ pub struct ReaderState {
     pub seen: Option<bool>,
 }
 
-/// Votes read at most through the range query; a reader with more in the range (a
-/// range of ids spans other articles' comments) is asked for the page's ids instead.
-const RANGE_VOTES: i64 = 5_000;
-
-/// The reader's state for a page of `article` whose comments have `ids` (lowest and
-/// highest, and all of them). Three small queries.
+/// The reader's state for a page of `article` whose comments are `ids`. Three small
+/// queries.
 pub fn reader_state(
     conn: &mut DbConn,
     reader: UserId,
     article: ArticleId,
-    ids: Option<((CommentId, CommentId), &[CommentId])>,
+    ids: &[CommentId],
 ) -> QueryResult<ReaderState> {
     use super::schema::comment_votes;
     let mut state = ReaderState::default();
-    if let Some(((lo, hi), all)) = ids {
-        let mine = comment_votes::table
+    if !ids.is_empty() {
+        let votes: Vec<(CommentId, i32)> = comment_votes::table
             .filter(comment_votes::user_id.eq(reader))
-            .select((comment_votes::comment_id, comment_votes::value));
-        let mut votes: Vec<(CommentId, i32)> =
-            mine.filter(comment_votes::comment_id.between(lo, hi)).limit(RANGE_VOTES).load(conn)?;
-        if votes.len() as i64 == RANGE_VOTES {
-            votes = mine.filter(comment_votes::comment_id.eq_any(all)).load(conn)?;
-        }
+            .filter(comment_votes::comment_id.eq_any(ids))
+            .select((comment_votes::comment_id, comment_votes::value))
+            .load(conn)?;
         state.votes = votes.into_iter().filter(|(_, v)| *v != 0).collect();
     }
     state.held = diesel::select(diesel::dsl::exists(

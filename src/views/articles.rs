@@ -96,6 +96,9 @@ pub struct ThreadSection<'a> {
     pub next: Option<String>,
     /// The reader must confirm their email before commenting.
     pub must_verify: bool,
+    /// The thread's newest live event when it was read: the page's live stream starts
+    /// after it.
+    pub live_after: i64,
 }
 
 pub fn article_page(
@@ -156,7 +159,7 @@ pub fn article_page(
                     }
                 }
             }
-            section id="comments" class="comments" aria-labelledby="comments-heading" data-article=(article.slug) {
+            section id="comments" class="comments" aria-labelledby="comments-heading" data-article=(article.slug) data-live-after=(thread.live_after) {
                 h2 id="comments-heading" { "Comments (" span class="comment-count" { (article.comment_count) } ")" }
                 (comments::actions_form(&thread.view))
                 @if crate::domain::permissions::may_moderate(actor.as_ref()).is_ok() {

@@ -60,8 +60,6 @@ pub struct SharedThread {
     pieces: Vec<Piece>,
     slots: Vec<Slot>,
     chunks: Vec<Chunk>,
-    /// The lowest and highest comment id on it.
-    pub range: Option<(CommentId, CommentId)>,
     /// The ids of the comments a reader may have voted on.
     pub ids: Vec<CommentId>,
     bytes: usize,
@@ -122,8 +120,7 @@ impl SharedThread {
         let mut ids: Vec<CommentId> = slots.iter().map(|s| s.item.comment.id).collect();
         ids.sort_unstable();
         ids.dedup();
-        let range = ids.first().zip(ids.last()).map(|(lo, hi)| (*lo, *hi));
-        let mut thread = SharedThread { pieces, slots, chunks: Vec::new(), range, ids, bytes: 0 };
+        let mut thread = SharedThread { pieces, slots, chunks: Vec::new(), ids, bytes: 0 };
         let mut start = 0;
         let mut plain = String::new();
         for i in 0..thread.pieces.len() {
@@ -135,7 +132,10 @@ impl SharedThread {
                 start = i + 1;
             }
         }
-        thread.bytes += thread.slots.len() * 256;
+        // What is held besides the chunks: the pieces, and each part's comment.
+        thread.bytes += thread.pieces.iter().map(|p| if let Piece::Text(t) = p { t.len() } else { 16 }).sum::<usize>();
+        thread.bytes +=
+            thread.slots.iter().map(|s| s.bystander.len() + s.item.comment.body_html.len() + 512).sum::<usize>();
         thread
     }
 

@@ -127,7 +127,8 @@ pub async fn show(
     // own parts filled in.
     let shares = visitor.user.as_ref().is_some_and(|u| template::shares(&u.actor()));
     if shares && super::cache::cacheable_query(req.query_string()) {
-        let key = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
+        // One key per page of a thread, however its address is spelled.
+        let key = format!("{slug}\n{}\n{start:?}", sort.as_str());
         if let Some(response) = shared_view(&state, &visitor, &req, key, slug.clone(), sort, start).await? {
             return Ok(Either::Right(response));
         }
@@ -144,15 +145,16 @@ async fn show_unshared(
     start: Start,
 ) -> Result<Cacheable<Markup>, AppError> {
     let viewer = visitor.user.as_ref().map(|u| u.id);
-    let (article, thread, seen) = state
+    let (article, thread, seen, live_after) = state
         .db(move |conn| {
             let article = articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let live_after = crate::db::live::newest(conn, article.article.id)?;
             let thread = threads::article_page(conn, article.article.id, sort, start, viewer)?;
             let seen = match viewer {
                 Some(user) => saved::seen_state(conn, user, article.article.id)?,
                 None => None,
             };
-            Ok((article, thread, seen))
+            Ok((article, thread, seen, live_after))
         })
         .await?;
     mark_seen(&state, &visitor, article.article.id, seen).await;
@@ -170,6 +172,7 @@ async fn show_unshared(
         first: start == Start::First,
         next,
         must_verify: must_verify(&state, &visitor),
+        live_after,
     };
     let scope = Scope::Article(article.article.id);
     Ok(Cacheable(view::article_page(&visitor, &article, &thread, seen.is_some(), &state.config.base_url), scope))
@@ -202,6 +205,8 @@ pub struct SharedPage {
     next: Option<String>,
     /// Whether the page has no comments.
     empty: bool,
+    /// The article's newest live event when the thread was read.
+    live_after: i64,
 }
 
 impl SharedPage {
@@ -227,11 +232,12 @@ async fn shared_view(
         Some(kept) => kept,
         None => {
             let rendered = state.cache.mark();
-            let (article, thread) = state
+            let (article, thread, live_after) = state
                 .db(move |conn| {
                     let article = articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+                    let live_after = crate::db::live::newest(conn, article.article.id)?;
                     let thread = threads::article_page(conn, article.article.id, sort, start, None)?;
-                    Ok((article, thread))
+                    Ok((article, thread, live_after))
                 })
                 .await?;
             if thread.top.is_empty() && start != Start::First {
@@ -244,7 +250,7 @@ async fn shared_view(
                 let view = ThreadView::new(&visitor, article.article.comments_locked, &here, edit_window, sort);
                 let nodes = build_forest(thread);
                 let thread = SharedThread::render(&view, &nodes);
-                SharedPage { article, thread, here, next, empty: nodes.is_empty() }
+                SharedPage { article, thread, here, next, empty: nodes.is_empty(), live_after }
             })
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
@@ -254,11 +260,9 @@ async fn shared_view(
     };
     let page = &kept.value;
     let article_id = page.article.article.id;
-    let ids = page.thread.range.map(|range| (range, page.thread.ids.clone()));
+    let ids = page.thread.ids.clone();
     let reader = user.id;
-    let mine = state
-        .db(move |conn| Ok(threads::reader_state(conn, reader, article_id, ids.as_ref().map(|(r, a)| (*r, &a[..])))?))
-        .await?;
+    let mine = state.db(move |conn| Ok(threads::reader_state(conn, reader, article_id, &ids)?)).await?;
     if mine.held {
         return Ok(None);
     }
@@ -271,6 +275,7 @@ async fn shared_view(
         first: start == Start::First,
         next: page.next.clone(),
         must_verify: must_verify(state, visitor),
+        live_after: page.live_after,
         view,
     };
     let html =

@@ -404,13 +404,15 @@ pub async fn events(
             .insert_header((header::CACHE_CONTROL, "no-cache"))
             .finish());
     }
-    // A malformed Last-Event-ID is taken as none: the reader gets what happens from now.
-    let seen = req
-        .headers()
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|id| *id >= 0);
+    // Where the reader is: the last event it received (`Last-Event-ID`, sent when the
+    // browser reconnects), else the one its page was rendered after (`?after=`). A
+    // malformed one is taken as none: the reader gets what happens from now.
+    let parse = |v: &str| v.trim().parse::<i64>().ok().filter(|id| *id >= 0);
+    let seen = req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).and_then(parse).or_else(|| {
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(k, _)| k == "after")
+            .and_then(|(_, v)| parse(&v))
+    });
     let audience = live::Audience::of(&visitor);
     let watch = live::watch(&state, article_id, audience, seen).await?;
     let keep_alive = tokio::time::interval(Duration::from_secs(15));

@@ -85,8 +85,12 @@ impl Message {
 #[derive(Clone)]
 struct Channel {
     sender: broadcast::Sender<Arc<Message>>,
-    /// The last event sent; the lock is held while fanning out.
+    /// Held while fanning out: one fan-out per channel at a time.
     fanning: Arc<tokio::sync::Mutex<()>>,
+    /// Set by every wake-up; the fan-out under way goes round again rather than a new
+    /// one queueing behind it.
+    pending: Arc<std::sync::atomic::AtomicBool>,
+    /// The last event sent.
     position: Arc<AtomicI64>,
 }
 
@@ -142,7 +146,12 @@ impl Hub {
             return (channel.sender.subscribe(), channel.position.load(Ordering::SeqCst), false);
         }
         let (sender, receiver) = broadcast::channel(256);
-        let channel = Channel { sender, fanning: Default::default(), position: Arc::new(AtomicI64::new(newest)) };
+        let channel = Channel {
+            sender,
+            fanning: Default::default(),
+            pending: Default::default(),
+            position: Arc::new(AtomicI64::new(newest)),
+        };
         channels.insert(article, channel);
         drop(channels);
         self.command(Command::Listen(article));
@@ -174,34 +183,49 @@ impl Hub {
 /// Tells this instance's watchers of `article` what happened since they were last told.
 pub async fn fan_out(state: &AppState, article: ArticleId) {
     let Some(channel) = state.live.channel(article) else { return };
-    let _fanning = channel.fanning.lock().await;
+    channel.pending.store(true, Ordering::SeqCst);
     loop {
-        let after = channel.position.load(Ordering::SeqCst);
-        let batch = match state.db(move |conn| Ok(events::batch(conn, article, after, BATCH)?)).await {
-            Ok(batch) => batch,
-            Err(err) => {
-                tracing::warn!(%err, article = article.0, "could not read the live events");
-                return;
+        // One fan-out at a time; a wake-up meanwhile makes it go round again.
+        let Ok(fanning) = channel.fanning.try_lock() else { return };
+        while channel.pending.swap(false, Ordering::SeqCst) {
+            loop {
+                let after = channel.position.load(Ordering::SeqCst);
+                let batch = match state.db(move |conn| Ok(events::batch(conn, article, after, BATCH)?)).await {
+                    Ok(batch) => batch,
+                    Err(err) => {
+                        tracing::warn!(%err, article = article.0, "could not read the live events");
+                        return;
+                    }
+                };
+                let full = batch.events.len() as i64 == BATCH;
+                let messages = messages(state, &batch);
+                {
+                    // Sent and counted under the hub's lock, which a new watcher takes
+                    // too: each event reaches it live or in its catch-up, once.
+                    let _hub = state.live.lock();
+                    for message in messages {
+                        channel.position.store(message.id, Ordering::SeqCst);
+                        let _ = channel.sender.send(Arc::new(message));
+                    }
+                }
+                if !full {
+                    break;
+                }
             }
-        };
-        let full = batch.events.len() as i64 == BATCH;
-        for message in messages(state, &batch) {
-            // Sent, then counted: a watcher arriving in between may miss it but never
-            // gets it twice.
-            let id = message.id;
-            let _ = channel.sender.send(Arc::new(message));
-            channel.position.store(id, Ordering::SeqCst);
         }
-        if !full {
+        drop(fanning);
+        // A wake-up between the last check and letting go: go round again.
+        if !channel.pending.load(Ordering::SeqCst) {
             return;
         }
     }
 }
 
-/// After a change committed: on SQLite, the fan-out (the only process); on PostgreSQL
-/// the `NOTIFY` the transaction sent does it, on every instance.
+/// After a change committed: the fan-out on this instance at once (on PostgreSQL the
+/// `NOTIFY` the transaction sent wakes the other instances, and this one again, which
+/// then finds nothing new).
 pub fn changed(state: &AppState, article: ArticleId) {
-    if state.live.listener.get().is_none() {
+    if state.live.channel(article).is_some() {
         let state = state.clone();
         tokio::spawn(async move { fan_out(&state, article).await });
     }
@@ -262,7 +286,8 @@ pub struct Watch {
     pub after: i64,
 }
 
-/// Starts watching `article` for `audience`; `seen` is the `Last-Event-ID` sent.
+/// Starts watching `article` for `audience`; `seen` is the last event the reader has
+/// (its `Last-Event-ID`, or the one its page was rendered after).
 pub async fn watch(
     state: &actix_web::web::Data<AppState>,
     article: ArticleId,
@@ -271,21 +296,26 @@ pub async fn watch(
 ) -> Result<Watch, super::AppError> {
     let newest = state.db(move |conn| Ok(events::newest(conn, article)?)).await?;
     let (receiver, position, new) = state.live.subscribe(article, newest);
-    if new {
-        // Anything that came between reading `newest` and listening.
+    if new && state.live.listener.get().is_none() {
+        // Anything that came between reading `newest` and listening (on PostgreSQL the
+        // listener does this once it listens).
         let state = state.clone();
         tokio::spawn(async move { fan_out(&state, article).await });
     }
     let mut missed = Vec::new();
     if let Some(seen) = seen.filter(|seen| *seen < position) {
         let batch = state.db(move |conn| Ok(events::batch(conn, article, seen, CATCH_UP)?)).await?;
+        // Too much to send: the reader should reload. (A reader away longer than
+        // `db::live::RETENTION` may have missed events already deleted.)
         if batch.events.len() as i64 == CATCH_UP {
             missed.push(Bytes::from_static(b"event: reset\ndata: {}\n\n"));
         } else {
             missed.extend(messages(state, &batch).iter().filter(|m| m.id <= position).map(|m| m.to(audience)));
         }
     }
-    Ok(Watch { receiver, missed, after: position })
+    // A reader ahead of this instance (it came from another) gets nothing twice.
+    let after = position.max(seen.unwrap_or(0));
+    Ok(Watch { receiver, missed, after })
 }
 
 /// Deletes old events and forgets unwatched channels, every minute.
@@ -320,7 +350,6 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
     });
     let instance = state.cache.instance().to_owned();
     tokio::spawn(async move {
-        let mut first = true;
         loop {
             match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
                 Ok((client, mut connection)) => {
@@ -352,11 +381,13 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
                     if let Err(err) = listened.await {
                         tracing::warn!(%err, "could not listen for live events");
                     } else {
-                        if !first {
-                            // Notifications may have been missed while disconnected.
-                            state.cache.touch_everything_quietly();
-                        }
-                        first = false;
+                        // Notifications may have been missed while not connected (this
+                        // instance's and the others'): everything here, and everything
+                        // of theirs, is stale.
+                        state.cache.touch_everything_quietly();
+                        let _ = client
+                            .execute("SELECT pg_notify($1, $2)", &[&CACHE_CHANNEL, &format!("{instance} *")])
+                            .await;
                         for article in state.live.articles() {
                             let state = state.clone();
                             tokio::spawn(async move { fan_out(&state, article).await });
@@ -366,7 +397,13 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
                                 command = queue.recv() => {
                                     let Some(command) = command else { return };
                                     let done = match command {
-                                        Command::Listen(a) => client.batch_execute(&format!("LISTEN {}", events::channel(a))).await,
+                                        Command::Listen(a) => {
+                                            let done = client.batch_execute(&format!("LISTEN {}", events::channel(a))).await;
+                                            // What came before it listened.
+                                            let state = state.clone();
+                                            tokio::spawn(async move { fan_out(&state, a).await });
+                                            done
+                                        }
                                         Command::Unlisten(a) => client.batch_execute(&format!("UNLISTEN {}", events::channel(a))).await,
                                         Command::Announce(touch) => client
                                             .execute("SELECT pg_notify($1, $2)", &[&CACHE_CHANNEL, &format!("{instance} {touch}")])

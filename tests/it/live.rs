@@ -35,7 +35,11 @@ struct Event {
 
 impl Stream {
     async fn open(app: &TestApp, client: &reqwest::Client, last_event_id: Option<&str>) -> Stream {
-        let mut request = client.get(app.url(&events_path()));
+        Stream::open_at(app, client, &events_path(), last_event_id).await
+    }
+
+    async fn open_at(app: &TestApp, client: &reqwest::Client, path: &str, last_event_id: Option<&str>) -> Stream {
+        let mut request = client.get(app.url(path));
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
         }
@@ -171,6 +175,18 @@ async fn a_reader_who_reconnects_misses_nothing(backend: Backend) {
     // Then live again, nothing twice.
     let fourth = app.comment(&ann, SEED_SLUG, "Back live", None).await;
     assert_eq!(back.next().await.data["id"].as_i64(), Some(fourth));
+
+    // A page says which event it was rendered after; its stream starts there, so that
+    // nothing between the page and the stream is lost (signed in or not).
+    let bob = app.signup("bobby").await;
+    for client in [app.new_client(), bob] {
+        let page = Page::parse(&app.page_as(&client, &format!("/articles/{SEED_SLUG}")).await.1);
+        let after = page.attr("section#comments", "data-live-after");
+        let between = app.comment(&ann, SEED_SLUG, "Between page and stream", None).await;
+        let path = format!("{}?after={after}", events_path());
+        let mut stream = Stream::open_at(&app, &client, &path, None).await;
+        assert_eq!(stream.next().await.data["id"].as_i64(), Some(between), "after={after}");
+    }
 
     // A malformed Last-Event-ID is no error: the stream starts from now.
     for bad in ["abc", "-5", "99999999999999999999", ""] {
