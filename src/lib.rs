@@ -36,6 +36,7 @@ pub struct App {
     metrics: Option<(Server, u16)>,
     pool: DbPool,
     shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    cache: Arc<web::cache::PageCache>,
 }
 
 /// An application that has bound its addresses and answers on them at once, as one
@@ -258,8 +259,9 @@ async fn build_site(
     if let db::DbUrl::Postgres(url) = db::DbUrl::parse(&state.config.database_url)? {
         web::live::spawn_listener(state.clone(), url);
     }
+    let cache = state.cache.clone();
     let server = http_server(listener, state)?;
-    Ok(App { port, server, metrics, pool, shutdown: Arc::new(shutdown) })
+    Ok(App { port, server, metrics, pool, shutdown: Arc::new(shutdown), cache })
 }
 
 impl App {
@@ -274,6 +276,12 @@ impl App {
     /// A handle that stops the server.
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
+    }
+
+    /// Whether this instance hears the other instances' changes (on PostgreSQL, once
+    /// its listener listens; until then it caches nothing).
+    pub fn hearing(&self) -> bool {
+        self.cache.hearing()
     }
 
     /// The metrics listener's port, with `--metrics-bind`.

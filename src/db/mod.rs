@@ -4,6 +4,7 @@ pub mod articles;
 pub mod comments;
 pub mod connection;
 pub mod introspect;
+pub mod listener;
 pub mod live;
 pub mod logins;
 pub mod moderation;

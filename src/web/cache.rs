@@ -140,6 +140,9 @@ pub struct PageCache {
     announce: std::sync::OnceLock<Box<dyn Fn(String) + Send + Sync>>,
     /// Names this instance in its announcements, so that it skips its own.
     instance: String,
+    /// Set while this instance cannot hear the others' touches (PostgreSQL, while its
+    /// listener is not listening): nothing is kept or served from the cache then.
+    deaf: AtomicBool,
 }
 
 impl Default for PageCache {
@@ -161,12 +164,25 @@ impl PageCache {
             misses: AtomicU64::new(0),
             announce: std::sync::OnceLock::new(),
             instance: crate::auth::random_token(),
+            deaf: AtomicBool::new(false),
         }
     }
 
     /// Sends every touch made here to `announce` too (once set, for good).
     pub fn announce_with(&self, announce: impl Fn(String) + Send + Sync + 'static) {
         let _ = self.announce.set(Box::new(announce));
+    }
+
+    /// Whether this instance hears the others' touches. While it does not, pages are
+    /// rendered afresh for every request: a page kept here could miss another
+    /// instance's change for as long as it is kept.
+    pub fn set_hearing(&self, hearing: bool) {
+        self.deaf.store(!hearing, Ordering::SeqCst);
+    }
+
+    /// Whether this instance hears the others' touches (always, on SQLite).
+    pub fn hearing(&self) -> bool {
+        !self.deaf.load(Ordering::SeqCst)
     }
 
     /// This instance's name in announcements.
@@ -233,7 +249,8 @@ impl PageCache {
 
     fn fresh<T>(&self, entry: &Kept<T>) -> bool {
         let after = |touched: &AtomicU64| entry.rendered >= touched.load(Ordering::SeqCst);
-        entry.born.elapsed() < MAX_AGE
+        !self.deaf.load(Ordering::SeqCst)
+            && entry.born.elapsed() < MAX_AGE
             && after(&self.everything)
             && match entry.scope {
                 Scope::Site => after(&self.any),
@@ -253,10 +270,10 @@ impl PageCache {
         None
     }
 
-    fn put_into<T>(store: &Mutex<Store<T>>, key: String, entry: Arc<Kept<T>>) {
+    fn put_into<T>(&self, store: &Mutex<Store<T>>, key: String, entry: Arc<Kept<T>>) {
         let size = entry.size;
         let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
-        if size > store.budget / 8 {
+        if size > store.budget / 8 || self.deaf.load(Ordering::SeqCst) {
             return;
         }
         // `push` hands back what it replaced or, when full, what it evicted.
@@ -278,7 +295,7 @@ impl PageCache {
 
     fn put(&self, key: String, entry: Arc<Kept<Entry>>) {
         self.misses.fetch_add(1, Ordering::Relaxed);
-        Self::put_into(&self.store, key, entry)
+        self.put_into(&self.store, key, entry)
     }
 
     /// The shared thread kept under `key`, if still fresh.
@@ -298,7 +315,7 @@ impl PageCache {
         self.misses.fetch_add(1, Ordering::Relaxed);
         let size = page.bytes();
         let kept = Arc::new(Kept { scope, rendered, born: Instant::now(), size, value: page });
-        Self::put_into(&self.shared, key, kept.clone());
+        self.put_into(&self.shared, key, kept.clone());
         kept
     }
 

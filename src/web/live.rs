@@ -338,8 +338,22 @@ pub fn spawn_upkeep(state: actix_web::web::Data<AppState>) {
 /// On PostgreSQL: one connection that listens on the channels of the articles watched
 /// here and on the cache's channel, and sends this instance's cache invalidations.
 /// When it drops, it reconnects, then treats everything as changed (it may have missed
-/// notifications).
+/// notifications). While it is not listening, nothing is cached here
+/// ([`PageCache::set_hearing`](super::cache::PageCache::set_hearing)). It connects as
+/// the site's other connections do: `sslmode` and the certificate parameters of the
+/// URL hold for it too (`db::listener`).
 pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
+    // Until it listens, this instance would not hear the others' changes.
+    state.cache.set_hearing(false);
+    let (config, tls) = match crate::db::listener::settings(&url) {
+        Ok(settings) => settings,
+        Err(err) => {
+            tracing::error!(
+                "live events and cache invalidations from other instances are off, and pages are not cached: {err:#}"
+            );
+            return;
+        }
+    };
     let (commands, mut queue) = mpsc::unbounded_channel();
     if state.live.listener.set(commands.clone()).is_err() {
         return;
@@ -351,7 +365,7 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
     let instance = state.cache.instance().to_owned();
     tokio::spawn(async move {
         loop {
-            match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+            match config.connect(tls.clone()).await {
                 Ok((client, mut connection)) => {
                     let (notes, mut notifications) = mpsc::unbounded_channel();
                     let driver = tokio::spawn(async move {
@@ -385,6 +399,7 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
                         // instance's and the others'): everything here, and everything
                         // of theirs, is stale.
                         state.cache.touch_everything_quietly();
+                        state.cache.set_hearing(true);
                         let _ = client
                             .execute("SELECT pg_notify($1, $2)", &[&CACHE_CHANNEL, &format!("{instance} *")])
                             .await;
@@ -430,6 +445,7 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
                             }
                         }
                     }
+                    state.cache.set_hearing(false);
                     driver.abort();
                 }
                 Err(err) => tracing::warn!(%err, "could not connect for live events"),

@@ -402,6 +402,13 @@ impl TestAppBuilder {
         let mut config = self.config;
         config.database_url = db.url.clone();
         let app = App::build(config.clone()).await.expect("the app starts");
+        // On PostgreSQL an instance caches nothing until it hears the others: wait for
+        // its listener, so that what tests see of the cache does not depend on timing.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !app.hearing() {
+            assert!(std::time::Instant::now() < deadline, "the instance's listener did not connect");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let port = app.port();
         let pool = app.pool().clone();
         let server = app.handle();

@@ -13,7 +13,8 @@ use crate::{both_backends, postgres_only};
 both_backends!(live_events_carry_what_the_page_needs, a_reader_who_reconnects_misses_nothing);
 postgres_only!(
     a_comment_on_one_instance_appears_live_on_the_other,
-    a_change_on_one_instance_is_served_fresh_by_the_other
+    a_change_on_one_instance_is_served_fresh_by_the_other,
+    the_listener_connects_as_the_database_url_says
 );
 
 fn events_path() -> String {
@@ -253,4 +254,65 @@ async fn a_change_on_one_instance_is_served_fresh_by_the_other() {
     let r = a.post_form(&ann, "/settings/profile", &[("display_name", "Ann Example"), ("bio", "Hello from A")]).await;
     assert!(r.status().is_redirection(), "{}", r.status());
     eventually(&b, &anonymous, "/users/ann", |body| body.contains("Hello from A")).await;
+}
+
+/// The listener (live events and cache invalidations) connects as the database URL
+/// says, as the site's other connections do: with TLS when `sslmode` asks for it and
+/// without when it forbids it. One whose settings cannot be honoured caches nothing.
+async fn the_listener_connects_as_the_database_url_says() {
+    let a = TestApp::builder(Backend::Postgres).with_seed_article().start().await;
+    let on = |query: &str| {
+        let mut db = a.db.clone();
+        let mut url = url::Url::parse(&a.db.url).unwrap();
+        url.set_query(Some(query));
+        db.url = url.to_string();
+        db
+    };
+    let tls = TestApp::builder(Backend::Postgres).start_on(on("sslmode=require&application_name=aw-tls")).await;
+    let plain = TestApp::builder(Backend::Postgres).start_on(on("sslmode=disable&application_name=aw-plain")).await;
+    // Both started hearing (the harness waits for it); each listener's connection is
+    // as its URL asked.
+    let listeners = a
+        .with_conn(|conn| {
+            #[derive(diesel::QueryableByName)]
+            struct Listener {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                name: String,
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                ssl: bool,
+            }
+            use diesel::RunQueryDsl;
+            diesel::sql_query(
+                "SELECT a.application_name AS name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid \
+                 WHERE a.application_name IN ('aw-tls', 'aw-plain') \
+                 AND (a.query LIKE 'LISTEN%' OR a.query = 'SELECT pg_notify($1, $2)') ORDER BY 1",
+            )
+            .load::<Listener>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.name, l.ssl))
+            .collect::<Vec<_>>()
+        })
+        .await;
+    assert_eq!(listeners, [("aw-plain".to_owned(), false), ("aw-tls".to_owned(), true)]);
+    // A change through A is heard by both.
+    let ann = a.signup("ann").await;
+    a.comment(&ann, SEED_SLUG, "Heard everywhere", None).await;
+    let article = format!("/articles/{SEED_SLUG}");
+    for app in [&tls, &plain] {
+        eventually(app, &app.new_client(), &article, |body| body.contains("Heard everywhere")).await;
+    }
+
+    // A certificate file that cannot be read: the site's connections do not need it
+    // under `prefer`, the listener cannot honour it, and the instance keeps nothing
+    // it could not hear being changed.
+    let mut config = a.config.clone();
+    let mut url = url::Url::parse(&a.db.url).unwrap();
+    url.query_pairs_mut().append_pair("sslrootcert", "/nonexistent/root.crt");
+    config.database_url = url.to_string();
+    let deaf = afterword::App::build(config).await.expect("the instance starts");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!deaf.hearing());
+    drop(plain);
+    drop(tls);
 }

@@ -1,0 +1,123 @@
+//! The settings of the one asynchronous PostgreSQL connection each instance keeps for
+//! `LISTEN` (live events and cache invalidations, `web::live`), read from the site's
+//! database URL.
+//!
+//! The site's other connections go through libpq, which reads every `sslmode` and the
+//! certificate files; this one goes through tokio-postgres, which knows `disable`,
+//! `prefer` and `require` and refuses libpq's other parameters. Here libpq's meaning
+//! is kept: the listener is as private as the others, and connects wherever they do.
+
+use anyhow::{bail, Context};
+use postgres_native_tls::MakeTlsConnector;
+use tokio_postgres::config::SslMode;
+
+/// What the listener's connection is called in `pg_stat_activity`, unless the URL
+/// names it.
+pub const APPLICATION_NAME: &str = "afterword-listener";
+
+/// The listener's connection settings and TLS connector for `url`.
+pub fn settings(url: &str) -> anyhow::Result<(tokio_postgres::Config, MakeTlsConnector)> {
+    let mut parsed = url::Url::parse(url).context("the database URL is not a URL")?;
+    let mut mode = "prefer".to_owned();
+    let (mut root, mut cert, mut key) = (None, None, None);
+    let mut kept = Vec::new();
+    for (name, value) in parsed.query_pairs() {
+        match &*name {
+            "sslmode" => mode = value.into_owned(),
+            "sslrootcert" => root = Some(value.into_owned()),
+            "sslcert" => cert = Some(value.into_owned()),
+            "sslkey" => key = Some(value.into_owned()),
+            _ => kept.push((name.into_owned(), value.into_owned())),
+        }
+    }
+    if kept.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(&kept);
+    }
+    let mut config: tokio_postgres::Config =
+        parsed.as_str().parse().context("the database URL has a parameter the listener does not know")?;
+    if config.get_application_name().is_none() {
+        config.application_name(APPLICATION_NAME);
+    }
+
+    let mut tls = native_tls::TlsConnector::builder();
+    // As libpq: `require` checks the certificate only when a root certificate is given,
+    // `verify-ca` checks the chain but not the host name, `verify-full` both.
+    let ssl = match mode.as_str() {
+        "disable" => SslMode::Disable,
+        "allow" | "prefer" => {
+            tls.danger_accept_invalid_certs(true);
+            SslMode::Prefer
+        }
+        "require" => {
+            if root.is_none() {
+                tls.danger_accept_invalid_certs(true);
+            } else {
+                tls.danger_accept_invalid_hostnames(true);
+            }
+            SslMode::Require
+        }
+        "verify-ca" => {
+            tls.danger_accept_invalid_hostnames(true);
+            SslMode::Require
+        }
+        "verify-full" => SslMode::Require,
+        other => bail!("sslmode={other} is not one of disable, allow, prefer, require, verify-ca, verify-full"),
+    };
+    config.ssl_mode(ssl);
+    if let Some(path) = root {
+        let pem = std::fs::read(&path).with_context(|| format!("reading sslrootcert {path}"))?;
+        tls.add_root_certificate(
+            native_tls::Certificate::from_pem(&pem).context("sslrootcert is not a PEM certificate")?,
+        );
+    }
+    match (cert, key) {
+        (Some(cert), Some(key)) => {
+            let cert = std::fs::read(&cert).with_context(|| format!("reading sslcert {cert}"))?;
+            let key = std::fs::read(&key).with_context(|| format!("reading sslkey {key}"))?;
+            tls.identity(
+                native_tls::Identity::from_pkcs8(&cert, &key).context("sslcert and sslkey do not make a key pair")?,
+            );
+        }
+        (None, None) => {}
+        _ => bail!("sslcert and sslkey go together"),
+    }
+    let connector = tls.build().context("the TLS settings cannot be used")?;
+    Ok((config, MakeTlsConnector::new(connector)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libpq_parameters_are_translated() {
+        let (config, _) =
+            settings("postgres://u:p@db.example:5433/site?sslmode=verify-full&connect_timeout=5").unwrap();
+        assert_eq!(config.get_ssl_mode(), SslMode::Require);
+        assert_eq!(config.get_connect_timeout(), Some(&std::time::Duration::from_secs(5)));
+        assert_eq!(config.get_dbname(), Some("site"));
+        assert_eq!(config.get_application_name(), Some(APPLICATION_NAME));
+        for (mode, expected) in [
+            ("disable", SslMode::Disable),
+            ("allow", SslMode::Prefer),
+            ("prefer", SslMode::Prefer),
+            ("require", SslMode::Require),
+            ("verify-ca", SslMode::Require),
+        ] {
+            let (config, _) = settings(&format!("postgres://h/d?sslmode={mode}")).unwrap();
+            assert_eq!(config.get_ssl_mode(), expected, "{mode}");
+        }
+        let (config, _) = settings("postgresql://h/d?application_name=blue").unwrap();
+        assert_eq!(config.get_ssl_mode(), SslMode::Prefer);
+        assert_eq!(config.get_application_name(), Some("blue"));
+    }
+
+    #[test]
+    fn what_cannot_be_honoured_is_refused() {
+        assert!(settings("postgres://h/d?sslmode=sometimes").is_err());
+        assert!(settings("postgres://h/d?sslrootcert=/nonexistent/root.crt").is_err());
+        assert!(settings("postgres://h/d?sslcert=/nonexistent/c.crt").is_err());
+    }
+}
