@@ -22,11 +22,13 @@ pub fn channel(article: ArticleId) -> String {
 }
 
 /// One event.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct LiveEvent {
     pub id: i64,
     pub article_id: ArticleId,
-    pub kind: LiveKind,
+    /// `None`: a kind a newer version of the site records, which this one passes over
+    /// (instances of two versions share the table while one replaces the other).
+    pub kind: Option<LiveKind>,
     pub comment_id: Option<CommentId>,
     pub created_at: PrimitiveDateTime,
 }
@@ -67,11 +69,24 @@ pub fn since(conn: &mut DbConn, article: ArticleId, after: i64, limit: i64) -> Q
         .select((
             live_events::id,
             live_events::article_id,
+            // Read as text: a kind this version does not know is passed over, not an
+            // error that would stop the article's events until they are pruned.
             live_events::kind,
             live_events::comment_id,
             live_events::created_at,
         ))
-        .load(conn)
+        .load::<(i64, ArticleId, String, Option<CommentId>, PrimitiveDateTime)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(id, article_id, kind, comment_id, created_at)| LiveEvent {
+                    id,
+                    article_id,
+                    kind: kind.parse().ok(),
+                    comment_id,
+                    created_at,
+                })
+                .collect()
+        })
 }
 
 /// Deletes events older than [`RETENTION`]; returns how many.

@@ -242,8 +242,15 @@ fn messages(state: &AppState, batch: &Batch) -> Vec<Message> {
     };
     let mut out = Vec::with_capacity(batch.events.len());
     for event in &batch.events {
+        let Some(kind) = event.kind else {
+            // Of a newer version: an id alone moves the reader's Last-Event-ID past it
+            // and dispatches nothing.
+            let id = Bytes::from(format!("id: {}\n\n", event.id));
+            out.push(Message { id: event.id, visitor: id.clone(), reader: id.clone(), other: id });
+            continue;
+        };
         let item = event.comment_id.and_then(|id| comments.get(&id));
-        let (visitor, reader, other) = match (event.kind, item) {
+        let (visitor, reader, other) = match (kind, item) {
             (LiveKind::Lock, _) => {
                 let data = serde_json::json!({ "locked": batch.locked, "reason": batch.lock_reason });
                 (data.clone(), data.clone(), data)
@@ -270,9 +277,9 @@ fn messages(state: &AppState, batch: &Batch) -> Vec<Message> {
         };
         out.push(Message {
             id: event.id,
-            visitor: sse(event.id, event.kind, &visitor),
-            reader: sse(event.id, event.kind, &reader),
-            other: sse(event.id, event.kind, &other),
+            visitor: sse(event.id, kind, &visitor),
+            reader: sse(event.id, kind, &reader),
+            other: sse(event.id, kind, &other),
         });
     }
     out

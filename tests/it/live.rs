@@ -10,7 +10,11 @@ use crate::common::html::Page;
 use crate::common::{Backend, TestApp, SEED_SLUG};
 use crate::{both_backends, postgres_only};
 
-both_backends!(live_events_carry_what_the_page_needs, a_reader_who_reconnects_misses_nothing);
+both_backends!(
+    live_events_carry_what_the_page_needs,
+    a_reader_who_reconnects_misses_nothing,
+    an_event_of_a_newer_version_is_passed_over
+);
 postgres_only!(
     a_comment_on_one_instance_appears_live_on_the_other,
     a_change_on_one_instance_is_served_fresh_by_the_other,
@@ -315,4 +319,38 @@ async fn the_listener_connects_as_the_database_url_says() {
     assert!(!deaf.hearing());
     drop(plain);
     drop(tls);
+}
+
+/// While a new version replaces an old one, both share `live_events`: an event kind the
+/// old one does not know is passed over, live and in a catch-up, and the events after
+/// it still arrive.
+async fn an_event_of_a_newer_version_is_passed_over(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let mut stream = Stream::open(&app, &app.new_client(), None).await;
+    let before = app.comment(&ann, SEED_SLUG, "Before", None).await;
+    let seen = stream.next().await;
+    assert_eq!(seen.data["id"].as_i64(), Some(before));
+    app.with_conn(|conn| {
+        use afterword::db::schema::{articles, live_events};
+        use diesel::prelude::*;
+        let article: i64 =
+            articles::table.filter(articles::slug.eq(SEED_SLUG)).select(articles::id).first(conn).unwrap();
+        diesel::insert_into(live_events::table)
+            .values((
+                live_events::article_id.eq(article),
+                live_events::kind.eq("from-a-newer-version"),
+                live_events::created_at.eq(afterword::db::now()),
+            ))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let after = app.comment(&ann, SEED_SLUG, "After", None).await;
+    let event = stream.next().await;
+    assert_eq!((event.kind.as_str(), event.data["id"].as_i64()), ("comment", Some(after)));
+    assert!(event.id > seen.id + 1, "the unknown event lies between");
+    let mut back = Stream::open(&app, &app.new_client(), Some(&seen.id.to_string())).await;
+    let caught_up = back.next().await;
+    assert_eq!((caught_up.id, caught_up.data["id"].as_i64()), (event.id, Some(after)));
 }
