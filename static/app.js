@@ -100,7 +100,7 @@
       const fields = fieldsOf(form, button);
       postForJson(actionOf(form, button), fields, function () { submitPlainly(form, button); }, function (outcome) {
         const comment = button.closest(".comment");
-        const score = comment.querySelector(":scope > details > summary [data-score]");
+        const score = comment.querySelector(":scope > details > .comment-meta [data-score]");
         if (score) score.textContent = points(outcome.score);
         for (const other of comment.querySelectorAll(":scope > details > .comment-actions button.vote")) {
           const direction = other.classList.contains("up") ? 1 : -1;
@@ -157,11 +157,14 @@
     if (!form) return;
     form.classList.add("inline");
     if (link.hasAttribute("data-edit")) form.setAttribute("data-edits", link.getAttribute("data-edit"));
-    // Its own label: the page's comment box has the id the form came with.
+    // A box whose id the page already uses (the comment box under the article) gets one
+    // of its own, and its label with it.
     const textarea = form.querySelector("textarea");
-    const label = form.querySelector("label[for]");
-    textarea.id = "compose-" + ++forms;
-    if (label) label.htmlFor = textarea.id;
+    if (!textarea.id || document.getElementById(textarea.id)) {
+      const label = textarea.id && form.querySelector("label[for='" + CSS.escape(textarea.id) + "']");
+      textarea.id = "compose-" + ++forms;
+      if (label) label.htmlFor = textarea.id;
+    }
     const cancel = document.createElement("button");
     cancel.type = "button";
     cancel.className = "button secondary";
@@ -283,7 +286,7 @@
 
   // Moves the keyboard (and the view) to a comment, at its author's name.
   function focusComment(item) {
-    const target = item.querySelector(":scope > details > summary .author") || item;
+    const target = item.querySelector(":scope > details > .comment-meta .author") || item;
     if (target.tagName !== "A") target.setAttribute("tabindex", "-1");
     target.focus({ preventScroll: true });
     item.scrollIntoView({ block: "nearest" });
@@ -395,7 +398,7 @@
     const fresh = item.querySelector(":scope > details");
     if (!details || !fresh) return;
     if (textOnly) {
-      for (const part of ["summary", ".comment-body"]) {
+      for (const part of [".comment-meta", ".comment-body"]) {
         const now = fresh.querySelector(":scope > " + part);
         const was = details.querySelector(":scope > " + part);
         if (now && was) was.replaceWith(now);
@@ -515,7 +518,7 @@
   source.addEventListener("votes", function (event) {
     const data = JSON.parse(event.data);
     const comment = findComment(data.id);
-    const score = comment && comment.querySelector(":scope > details > summary [data-score]");
+    const score = comment && comment.querySelector(":scope > details > .comment-meta [data-score]");
     if (score) score.textContent = points(data.score);
   });
   source.addEventListener("lock", function (event) {

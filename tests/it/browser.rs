@@ -554,6 +554,17 @@ async fn replies_and_edits_sent_by_the_script_stay_in_the_thread(backend: Backen
     client.find(Locator::Css(&format!("{bob_comment} .reply-link"))).await.unwrap().click().await.unwrap();
     let textarea =
         client.wait().for_element(Locator::Css(&format!("{bob_comment} form.compose.inline textarea"))).await.unwrap();
+    let labelled = client
+        .execute(
+            &format!(
+                "const box = document.querySelector('{bob_comment} form.compose.inline textarea'); \
+                 return document.querySelectorAll('[id=\"' + box.id + '\"]').length === 1 && box.labels.length === 1"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(labelled.as_bool(), Some(true), "the reply box has an id and a label of its own");
     textarea.send_keys("A first reply").await.unwrap();
     client
         .find(Locator::Css(&format!("{bob_comment} form.compose.inline button[value=post]")))
