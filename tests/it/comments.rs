@@ -710,13 +710,15 @@ async fn scripts_get_json_answers_to_posts_and_edits(backend: Backend) {
     let id = json["id"].as_i64().expect("the new comment's id");
     assert_eq!(json["parent_id"], serde_json::Value::Null);
     assert_eq!(json["held"], false);
-    assert_eq!(json["location"], format!("/articles/{SEED_SLUG}?sort=new#comment-{id}"));
+    // Where a page without the script would have gone: the script's way out when it
+    // cannot place the comment itself.
+    assert!(json["location"].as_str().unwrap().ends_with(&format!("#comment-{id}")), "{json}");
 
     let (status, json) = send(post_path.clone(), vec![("body", "A reply".into()), ("parent_id", id.to_string())]).await;
     assert_eq!(status, StatusCode::OK);
     let reply = json["id"].as_i64().unwrap();
     assert_eq!(json["parent_id"], id);
-    assert_eq!(json["location"], format!("/comments/{id}#comment-{reply}"));
+    assert!(json["location"].as_str().unwrap().ends_with(&format!("#comment-{reply}")), "{json}");
     assert_eq!(stored().await, 2);
 
     // A preview is the rendered text, and stores nothing.
@@ -738,7 +740,7 @@ async fn scripts_get_json_answers_to_posts_and_edits(backend: Backend) {
     let (status, json) = send(format!("/comments/{reply}/edit"), vec![("body", "An edited reply".into())]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json["id"], reply);
-    assert_eq!(json["location"], format!("/comments/{reply}#comment-{reply}"));
+    assert!(json["location"].as_str().unwrap().ends_with(&format!("#comment-{reply}")), "{json}");
     let (status, json) = send(format!("/comments/{reply}/edit"), vec![("body", "".into())]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!json["message"].as_str().unwrap().is_empty());
