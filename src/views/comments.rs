@@ -253,7 +253,8 @@ pub fn personal(view: &ThreadView, kind: Personal, item: &ThreadComment, reader:
                             a class="edit-link" href={ "/comments/" (c.id) "/edit" } data-edit=(c.id) { "Edit" }
                         }
                         @if may_delete {
-                            button type="submit" form=(ACTIONS) formaction={ "/comments/" (c.id) "/delete" } class="link-button delete" { "Delete" }
+                            button type="submit" form=(ACTIONS) formaction={ "/comments/" (c.id) "/delete" } class="link-button delete"
+                                data-confirm="Delete your comment? This cannot be undone." { "Delete" }
                         }
                     }
                 }

@@ -44,10 +44,12 @@ fn parent_markup(visitor: &Visitor, item: comments::ThreadComment, now: time::Pr
 }
 
 /// POST /articles/{slug}/comments: a new comment or (with `parent_id`) a reply, or its
-/// preview (`action=preview`).
+/// preview (`action=preview`). A script asking for JSON gets the new comment's id (or the
+/// preview, or why the text was refused) instead of a page.
 pub async fn post(
     state: web::Data<AppState>,
     signed_in: SignedIn,
+    req: HttpRequest,
     slug: web::Path<String>,
     form: web::Form<CommentForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -66,6 +68,9 @@ pub async fn post(
             // A preview changes nothing.
             super::cache::touches_nothing();
             let rendered = service::preview(&state, user, &body).await?;
+            if super::wants_json(&req) {
+                return Ok(HttpResponse::Ok().json(serde_json::json!({ "preview": rendered })));
+            }
             (body.as_str().to_owned(), Some(rendered), None)
         }
         Ok(body) => {
@@ -76,13 +81,25 @@ pub async fn post(
                 (false, None) => format!("/articles/{}?sort=new#comment-{id}", target.article_slug),
                 (false, Some(parent)) => format!("/comments/{parent}#comment-{id}"),
             };
+            if super::wants_json(&req) {
+                return Ok(HttpResponse::Ok().json(serde_json::json!({
+                    "id": id, "parent_id": parent_id, "held": posted.held, "location": location,
+                })));
+            }
             return Ok(redirect(&location));
         }
+        Err(problem) if super::wants_json(&req) => return Ok(refused_json(&problem)),
         Err(problem) => (form.body.trim().to_owned(), None, Some(problem)),
     };
     let page = compose_page(&signed_in.visitor, target, &body, rendered, problem.as_deref());
     let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(html(status, page))
+}
+
+/// A text refused (empty, too long), for a script: 422 and `{"code", "message"}` as
+/// every other refusal.
+fn refused_json(problem: &str) -> HttpResponse {
+    HttpResponse::UnprocessableEntity().json(serde_json::json!({ "code": "invalid_body", "message": problem }))
 }
 
 /// The form for a new comment or a reply to `target`, with `body`, its preview, and
@@ -289,10 +306,12 @@ pub async fn edit_form(
     Ok(edit_page(&signed_in.visitor, id, &slug, &title, &source, None))
 }
 
-/// POST /comments/{id}/edit: the window is enforced here, not only in the page.
+/// POST /comments/{id}/edit: the window is enforced here, not only in the page. A script
+/// asking for JSON gets `{"id", "location"}`, or why the text was refused.
 pub async fn edit(
     state: web::Data<AppState>,
     signed_in: SignedIn,
+    req: HttpRequest,
     id: web::Path<String>,
     form: web::Form<CommentForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -301,8 +320,13 @@ pub async fn edit(
     match CommentBody::parse(&raw) {
         Ok(body) => {
             service::edit(&state, &signed_in.user, id, &body).await?;
-            Ok(redirect(&format!("/comments/{id}#comment-{id}")))
+            let location = format!("/comments/{id}#comment-{id}");
+            if super::wants_json(&req) {
+                return Ok(HttpResponse::Ok().json(serde_json::json!({ "id": id, "location": location })));
+            }
+            Ok(redirect(&location))
         }
+        Err(problem) if super::wants_json(&req) => Ok(refused_json(&problem)),
         Err(problem) => {
             let (_, slug, title, _) = load_one(&state, id, None).await?;
             let page = edit_page(&signed_in.visitor, id, &slug, &title, raw.trim(), Some(&problem));

@@ -186,13 +186,32 @@ async fn comments_from_another_reader_appear_live(backend: Backend) {
     writer.find(Locator::Css("#comments form.compose button[value=post]")).await.unwrap().click().await.unwrap();
     writer.wait().for_element(Locator::Css(".comment")).await.unwrap();
 
+    // New comments are announced, not pushed under the reader's eyes: a polite live region
+    // says how many, and a button shows them.
+    let count_css = "#comments .live-arrivals .live-arrivals-count";
+    wait_until(
+        &reader,
+        &format!("return document.querySelector('{count_css}').textContent === '1 new comment'"),
+        "the first arrival announced",
+    )
+    .await;
+    let region = reader.find(Locator::Css(count_css)).await.unwrap();
+    assert_eq!(region.attr("aria-live").await.unwrap().as_deref(), Some("polite"));
+    assert!(reader.find_all(Locator::Css("#comments li.comment")).await.unwrap().is_empty(), "not inserted yet");
+    assert_eq!(reader.find(Locator::Css(".comment-count")).await.unwrap().text().await.unwrap(), "0");
+    // The writer's own comment is not news to the writer.
+    assert_eq!(writer.find(Locator::Css(".live-arrivals-count")).await.unwrap().text().await.unwrap(), "");
+    assert_eq!(writer.find_all(Locator::Css("#comments li.comment")).await.unwrap().len(), 1);
+    reader.find(Locator::Css("#comments .live-arrivals button")).await.unwrap().click().await.unwrap();
     let arrived =
         reader.wait().for_element(Locator::XPath("//div[@class='comment-body'][p='Hello, live world']")).await.unwrap();
     assert!(arrived.is_displayed().await.unwrap());
     assert_eq!(reader.find(Locator::Css(".comment-count")).await.unwrap().text().await.unwrap(), "1");
     assert!(reader.find_all(Locator::Css("#comments .empty")).await.unwrap().is_empty());
+    assert_eq!(region.text().await.unwrap(), "");
+    assert!(reader.find_all(Locator::Css("#comments .live-arrivals button")).await.unwrap().is_empty());
 
-    // A reply lands under its parent.
+    // A reply and another comment: announced together, then each where it belongs.
     let parent = app
         .with_conn(|c| {
             use afterword::db::schema::comments;
@@ -201,8 +220,20 @@ async fn comments_from_another_reader_appear_live(backend: Backend) {
         })
         .await;
     let reply = app.comment(&bob, SEED_SLUG, "A live reply", Some(parent)).await;
+    let other = app.comment(&bob, SEED_SLUG, "Another live comment", None).await;
+    wait_until(
+        &reader,
+        &format!("return document.querySelector('{count_css}').textContent === '2 new comments'"),
+        "two arrivals announced",
+    )
+    .await;
+    assert!(reader.find_all(Locator::Css(&format!("#comment-{reply}"))).await.unwrap().is_empty());
+    reader.find(Locator::Css("#comments .live-arrivals button")).await.unwrap().click().await.unwrap();
     reader.wait().for_element(Locator::Css(&format!("#comment-{parent} .replies #comment-{reply}"))).await.unwrap();
-    assert_eq!(reader.find(Locator::Css(".comment-count")).await.unwrap().text().await.unwrap(), "2");
+    let first = reader.find(Locator::Css("#comments > ol.comment-tree > li.comment")).await.unwrap();
+    assert_eq!(first.attr("id").await.unwrap(), Some(format!("comment-{other}")), "the newest comment first");
+    assert_eq!(reader.find(Locator::Css(".comment-count")).await.unwrap().text().await.unwrap(), "3");
+    assert_eq!(region.text().await.unwrap(), "");
 
     // An edit, a score and a removal change the comment in place; a lock closes the thread.
     let r = app.post_form(&bob, &format!("/comments/{reply}/edit"), &[("body", "An edited reply")]).await;
@@ -391,5 +422,329 @@ async fn a_reader_opens_more_replies_in_place(backend: Backend) {
         .collect();
     let expected: Vec<String> = replies.iter().rev().map(|id| id.to_string()).collect();
     assert_eq!(ids, expected);
+    client.close().await.unwrap();
+}
+
+/// Waits until `script` (a function body) returns true in the page, for up to ten seconds.
+async fn wait_until(client: &fantoccini::Client, script: &str, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if client.execute(script, vec![]).await.unwrap().as_bool() == Some(true) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Marks the page, so that a test can tell whether it was reloaded or left.
+async fn mark_page(client: &fantoccini::Client) {
+    client.execute("window.__page = 'same'", vec![]).await.unwrap();
+}
+
+async fn same_page(client: &fantoccini::Client) -> bool {
+    client.execute("return window.__page === 'same'", vec![]).await.unwrap().as_bool() == Some(true)
+}
+
+browser_tests!(
+    saving_with_the_script_keeps_the_reader_in_place,
+    replies_and_edits_sent_by_the_script_stay_in_the_thread,
+    a_delete_that_asks_first_sends_nothing_when_cancelled,
+);
+
+async fn saving_with_the_script_keeps_the_reader_in_place(backend: Backend) {
+    let Some(client) = browser().await else { return };
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let bob = app.signup("bob").await;
+    for i in 0..6 {
+        app.comment(&bob, SEED_SLUG, &format!("Comment {i} that makes the page longer than a phone"), None).await;
+    }
+    sign_up(&client, &app, "ann").await;
+    let saved = || {
+        let app = &app;
+        async move {
+            use afterword::db::schema::saved_articles;
+            use diesel::prelude::*;
+            app.with_conn(|c| saved_articles::table.count().get_result::<i64>(c).unwrap()).await
+        }
+    };
+
+    // A phone, scrolled down to the button.
+    client.set_window_size(360, 640).await.unwrap();
+    let article = format!("/articles/{SEED_SLUG}");
+    client.goto(&app.url(&article)).await.unwrap();
+    client.wait().for_element(Locator::Css(".source-link .save-button[aria-pressed=false]")).await.unwrap();
+    let scrolled = client
+        .execute(
+            "document.querySelector('.source-link .save-button').scrollIntoView({block: 'center'}); \
+             return window.scrollY",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(scrolled > 100.0, "the page scrolls on a phone: {scrolled}");
+    mark_page(&client).await;
+
+    for (pressed, label, stored) in [(true, "★ Saved", 1), (false, "☆ Save", 0), (true, "★ Saved", 1)] {
+        client.find(Locator::Css(".source-link .save-button")).await.unwrap().click().await.unwrap();
+        let button = client
+            .wait()
+            .for_element(Locator::Css(&format!(".source-link .save-button[aria-pressed={pressed}]")))
+            .await
+            .unwrap();
+        assert_eq!(button.text().await.unwrap(), label);
+        assert_eq!(saved().await, stored, "stored as the button shows");
+        assert!(same_page(&client).await, "the page was neither reloaded nor left");
+        let url = client.current_url().await.unwrap();
+        assert_eq!((url.path(), url.fragment()), (article.as_str(), None));
+        let y = client.execute("return window.scrollY", vec![]).await.unwrap().as_f64().unwrap();
+        assert_eq!(y, scrolled, "the reader stays where they were");
+        let next = client
+            .find(Locator::Css(".source-link .save-form input[name=action]"))
+            .await
+            .unwrap()
+            .attr("value")
+            .await
+            .unwrap();
+        assert_eq!(next.as_deref(), Some(if pressed { "unsave" } else { "save" }));
+    }
+
+    // The saved page lists it.
+    client.goto(&app.url("/saved")).await.unwrap();
+    let title = client.wait().for_element(Locator::Css(".article-card h2 a")).await.unwrap();
+    assert!(title.text().await.unwrap().starts_with("Meta (again) denies"));
+    client.close().await.unwrap();
+}
+
+async fn replies_and_edits_sent_by_the_script_stay_in_the_thread(backend: Backend) {
+    use afterword::auth::ratelimit::RateLimitConfig;
+    let Some(client) = browser().await else { return };
+    let app = TestApp::builder(backend)
+        .with_seed_article()
+        .configure(|c| {
+            c.rate_limits =
+                RateLimitConfig { comments_per_minute: 1, new_account_comments_per_minute: 1, ..RateLimitConfig::off() }
+        })
+        .start()
+        .await;
+    let bob = app.signup("bob").await;
+    let bobs = app.comment(&bob, SEED_SLUG, "Bob's comment", None).await;
+    sign_up(&client, &app, "ann").await;
+    let article = format!("/articles/{SEED_SLUG}");
+    let bob_comment = format!("#comment-{bobs}");
+    let stored = |body: &'static str| {
+        let app = &app;
+        async move {
+            use afterword::db::schema::comments;
+            use diesel::prelude::*;
+            app.with_conn(move |c| {
+                comments::table.filter(comments::body_source.eq(body)).count().get_result::<i64>(c).unwrap()
+            })
+            .await
+        }
+    };
+
+    client.goto(&app.url(&article)).await.unwrap();
+    client.wait().for_element(Locator::Css("#comments[data-live=open]")).await.unwrap();
+    mark_page(&client).await;
+
+    // A reply: it takes its place under its parent, and the reader stays there.
+    client.find(Locator::Css(&format!("{bob_comment} .reply-link"))).await.unwrap().click().await.unwrap();
+    let textarea =
+        client.wait().for_element(Locator::Css(&format!("{bob_comment} form.compose.inline textarea"))).await.unwrap();
+    let labelled = client
+        .execute(
+            &format!(
+                "const box = document.querySelector('{bob_comment} form.compose.inline textarea'); \
+                 return document.querySelectorAll('[id=\"' + box.id + '\"]').length === 1 && box.labels.length === 1"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(labelled.as_bool(), Some(true), "the reply box has an id and a label of its own");
+    textarea.send_keys("A first reply").await.unwrap();
+    client
+        .find(Locator::Css(&format!("{bob_comment} form.compose.inline button[value=post]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let reply = client
+        .wait()
+        .for_element(Locator::XPath(&format!(
+            "//li[@id='comment-{bobs}']/details/ol[@class='replies']/li[.//div[@class='comment-body'][p='A first reply']]"
+        )))
+        .await
+        .unwrap();
+    let reply_id = reply.attr("data-id").await.unwrap().unwrap();
+    assert!(same_page(&client).await, "no page was loaded");
+    let url = client.current_url().await.unwrap();
+    assert_eq!(url.path(), article);
+    assert_eq!(url.fragment(), Some(format!("comment-{reply_id}").as_str()));
+    assert!(client.find_all(Locator::Css("form.compose.inline")).await.unwrap().is_empty(), "the box closed");
+    let focused =
+        client.execute("return document.activeElement.closest('li.comment')?.id ?? null", vec![]).await.unwrap();
+    assert_eq!(focused.as_str(), Some(format!("comment-{reply_id}").as_str()), "the reader is at their reply");
+    assert_eq!(client.find(Locator::Css(".comment-count")).await.unwrap().text().await.unwrap(), "2");
+    // Its own live event does not announce it as new.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(client.find(Locator::Css(".live-arrivals-count")).await.unwrap().text().await.unwrap(), "");
+    assert_eq!(stored("A first reply").await, 1);
+
+    // An edit: the text changes in place.
+    let reply_css = format!("#comment-{reply_id}");
+    client.find(Locator::Css(&format!("{reply_css} .edit-link"))).await.unwrap().click().await.unwrap();
+    let textarea =
+        client.wait().for_element(Locator::Css(&format!("{reply_css} form.compose.inline textarea"))).await.unwrap();
+    textarea.clear().await.unwrap();
+    textarea.send_keys("An edited reply").await.unwrap();
+    client
+        .find(Locator::Css(&format!("{reply_css} form.compose.inline button[value=post]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath(&format!(
+            "//li[@id='comment-{reply_id}']/details/div[@class='comment-body'][p='An edited reply']"
+        )))
+        .await
+        .unwrap();
+    assert!(client.find_all(Locator::Css("form.compose.inline")).await.unwrap().is_empty(), "the box closed");
+    assert!(same_page(&client).await, "no page was loaded");
+    assert_eq!(client.current_url().await.unwrap().path(), article);
+    assert_eq!(stored("An edited reply").await, 1);
+
+    // A second reply within the minute is refused: the box stays open with the text and
+    // the server's reason.
+    client
+        .find(Locator::Css(&format!("{bob_comment} > details > .comment-actions .reply-link")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let box_css = format!("{bob_comment} > details > form.compose.inline");
+    let textarea = client.wait().for_element(Locator::Css(&format!("{box_css} textarea"))).await.unwrap();
+    textarea.send_keys("Too soon a reply").await.unwrap();
+    client.find(Locator::Css(&format!("{box_css} button[value=post]"))).await.unwrap().click().await.unwrap();
+    let alert = client.wait().for_element(Locator::Css(&format!("{box_css} [role=alert]"))).await.unwrap();
+    assert!(alert.text().await.unwrap().contains("Too many requests"), "{}", alert.text().await.unwrap());
+    assert_eq!(textarea.prop("value").await.unwrap().as_deref(), Some("Too soon a reply"));
+    assert_eq!(textarea.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+    assert!(same_page(&client).await, "no page was loaded");
+    assert_eq!(stored("Too soon a reply").await, 0);
+
+    // Too long a text: the reason changes, the text stays.
+    let long = "y".repeat(10_001);
+    client
+        .execute(
+            &format!("document.querySelector('{box_css} textarea').value = arguments[0]"),
+            vec![serde_json::Value::String(long.clone())],
+        )
+        .await
+        .unwrap();
+    client.find(Locator::Css(&format!("{box_css} button[value=post]"))).await.unwrap().click().await.unwrap();
+    wait_until(
+        &client,
+        &format!("return document.querySelector('{box_css} [role=alert]').textContent.includes('10000')"),
+        "the length is refused",
+    )
+    .await;
+    assert_eq!(textarea.prop("value").await.unwrap().map(|v| v.len()), Some(long.len()));
+    assert_eq!(client.find_all(Locator::Css(&format!("{box_css} [role=alert]"))).await.unwrap().len(), 1);
+    assert!(same_page(&client).await, "no page was loaded");
+
+    client.close().await.unwrap();
+}
+
+async fn a_delete_that_asks_first_sends_nothing_when_cancelled(backend: Backend) {
+    let Some(client) = browser().await else { return };
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    sign_up(&client, &app, "ann").await;
+    let article = format!("/articles/{SEED_SLUG}");
+    client.goto(&app.url(&article)).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#comments form.compose textarea"))
+        .await
+        .unwrap()
+        .send_keys("Soon regretted")
+        .await
+        .unwrap();
+    client.find(Locator::Css("#comments form.compose button[value=post]")).await.unwrap().click().await.unwrap();
+    let mine = client.wait().for_element(Locator::Css("#comments li.comment")).await.unwrap();
+    let id: i64 = mine.attr("data-id").await.unwrap().unwrap().parse().unwrap();
+    let status = || {
+        let app = &app;
+        async move {
+            use afterword::db::schema::comments;
+            use diesel::prelude::*;
+            // A deleted comment without replies is gone; with replies it stays as a placeholder.
+            app.with_conn(move |c| {
+                let status = comments::table.find(id).select(comments::status).first::<String>(c).optional().unwrap();
+                status.unwrap_or_else(|| "deleted".to_owned())
+            })
+            .await
+        }
+    };
+
+    client.goto(&app.url(&article)).await.unwrap();
+    let delete = client.wait().for_element(Locator::Css(&format!("#comment-{id} button.delete"))).await.unwrap();
+    let question = delete.attr("data-confirm").await.unwrap().expect("the delete button asks first");
+    assert!(!question.is_empty());
+    mark_page(&client).await;
+    // What the page would send, seen after the script had its say (kept across pages).
+    client
+        .execute(
+            "window.addEventListener('submit', function (event) { \
+               const confirm = new FormData(event.target, event.submitter).get('confirm'); \
+               sessionStorage.setItem('sent', JSON.stringify({ prevented: event.defaultPrevented, confirm: confirm })); \
+             })",
+            vec![],
+        )
+        .await
+        .unwrap();
+
+    // Cancelled: nothing is sent.
+    delete.click().await.unwrap();
+    assert_eq!(client.get_alert_text().await.unwrap(), question);
+    client.dismiss_alert().await.unwrap();
+    let sent = client.execute("return JSON.parse(sessionStorage.getItem('sent'))", vec![]).await.unwrap();
+    assert_eq!(sent["prevented"], true, "{sent}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(same_page(&client).await, "the page stayed");
+    assert_eq!(status().await, "visible");
+    assert_eq!(
+        client.find_all(Locator::Css("#comment-actions input[name=confirm]")).await.unwrap().len(),
+        0,
+        "nothing is left in the form"
+    );
+
+    // Accepted: the request carries confirm=yes and the comment is deleted.
+    delete.click().await.unwrap();
+    assert_eq!(client.get_alert_text().await.unwrap(), question);
+    client.accept_alert().await.unwrap();
+    wait_until(
+        &client,
+        "return window.__page === undefined && document.readyState === 'complete'",
+        "the page the delete goes back to",
+    )
+    .await;
+    let sent = client.execute("return JSON.parse(sessionStorage.getItem('sent'))", vec![]).await.unwrap();
+    assert_eq!(sent, serde_json::json!({ "prevented": false, "confirm": "yes" }));
+    for _ in 0..100 {
+        if status().await == "deleted" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status().await, "deleted");
     client.close().await.unwrap();
 }

@@ -35,6 +35,7 @@ both_backends!(
     a_thread_page_costs_the_same_queries_whatever_its_size,
     comment_pages_of_missing_comments_are_404,
     threads_are_paged_fifty_at_a_time,
+    scripts_get_json_answers_to_posts_and_edits,
 );
 
 fn article(slug: &str) -> String {
@@ -678,4 +679,82 @@ async fn threads_are_paged_fifty_at_a_time(backend: Backend) {
     for bad in ["?sort=new&after=x", "?sort=old&after=-3", "?page=0"] {
         assert_eq!(app.page(&format!("{}{bad}", article(SEED_SLUG))).await.0, StatusCode::BAD_REQUEST, "{bad}");
     }
+}
+
+/// The page's script posts comments, replies, previews and edits asking for JSON: it gets
+/// the new comment's id (to fetch and place it) or the reason for a refusal, never a page.
+async fn scripts_get_json_answers_to_posts_and_edits(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let token = app.csrf_token(&ann).await;
+    let send = |path: String, fields: Vec<(&'static str, String)>| {
+        let (ann, token, url) = (&ann, token.clone(), app.url(&path));
+        async move {
+            let mut fields = fields;
+            fields.push(("csrf_token", token));
+            let response =
+                ann.post(url).header("accept", "application/json").form(&fields).send().await.expect("request sent");
+            let status = response.status();
+            assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"), "{status}");
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let stored = || {
+        let app = &app;
+        async move { app.with_conn(|c| comments::table.count().get_result::<i64>(c).unwrap()).await }
+    };
+    let post_path = format!("/articles/{SEED_SLUG}/comments");
+
+    let (status, json) = send(post_path.clone(), vec![("body", "From the script".into())]).await;
+    assert_eq!(status, StatusCode::OK);
+    let id = json["id"].as_i64().expect("the new comment's id");
+    assert_eq!(json["parent_id"], serde_json::Value::Null);
+    assert_eq!(json["held"], false);
+    // Where a page without the script would have gone: the script's way out when it
+    // cannot place the comment itself.
+    assert!(json["location"].as_str().unwrap().ends_with(&format!("#comment-{id}")), "{json}");
+
+    let (status, json) = send(post_path.clone(), vec![("body", "A reply".into()), ("parent_id", id.to_string())]).await;
+    assert_eq!(status, StatusCode::OK);
+    let reply = json["id"].as_i64().unwrap();
+    assert_eq!(json["parent_id"], id);
+    assert!(json["location"].as_str().unwrap().ends_with(&format!("#comment-{reply}")), "{json}");
+    assert_eq!(stored().await, 2);
+
+    // A preview is the rendered text, and stores nothing.
+    let (status, json) =
+        send(post_path.clone(), vec![("body", "Some *stress*".into()), ("action", "preview".into())]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["preview"].as_str().unwrap().trim(), "<p>Some <em>stress</em></p>");
+
+    // Refused texts: 422 with the reason; nothing stored.
+    let (status, json) = send(post_path.clone(), vec![("body", "   ".into()), ("parent_id", id.to_string())]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!json["message"].as_str().unwrap().is_empty(), "{json}");
+    let (status, json) = send(post_path.clone(), vec![("body", "x".repeat(10_001))]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json["message"].as_str().unwrap().contains("10000"), "{json}");
+    assert_eq!(stored().await, 2);
+
+    // An edit answers its comment's id; a refused one says why and changes nothing.
+    let (status, json) = send(format!("/comments/{reply}/edit"), vec![("body", "An edited reply".into())]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["id"], reply);
+    assert!(json["location"].as_str().unwrap().ends_with(&format!("#comment-{reply}")), "{json}");
+    let (status, json) = send(format!("/comments/{reply}/edit"), vec![("body", "".into())]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!json["message"].as_str().unwrap().is_empty());
+    let source: String =
+        app.with_conn(move |c| comments::table.find(reply).select(comments::body_source).first(c).unwrap()).await;
+    assert_eq!(source, "An edited reply");
+
+    // Refusals by the rules come as JSON too: someone else's comment, a missing one.
+    let bob = app.signup("bob").await;
+    let bobs = app.comment(&bob, SEED_SLUG, "Bob's", None).await;
+    let (status, json) = send(format!("/comments/{bobs}/edit"), vec![("body", "hijack".into())]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(json["code"], "forbidden");
+    let (status, json) = send(post_path, vec![("body", "to nobody".into()), ("parent_id", "999999".into())]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!json["message"].as_str().unwrap().is_empty(), "{json}");
 }
