@@ -81,7 +81,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<NewArticle>, ImportError> {
                 bad(format!("{path}: {inner}"))
             }
         })?;
-        let article = validate(raw).map_err(bad)?;
+        let article = validate(raw).map_err(|mut problems| bad(problems.swap_remove(0).in_file))?;
         if let Some(first) = seen_keys.insert((article.source_url.clone(), article.title.clone()), index) {
             return Err(bad(format!("same title and source_url as the record at index {first}")));
         }
@@ -95,8 +95,28 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<NewArticle>, ImportError> {
     Ok(out)
 }
 
+/// What is wrong with one field of an article: said the file's way (the field's name
+/// first, as `import-articles` reports it) and the form's way (plain words shown beside
+/// the field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The form's field: title, source_url, source_name, published_at, summary,
+    /// takeaways, tags or slug.
+    pub field: &'static str,
+    pub in_file: String,
+    pub in_form: String,
+}
+
+fn problem(field: &'static str, in_file: impl Into<String>, in_form: impl Into<String>) -> Problem {
+    Problem { field, in_file: in_file.into(), in_form: in_form.into() }
+}
+
+/// Earliest and latest years an article may be dated.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
+
 /// Validates an article typed into the administrators' form: summary paragraphs
-/// separated by blank lines, takeaways one a line, tags separated by commas.
+/// separated by blank lines, takeaways one a line, tags separated by commas. Every
+/// field's problem is returned, not only the first.
 pub fn from_form(
     title: &str,
     source_url: &str,
@@ -105,7 +125,7 @@ pub fn from_form(
     summary: &str,
     takeaways: &str,
     tags: &str,
-) -> Result<NewArticle, String> {
+) -> Result<NewArticle, Vec<Problem>> {
     let summary = summary.replace("\r\n", "\n");
     validate(RawArticle {
         title: title.to_owned(),
@@ -119,52 +139,97 @@ pub fn from_form(
     })
 }
 
-fn validate(raw: RawArticle) -> Result<NewArticle, String> {
+fn validate(raw: RawArticle) -> Result<NewArticle, Vec<Problem>> {
     check_controls(&raw)?;
+    let mut problems = Vec::new();
     let title = one_line(&raw.title);
-    check_text("title", &title, MAX_TITLE)?;
+    check_text(&mut problems, ("title", "title", "the title"), &title, MAX_TITLE);
 
     let source_url = raw.source_url.trim().to_owned();
-    check_url(&source_url)?;
+    if let Err(p) = check_url(&source_url) {
+        problems.push(p);
+    }
 
     let source_name = one_line(&raw.source_name);
-    check_text("source_name", &source_name, MAX_SOURCE_NAME)?;
+    check_text(&mut problems, ("source_name", "source_name", "the source's name"), &source_name, MAX_SOURCE_NAME);
 
-    let published_at = parse_date(raw.published_at.trim())
-        .ok_or_else(|| format!("published_at: {:?} is not a date (expected YYYY-MM-DD)", raw.published_at))?;
+    let published_at = match parse_date(raw.published_at.trim()) {
+        None => {
+            problems.push(problem(
+                "published_at",
+                format!("published_at: {:?} is not a date (expected YYYY-MM-DD)", raw.published_at),
+                "Enter the date as YYYY-MM-DD, like 2024-04-02.",
+            ));
+            None
+        }
+        Some(date) if !YEARS.contains(&date.year()) => {
+            let (first, last) = (YEARS.start(), YEARS.end());
+            problems.push(problem(
+                "published_at",
+                format!("published_at: {date} is outside the years {first} to {last}"),
+                format!("Use a date between the years {first} and {last}."),
+            ));
+            None
+        }
+        Some(date) => Some(date),
+    };
 
     let summary: Vec<String> = raw.summary.iter().map(|p| one_line(p)).filter(|p| !p.is_empty()).collect();
     if summary.is_empty() {
-        return Err("summary: at least one non-empty paragraph is required".into());
-    }
-    if summary.len() > MAX_PARAGRAPHS {
-        return Err(format!("summary: at most {MAX_PARAGRAPHS} paragraphs"));
-    }
-    for (i, p) in summary.iter().enumerate() {
-        check_text(&format!("summary[{i}]"), p, MAX_PARAGRAPH)?;
+        problems.push(problem(
+            "summary",
+            "summary: at least one non-empty paragraph is required",
+            "Write a summary of at least one paragraph.",
+        ));
+    } else if summary.len() > MAX_PARAGRAPHS {
+        problems.push(problem(
+            "summary",
+            format!("summary: at most {MAX_PARAGRAPHS} paragraphs"),
+            format!("Use at most {MAX_PARAGRAPHS} paragraphs ({} now).", summary.len()),
+        ));
+    } else {
+        for (i, p) in summary.iter().enumerate() {
+            let (file, form) = (format!("summary[{i}]"), format!("paragraph {}", i + 1));
+            if check_text(&mut problems, ("summary", &file, &form), p, MAX_PARAGRAPH) {
+                break;
+            }
+        }
     }
 
     let takeaways: Vec<String> = raw.key_takeaways.iter().map(|t| one_line(t)).collect();
     if takeaways.len() > MAX_TAKEAWAYS {
-        return Err(format!("key_takeaways: at most {MAX_TAKEAWAYS}"));
-    }
-    for (i, t) in takeaways.iter().enumerate() {
-        check_text(&format!("key_takeaways[{i}]"), t, MAX_TAKEAWAY)?;
+        problems.push(problem(
+            "takeaways",
+            format!("key_takeaways: at most {MAX_TAKEAWAYS}"),
+            format!("Use at most {MAX_TAKEAWAYS} takeaways ({} now).", takeaways.len()),
+        ));
+    } else {
+        for (i, t) in takeaways.iter().enumerate() {
+            let (file, form) = (format!("key_takeaways[{i}]"), format!("takeaway {}", i + 1));
+            if check_text(&mut problems, ("takeaways", &file, &form), t, MAX_TAKEAWAY) {
+                break;
+            }
+        }
     }
 
     let mut tags: Vec<String> = raw.tags.iter().map(|t| t.trim().to_lowercase()).collect();
-    for t in &tags {
-        let ok = !t.is_empty()
-            && t.chars().count() <= MAX_TAG
-            && t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
-        if !ok {
-            return Err(format!("tags: {t:?} is not a tag (1 to {MAX_TAG} letters, digits, '-' or '_')"));
-        }
+    if let Some(t) = tags.iter().find(|t| {
+        t.is_empty() || t.chars().count() > MAX_TAG || !t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    }) {
+        problems.push(problem(
+            "tags",
+            format!("tags: {t:?} is not a tag (1 to {MAX_TAG} letters, digits, '-' or '_')"),
+            format!("“{t}” is not a tag: use 1 to {MAX_TAG} letters, digits, '-' or '_', and commas between tags."),
+        ));
     }
     tags.sort();
     tags.dedup();
     if tags.len() > MAX_TAGS {
-        return Err(format!("tags: at most {MAX_TAGS}"));
+        problems.push(problem(
+            "tags",
+            format!("tags: at most {MAX_TAGS}"),
+            format!("Use at most {MAX_TAGS} tags ({} now).", tags.len()),
+        ));
     }
 
     let slug = match raw.slug {
@@ -172,37 +237,57 @@ fn validate(raw: RawArticle) -> Result<NewArticle, String> {
         Some(s) => {
             let s = s.trim().to_owned();
             if !is_valid_slug(&s) {
-                return Err(format!(
-                    "slug: {s:?} is not a slug (1 to {MAX_SLUG} lower-case letters, digits and single '-')"
+                problems.push(problem(
+                    "slug",
+                    format!("slug: {s:?} is not a slug (1 to {MAX_SLUG} lower-case letters, digits and single '-')"),
+                    format!("Use 1 to {MAX_SLUG} lower-case letters, digits and single '-'."),
                 ));
             }
             Some(s)
         }
     };
 
-    Ok(NewArticle { slug, title, source_url, source_name, published_at, summary, takeaways, tags })
+    match published_at {
+        Some(published_at) if problems.is_empty() => {
+            Ok(NewArticle { slug, title, source_url, source_name, published_at, summary, takeaways, tags })
+        }
+        _ => Err(problems),
+    }
 }
 
 /// No field may hold a control character (see `crate::text::is_forbidden_control`).
-fn check_controls(raw: &RawArticle) -> Result<(), String> {
-    let mut fields: Vec<(String, &str)> = vec![
-        ("title".into(), &raw.title),
-        ("source_url".into(), &raw.source_url),
-        ("source_name".into(), &raw.source_name),
-        ("published_at".into(), &raw.published_at),
+fn check_controls(raw: &RawArticle) -> Result<(), Vec<Problem>> {
+    let mut fields: Vec<(&'static str, String, &str)> = vec![
+        ("title", "title".into(), &raw.title),
+        ("source_url", "source_url".into(), &raw.source_url),
+        ("source_name", "source_name".into(), &raw.source_name),
+        ("published_at", "published_at".into(), &raw.published_at),
     ];
-    fields.extend(raw.summary.iter().enumerate().map(|(i, p)| (format!("summary[{i}]"), p.as_str())));
-    fields.extend(raw.key_takeaways.iter().enumerate().map(|(i, t)| (format!("key_takeaways[{i}]"), t.as_str())));
-    fields.extend(raw.tags.iter().enumerate().map(|(i, t)| (format!("tags[{i}]"), t.as_str())));
+    fields.extend(raw.summary.iter().enumerate().map(|(i, p)| ("summary", format!("summary[{i}]"), p.as_str())));
+    fields.extend(
+        raw.key_takeaways.iter().enumerate().map(|(i, t)| ("takeaways", format!("key_takeaways[{i}]"), t.as_str())),
+    );
+    fields.extend(raw.tags.iter().enumerate().map(|(i, t)| ("tags", format!("tags[{i}]"), t.as_str())));
     if let Some(slug) = &raw.slug {
-        fields.push(("slug".into(), slug));
+        fields.push(("slug", "slug".into(), slug));
     }
-    for (field, value) in fields {
+    let mut problems: Vec<Problem> = Vec::new();
+    for (field, name, value) in fields {
         if let Some(c) = crate::text::forbidden_control(value) {
-            return Err(format!("{field}: contains a control character (U+{:04X})", c as u32));
+            if problems.iter().all(|p| p.field != field) {
+                problems.push(problem(
+                    field,
+                    format!("{name}: contains a control character (U+{:04X})", c as u32),
+                    format!("Remove the control character (U+{:04X}): it cannot be stored.", c as u32),
+                ));
+            }
         }
     }
-    Ok(())
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Collapses runs of white space (new lines included) to single spaces.
@@ -210,24 +295,55 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn check_text(field: &str, value: &str, max: usize) -> Result<(), String> {
+/// Checks a field that must hold text of at most `max` characters; `(field, in the
+/// file, in the form)` name it ("the title", "paragraph 2"). True when it found a
+/// problem.
+fn check_text(
+    problems: &mut Vec<Problem>,
+    (field, file, form): (&'static str, &str, &str),
+    value: &str,
+    max: usize,
+) -> bool {
     if value.is_empty() {
-        return Err(format!("{field}: must not be empty"));
+        problems.push(problem(field, format!("{file}: must not be empty"), format!("Enter {form}.")));
+        return true;
     }
     let len = value.chars().count();
     if len > max {
-        return Err(format!("{field}: {len} characters, at most {max} allowed"));
+        let mut subject = form.to_owned();
+        if let Some(first) = subject.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        problems.push(problem(
+            field,
+            format!("{file}: {len} characters, at most {max} allowed"),
+            format!("{subject} is too long: use at most {max} characters ({len} now)."),
+        ));
+        return true;
     }
-    Ok(())
+    false
 }
 
-fn check_url(raw: &str) -> Result<(), String> {
-    if raw.len() > MAX_URL {
-        return Err(format!("source_url: longer than {MAX_URL} characters"));
+fn check_url(raw: &str) -> Result<(), Problem> {
+    let friendly = "Enter the full article's address, starting with http:// or https://.";
+    if raw.is_empty() {
+        return Err(problem("source_url", "source_url: must not be empty", friendly));
     }
-    let url = url::Url::parse(raw).map_err(|e| format!("source_url: {raw:?} is not a URL ({e})"))?;
+    if raw.len() > MAX_URL {
+        return Err(problem(
+            "source_url",
+            format!("source_url: longer than {MAX_URL} characters"),
+            format!("Use an address of at most {MAX_URL} characters."),
+        ));
+    }
+    let url = url::Url::parse(raw)
+        .map_err(|e| problem("source_url", format!("source_url: {raw:?} is not a URL ({e})"), friendly))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("source_url: {raw:?} must be an http or https URL with a host"));
+        return Err(problem(
+            "source_url",
+            format!("source_url: {raw:?} must be an http or https URL with a host"),
+            friendly,
+        ));
     }
     Ok(())
 }
@@ -239,7 +355,7 @@ pub fn parse_date(s: &str) -> Option<Date> {
 /// A URL-safe slug from a title: lower-case ASCII words joined by '-', cut at a word
 /// boundary; "article" when nothing is left.
 pub fn slugify(title: &str) -> String {
-    let full = slug::slugify(title);
+    let full = slug::slugify(without_inner_apostrophes(title));
     let mut out = String::new();
     for word in full.split('-').filter(|w| !w.is_empty()) {
         let extra = if out.is_empty() { word.len() } else { word.len() + 1 };
@@ -256,6 +372,22 @@ pub fn slugify(title: &str) -> String {
     }
     if out.is_empty() {
         out.push_str("article");
+    }
+    out
+}
+
+/// `title` without the apostrophes inside words ("women's", "don’t"), which would
+/// otherwise split a word in two ("women-s").
+fn without_inner_apostrophes(title: &str) -> String {
+    let chars: Vec<char> = title.chars().collect();
+    let mut out = String::with_capacity(title.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let apostrophe = matches!(c, '\'' | '\u{2019}' | '\u{02BC}');
+        let inside =
+            i > 0 && chars[i - 1].is_alphanumeric() && chars.get(i + 1).is_some_and(|next| next.is_alphanumeric());
+        if !(apostrophe && inside) {
+            out.push(c);
+        }
     }
     out
 }
@@ -283,6 +415,8 @@ mod tests {
         );
         assert_eq!(slugify("Tides & \"Time\": Ünïcode"), "tides-time-unicode");
         assert_eq!(slugify("!!!"), "article");
+        assert_eq!(slugify("The women's league"), "the-womens-league");
+        assert_eq!(slugify("Don\u{2019}t panic, it\u{02BC}s \'quoted\'"), "dont-panic-its-quoted");
         let long = slugify(&"word ".repeat(100));
         assert!(long.len() <= MAX_SLUG - 4 && is_valid_slug(&long), "{long}");
         assert!(is_valid_slug(&slugify(&"x".repeat(200))));

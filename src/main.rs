@@ -320,7 +320,7 @@ fn import_articles(url: &str, file: &PathBuf) -> anyhow::Result<()> {
             eprintln!("… {done}/{total} ({}%)", done * 100 / total);
         }
     };
-    let summary = db::articles::upsert_all(&mut conn, &items, &mut progress)
+    let summary = db::articles::import_from_command_line(&mut conn, &items, &mut progress)
         .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?;
     println!(
         "imported {}: {} created, {} updated, {} unchanged",
@@ -369,7 +369,8 @@ fn admin_create(url: &str, username: &str, email: &str) -> anyhow::Result<()> {
     let new =
         users::NewUser { username, email, password_hash: &hash, role: Role::Admin, keep_taken_email_pending: false };
     match users::create(&mut conn, &new) {
-        Ok(_) => {
+        Ok(created) => {
+            db::moderation::log_command_line_role(&mut conn, created.id, username, Role::Admin)?;
             println!("created the administrator {username}");
             Ok(())
         }
@@ -389,7 +390,10 @@ fn set_role(url: &str, username: &str, role: &str) -> anyhow::Result<()> {
     let (mut conn, _, _) = db::open_migrated(url)?;
     let user =
         users::find_by_username(&mut conn, username)?.ok_or_else(|| anyhow::anyhow!("no account named {username}"))?;
-    users::set_role(&mut conn, user.id, role)?;
-    println!("{} is now {}", user.username, role.as_str());
+    if db::moderation::set_role_from_command_line(&mut conn, user.id, role)? {
+        println!("{} is now {}", user.username, role.as_str());
+    } else {
+        println!("{} is already {}", user.username, role.as_str());
+    }
     Ok(())
 }

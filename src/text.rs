@@ -64,6 +64,28 @@ pub fn is_blank(value: &str) -> bool {
     value.chars().all(is_invisible)
 }
 
+/// A count with its noun: "1 second", "2 seconds", "0 comments", "-1 point". Every
+/// count the site writes out goes through here.
+pub fn plural(n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    if n == 1 || n == -1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// `text` as a sentence: a full stop added unless it already ends with one (or with
+/// "!", "?" or "…"), so that a reason that ends with "." is not followed by another.
+pub fn sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.is_empty() || text.ends_with(['.', '!', '?', '…']) {
+        text.to_owned()
+    } else {
+        format!("{text}.")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +119,16 @@ mod tests {
         for visible in ["a", "\u{200B}a", "e\u{0301}", "ّ🙂", "日本", "\u{202E}txt.exe"] {
             assert!(!is_blank(visible), "{visible:?} shows something");
         }
+    }
+
+    #[test]
+    fn counts_and_sentences() {
+        assert_eq!(plural(1, "second", "seconds"), "1 second");
+        assert_eq!(plural(2, "second", "seconds"), "2 seconds");
+        assert_eq!(plural(0, "comment", "comments"), "0 comments");
+        assert_eq!(plural(-1, "point", "points"), "-1 point");
+        assert_eq!(sentence("Spam"), "Spam.");
+        assert_eq!(sentence("Spam."), "Spam.");
+        assert_eq!(sentence("Why?  "), "Why?");
     }
 }

@@ -100,6 +100,13 @@ pub struct ImportSummary {
     pub unchanged: usize,
 }
 
+impl ImportSummary {
+    /// How the moderation log names an import.
+    pub fn log_label(&self) -> String {
+        format!("{} created, {} updated", self.created, self.updated)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum UpsertError {
     #[error("record at index {index}: {reason}")]
@@ -118,6 +125,20 @@ pub fn upsert_all(
     progress: &mut dyn FnMut(usize),
 ) -> Result<ImportSummary, UpsertError> {
     write_transaction(conn, |conn| upsert_each(conn, items, progress))
+}
+
+/// [`upsert_all`] for the command line on the server: the import is written to the
+/// moderation log in the same transaction.
+pub fn import_from_command_line(
+    conn: &mut DbConn,
+    items: &[NewArticle],
+    progress: &mut dyn FnMut(usize),
+) -> Result<ImportSummary, UpsertError> {
+    write_transaction(conn, |conn| {
+        let summary = upsert_each(conn, items, progress)?;
+        super::moderation::log_command_line_import(conn, &summary.log_label())?;
+        Ok(summary)
+    })
 }
 
 /// Loads the demo articles into a database that has never held any, once: a flag in
@@ -373,4 +394,33 @@ pub fn newest_full(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Article>> {
         .limit(limit)
         .select(Article::as_select())
         .load(conn)
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A page of every article for the administrators' list, newest first (the order of
+/// the `articles_newest` index, which the page is read along), optionally only those
+/// whose title holds `title` (any case; `%` and `_` are plain characters).
+pub fn admin_list(conn: &mut DbConn, title: Option<&str>, offset: i64, limit: i64) -> QueryResult<Vec<Article>> {
+    let mut query = articles::table
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .select(Article::as_select())
+        .into_boxed();
+    if let Some(title) = title {
+        let escaped: String = title
+            .to_lowercase()
+            .chars()
+            .flat_map(|ch| match ch {
+                '%' | '_' | '!' => vec!['!', ch],
+                other => vec![other],
+            })
+            .collect();
+        query = query.filter(lower(articles::title).like(format!("%{escaped}%")).escape('!'));
+    }
+    query.load(conn)
 }

@@ -47,6 +47,21 @@ fn log(
     conn: &mut DbConn,
     moderator_id: UserId,
     action: ModAction,
+    target: (LogTarget, &str),
+    reason: Option<&str>,
+) -> QueryResult<()> {
+    log_by(conn, Some(moderator_id), action, target, reason)
+}
+
+/// How the log names actions taken with the command line on the server, which no
+/// account took (a name no account can have: it holds a space).
+pub const COMMAND_LINE: &str = "command line";
+
+/// Writes one row of the moderation log, by a moderator or (`None`) the command line.
+fn log_by(
+    conn: &mut DbConn,
+    moderator_id: Option<UserId>,
+    action: ModAction,
     (target, label): (LogTarget, &str),
     reason: Option<&str>,
 ) -> QueryResult<()> {
@@ -425,6 +440,33 @@ pub fn set_role(conn: &mut DbConn, user_id: UserId, admin_id: UserId, role: Role
     })
 }
 
+/// Changes an account's role from the command line on the server, and logs it. False
+/// when the account already had that role (nothing changes, nothing is logged).
+pub fn set_role_from_command_line(conn: &mut DbConn, user_id: UserId, role: Role) -> QueryResult<bool> {
+    write_transaction(conn, |conn| {
+        let (name, old): (String, String) =
+            users::table.find(user_id).select((users::username, users::role)).first(conn)?;
+        if old == role.as_str() {
+            return Ok(false);
+        }
+        diesel::update(users::table.find(user_id)).set(users::role.eq(role)).execute(conn)?;
+        log_by(conn, None, ModAction::ChangeRole, (LogTarget::User(user_id), &name), Some(role.as_str()))?;
+        Ok(true)
+    })
+}
+
+/// Logs that the command line on the server gave the account `user_id` (named
+/// `name`) a role it was created with.
+pub fn log_command_line_role(conn: &mut DbConn, user_id: UserId, name: &str, role: Role) -> QueryResult<()> {
+    log_by(conn, None, ModAction::ChangeRole, (LogTarget::User(user_id), name), Some(role.as_str()))
+}
+
+/// Logs an article import made with the command line on the server. Call inside the
+/// import's transaction.
+pub fn log_command_line_import(conn: &mut DbConn, label: &str) -> QueryResult<()> {
+    log_by(conn, None, ModAction::ImportArticles, (LogTarget::Articles, label), None)
+}
+
 /// Accounts whose name or email contains `query` (case-insensitive), newest first.
 pub fn find_users(conn: &mut DbConn, query: &str, limit: i64) -> QueryResult<Vec<super::users::User>> {
     let escaped: String = query
@@ -473,6 +515,11 @@ pub fn reports_by(
 
 // ---- the log ----
 
+diesel::define_sql_function! {
+    /// SQL `coalesce()` of a nullable text and a text.
+    fn coalesce(x: diesel::sql_types::Nullable<diesel::sql_types::Text>, y: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 #[derive(Debug, Clone, Queryable)]
 pub struct LogEntry {
     pub id: i64,
@@ -494,10 +541,10 @@ pub fn log_entries(
     limit: i64,
 ) -> QueryResult<Vec<LogEntry>> {
     let mut query = moderation_log::table
-        .inner_join(users::table)
+        .left_join(users::table)
         .select((
             moderation_log::id,
-            users::username,
+            coalesce(users::username.nullable(), COMMAND_LINE),
             moderation_log::action,
             moderation_log::target_type,
             moderation_log::target_id,

@@ -85,7 +85,7 @@ pub fn unread_count(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
 }
 
 /// Newest first.
-pub fn notifications_of(conn: &mut DbConn, user_id: UserId, limit: i64) -> QueryResult<Vec<Notification>> {
+pub fn notifications_of(conn: &mut DbConn, user_id: UserId, offset: i64, limit: i64) -> QueryResult<Vec<Notification>> {
     notifications::table
         .inner_join(comments::table.inner_join(articles::table))
         .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
@@ -93,6 +93,7 @@ pub fn notifications_of(conn: &mut DbConn, user_id: UserId, limit: i64) -> Query
         // A comment removed since does not show, nor does its text.
         .filter(comments::status.eq(CommentStatus::Visible))
         .order(notifications::id.desc())
+        .offset(offset)
         .limit(limit)
         .select((
             notifications::id,

@@ -116,6 +116,19 @@ pub fn list(conn: &mut DbConn, user_id: UserId, offset: i64, limit: i64) -> Quer
     .load(conn)
 }
 
+/// The articles a reader saved, most recently saved first, as their profile lists
+/// them: (slug, title, source name).
+pub fn on_profile(conn: &mut DbConn, user_id: UserId, limit: i64) -> QueryResult<Vec<(String, String, String)>> {
+    use super::schema::articles;
+    saved_articles::table
+        .inner_join(articles::table)
+        .filter(saved_articles::user_id.eq(user_id))
+        .order((saved_articles::saved_at.desc(), articles::id.desc()))
+        .limit(limit)
+        .select((articles::slug, articles::title, articles::source_name))
+        .load(conn)
+}
+
 /// Everything a reader saved, for their data export: (slug, saved at).
 pub fn all_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<(String, PrimitiveDateTime)>> {
     saved_articles::table

@@ -75,6 +75,8 @@ diesel::table! {
         pending_email -> Nullable<Text>,
         /// `pending_email` lower-cased, for the login by address.
         pending_email_key -> Nullable<Text>,
+        /// Show my saved articles on my public profile.
+        show_saved -> Bool,
     }
 }
 
@@ -165,7 +167,8 @@ diesel::table! {
     /// Every moderator or administrator action; rows are never changed or deleted.
     moderation_log (id) {
         id -> BigInt,
-        moderator_id -> BigInt,
+        /// NULL: the command line on the server.
+        moderator_id -> Nullable<BigInt>,
         action -> Text,
         /// comment | article | user
         target_type -> Text,

@@ -29,6 +29,8 @@ pub struct User {
     /// Not in the data export: there the address shows as `email` either way.
     #[serde(skip)]
     pub pending_email: Option<String>,
+    /// Show the saved articles on the public profile.
+    pub show_saved: bool,
 }
 
 impl User {
@@ -513,10 +515,21 @@ pub fn set_profile(
     display_name: Option<&str>,
     bio_source: Option<&str>,
     bio_html: Option<&str>,
+    show_saved: bool,
 ) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((users::display_name.eq(display_name), users::bio_source.eq(bio_source), users::bio_html.eq(bio_html)))
+        .set((
+            users::display_name.eq(display_name),
+            users::bio_source.eq(bio_source),
+            users::bio_html.eq(bio_html),
+            users::show_saved.eq(show_saved),
+        ))
         .execute(conn)
+}
+
+/// Whether the account shows its saved articles on its public profile.
+pub fn shows_saved(conn: &mut DbConn, id: UserId) -> QueryResult<bool> {
+    users::table.find(id).select(users::show_saved).first(conn)
 }
 
 /// What a profile page shows of an account.
@@ -528,6 +541,8 @@ pub struct Profile {
     pub bio_source: Option<String>,
     pub bio_html: Option<String>,
     pub created_at: PrimitiveDateTime,
+    /// Its saved articles show to everyone.
+    pub show_saved: bool,
 }
 
 pub fn profile(conn: &mut DbConn, username: &str) -> QueryResult<Option<Profile>> {
@@ -541,6 +556,7 @@ pub fn profile(conn: &mut DbConn, username: &str) -> QueryResult<Option<Profile>
             users::bio_source,
             users::bio_html,
             users::created_at,
+            users::show_saved,
         ))
         .first(conn)
         .optional()

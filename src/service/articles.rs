@@ -76,8 +76,7 @@ pub async fn import(
     state
         .db_tx(move |conn| match articles::upsert_all(conn, &items, &mut |_| {}) {
             Ok(summary) => {
-                let label = format!("{} created, {} updated", summary.created, summary.updated);
-                m::log_article(conn, admin, ModAction::ImportArticles, LogTarget::Articles, &label)?;
+                m::log_article(conn, admin, ModAction::ImportArticles, LogTarget::Articles, &summary.log_label())?;
                 Ok(Ok(summary))
             }
             Err(UpsertError::Conflict { index, reason }) => Ok(Err(format!("record at index {index}: {reason}"))),

@@ -174,6 +174,25 @@ pub fn verify_email(v: &Visitor, token: &str, email: &str) -> Markup {
     )
 }
 
+/// An email-confirmation link that expired or was used: a new one is sent from the
+/// settings page.
+pub fn verify_link_expired(v: &Visitor) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("This link has expired"),
+        html! {
+            section class="auth-card" {
+                h1 { "This link has expired" }
+                p { "This confirmation link is not valid: it has expired or was already used." }
+                p {
+                    "To get a new one, open " a class="settings-link" href="/settings" { "your settings" }
+                    " (log in first if need be) and press “Send me a confirmation link”."
+                }
+            }
+        },
+    )
+}
+
 pub fn message(v: &Visitor, title: &str, text: &str) -> Markup {
     layout::page(
         Some(v),
@@ -257,6 +276,10 @@ pub fn settings(
                         label for="field-bio" { "About you" }
                         textarea id="field-bio" name="bio" rows="4" maxlength="500" { (user.bio_source.as_deref().unwrap_or("")) }
                         small class="hint" { "Optional; Markdown, at most 500 characters." }
+                    }
+                    label class="checkbox" {
+                        input type="checkbox" name="show_saved" value="on" checked[user.show_saved];
+                        " Show my saved articles on my profile"
                     }
                     button type="submit" class="button secondary" { "Save profile" }
                 }

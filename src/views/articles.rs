@@ -73,10 +73,7 @@ pub fn front_page(visitor: &Visitor, front: &FrontPage, base_url: &url::Url) -> 
 }
 
 pub fn comment_count(n: i32) -> String {
-    match n {
-        1 => "1 comment".to_owned(),
-        n => format!("{n} comments"),
-    }
+    crate::text::plural(n, "comment", "comments")
 }
 
 fn byline_date(date: time::Date) -> Markup {

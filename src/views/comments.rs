@@ -180,7 +180,7 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                         @if let Some((shown, hidden)) = node.more {
                             li class="more-replies" {
                                 a href={ "/comments/" (c.id) "/replies?sort=" (view.sort.as_str()) "&skip=" (shown) "&indent=" (indent + 1) } data-more {
-                                    (hidden) " more " (if hidden == 1 { "reply" } else { "replies" })
+                                    (crate::text::plural(hidden, "more reply", "more replies"))
                                 }
                             }
                         }
@@ -264,19 +264,11 @@ pub fn personal(view: &ThreadView, kind: Personal, item: &ThreadComment, reader:
 }
 
 fn replies(n: i64) -> String {
-    if n == 1 {
-        "1 reply".to_owned()
-    } else {
-        format!("{n} replies")
-    }
+    crate::text::plural(n, "reply", "replies")
 }
 
 fn points(score: i32) -> String {
-    if score == 1 || score == -1 {
-        format!("{score} point")
-    } else {
-        format!("{score} points")
-    }
+    crate::text::plural(score, "point", "points")
 }
 
 /// The id of the one form of a page that its comments' buttons (votes, delete) submit:
@@ -459,7 +451,7 @@ pub fn replies_page(view: &ThreadView, m: &MoreReplies) -> Markup {
     )
 }
 
-pub fn inbox(visitor: &Visitor, items: &[Notification]) -> Markup {
+pub fn inbox(visitor: &Visitor, items: &[Notification], page: u32, has_more: bool) -> Markup {
     let meta = Meta {
         title: Some("Inbox"),
         description: "Replies to your comments",
@@ -478,7 +470,7 @@ pub fn inbox(visitor: &Visitor, items: &[Notification]) -> Markup {
                     button type="submit" class="button secondary" { "Mark all read" }
                 }
             }
-            @if items.is_empty() {
+            @if items.is_empty() && page == 1 {
                 p class="empty" { "Nothing yet. Replies to your comments will show here." }
             }
             ol class="inbox" {
@@ -495,6 +487,7 @@ pub fn inbox(visitor: &Visitor, items: &[Notification]) -> Markup {
                     }
                 }
             }
+            (super::pager("/inbox", page, has_more, ("← Newer", "Older →")))
         },
     )
 }

@@ -72,8 +72,8 @@ pub fn page(visitor: Option<&Visitor>, meta: &Meta, body: Markup) -> Markup {
                 @if let Some((until, reason)) = visitor.and_then(|v| v.user.as_ref()).and_then(|u| u.banned.as_ref()) {
                     div class="wrap" {
                         p class="flash error ban-notice" role="alert" {
-                            "Your account is banned " (super::ban_end(*until)) ": " (reason)
-                            ". You can read, but not comment, reply, vote, report or save."
+                            "Your account is banned " (super::ban_end(*until)) ": " (crate::text::sentence(reason))
+                            " You can read, but not comment, reply, vote, report or save."
                         }
                     }
                 }
@@ -83,6 +83,7 @@ pub fn page(visitor: Option<&Visitor>, meta: &Meta, body: Markup) -> Markup {
                         p { (SITE_NAME) " — a place to talk about what you read." }
                         nav aria-label="Footer" {
                             a href="/" { "Articles" } " · " a href="/search" { "Search" } " · " a href="/feed.atom" { "Atom feed" }
+                            " · " a href="/modlog" { "Moderation log" }
                         }
                     }
                 }

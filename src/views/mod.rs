@@ -52,6 +52,23 @@ pub fn iso_date(date: Date) -> String {
     date.format(format_description!("[year]-[month]-[day]")).unwrap_or_else(|_| date.to_string())
 }
 
+/// Links to the pages before and after `page` of a list at `base` (which may carry a
+/// query already: the page number is added to it, so a search keeps its words). The
+/// first page's link is `base` itself.
+pub fn pager(base: &str, page: u32, has_more: bool, (previous, next): (&str, &str)) -> maud::Markup {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let at = |n: u32| if n <= 1 { base.to_owned() } else { format!("{base}{sep}page={n}") };
+    maud::html! {
+        @if page > 1 || has_more {
+            nav class="pager" aria-label="Pages" {
+                @if page > 1 { a rel="prev" href=(at(page - 1)) { (previous) } }
+                span { "Page " (page) }
+                @if has_more { a rel="next" href=(at(page + 1)) { (next) } }
+            }
+        }
+    }
+}
+
 /// Cuts text to at most `max` characters at a word boundary, adding "…" when cut.
 pub fn excerpt(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

@@ -16,7 +16,7 @@ fn meta(title: &str) -> Meta<'_> {
     Meta { title: Some(title), description: "Afterword moderation", url: None, og_type: "website", feed: None }
 }
 
-fn nav(v: &Visitor) -> Markup {
+pub(crate) fn nav(v: &Visitor) -> Markup {
     let admin = crate::domain::permissions::may_administer(v.user.as_ref().map(|u| u.actor()).as_ref()).is_ok();
     html! {
         nav class="mod-nav" aria-label="Moderation" {
@@ -80,7 +80,7 @@ pub fn reports(v: &Visitor, groups: &[ReportGroup]) -> Markup {
             @if groups.is_empty() { p class="empty" { "No open reports." } }
             @for g in groups {
                 section class="report-group" id={ "report-" (g.comment.id) } {
-                    h2 { (g.reasons.len()) " report" @if g.reasons.len() != 1 { "s" } " since " (display_time(g.first_at)) }
+                    h2 { (crate::text::plural(g.reasons.len() as i64, "report", "reports")) " since " (display_time(g.first_at)) }
                     (comment_box(&g.comment, &g.author, &g.article_slug, &g.article_title))
                     ul class="reasons" {
                         @for (reason, details) in &g.reasons {
@@ -389,84 +389,6 @@ pub fn users(v: &Visitor, query: &str, found: &[User]) -> Markup {
                             td { (u.role) }
                             td { (display_date(u.created_at.date())) }
                             td { @if u.banned_until.is_some_and(|b| b > crate::db::now()) { "yes" } }
-                        }
-                    }
-                }
-            }
-        },
-    )
-}
-
-/// Values of the article form.
-#[derive(Debug, Default, Clone)]
-pub struct ArticleForm {
-    pub title: String,
-    pub source_url: String,
-    pub source_name: String,
-    pub published_at: String,
-    pub summary: String,
-    pub takeaways: String,
-    pub tags: String,
-}
-
-pub fn article_form(v: &Visitor, heading: &str, action: &str, form: &ArticleForm, error: Option<&str>) -> Markup {
-    layout::page(
-        Some(v),
-        &meta(heading),
-        html! {
-            h1 { (heading) }
-            (nav(v))
-            @if let Some(e) = error { p class="flash error" role="alert" { (e) } }
-            form method="post" action=(action) class="article-form" {
-                (csrf(v))
-                div class="field" { label for="a-title" { "Title" } input id="a-title" type="text" name="title" value=(form.title) required; }
-                div class="field" { label for="a-url" { "Source URL" } input id="a-url" type="text" name="source_url" value=(form.source_url) required; }
-                div class="field" { label for="a-name" { "Source name" } input id="a-name" type="text" name="source_name" value=(form.source_name) required; }
-                div class="field" { label for="a-date" { "Date (YYYY-MM-DD)" } input id="a-date" type="text" name="published_at" value=(form.published_at) required; }
-                div class="field" { label for="a-summary" { "Summary (a blank line between paragraphs)" } textarea id="a-summary" name="summary" rows="8" { (form.summary) } }
-                div class="field" { label for="a-takeaways" { "Key takeaways (one a line)" } textarea id="a-takeaways" name="takeaways" rows="5" { (form.takeaways) } }
-                div class="field" { label for="a-tags" { "Tags (comma-separated)" } input id="a-tags" type="text" name="tags" value=(form.tags); }
-                button type="submit" class="button" { "Save" }
-            }
-        },
-    )
-}
-
-pub fn articles(v: &Visitor, items: &[crate::db::articles::Article], notice: Option<&str>) -> Markup {
-    layout::page(
-        Some(v),
-        &meta("Articles"),
-        html! {
-            h1 { "Articles" }
-            (nav(v))
-            @if let Some(n) = notice { p class="notice" role="status" { (n) } }
-            p { a class="button" href="/admin/articles/new" { "New article" } }
-            section class="settings-section" {
-                h2 { "Import" }
-                p { "A JSON file of articles, as " code { "afterword import-articles" } " takes: all records or none." }
-                form method="post" action="/admin/articles/import" enctype="multipart/form-data" class="mod-form" {
-                    input type="hidden" name="csrf_token" value=(v.csrf_token());
-                    label for="import-file" { "File" }
-                    input id="import-file" type="file" name="file" accept="application/json,.json" required;
-                    button type="submit" class="button secondary" { "Import" }
-                }
-            }
-            table class="articles-admin" {
-                thead { tr { th { "Title" } th { "Date" } th { "Comments" } th {} } }
-                tbody {
-                    @for a in items {
-                        tr {
-                            td { a href={ "/articles/" (a.slug) } { (a.title) } }
-                            td { (display_date(a.published_at)) }
-                            td { (a.comment_count) @if a.comments_locked { " (closed)" } }
-                            td class="row-actions" {
-                                a href={ "/admin/articles/" (a.slug) "/edit" } { "Edit" } " "
-                                a href={ "/mod/articles/" (a.slug) } { "Moderate" } " "
-                                form method="post" action={ "/admin/articles/" (a.slug) "/delete" } class="inline-form" {
-                                    (csrf(v))
-                                    button type="submit" class="link-button" { "Delete" }
-                                }
-                            }
                         }
                     }
                 }

@@ -44,6 +44,9 @@ pub struct ProfilePage<'a> {
     pub comments: &'a [(Comment, String, String)],
     pub page: u32,
     pub has_more: bool,
+    /// The reader's saved articles, when this visitor may see them: (slug, title,
+    /// source name).
+    pub saved: Option<&'a [(String, String, String)]>,
 }
 
 pub fn profile(v: &Visitor, p: &ProfilePage) -> Markup {
@@ -72,6 +75,27 @@ pub fn profile(v: &Visitor, p: &ProfilePage) -> Markup {
                         a href="/saved" { "Saved" } " · " a href="/inbox" { "Inbox" } " · " a href="/settings" { "Settings" }
                     }
                 }
+                @if let Some(saved) = p.saved {
+                    section class="profile-saved" aria-labelledby="saved-heading" {
+                        h2 id="saved-heading" { "Saved articles" }
+                        @if own && !user.show_saved {
+                            p class="hint" {
+                                "Only you see this list. To show it to everyone, tick “Show my saved articles on my profile” in "
+                                a href="/settings" { "your settings" } "."
+                            }
+                        }
+                        @if saved.is_empty() {
+                            p class="empty" { "No saved articles." }
+                        } @else {
+                            ul class="saved-articles" {
+                                @for (slug, title, source) in saved {
+                                    li { a href={ "/articles/" (slug) } { (title) } " · " (source) }
+                                }
+                            }
+                        }
+                        @if own { p { a href="/saved" { "All your saved articles" } } }
+                    }
+                }
                 h2 { "Comments" }
                 @if p.comments.is_empty() {
                     p class="empty" { "No comments yet." }
@@ -82,7 +106,7 @@ pub fn profile(v: &Visitor, p: &ProfilePage) -> Markup {
                             p class="comment-meta" {
                                 "On " a href={ "/articles/" (slug) } { (title) } " · "
                                 a href={ "/comments/" (c.id) } { (super::timestamp(c.created_at)) }
-                                " · " (c.upvotes - c.downvotes) " points"
+                                " · " (crate::text::plural(c.upvotes - c.downvotes, "point", "points"))
                             }
                             div class="comment-body" { (PreEscaped(&c.body_html)) }
                         }
@@ -203,7 +227,7 @@ pub fn search(v: &Visitor, s: &SearchPage) -> Markup {
                         }
                     }
                 }
-                (pager(&format!("/search?q={}", encode(s.query)), s.page, s.has_more))
+                (super::pager(&format!("/search?q={}", encode(s.query)), s.page, s.has_more, ("← Previous", "Next →")))
             }
         },
     )

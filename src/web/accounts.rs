@@ -186,7 +186,8 @@ pub async fn login(
         }
         Login::LockedOut(wait) => {
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let message = format!("Too many wrong passwords from your network; try again in {secs} s.");
+            let wait = crate::text::plural(secs.max(1) as i64, "second", "seconds");
+            let message = format!("Too many wrong passwords from your network; try again in {wait}.");
             let page = view::login(&visitor, &login, &next, save.as_deref(), Some(&message), None);
             let mut response = html(StatusCode::TOO_MANY_REQUESTS, page);
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)));
@@ -288,26 +289,45 @@ pub async fn reset(
 
 // ---- email verification ----
 
+/// The user a confirmation link belongs to, or the page that says it expired (400).
+async fn verify_link_user(
+    state: &AppState,
+    visitor: &Visitor,
+    token: &str,
+) -> Result<Result<users::User, HttpResponse>, AppError> {
+    match user_for_token(state, TokenPurpose::Verify, token.to_owned()).await {
+        Ok(user) => Ok(Ok(user)),
+        Err(AppError::BadRequest(_)) => Ok(Err(html(StatusCode::BAD_REQUEST, view::verify_link_expired(visitor)))),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn verify_form(
     state: web::Data<AppState>,
     visitor: Visitor,
     token: web::Path<String>,
-) -> Result<Markup, AppError> {
+) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let user = user_for_token(&state, TokenPurpose::Verify, token.clone()).await?;
-    Ok(view::verify_email(&visitor, &token, user.email.as_deref().unwrap_or("")))
+    let user = match verify_link_user(&state, &visitor, &token).await? {
+        Ok(user) => user,
+        Err(expired) => return Ok(expired),
+    };
+    Ok(html(StatusCode::OK, view::verify_email(&visitor, &token, user.email.as_deref().unwrap_or(""))))
 }
 
 pub async fn verify(
     state: web::Data<AppState>,
     visitor: Visitor,
     token: web::Path<String>,
-) -> Result<Markup, AppError> {
+) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let user = user_for_token(&state, TokenPurpose::Verify, token.clone()).await?;
+    let user = match verify_link_user(&state, &visitor, &token).await? {
+        Ok(user) => user,
+        Err(expired) => return Ok(expired),
+    };
     let done = state.db(move |conn| Ok(users::verify_email(conn, &token_hash(&token), user.id)?)).await?;
     if !done {
-        return Err(invalid_link());
+        return Ok(html(StatusCode::BAD_REQUEST, view::verify_link_expired(&visitor)));
     }
-    Ok(view::message(&visitor, "Email confirmed", "Thank you: your email address is confirmed."))
+    Ok(html(StatusCode::OK, view::message(&visitor, "Email confirmed", "Thank you: your email address is confirmed.")))
 }

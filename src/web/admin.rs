@@ -6,14 +6,17 @@ use actix_web::{web, HttpResponse};
 use maud::Markup;
 use serde::Deserialize;
 
+use super::articles::parse_page_upto;
 use super::{html, redirect, AppError, AppState};
 use crate::auth::{Admin, Role};
 use crate::db::moderation::{self as m, Premoderation};
-use crate::db::{articles, outbox};
+use crate::db::{articles, outbox, PageRequest};
 use crate::service::articles as service;
 use crate::service::moderation as service_moderation;
 use crate::views;
-use crate::views::moderation::{self as view, ArticleForm};
+use crate::views::admin::{self as admin_view, ArticleForm, ArticlesPage};
+use crate::views::forms::FieldErrors;
+use crate::views::moderation as view;
 
 // ---- administrators ----
 
@@ -112,24 +115,69 @@ pub async fn set_role(
     Ok(redirect(&format!("/mod/users/{name}")))
 }
 
+/// Articles a page of the administrators' list shows.
+const ARTICLES_PER_PAGE: i64 = 50;
+/// Pages of that list, at most (offset paging: past this, find an article by title).
+pub const ARTICLE_PAGES: u32 = 1_000;
+/// Characters of a title search.
+const MAX_TITLE_QUERY: usize = 200;
+
+#[derive(Deserialize)]
+pub struct ArticlesQuery {
+    q: Option<String>,
+    page: Option<String>,
+    notice: Option<String>,
+}
+
+/// GET /admin/articles?q=&page=: every article, newest first, a page at a time; `q`
+/// keeps those whose title holds it.
 pub async fn articles_page(
     state: web::Data<AppState>,
     admin: Admin,
-    query: web::Query<NoticeQuery>,
-) -> Result<Markup, AppError> {
-    let items = state.db(|conn| Ok(articles::newest_full(conn, 500)?)).await?;
-    let notice = query.into_inner().notice.and_then(|n| match n.split('-').collect::<Vec<_>>()[..] {
+    query: web::Query<ArticlesQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let page = parse_page_upto(query.page.as_deref(), ARTICLE_PAGES)?;
+    let q = query.q.unwrap_or_default().trim().to_owned();
+    if q.chars().count() > MAX_TITLE_QUERY {
+        return Err(AppError::BadRequest(format!("A title search has at most {MAX_TITLE_QUERY} characters.")));
+    }
+    let notice = query.notice.and_then(|n| match n.split('-').collect::<Vec<_>>()[..] {
         ["deleted"] => Some("The article was deleted.".to_owned()),
         ["imported", created, updated, unchanged] => {
             Some(format!("Imported: {created} created, {updated} updated, {unchanged} unchanged."))
         }
         _ => None,
     });
-    Ok(view::articles(&admin.0.visitor, &items, notice.as_deref()))
+    let request = PageRequest::new(page, ARTICLES_PER_PAGE);
+    let needle = q.clone();
+    let items = state
+        .db(move |conn| {
+            let title = Some(needle.as_str()).filter(|t| !t.is_empty());
+            Ok(request.page(articles::admin_list(conn, title, request.offset(), request.limit())?))
+        })
+        .await?;
+    let items = items.existing().ok_or(AppError::NotFound)?;
+    let page = ArticlesPage {
+        items: &items.items,
+        query: &q,
+        page: items.number,
+        has_more: items.has_more,
+        notice: notice.as_deref(),
+        import_error: None,
+    };
+    Ok(html(StatusCode::OK, admin_view::articles(&admin.0.visitor, &page)))
 }
 
 pub async fn new_article(admin: Admin) -> Markup {
-    view::article_form(&admin.0.visitor, "New article", "/admin/articles", &ArticleForm::default(), None)
+    admin_view::article_form(
+        &admin.0.visitor,
+        "New article",
+        "/admin/articles",
+        &ArticleForm::default(),
+        &FieldErrors::default(),
+        None,
+    )
 }
 
 #[derive(Deserialize)]
@@ -164,7 +212,8 @@ impl ArticleFields {
     }
 }
 
-fn parse_article(f: &ArticleForm) -> Result<crate::import::NewArticle, String> {
+/// The article typed into the form, or every field's problem.
+fn parse_article(f: &ArticleForm) -> Result<crate::import::NewArticle, FieldErrors> {
     crate::import::from_form(
         &f.title,
         &f.source_url,
@@ -174,6 +223,36 @@ fn parse_article(f: &ArticleForm) -> Result<crate::import::NewArticle, String> {
         &f.takeaways,
         &f.tags,
     )
+    .map_err(|problems| {
+        let mut errors = FieldErrors::default();
+        for p in problems {
+            errors.add(p.field, p.in_form);
+        }
+        errors
+    })
+}
+
+/// The form again, as typed, with what is wrong (422).
+fn refused(
+    admin: &Admin,
+    heading: &str,
+    action: &str,
+    form: &ArticleForm,
+    errors: &FieldErrors,
+    error: Option<&str>,
+) -> HttpResponse {
+    let page = admin_view::article_form(&admin.0.visitor, heading, action, form, errors, error);
+    html(StatusCode::UNPROCESSABLE_ENTITY, page)
+}
+
+/// A conflict with another article, in the form's words.
+fn conflict(reason: &str) -> String {
+    match reason.rsplit_once(": ") {
+        Some((_, slug)) if reason.starts_with("an article with this title and source URL exists") => {
+            format!("Another article has this title and source URL (/articles/{slug}): change one of them.")
+        }
+        _ => crate::text::sentence(reason),
+    }
 }
 
 pub async fn create_article(
@@ -182,21 +261,14 @@ pub async fn create_article(
     fields: web::Form<ArticleFields>,
 ) -> Result<HttpResponse, AppError> {
     let form = fields.into_inner().into_form();
-    let visitor = &admin.0.visitor;
-    let invalid = |e: &str| {
-        html(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            view::article_form(visitor, "New article", "/admin/articles", &form, Some(e)),
-        )
-    };
+    let (heading, action) = ("New article", "/admin/articles");
     let item = match parse_article(&form) {
         Ok(item) => item,
-        Err(e) => return Ok(invalid(&e)),
+        Err(errors) => return Ok(refused(&admin, heading, action, &form, &errors, None)),
     };
-    let created = service::create(&state, &admin.0.user, item).await?;
-    match created {
+    match service::create(&state, &admin.0.user, item).await? {
         Ok(slug) => Ok(redirect(&format!("/articles/{slug}"))),
-        Err(reason) => Ok(invalid(&reason)),
+        Err(reason) => Ok(refused(&admin, heading, action, &form, &FieldErrors::default(), Some(&conflict(&reason)))),
     }
 }
 
@@ -218,7 +290,8 @@ pub async fn edit_article_form(
         takeaways: page.takeaways.join("\n"),
         tags: page.tags.join(", "),
     };
-    Ok(view::article_form(&admin.0.visitor, "Edit article", &format!("/admin/articles/{slug}/edit"), &form, None))
+    let action = format!("/admin/articles/{slug}/edit");
+    Ok(admin_view::article_form(&admin.0.visitor, "Edit article", &action, &form, &FieldErrors::default(), None))
 }
 
 pub async fn edit_article(
@@ -230,18 +303,14 @@ pub async fn edit_article(
     let slug = slug.into_inner();
     let form = fields.into_inner().into_form();
     let action = format!("/admin/articles/{slug}/edit");
-    let visitor = &admin.0.visitor;
-    let invalid = |e: &str| {
-        html(StatusCode::UNPROCESSABLE_ENTITY, view::article_form(visitor, "Edit article", &action, &form, Some(e)))
-    };
+    let heading = "Edit article";
     let item = match parse_article(&form) {
         Ok(item) => item,
-        Err(e) => return Ok(invalid(&e)),
+        Err(errors) => return Ok(refused(&admin, heading, &action, &form, &errors, None)),
     };
-    let outcome = service::update(&state, &admin.0.user, &slug, item).await?;
-    match outcome {
+    match service::update(&state, &admin.0.user, &slug, item).await? {
         Ok(()) => Ok(redirect(&format!("/articles/{slug}"))),
-        Err(reason) => Ok(invalid(&reason)),
+        Err(reason) => Ok(refused(&admin, heading, &action, &form, &FieldErrors::default(), Some(&conflict(&reason)))),
     }
 }
 
@@ -255,7 +324,8 @@ pub async fn delete_article(
 }
 
 /// The same validation and all-or-nothing rule as `afterword import-articles`.
-/// The file comes as the `file` field of a multipart form.
+/// The file comes as the `file` field of a multipart form. A file refused is reported
+/// on the articles page, beside the import form, with the name of the file sent (400).
 pub async fn import_articles(
     state: web::Data<AppState>,
     admin: Admin,
@@ -265,9 +335,11 @@ pub async fn import_articles(
     let unreadable =
         |e: actix_multipart::MultipartError| AppError::BadRequest(format!("The upload could not be read: {e}."));
     let limit = super::security::UPLOAD_LIMIT;
-    let mut file: Option<Vec<u8>> = None;
+    let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(mut field) = upload.try_next().await.map_err(unreadable)? {
-        let is_file = field.content_disposition().and_then(|d| d.get_name()) == Some("file");
+        let disposition = field.content_disposition();
+        let is_file = disposition.and_then(|d| d.get_name()) == Some("file");
+        let name = disposition.and_then(|d| d.get_filename()).unwrap_or("").chars().take(200).collect::<String>();
         let mut bytes = Vec::new();
         while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
             if bytes.len() + chunk.len() > limit {
@@ -276,14 +348,47 @@ pub async fn import_articles(
             bytes.extend_from_slice(&chunk);
         }
         if is_file {
-            file = Some(bytes);
+            file = Some((name, bytes));
         }
     }
-    let file = file.ok_or_else(|| AppError::BadRequest("Choose a JSON file to import.".into()))?;
-    let items = crate::import::parse(&file).map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
-    let summary = service::import(&state, &admin.0.user, items)
-        .await?
-        .map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
-    let notice = format!("imported-{}-{}-{}", summary.created, summary.updated, summary.unchanged);
-    Ok(redirect(&format!("/admin/articles?notice={notice}")))
+    let refused = |file: &str, error: &str| import_refused(&state, &admin, file.to_owned(), error.to_owned());
+    let Some((name, bytes)) = file.filter(|(name, bytes)| !name.is_empty() || !bytes.is_empty()) else {
+        return refused("", "choose a JSON file to import").await;
+    };
+    if let Some(c) = crate::text::forbidden_control(&name) {
+        return Err(AppError::BadRequest(crate::text::control_message("file", c)));
+    }
+    let items = match crate::import::parse(&bytes) {
+        Ok(items) => items,
+        Err(e) => return refused(&name, &e.to_string()).await,
+    };
+    match service::import(&state, &admin.0.user, items).await? {
+        Ok(summary) => {
+            let notice = format!("imported-{}-{}-{}", summary.created, summary.updated, summary.unchanged);
+            Ok(redirect(&format!("/admin/articles?notice={notice}")))
+        }
+        Err(e) => refused(&name, &e).await,
+    }
+}
+
+/// The articles page with the import form's error: 400, nothing imported.
+async fn import_refused(
+    state: &AppState,
+    admin: &Admin,
+    file: String,
+    error: String,
+) -> Result<HttpResponse, AppError> {
+    let request = PageRequest::new(1, ARTICLES_PER_PAGE);
+    let items = state
+        .db(move |conn| Ok(request.page(articles::admin_list(conn, None, request.offset(), request.limit())?)))
+        .await?;
+    let page = ArticlesPage {
+        items: &items.items,
+        query: "",
+        page: 1,
+        has_more: items.has_more,
+        notice: None,
+        import_error: Some((&error, &file)),
+    };
+    Ok(html(StatusCode::BAD_REQUEST, admin_view::articles(&admin.0.visitor, &page)))
 }

@@ -30,11 +30,17 @@ pub struct ListQuery {
 
 /// Parses `?page=N`: a whole number from 1. Absent means 1.
 pub fn parse_page(raw: Option<&str>) -> Result<u32, AppError> {
+    parse_page_upto(raw, MAX_PAGE)
+}
+
+/// Parses `?page=N` of a list that has at most `max` pages: a whole number from 1 to
+/// `max`, else 400 with the reason. Absent means 1. Every list's page goes through here.
+pub fn parse_page_upto(raw: Option<&str>, max: u32) -> Result<u32, AppError> {
     let Some(raw) = raw else { return Ok(1) };
     match raw.trim().parse::<u32>() {
-        Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(AppError::BadRequest(format!(
-            "The page number must be a whole number from 1 to {MAX_PAGE}; {raw:?} is not."
+            "The page number must be a whole number from 1 to {max}; {raw:?} is not."
         ))),
     }
 }

@@ -392,11 +392,28 @@ pub async fn vote(
     Ok(redirect(&back))
 }
 
-/// GET /inbox
-pub async fn inbox(state: web::Data<AppState>, signed_in: SignedIn) -> Result<Markup, AppError> {
+#[derive(Debug, Deserialize)]
+pub struct InboxQuery {
+    page: Option<String>,
+}
+
+/// GET /inbox?page=N
+pub async fn inbox(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    query: web::Query<InboxQuery>,
+) -> Result<Markup, AppError> {
+    const PER_PAGE: i64 = 50;
+    let request = crate::db::PageRequest::new(super::articles::parse_page(query.page.as_deref())?, PER_PAGE);
     let user_id = signed_in.user.id;
-    let items = state.db(move |conn| Ok(crate::db::notifications::notifications_of(conn, user_id, 100)?)).await?;
-    Ok(view::inbox(&signed_in.visitor, &items))
+    let items = state
+        .db(move |conn| {
+            let rows = crate::db::notifications::notifications_of(conn, user_id, request.offset(), request.limit())?;
+            Ok(request.page(rows))
+        })
+        .await?;
+    let items = items.existing().ok_or(AppError::NotFound)?;
+    Ok(view::inbox(&signed_in.visitor, &items.items, items.number, items.has_more))
 }
 
 /// POST /inbox/read

@@ -198,8 +198,16 @@ impl AppError {
             }
             AppError::LoginRequired { .. } => "You need to log in first.".to_owned(),
             AppError::TooManyRequests { retry_after } => {
-                format!("Too many requests. Please wait {} seconds and try again.", retry_after.as_secs().max(1))
+                format!(
+                    "Too many requests. Please wait {} and try again.",
+                    crate::text::plural(retry_after.as_secs().max(1) as i64, "second", "seconds")
+                )
             }
+            AppError::PayloadTooLarge { limit } if *limit == super::security::UPLOAD_LIMIT => format!(
+                "The file is too large: the import form takes at most {} MiB. Import bigger files on the server \
+                 with the command `afterword import-articles FILE`.",
+                limit / (1024 * 1024)
+            ),
             AppError::PayloadTooLarge { limit } => {
                 format!("The request is too large: at most {} KiB are accepted.", limit / 1024)
             }

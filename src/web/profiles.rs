@@ -19,6 +19,8 @@ pub struct PageQuery {
 }
 
 const PROFILE_COMMENTS: i64 = 20;
+/// Saved articles a profile lists (all of them are on `/saved`).
+const PROFILE_SAVED: i64 = 10;
 const SAVED_PER_PAGE: i64 = 20;
 /// GET /users/{username}
 pub async fn profile(
@@ -29,17 +31,22 @@ pub async fn profile(
 ) -> Result<Cacheable<Markup>, AppError> {
     let request = PageRequest::new(parse_page(query.page.as_deref())?, PROFILE_COMMENTS);
     let name = username.into_inner();
-    let (profile, karma, items) = state
+    let viewer = visitor.user.as_ref().map(|u| u.id);
+    let (profile, karma, items, saved) = state
         .db(move |conn| {
             let profile = users::profile(conn, &name)?.ok_or(AppError::NotFound)?;
             let karma = crate::db::votes::karma(conn, profile.id)?;
             let items = comments::by_author(conn, profile.id, request.offset(), request.limit())?;
-            Ok((profile, karma, request.page(items)))
+            // Saved articles: to their reader, and to everyone when the reader says so.
+            let shown = (viewer == Some(profile.id) || profile.show_saved) && request.number == 1;
+            let saved = if shown { Some(saved::on_profile(conn, profile.id, PROFILE_SAVED)?) } else { None };
+            Ok((profile, karma, request.page(items), saved))
         })
         .await?;
     let items = items.existing().ok_or(AppError::NotFound)?;
     let (page, has_more) = (items.number, items.has_more);
-    let profile_page = ProfilePage { profile: &profile, karma, comments: &items.items, page, has_more };
+    let profile_page =
+        ProfilePage { profile: &profile, karma, comments: &items.items, page, has_more, saved: saved.as_deref() };
     Ok(Cacheable(view::profile(&visitor, &profile_page), Scope::Site))
 }
 
@@ -72,8 +79,6 @@ pub async fn save(
     slug: web::Path<String>,
     form: web::Form<SaveForm>,
 ) -> Result<HttpResponse, AppError> {
-    // Nothing any cached page shows changes.
-    super::cache::touches_nothing();
     let slug = slug.into_inner();
     let form = form.into_inner();
     let keep = match form.action.as_deref().unwrap_or("save") {
@@ -83,7 +88,7 @@ pub async fn save(
     };
     let user_id = signed_in.user.id;
     let s = slug.clone();
-    state
+    let public = state
         .db(move |conn| {
             let (article_id, _, _) = articles::find_basic(conn, &s)?.ok_or(AppError::NotFound)?;
             if keep {
@@ -91,9 +96,14 @@ pub async fn save(
             } else {
                 saved::unsave(conn, user_id, article_id)?;
             }
-            Ok(())
+            Ok(users::shows_saved(conn, user_id)?)
         })
         .await?;
+    if !public {
+        // Nothing any cached page shows changes (a profile that lists its saved
+        // articles does: then every page counts as touched).
+        super::cache::touches_nothing();
+    }
     if super::wants_json(&req) {
         return Ok(HttpResponse::Ok().json(serde_json::json!({ "saved": keep })));
     }

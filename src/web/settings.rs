@@ -231,6 +231,8 @@ pub struct ProfileForm {
     display_name: String,
     #[serde(default)]
     bio: String,
+    /// A checkbox: present when ticked.
+    show_saved: Option<String>,
 }
 
 /// POST /settings/profile: display name and bio (Markdown, cleaned like comments).
@@ -247,10 +249,11 @@ pub async fn update_profile(
         Some(source) => Some(crate::service::render_markdown(source).await?),
     };
     let user_id = signed_in.user.id;
+    let show_saved = form.show_saved.is_some();
     state
         .db(move |conn| {
             let name = display_name.as_deref();
-            Ok(users::set_profile(conn, user_id, name, bio.as_deref(), bio_html.as_deref())?)
+            Ok(users::set_profile(conn, user_id, name, bio.as_deref(), bio_html.as_deref(), show_saved)?)
         })
         .await?;
     Ok(redirect("/settings?notice=profile"))

@@ -18,6 +18,7 @@ both_backends!(
     serve_demo_starts_and_stops_gracefully_on_sigterm,
     concurrent_starts_all_succeed_and_seed_once,
     admin_reset_password_sets_a_new_password_and_ends_sessions,
+    role_changes_and_imports_from_the_command_line_are_logged,
 );
 
 fn afterword(args: &[&str], database_url: &str) -> Output {
@@ -382,4 +383,63 @@ async fn admin_reset_password_sets_a_new_password_and_ends_sessions(backend: Bac
     assert_ne!(old.status(), reqwest::StatusCode::SEE_OTHER, "the old password no longer works");
     let (_, new) = app.login("ann", "a fresh long passphrase").await;
     assert_eq!(new.status(), reqwest::StatusCode::SEE_OTHER);
+}
+
+async fn role_changes_and_imports_from_the_command_line_are_logged(backend: Backend) {
+    use crate::common::html::Page;
+
+    let app = crate::common::TestApp::start(backend).await;
+    app.signup("ann").await;
+    let url = app.db.url.clone();
+    let run = move |args: Vec<String>| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_afterword"))
+                .args(&args)
+                .env("DATABASE_URL", &url)
+                .env("RUST_LOG", "warn")
+                .env("AFTERWORD_ADMIN_PASSWORD", "a long and fine passphrase")
+                .output()
+                .expect("the binary runs")
+        })
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    let out = run(args(&["admin", "set-role", "ann", "moderator"])).await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The same role again changes nothing and logs nothing.
+    let out = run(args(&["admin", "set-role", "ann", "moderator"])).await.unwrap();
+    assert!(out.status.success() && text(&out.stdout).contains("already moderator"), "{}", text(&out.stdout));
+    let out = run(args(&["admin", "create", "--username", "keeper", "--email", "keeper@example.com"])).await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(&dir, "three.json", &generated_articles(3));
+    let out = run(args(&["import-articles", &file])).await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A refused file imports nothing and logs nothing.
+    let bad = write_file(&dir, "bad.json", "[1]");
+    assert!(!run(args(&["import-articles", &bad])).await.unwrap().status.success());
+
+    let rows: Vec<(Option<i64>, String, String, Option<String>)> = app
+        .with_conn(|c| {
+            use afterword::db::schema::moderation_log as l;
+            l::table.order(l::id).select((l::moderator_id, l::action, l::target_label, l::reason)).load(c).unwrap()
+        })
+        .await;
+    let expected = [
+        (None, "change role", "ann", Some("moderator")),
+        (None, "change role", "keeper", Some("admin")),
+        (None, "import articles", "3 created, 0 updated", None),
+    ];
+    let expected: Vec<_> =
+        expected.iter().map(|(m, a, t, r)| (*m, a.to_string(), t.to_string(), r.map(str::to_owned))).collect();
+    assert_eq!(rows, expected);
+
+    // The public log shows them, as done with the command line; its filters still work.
+    let log = Page::parse(&app.page("/modlog").await.1);
+    let text = log.text("main");
+    assert!(text.contains("command line"), "{text}");
+    assert!(text.contains("3 created, 0 updated"), "{text}");
+    let by_keeper = Page::parse(&app.page("/modlog?moderator=keeper").await.1);
+    assert!(!by_keeper.text("main").contains("3 created"), "no row is keeper's");
 }

@@ -4,6 +4,7 @@
 mod common;
 
 mod accounts;
+mod admin_forms;
 mod articles;
 mod browser;
 mod cache;
@@ -11,10 +12,12 @@ mod cli;
 mod comments;
 mod concurrency;
 mod demo;
+mod details;
 mod errors;
 mod health;
 mod input;
 mod instances;
+mod lists;
 mod live;
 mod moderation;
 mod operations;

@@ -572,7 +572,10 @@ async fn administrators_manage_articles(backend: Backend) {
     };
     let bad = post("/admin/articles", fields("A new article", "2024-13-01")).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::parse(&bad.text().await.unwrap()).text(".flash.error").contains("published_at"));
+    assert_eq!(
+        Page::parse(&bad.text().await.unwrap()).text("#a-date-error"),
+        "Enter the date as YYYY-MM-DD, like 2024-04-02."
+    );
     let created = post("/admin/articles", fields("A new article", "2024-05-01")).await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&created), "/articles/a-new-article");
