@@ -35,7 +35,7 @@
       const fallback = function () { plain = true; form.requestSubmit(button); };
       postForJson(button.formAction, body, fallback, function (outcome) {
         const comment = button.closest(".comment");
-        const score = comment.querySelector(":scope > details > summary [data-score]");
+        const score = comment.querySelector(":scope > details > .comment-meta [data-score]");
         if (score) score.textContent = outcome.score + (Math.abs(outcome.score) === 1 ? " point" : " points");
         for (const other of comment.querySelectorAll(":scope > details > .comment-actions button.vote")) {
           const direction = other.classList.contains("up") ? 1 : -1;
@@ -81,7 +81,6 @@
     if (!form) return;
     form.classList.add("inline");
     const textarea = form.querySelector("textarea");
-    textarea.id = "";
     const cancel = document.createElement("button");
     cancel.type = "button";
     cancel.className = "button secondary";
@@ -110,8 +109,9 @@
     item.replaceWith.apply(item, nodes);
     for (const node of nodes) showTimes(node);
     const first = nodes.find(function (node) { return node.classList.contains("comment"); });
-    const author = first && first.querySelector("summary a, summary span");
-    if (author) { author.setAttribute("tabindex", "-1"); author.focus(); }
+    const author = first && first.querySelector(".comment-meta .author");
+    // A link is focusable as it is; a tabindex of -1 would take it out of the tab order.
+    if (author) { if (author.tagName !== "A") author.setAttribute("tabindex", "-1"); author.focus(); }
   });
 
   // Times come absolute (pages are cached for everyone); they are shown as "3 hours ago",
@@ -222,7 +222,7 @@
     const replies = details.querySelector(":scope > ol.replies, :scope > p.continue");
     if (event.type === "edit") {
       // Only the text and its line change: the reader's own buttons stay as they are.
-      for (const part of ["summary", ".comment-body"]) {
+      for (const part of [".comment-meta", ".comment-body"]) {
         const now = fresh.querySelector(":scope > " + part);
         const was = details.querySelector(":scope > " + part);
         if (now && was) was.replaceWith(now);
@@ -236,7 +236,7 @@
   source.addEventListener("status", replace);
   source.addEventListener("votes", function (event) {
     const data = JSON.parse(event.data);
-    const score = document.querySelector("#comment-" + data.id + " > details > summary [data-score]");
+    const score = document.querySelector("#comment-" + data.id + " > details > .comment-meta [data-score]");
     if (score) score.textContent = data.score + (Math.abs(data.score) === 1 ? " point" : " points");
   });
   source.addEventListener("lock", function (event) {
