@@ -120,9 +120,9 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
     comment_in(view, node, indent, None)
 }
 
-/// A comment within a permalink's chain: its replies are `within` (the next comment of
-/// the chain, down to the one the page is about), or, when `within` is `None`, the
-/// comment itself is the one the page is about.
+/// A comment, as [`comment`] draws it when `chain` is `None`. On a permalink, `chain` is
+/// `Some`: `Some(Some(next))` for a parent, whose only reply shown is `next` (the rest
+/// of the chain), and `Some(None)` for the comment the page is about, which is marked.
 fn comment_in(view: &ThreadView, node: &Node, indent: usize, chain: Option<Option<Markup>>) -> Markup {
     let c = &node.item.comment;
     let deleted = c.is_deleted();

@@ -287,7 +287,8 @@ async fn the_unread_count_is_said_in_words(backend: Backend) {
 browser_tests!(boxes_opened_in_place_keep_labels_of_their_own);
 
 /// Reply and edit boxes the script opens in place each have their own id and label,
-/// beside the article's box, which keeps its own.
+/// beside the article's box, which keeps its own; vote arrows and toggles are at least
+/// 24 px square.
 async fn boxes_opened_in_place_keep_labels_of_their_own(backend: Backend) {
     let Some(client) = browser().await else { return };
     let app = TestApp::builder(backend).with_seed_article().start().await;
@@ -316,5 +317,22 @@ async fn boxes_opened_in_place_keep_labels_of_their_own(backend: Backend) {
             [format!("reply-{first}-body"), 1, "Your reply"],
         ])
     );
+
+    // Vote arrows and toggles are taps of 24 px or more, on a phone too.
+    assert_eq!(client.find_all(Locator::Css(".comment-actions .vote")).await.unwrap().len(), 2);
+    for width in [1280, 390] {
+        client.set_window_size(width, 900).await.unwrap();
+        let small = client
+            .execute(
+                "return [...document.querySelectorAll('.comment-actions .vote, summary.comment-toggle')] \
+                 .map(e => e.getBoundingClientRect()) \
+                 .filter(r => r.width < 24 || r.height < 24) \
+                 .map(r => r.width + 'x' + r.height)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(small, serde_json::json!([]), "targets under 24 px at {width} px");
+    }
     client.close().await.unwrap();
 }
