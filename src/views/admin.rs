@@ -196,8 +196,8 @@ pub fn articles(v: &Visitor, p: &ArticlesPage) -> Markup {
                     @if p.query.is_empty() { "No articles yet." } @else { "No article's title holds “" (p.query) "”." }
                 }
             } @else {
-                table class="articles-admin" {
-                    thead { tr { th { "Title" } th { "Date" } th { "Comments" } th {} } }
+                table class="articles-admin" tabindex="0" {
+                    thead { tr { th { "Title" } th { "Date" } th { "Comments" } th { span class="visually-hidden" { "Actions" } } } }
                     tbody {
                         @for a in p.items {
                             tr {

@@ -117,19 +117,36 @@ pub fn forest(view: &ThreadView, nodes: &[Node]) -> Markup {
 }
 
 pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
+    comment_in(view, node, indent, None)
+}
+
+/// A comment, as [`comment`] draws it when `chain` is `None`. On a permalink, `chain` is
+/// `Some`: `Some(Some(next))` for a parent, whose only reply shown is `next` (the rest
+/// of the chain), and `Some(None)` for the comment the page is about, which is marked.
+fn comment_in(view: &ThreadView, node: &Node, indent: usize, chain: Option<Option<Markup>>) -> Markup {
     let c = &node.item.comment;
     let deleted = c.is_deleted();
     let removed = c.is_removed();
     let visible = c.is_visible();
     let anchor = format!("comment-{}", c.id);
+    let current = matches!(chain, Some(None));
+    let author = match &node.item.author {
+        Some(name) => name.as_str(),
+        None if removed => "[removed]",
+        None => "[deleted]",
+    };
     html! {
-        li class="comment" id=(anchor) data-id=(c.id) data-parent=[c.parent_id] {
+        li class={ "comment" @if current { " current" } } id=(anchor) data-id=(c.id) data-parent=[c.parent_id]
+            aria-current=[current.then_some("true")] {
             details open {
-                summary class="comment-meta" {
+                // Only the toggle: the links of the comment's line stay outside it.
+                summary class="comment-toggle" {
+                    span class="toggle-label" { "Comment by " (author) }
+                }
+                p class="comment-meta" {
                     @match &node.item.author {
                         Some(name) => a class="author" href={ "/users/" (name) } { (name) },
-                        None if removed => span class="author deleted" { "[removed]" },
-                        None => span class="author deleted" { "[deleted]" },
+                        None => span class="author deleted" { (author) },
                     }
                     @if c.distinguished && visible {
                         " " span class="badge moderator" title="Speaking as a moderator" { "moderator" }
@@ -152,6 +169,9 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                     @if c.edited_at.is_some() && visible {
                         " · " span class="edited" { "edited" }
                     }
+                    @if current {
+                        " " strong class="current-mark" { "this comment" }
+                    }
                 }
                 div class="comment-body" {
                     @if deleted {
@@ -166,7 +186,9 @@ pub fn comment(view: &ThreadView, node: &Node, indent: usize) -> Markup {
                 @if !deleted {
                     (view.personal(Personal::Actions, &node.item))
                 }
-                @if indent + 1 >= MAX_INDENT {
+                @if let Some(Some(within)) = chain {
+                    ol class="replies" { (within) }
+                } @else if indent + 1 >= MAX_INDENT {
                     @if let Some((_, hidden)) = node.more {
                         p class="continue" {
                             a href={ "/comments/" (c.id) "?sort=" (view.sort.as_str()) } {
@@ -317,22 +339,45 @@ pub fn sort_nav(base: &str, current: Sort) -> Markup {
     }
 }
 
-/// The form that posts a comment (or a reply when `parent_id` is set).
-pub fn compose_form(visitor: &Visitor, action: &str, parent_id: Option<CommentId>, body: &str, submit: &str) -> Markup {
+/// The form that posts a comment (a reply when `parent_id` is set, an edit of comment
+/// `editing` when that is). Its box has an id of its own, so that the boxes the script
+/// opens in place under comments each keep their own label.
+pub fn compose_form(
+    visitor: &Visitor,
+    action: &str,
+    parent_id: Option<CommentId>,
+    editing: Option<CommentId>,
+    body: &str,
+    submit: &str,
+) -> Markup {
+    let (id, label) = match (parent_id, editing) {
+        (Some(parent), _) => (format!("reply-{parent}-body"), "Your reply"),
+        (None, Some(comment)) => (format!("edit-{comment}-body"), "Your comment, edited"),
+        (None, None) => ("comment-body".to_owned(), "Your comment"),
+    };
     html! {
         form method="post" action=(action) class="compose" {
             (csrf(visitor))
             @if let Some(parent) = parent_id {
                 input type="hidden" name="parent_id" value=(parent);
             }
-            label for="comment-body" class="visually-hidden" { "Your comment" }
-            textarea id="comment-body" name="body" rows="5" maxlength="10000" required
+            label for=(id) class="visually-hidden" { (label) }
+            textarea id=(id) name="body" rows="5" maxlength="10000" required
                 placeholder="Share your thoughts. Markdown: *emphasis*, **strong**, [links](https://…), `code`, > quotes, - lists." { (body) }
             div class="compose-actions" {
                 button type="submit" name="action" value="post" class="button" { (submit) }
                 button type="submit" name="action" value="preview" class="button secondary" { "Preview" }
             }
         }
+    }
+}
+
+/// A comment alone, as the reply page shows the comment replied to: an item of a list
+/// of its own, after the page's form that its buttons name.
+pub fn parent_comment(view: &ThreadView, node: &Node) -> Markup {
+    html! {
+        (actions_form(view))
+        ol class="comment-tree" { (comment(view, node, 0)) }
     }
 }
 
@@ -344,6 +389,8 @@ pub struct Compose<'a> {
     pub action: &'a str,
     pub parent: Option<Markup>,
     pub parent_id: Option<CommentId>,
+    /// The comment edited, on the edit form.
+    pub editing: Option<CommentId>,
     pub body: &'a str,
     pub preview: Option<String>,
     pub error: Option<&'a str>,
@@ -371,7 +418,7 @@ pub fn compose_page(visitor: &Visitor, c: &Compose) -> Markup {
                         div class="comment-body" { (PreEscaped(preview)) }
                     }
                 }
-                (compose_form(visitor, c.action, c.parent_id, c.body, c.submit))
+                (compose_form(visitor, c.action, c.parent_id, c.editing, c.body, c.submit))
             }
         },
     )
@@ -390,6 +437,13 @@ pub struct Permalink<'a> {
 pub fn permalink_page(view: &ThreadView, p: &Permalink) -> Markup {
     let title = format!("Comment on {}", p.article_title);
     let meta = Meta { title: Some(&title), description: p.article_title, url: None, og_type: "website", feed: None };
+    let author = p.node.item.author.as_deref().unwrap_or("[deleted]");
+    // The chain drawn as the thread draws it: each parent holds the next, down to the
+    // comment the page is about.
+    let mut chain = comment_in(view, &p.node, 0, Some(None));
+    for parent in p.ancestors.iter().rev() {
+        chain = comment_in(view, parent, 0, Some(Some(chain)));
+    }
     layout::page(
         Some(view.visitor),
         &meta,
@@ -397,17 +451,11 @@ pub fn permalink_page(view: &ThreadView, p: &Permalink) -> Markup {
             @if let Some(notice) = p.notice {
                 p class="notice" role="status" { (notice) }
             }
-            section class="permalink" id="comments" {
+            section class="permalink" id="comments" aria-labelledby="permalink-heading" {
                 (actions_form(view))
+                h1 id="permalink-heading" { "Comment by " (author) }
                 p { "On " a href={ "/articles/" (p.article_slug) "#comment-" (p.node.item.comment.id) } { (p.article_title) } }
-                @if !p.ancestors.is_empty() {
-                    h2 class="visually-hidden" { "Parent comments" }
-                    ol class="comment-tree ancestors" {
-                        @for a in &p.ancestors { (comment(view, a, 0)) }
-                    }
-                }
-                h2 class="visually-hidden" { "The comment and its replies" }
-                ol class="comment-tree focus" { (comment(view, &p.node, 0)) }
+                ol class="comment-tree chain" { (chain) }
             }
         },
     )

@@ -101,7 +101,7 @@ fn site_nav(visitor: &Visitor) -> Markup {
                 a href="/inbox" class="inbox-link" {
                     "Inbox"
                     @if user.unread > 0 {
-                        " " span class="badge" aria-label={ (user.unread) " unread" } { (user.unread) }
+                        " " span class="badge" { (user.unread) span class="visually-hidden" { " unread" } }
                     }
                 }
                 a href="/settings" { "Settings" }

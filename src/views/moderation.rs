@@ -283,7 +283,7 @@ pub fn log(v: &Visitor, p: &LogPage) -> Markup {
                 button type="submit" class="button secondary" { "Filter" }
             }
             @if p.entries.is_empty() { p class="empty" { "Nothing here." } }
-            table class="modlog" {
+            table class="modlog" tabindex="0" {
                 thead { tr { th { "When" } th { "Who" } th { "Action" } th { "On" } th { "Reason" } } }
                 tbody {
                     @for e in p.entries {
@@ -379,7 +379,7 @@ pub fn users(v: &Visitor, query: &str, found: &[User]) -> Markup {
                 input type="search" name="q" value=(query) placeholder="Name or email" aria-label="Name or email";
                 button type="submit" class="button" { "Find" }
             }
-            table class="users" {
+            table class="users" tabindex="0" {
                 thead { tr { th { "Name" } th { "Email" } th { "Role" } th { "Joined" } th { "Banned" } } }
                 tbody {
                     @for u in found {

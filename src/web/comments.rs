@@ -40,7 +40,7 @@ fn parent_markup(visitor: &Visitor, item: comments::ThreadComment, now: time::Pr
         template: None,
     };
     // The author may still delete it from here: its button needs the page's form.
-    maud::html! { (view::actions_form(&view)) (view::comment(&view, &Node::leaf(item), 0)) }
+    view::parent_comment(&view, &Node::leaf(item))
 }
 
 /// POST /articles/{slug}/comments: a new comment or (with `parent_id`) a reply, or its
@@ -121,6 +121,7 @@ fn compose_page(
             article_slug: &target.article_slug,
             action: &action,
             parent_id: target.parent.as_ref().map(|p| p.comment.id),
+            editing: None,
             parent: target.parent.map(|p| parent_markup(visitor, p, now())),
             body,
             preview,
@@ -287,6 +288,7 @@ fn edit_page(visitor: &Visitor, id: CommentId, slug: &str, title: &str, body: &s
             action: &action,
             parent: None,
             parent_id: None,
+            editing: Some(id),
             body,
             preview: None,
             error,

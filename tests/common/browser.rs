@@ -11,7 +11,7 @@ use fantoccini::{Client, ClientBuilder};
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-fn required() -> bool {
+pub fn required() -> bool {
     std::env::var("AFTERWORD_REQUIRE_BROWSER").as_deref() == Ok("1")
 }
 

@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use diesel::r2d2::ManageConnection;
 
 pub mod browser;
+pub mod checkers;
 pub mod html;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub enum Run {
 pub enum Needs {
     Database,
     Browser,
+    /// Chromium and the accessibility and markup checkers (see [`checkers`]).
+    Checkers,
 }
 
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
@@ -86,6 +89,22 @@ macro_rules! browser_tests {
                 name: stringify!($name),
                 needs: $crate::common::Needs::Browser,
                 run: $crate::common::Run::Async(|backend| ::std::boxed::Box::pin($name(backend))),
+            }
+        }
+    )+};
+}
+
+/// Registers each named `async fn name()` as one test on SQLite only that drives
+/// Chromium and the accessibility and markup checkers.
+#[macro_export]
+macro_rules! checker_tests {
+    ($($name:ident),+ $(,)?) => {$(
+        ::inventory::submit! {
+            $crate::common::Case {
+                module: module_path!(),
+                name: stringify!($name),
+                needs: $crate::common::Needs::Checkers,
+                run: $crate::common::Run::Only($crate::common::Backend::Sqlite, || ::std::boxed::Box::pin($name())),
             }
         }
     )+};
@@ -150,6 +169,12 @@ pub fn run_all() -> std::process::ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let postgres = postgres_runs();
     let browser = browser::runs();
+    let checkers = checkers::runs();
+    let absent = |needs: Needs| match needs {
+        Needs::Database => false,
+        Needs::Browser => !browser,
+        Needs::Checkers => !checkers,
+    };
     let mut trials = Vec::new();
     for case in inventory::iter::<Case> {
         let module = case.module.split_once("::").map_or(case.module, |(_, rest)| rest);
@@ -161,7 +186,7 @@ pub fn run_all() -> std::process::ExitCode {
             })),
             Run::Only(backend, f) => {
                 let suffix = if backend == Backend::Sqlite { "sqlite" } else { "postgres" };
-                let ignored = backend == Backend::Postgres && !postgres;
+                let ignored = (backend == Backend::Postgres && !postgres) || absent(case.needs);
                 let trial = libtest_mimic::Trial::test(format!("{name}::{suffix}"), move || {
                     block_on(f());
                     Ok(())
@@ -170,8 +195,7 @@ pub fn run_all() -> std::process::ExitCode {
             }
             Run::Async(f) => {
                 for (backend, suffix) in [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "postgres")] {
-                    let ignored =
-                        (backend == Backend::Postgres && !postgres) || (case.needs == Needs::Browser && !browser);
+                    let ignored = (backend == Backend::Postgres && !postgres) || absent(case.needs);
                     let trial = libtest_mimic::Trial::test(format!("{name}::{suffix}"), move || {
                         block_on(f(backend));
                         Ok(())
@@ -184,7 +208,7 @@ pub fn run_all() -> std::process::ExitCode {
     trials.sort_by(|a, b| a.name().cmp(b.name()));
     let skipped = trials.iter().filter(|t| t.has_ignored_flag()).count();
     if skipped > 0 && !args.ignored && !args.include_ignored {
-        eprintln!("{skipped} cases will be reported as ignored: their service (PostgreSQL or Chromium) is absent");
+        eprintln!("{skipped} cases will be reported as ignored: their service (PostgreSQL, Chromium or the checkers) is absent");
     }
     let conclusion = libtest_mimic::run(&args, trials);
     drop_template();

@@ -131,7 +131,7 @@ async fn a_reader_discusses_an_article(backend: Backend) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let text = client
-            .find(Locator::Css(&format!("{bob_comment} > details > summary [data-score]")))
+            .find(Locator::Css(&format!("{bob_comment} > details > .comment-meta [data-score]")))
             .await
             .unwrap()
             .text()
@@ -249,7 +249,7 @@ async fn comments_from_another_reader_appear_live(backend: Backend) {
     reader
         .wait()
         .for_element(Locator::XPath(&format!(
-            "//li[@id='comment-{parent}']/details/summary/span[@data-score][.='-1 point']"
+            "//li[@id='comment-{parent}']/details/p[@class='comment-meta']/span[@data-score][.='-1 point']"
         )))
         .await
         .unwrap();
@@ -393,7 +393,7 @@ async fn a_reader_opens_more_replies_in_place(backend: Backend) {
     client.wait().for_element(Locator::Css(&shown)).await.unwrap();
     assert_eq!(client.find_all(Locator::Css(&shown)).await.unwrap().len(), 10);
     // Times are sent absolute and shown relative by the script.
-    let time = client.find(Locator::Css(&format!("#comment-{top} > details > summary time"))).await.unwrap();
+    let time = client.find(Locator::Css(&format!("#comment-{top} > details > .comment-meta time"))).await.unwrap();
     assert_eq!(time.text().await.unwrap(), "just now");
     assert!(time.attr("title").await.unwrap().unwrap().ends_with(" UTC"));
 

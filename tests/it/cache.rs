@@ -148,7 +148,7 @@ async fn every_change_shows_on_the_next_anonymous_view(backend: Backend) {
 
     warm(&app).await;
     assert_eq!(app.vote(&bob, first, 1).await.status(), StatusCode::SEE_OTHER);
-    let score = |page: &Page| page.text(&format!("{} > details > summary .score", node(first)));
+    let score = |page: &Page| page.text(&format!("{} > details > .comment-meta .score", node(first)));
     assert_eq!(score(&view(&app, &article()).await), "1 point");
     warm(&app).await;
     app.vote(&bob, first, 0).await;
@@ -215,7 +215,10 @@ async fn every_change_shows_on_the_next_anonymous_view(backend: Backend) {
     warm(&app).await;
     let r = app.post_form(&ann, "/settings/delete", &[("delete_password", crate::common::PASSWORD)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(view(&app, &article()).await.text(&format!("{} > details > summary .author", node(first))), "[deleted]");
+    assert_eq!(
+        view(&app, &article()).await.text(&format!("{} > details > .comment-meta .author", node(first))),
+        "[deleted]"
+    );
     assert_eq!(app.page("/users/ann").await.0, StatusCode::NOT_FOUND);
 }
 

@@ -58,14 +58,14 @@ async fn post_a_comment_and_a_reply(backend: Backend) {
     assert_eq!(page.text("#comments-heading"), "Comments (2)");
     assert_eq!(page.count("#comments .empty"), 0, "no 'Be the first' any more");
     assert_eq!(page.text(&format!("#comment-{first} > details > .comment-body")), "First!");
-    assert_eq!(page.text(&format!("#comment-{first} > details > summary .author")), "ann");
+    assert_eq!(page.text(&format!("#comment-{first} > details > .comment-meta .author")), "ann");
     assert_eq!(
         page.text(&format!("#comment-{first} > details > .replies > #comment-{reply} .comment-body")),
         "A reply"
     );
-    assert!(page.attr(&format!("#comment-{first} > details > summary time"), "datetime").ends_with('Z'));
+    assert!(page.attr(&format!("#comment-{first} > details > .comment-meta time"), "datetime").ends_with('Z'));
     // The time is absolute (the script shows it as "just now").
-    assert!(page.text(&format!("#comment-{first} > details > summary time")).ends_with(" UTC"));
+    assert!(page.text(&format!("#comment-{first} > details > .comment-meta time")).ends_with(" UTC"));
     // The front page counts them too.
     let front = Page::parse(&app.page("/").await.1);
     assert_eq!(front.text(".article-card .meta > a:first-child"), "2 comments");
@@ -108,15 +108,25 @@ async fn replies_nest_and_deep_threads_continue_on_their_own_page(backend: Backe
     assert_eq!(more, format!("/comments/{}?sort=best", chain[7]));
     assert_eq!(page.text(&format!("#comment-{} > details > .continue", chain[7])), "Continue this thread (1 reply) →");
 
-    // The comment's own page: its parents for context, then it and everything under it.
+    // The comment's own page: its parents for context, drawn as a thread (each holds
+    // the next), then it, marked, and everything under it.
     let (status, body) = app.page(&more).await;
     assert_eq!(status, StatusCode::OK);
     let permalink = Page::parse(&body);
-    let ancestors: Vec<String> = permalink.texts(".ancestors .comment-body");
-    assert_eq!(ancestors, (0..7).map(|d| format!("depth {d}")).collect::<Vec<_>>());
-    assert_eq!(permalink.text(&format!(".focus > #comment-{} > details > .comment-body", chain[7])), "depth 7");
+    assert_eq!(permalink.text("h1"), "Comment by ann");
+    let mut path = ".chain".to_owned();
+    for (depth, id) in chain.iter().enumerate().take(7) {
+        path = format!("{path} > #comment-{id}");
+        assert_eq!(permalink.text(&format!("{path} > details > .comment-body")), format!("depth {depth}"));
+        assert_eq!(permalink.count(&format!("{path}[aria-current]")), 0);
+        path = format!("{path} > details > ol.replies");
+    }
+    let focus = format!("{path} > #comment-{}", chain[7]);
+    assert_eq!(permalink.text(&format!("{focus}[aria-current=true] > details > .comment-body")), "depth 7");
+    assert_eq!(permalink.text(&format!("{focus} > details > .comment-meta .current-mark")), "this comment");
+    assert_eq!(permalink.count("[aria-current=true]"), 1);
     for id in &chain[8..] {
-        assert_eq!(permalink.count(&format!(".focus #comment-{id}")), 1);
+        assert_eq!(permalink.count(&format!("{focus} #comment-{id}")), 1);
     }
     // Subtrees collapse without JavaScript.
     assert_eq!(page.count(&format!("#comment-{} > details[open] > summary", chain[0])), 1);
@@ -377,7 +387,7 @@ async fn deleting_keeps_threads_together(backend: Backend) {
     let page = Page::parse(&app.page(&article(SEED_SLUG)).await.1);
     assert_eq!(page.count(&format!("#comment-{leaf}")), 0, "without replies it disappears");
     assert_eq!(page.text(&format!("#comment-{parent} > details > .comment-body")), "[deleted]");
-    assert_eq!(page.text(&format!("#comment-{parent} > details > summary .author")), "[deleted]");
+    assert_eq!(page.text(&format!("#comment-{parent} > details > .comment-meta .author")), "[deleted]");
     assert_eq!(page.text(&format!("#comment-{reply} .comment-body")), "Reply", "the thread stays");
     assert_eq!(page.text("#comments-heading"), "Comments (1)");
     let stored: String =
@@ -513,7 +523,7 @@ async fn replies_notify_the_parent_author(backend: Backend) {
 
     let reply = app.comment(&bob, SEED_SLUG, "Bob replies", Some(mine)).await;
     let page = Page::parse(&app.page_as(&ann, "/").await.1);
-    assert_eq!(page.text(".inbox-link .badge"), "1");
+    assert_eq!(page.text(".inbox-link .badge"), "1 unread");
     let inbox = Page::parse(&app.page_as(&ann, "/inbox").await.1);
     assert_eq!(inbox.count(".notification.unread"), 1);
     assert!(inbox.text(".notification").starts_with("bob replied to your comment on Meta (again)"));

@@ -42,7 +42,7 @@ async fn crawl(app: &TestApp, sort: &str) -> (HashMap<i64, usize>, usize) {
         let ids = match kind {
             Kind::Article => page.attrs("#comments li.comment", "data-id"),
             Kind::Replies => page.attrs("#more-replies li.comment", "data-id"),
-            Kind::Continue => page.attrs(".focus > li.comment li.comment", "data-id"),
+            Kind::Continue => page.attrs("li.comment[aria-current=true] li.comment", "data-id"),
         };
         if first_page == 0 {
             first_page = ids.len();
