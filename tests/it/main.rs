@@ -10,6 +10,7 @@ mod cache;
 mod cli;
 mod comments;
 mod concurrency;
+mod confirm;
 mod demo;
 mod errors;
 mod health;
