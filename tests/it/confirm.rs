@@ -84,6 +84,37 @@ async fn the_moderation_screens_fit_wide_and_narrow_windows(backend: Backend) {
             assert!((0.0..=1.0).contains(&m[2]), "{path} at {width}px: Dismiss and Remove line up (off by {})", m[2]);
         }
     }
+
+    // Without the script's question (a form sent as a page without JavaScript sends it),
+    // removing with a ban answers the confirmation page, which fits a phone; its button
+    // alone has the destructive colour, and it does the deed.
+    client.set_window_size(390, 900).await.unwrap();
+    client.goto(&app.url("/mod/reports")).await.unwrap();
+    let form = format!("#report-{id} form.mod-form");
+    let reason = client.wait().for_element(Locator::Css(&format!("{form} input[name=reason]"))).await.unwrap();
+    reason.send_keys("Spam").await.unwrap();
+    client.execute(&format!("document.querySelector('{form} select').value = '7d'"), vec![]).await.unwrap();
+    client.execute(&format!("document.querySelector('{form}').submit()"), vec![]).await.unwrap();
+    let heading = client.wait().for_element(Locator::Css(".confirm h1")).await.unwrap();
+    assert_eq!(heading.text().await.unwrap(), "Remove this comment and ban ann for 7 days?");
+    if let Some(dir) = &shots {
+        std::fs::write(format!("{dir}/confirm-390.png"), client.screenshot().await.unwrap()).unwrap();
+    }
+    let sideways =
+        client.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await.unwrap();
+    assert!(sideways.as_f64().unwrap() <= 0.0, "the confirmation page fits 390px");
+    let colour =
+        "return [...document.querySelectorAll('.confirm-actions > *')].map((e) => getComputedStyle(e).backgroundColor)";
+    let colours = client.execute(colour, vec![]).await.unwrap();
+    let colours: Vec<&str> = colours.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert_eq!(colours.len(), 2);
+    assert_ne!(colours[0], colours[1], "the confirming button stands out from Cancel: {colours:?}");
+    client.find(Locator::Css(".confirm-actions button")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Css(".empty")).await.unwrap();
+    assert_eq!(client.current_url().await.unwrap().path(), "/mod/reports");
+    let status: String =
+        app.with_conn(move |c| comments::table.find(id).select(comments::status).first(c).unwrap()).await;
+    assert_eq!(status, "removed");
     client.close().await.unwrap();
 }
 
