@@ -2,7 +2,7 @@
 //! for pre-moderation, and the administrators' dashboard.
 
 use crate::domain::{ArticleId, CommentId, UserId};
-use crate::domain::{CommentStatus, LiveKind};
+use crate::domain::{CommentStatus, LiveKind, NotificationKind};
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
@@ -173,6 +173,21 @@ pub fn open_reports(conn: &mut DbConn) -> QueryResult<Vec<ReportGroup>> {
     Ok(groups)
 }
 
+/// The report after comment `comment_id`'s in the order the reports page lists them
+/// (by their first open report), or the first one when it has none; `None` when no
+/// other comment has open reports.
+pub fn next_report(conn: &mut DbConn, comment_id: CommentId) -> QueryResult<Option<CommentId>> {
+    let rows: Vec<CommentId> = reports::table
+        .filter(reports::resolved_at.is_null())
+        .order((reports::created_at, reports::id))
+        .select(reports::comment_id)
+        .load(conn)?;
+    let mut seen = std::collections::HashSet::new();
+    let order: Vec<CommentId> = rows.into_iter().filter(|id| seen.insert(*id)).collect();
+    let after = order.iter().position(|&id| id == comment_id).map_or(0, |at| at + 1);
+    Ok(order.iter().skip(after).chain(order.iter()).copied().find(|&id| id != comment_id))
+}
+
 fn resolve_reports(conn: &mut DbConn, comment_id: CommentId) -> QueryResult<usize> {
     diesel::update(reports::table.filter(reports::comment_id.eq(comment_id)).filter(reports::resolved_at.is_null()))
         .set(reports::resolved_at.eq(Some(now())))
@@ -233,6 +248,7 @@ pub fn remove(
         resolve_reports(conn, comment_id)?;
         let label = comment_label(conn, &comment)?;
         log(conn, moderator_id, ModAction::RemoveComment, (LogTarget::Comment(comment_id), &label), Some(reason))?;
+        super::notifications::moderation_notice(conn, &comment, moderator_id, NotificationKind::Removed, Some(reason))?;
         Ok(comment)
     })
 }
@@ -256,12 +272,14 @@ pub fn restore(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId) -
     })
 }
 
-/// Approves (true) or rejects (false) a held comment.
+/// Approves (true) or rejects (false, with the reason if the moderator gave one) a held
+/// comment; its author is told either way.
 pub fn review(
     conn: &mut DbConn,
     comment_id: CommentId,
     moderator_id: UserId,
     approve: bool,
+    reason: Option<&str>,
 ) -> Result<(Comment, Option<c::ReplyNotice>), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
@@ -275,12 +293,14 @@ pub fn review(
                 .execute(conn)?;
             log(conn, moderator_id, ModAction::ApproveComment, (LogTarget::Comment(comment_id), &label), None)?;
             super::live::record(conn, comment.article_id, LiveKind::Comment, Some(comment_id))?;
+            super::notifications::moderation_notice(conn, &comment, moderator_id, NotificationKind::Approved, None)?;
             super::notifications::announce(conn, comment_id)?
         } else {
             diesel::update(comments::table.find(comment_id))
                 .set(comments::status.eq(CommentStatus::Rejected))
                 .execute(conn)?;
-            log(conn, moderator_id, ModAction::RejectComment, (LogTarget::Comment(comment_id), &label), None)?;
+            log(conn, moderator_id, ModAction::RejectComment, (LogTarget::Comment(comment_id), &label), reason)?;
+            super::notifications::moderation_notice(conn, &comment, moderator_id, NotificationKind::Rejected, reason)?;
             None
         };
         Ok((comment, notify))
@@ -370,6 +390,11 @@ pub fn lock(
         )?;
         Ok(true)
     })
+}
+
+/// How many comments an article holds, whatever their state.
+pub fn comment_total(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<i64> {
+    comments::table.filter(comments::article_id.eq(article_id)).count().get_result(conn)
 }
 
 /// Logs an administrator's change to an article (create, edit, delete).

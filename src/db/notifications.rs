@@ -1,5 +1,6 @@
 //! Notifications: a reply to a reader's comment, a new comment on an article they
-//! saved; the inbox and its unread count.
+//! saved, a moderator's decision on their comment (approved, not approved, removed);
+//! the inbox and its unread count.
 
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
@@ -7,7 +8,48 @@ use time::PrimitiveDateTime;
 use super::comments::{find, ReplyNotice};
 use super::schema::{articles, comments, notifications, users};
 use super::{now, DbConn};
-use crate::domain::{CommentId, CommentStatus, UserId};
+use crate::domain::{CommentId, CommentStatus, NotificationKind, UserId};
+
+/// The notifications a reader is shown: those about a comment that is visible, and the
+/// moderators' decisions about the reader's own comment, whatever became of it.
+#[diesel::dsl::auto_type]
+pub fn shown() -> _ {
+    let decisions: [NotificationKind; 2] = [NotificationKind::Rejected, NotificationKind::Removed];
+    let visible: CommentStatus = CommentStatus::Visible;
+    comments::status.eq(visible).or(notifications::kind.eq_any(decisions))
+}
+
+/// Tells the author of `comment` what moderator `moderator_id` decided about it
+/// (`Approved`, `Rejected` or `Removed`), with the reason given. Nobody is told about
+/// their own comment, nor is an account that was deleted. Call inside the action's
+/// transaction.
+pub fn moderation_notice(
+    conn: &mut DbConn,
+    comment: &super::comments::Comment,
+    moderator_id: UserId,
+    kind: NotificationKind,
+    reason: Option<&str>,
+) -> QueryResult<()> {
+    if comment.author_id == moderator_id {
+        return Ok(());
+    }
+    let deleted: Option<PrimitiveDateTime> =
+        users::table.find(comment.author_id).select(users::deleted_at).first(conn)?;
+    if deleted.is_some() {
+        return Ok(());
+    }
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::user_id.eq(comment.author_id),
+            notifications::kind.eq(kind),
+            notifications::comment_id.eq(comment.id),
+            notifications::actor_id.eq(moderator_id),
+            notifications::created_at.eq(now()),
+            notifications::reason.eq(reason),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
 
 /// A comment became visible (posted, or approved): the article's count and the
 /// notifications follow (to the parent's author, or to readers who saved the article).
@@ -72,12 +114,14 @@ pub struct Notification {
     pub body_html: String,
     pub article_slug: String,
     pub article_title: String,
+    /// The moderator's reason, for a comment not approved or removed.
+    pub reason: Option<String>,
 }
 
 pub fn unread_count(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
     notifications::table
         .inner_join(comments::table)
-        .filter(comments::status.eq(CommentStatus::Visible))
+        .filter(shown())
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::read_at.is_null())
         .count()
@@ -90,8 +134,9 @@ pub fn notifications_of(conn: &mut DbConn, user_id: UserId, offset: i64, limit: 
         .inner_join(comments::table.inner_join(articles::table))
         .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
         .filter(notifications::user_id.eq(user_id))
-        // A comment removed since does not show, nor does its text.
-        .filter(comments::status.eq(CommentStatus::Visible))
+        // A comment removed since does not show, nor does its text, except to tell its
+        // author about it.
+        .filter(shown())
         .order(notifications::id.desc())
         .offset(offset)
         .limit(limit)
@@ -106,6 +151,7 @@ pub fn notifications_of(conn: &mut DbConn, user_id: UserId, offset: i64, limit: 
             comments::body_html,
             articles::slug,
             articles::title,
+            notifications::reason,
         ))
         .load(conn)
 }

@@ -193,12 +193,14 @@ diesel::table! {
     notifications (id) {
         id -> BigInt,
         user_id -> BigInt,
-        /// reply | saved_article
+        /// reply | saved_article | approved | rejected | removed
         kind -> Text,
         comment_id -> BigInt,
         actor_id -> BigInt,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        /// The moderator's reason, for a rejected or removed comment.
+        reason -> Nullable<Text>,
     }
 }
 

@@ -329,7 +329,7 @@ pub fn session_user(
         .single_value();
     let unread = notifications::table
         .inner_join(comments::table)
-        .filter(comments::status.eq(CommentStatus::Visible))
+        .filter(super::notifications::shown())
         .filter(notifications::user_id.nullable().eq(owner))
         .filter(notifications::read_at.is_null())
         .count()

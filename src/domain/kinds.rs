@@ -120,6 +120,12 @@ text_enum! {
         Reply = "reply",
         /// A new top-level comment on an article the reader saved.
         SavedArticle = "saved_article",
+        /// The reader's held comment was approved and published.
+        Approved = "approved",
+        /// The reader's held comment was not approved (with the moderator's reason, if any).
+        Rejected = "rejected",
+        /// A moderator removed the reader's comment (with the reason).
+        Removed = "removed",
     }
 
     /// What a reader reports a comment for.

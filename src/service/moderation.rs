@@ -68,11 +68,20 @@ pub async fn restore(state: &AppState, moderator: &AuthUser, id: CommentId) -> R
     Ok(())
 }
 
-/// Approves (publishes, announces and notifies) or rejects a held comment.
-pub async fn review(state: &AppState, moderator: &AuthUser, id: CommentId, approve: bool) -> Result<Comment, AppError> {
+/// Approves (publishes, announces and notifies) or rejects (with the reason given, if
+/// any) a held comment; its author is told either way.
+pub async fn review(
+    state: &AppState,
+    moderator: &AuthUser,
+    id: CommentId,
+    approve: bool,
+    reason: Option<ModReason>,
+) -> Result<Comment, AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
     let moderator = moderator.id;
-    let (comment, notify) = state.db(move |conn| Ok(m::review(conn, id, moderator, approve)?)).await?;
+    let (comment, notify) = state
+        .db(move |conn| Ok(m::review(conn, id, moderator, approve, reason.as_ref().map(ModReason::as_str))?))
+        .await?;
     if approve {
         crate::web::live::changed(state, comment.article_id);
         if let Some((_, Some(email))) = notify {

@@ -207,7 +207,8 @@ pub fn articles(v: &Visitor, p: &ArticlesPage) -> Markup {
                                 td class="row-actions" {
                                     a href={ "/admin/articles/" (a.slug) "/edit" } { "Edit" } " "
                                     a href={ "/mod/articles/" (a.slug) } { "Moderate" } " "
-                                    form method="post" action={ "/admin/articles/" (a.slug) "/delete" } class="inline-form" {
+                                    form method="post" action={ "/admin/articles/" (a.slug) "/delete" } class="inline-form"
+                                        data-confirm=(delete_article_question(&a.title, a.comment_count)) {
                                         (csrf(v))
                                         button type="submit" class="link-button" { "Delete" }
                                     }
@@ -218,6 +219,40 @@ pub fn articles(v: &Visitor, p: &ArticlesPage) -> Markup {
                 }
             }
             (super::pager(&base, p.page, p.has_more, ("← Newer", "Older →")))
+        },
+    )
+}
+
+/// The question asked before an article is deleted.
+pub fn delete_article_question(title: &str, comments: i32) -> String {
+    format!("Delete “{title}” and its {}?", crate::text::plural(comments, "comment", "comments"))
+}
+
+/// Asks before an administrator deletes an article: `published` comments are shown
+/// under it, `total` rows would go (held, removed and deleted ones as well).
+pub fn confirm_delete_article(v: &Visitor, slug: &str, title: &str, published: i32, total: i64) -> Markup {
+    let question = delete_article_question(title, published);
+    let action = format!("/admin/articles/{slug}/delete");
+    let hidden = total - i64::from(published);
+    super::moderation::confirm_page(
+        v,
+        &super::moderation::Confirm {
+            question: &question,
+            consequences: html! {
+                p { "The article goes for good, and with it:" }
+                ul class="confirm-losses" {
+                    li { "its " (crate::text::plural(published, "published comment", "published comments")) " and their votes" }
+                    @if hidden > 0 {
+                        li { (crate::text::plural(hidden, "held, removed or deleted comment", "held, removed or deleted comments")) }
+                    }
+                    li { "the reports about them, and the readers’ saves of the article" }
+                }
+                p { "This cannot be undone. Its moderation log entries stay." }
+            },
+            action: &action,
+            fields: &[],
+            button: "Delete the article",
+            cancel: "/admin/articles",
         },
     )
 }

@@ -500,6 +500,7 @@ pub fn replies_page(view: &ThreadView, m: &MoreReplies) -> Markup {
 }
 
 pub fn inbox(visitor: &Visitor, items: &[Notification], page: u32, has_more: bool) -> Markup {
+    use crate::domain::NotificationKind;
     let meta = Meta {
         title: Some("Inbox"),
         description: "Replies to your comments",
@@ -524,14 +525,28 @@ pub fn inbox(visitor: &Visitor, items: &[Notification], page: u32, has_more: boo
             ol class="inbox" {
                 @for n in items {
                     li class={ "notification" @if n.read_at.is_none() { " unread" } } {
+                        @let link = html! { a href={ "/comments/" (n.comment_id) } { (n.article_title) } };
                         p {
-                            strong { @if n.actor_deleted.is_some() { "[deleted]" } @else { (n.actor) } }
-                            @if n.kind == crate::domain::NotificationKind::Reply { " replied to your comment on " } @else { " commented on " }
-                            a href={ "/comments/" (n.comment_id) } { (n.article_title) }
+                            @match n.kind {
+                                NotificationKind::Reply | NotificationKind::SavedArticle => {
+                                    strong { @if n.actor_deleted.is_some() { "[deleted]" } @else { (n.actor) } }
+                                    @if n.kind == NotificationKind::Reply { " replied to your comment on " } @else { " commented on " }
+                                    (link)
+                                }
+                                NotificationKind::Approved => { "Your comment on " (link) " was approved: everyone can read it now." }
+                                NotificationKind::Rejected => { "Your comment on " (link) " was not approved by the moderators." }
+                                NotificationKind::Removed => { "A moderator removed your comment on " (link) "." }
+                            }
                             " · "
                             (timestamp(n.created_at))
                         }
-                        div class="comment-body" { (PreEscaped(&n.body_html)) }
+                        @if matches!(n.kind, NotificationKind::Rejected | NotificationKind::Removed) {
+                            p class="removed-reason" { "Reason: " (n.reason.as_deref().unwrap_or("none given")) }
+                        }
+                        // Removed text shows nowhere, not even to its author.
+                        @if n.kind != NotificationKind::Removed {
+                            div class="comment-body" { (PreEscaped(&n.body_html)) }
+                        }
                     }
                 }
             }

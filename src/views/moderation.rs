@@ -57,6 +57,38 @@ fn ban_fields() -> Markup {
     }
 }
 
+/// Removing a comment, with a ban of its author if one is chosen; from the reports
+/// page, the moderator goes on to the next report afterwards.
+fn remove_form(v: &Visitor, id: crate::domain::CommentId, from_reports: bool) -> Markup {
+    html! {
+        form method="post" action={ "/mod/comments/" (id) "/remove" } class="mod-form"
+            data-confirm="Remove this comment? If you chose a ban, its author is banned too." {
+            (csrf(v))
+            @if from_reports { input type="hidden" name="from" value="reports"; }
+            input type="text" name="reason" required maxlength="500" placeholder="Reason shown to the author" aria-label="Reason";
+            (ban_fields())
+            div class="form-buttons" {
+                @if from_reports {
+                    button type="submit" form={ "dismiss-" (id) } class="button secondary" { "Dismiss" }
+                }
+                button type="submit" class="button secondary" { "Remove" }
+            }
+        }
+    }
+}
+
+/// Rejecting a held comment, with an optional reason its author is told.
+fn reject_form(v: &Visitor, id: crate::domain::CommentId) -> Markup {
+    html! {
+        form method="post" action={ "/mod/comments/" (id) "/reject" } class="mod-form"
+            data-confirm="Reject this comment? It will never be published." {
+            (csrf(v))
+            input type="text" name="reason" maxlength="500" placeholder="Reason for the author (optional)" aria-label="Reason";
+            button type="submit" class="button secondary" { "Reject" }
+        }
+    }
+}
+
 fn comment_box(c: &Comment, author: &str, slug: &str, title: &str) -> Markup {
     html! {
         div class="mod-comment" {
@@ -68,6 +100,142 @@ fn comment_box(c: &Comment, author: &str, slug: &str, title: &str) -> Markup {
             p { a href={ "/articles/" (slug) "#comment-" (c.id) } { "In context" } }
         }
     }
+}
+
+/// A destructive action posted without `confirm=yes`: the page that asks first. Its
+/// button posts the same fields again with `confirm=yes` (and the reader's token); its
+/// Cancel link goes back without doing anything.
+pub struct Confirm<'a> {
+    /// The question, also the page's heading: "Delete this comment?"
+    pub question: &'a str,
+    /// What is shown and said about what will be lost.
+    pub consequences: Markup,
+    /// Where the confirmed form posts.
+    pub action: &'a str,
+    /// The fields of the first request, posted again.
+    pub fields: &'a [(&'a str, &'a str)],
+    /// The button's label: "Delete the comment".
+    pub button: &'a str,
+    pub cancel: &'a str,
+}
+
+pub fn confirm_page(v: &Visitor, c: &Confirm) -> Markup {
+    layout::page(
+        Some(v),
+        &meta(c.question),
+        html! {
+            section class="confirm" {
+                h1 { (c.question) }
+                (c.consequences)
+                form method="post" action=(c.action) class="confirm-form" {
+                    (csrf(v))
+                    @for (name, value) in c.fields {
+                        input type="hidden" name=(name) value=(value);
+                    }
+                    input type="hidden" name="confirm" value="yes";
+                    div class="confirm-actions" {
+                        button type="submit" class="button danger" { (c.button) }
+                        a class="button secondary" href=(c.cancel) { "Cancel" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// Asks before a reader deletes their comment (`return_to` kept for afterwards).
+pub fn confirm_delete_comment(
+    v: &Visitor,
+    c: &Comment,
+    slug: &str,
+    title: &str,
+    return_to: Option<&str>,
+    cancel: &str,
+) -> Markup {
+    let author = v.user.as_ref().map(|u| u.username.as_str()).unwrap_or_default();
+    let action = format!("/comments/{}/delete", c.id);
+    let fields: Vec<(&str, &str)> = return_to.map(|r| ("return_to", r)).into_iter().collect();
+    confirm_page(
+        v,
+        &Confirm {
+            question: "Delete your comment?",
+            consequences: html! {
+                (comment_box(c, author, slug, title))
+                p { "Its text is deleted for good: nobody, not even the moderators, can bring it back." }
+                @if c.reply_count > 0 {
+                    p { "The replies to it stay, under “[deleted]”." }
+                }
+            },
+            action: &action,
+            fields: &fields,
+            button: "Delete the comment",
+            cancel,
+        },
+    )
+}
+
+/// Asks before a moderator rejects a held comment.
+pub fn confirm_reject(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &str, reason: Option<&str>) -> Markup {
+    let action = format!("/mod/comments/{}/reject", c.id);
+    let cancel = format!("/mod/queue#held-{}", c.id);
+    let fields: Vec<(&str, &str)> = reason.map(|r| ("reason", r)).into_iter().collect();
+    confirm_page(
+        v,
+        &Confirm {
+            question: "Reject this comment?",
+            consequences: html! {
+                (comment_box(c, author, slug, title))
+                p { "It will never be published. " (author) " is told in their inbox"
+                    @if let Some(r) = reason { ", with your reason: “" (r) "”." } @else { ", without a reason." } }
+            },
+            action: &action,
+            fields: &fields,
+            button: "Reject the comment",
+            cancel: &cancel,
+        },
+    )
+}
+
+/// What a moderator asked for when removing a comment and banning its author.
+pub struct RemoveAndBan<'a> {
+    pub comment: &'a Comment,
+    pub author: &'a str,
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub reason: &'a str,
+    /// As the form sent it ("7d"), and as said ("for 7 days").
+    pub duration: &'a str,
+    pub length: &'a str,
+    /// Whether the moderator came from the reports (and goes back there).
+    pub from_reports: bool,
+}
+
+/// Asks before a moderator removes a comment and bans its author.
+pub fn confirm_remove_and_ban(v: &Visitor, r: &RemoveAndBan) -> Markup {
+    let id = r.comment.id;
+    let action = format!("/mod/comments/{id}/remove");
+    let question = format!("Remove this comment and ban {} {}?", r.author, r.length);
+    let cancel = if r.from_reports { format!("/mod/reports#report-{id}") } else { format!("/mod/comments/{id}") };
+    let mut fields = vec![("reason", r.reason), ("duration", r.duration)];
+    if r.from_reports {
+        fields.push(("from", "reports"));
+    }
+    confirm_page(
+        v,
+        &Confirm {
+            question: &question,
+            consequences: html! {
+                (comment_box(r.comment, r.author, r.slug, r.title))
+                p { "Readers will see “[removed by a moderator]” in its place. " (r.author)
+                    " is signed out everywhere and cannot comment, reply, vote, report or save " (r.length) "." }
+                p { "Reason, shown to " (r.author) ": “" (r.reason) "”" }
+            },
+            action: &action,
+            fields: &fields,
+            button: "Remove and ban",
+            cancel: &cancel,
+        },
+    )
 }
 
 pub fn reports(v: &Visitor, groups: &[ReportGroup]) -> Markup {
@@ -87,14 +255,13 @@ pub fn reports(v: &Visitor, groups: &[ReportGroup]) -> Markup {
                             li { strong { (reason) } @if let Some(d) = details { ": " (d) } }
                         }
                     }
-                    div class="mod-actions" {
-                        (action(v, &format!("/mod/reports/{}/dismiss", g.comment.id), "Dismiss", None, "button secondary"))
-                        form method="post" action={ "/mod/comments/" (g.comment.id) "/remove" } class="mod-form" {
-                            (csrf(v))
-                            input type="text" name="reason" required maxlength="500" placeholder="Reason shown to the author" aria-label="Reason";
-                            (ban_fields())
-                            button type="submit" class="button danger" { "Remove" }
-                        }
+                    // The fields above, both buttons side by side under them: Dismiss
+                    // belongs to a form of its own (named with `form=`), which needs none.
+                    form id={ "dismiss-" (g.comment.id) } method="post" action={ "/mod/reports/" (g.comment.id) "/dismiss" } hidden {
+                        (csrf(v))
+                    }
+                    div class="mod-actions report-actions" {
+                        (remove_form(v, g.comment.id, true))
                     }
                 }
             }
@@ -115,7 +282,7 @@ pub fn queue(v: &Visitor, items: &[(Comment, String, String, String)]) -> Markup
                     (comment_box(c, author, slug, title))
                     div class="mod-actions" {
                         (action(v, &format!("/mod/comments/{}/approve", c.id), "Approve", None, "button"))
-                        (action(v, &format!("/mod/comments/{}/reject", c.id), "Reject", None, "button danger"))
+                        (reject_form(v, c.id))
                     }
                 }
             }
@@ -137,12 +304,7 @@ pub fn comment(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &str) 
                 @if c.is_removed() {
                     (action(v, &format!("/mod/comments/{}/restore", c.id), "Restore", None, "button"))
                 } @else if c.is_visible() {
-                    form method="post" action={ "/mod/comments/" (c.id) "/remove" } class="mod-form" {
-                        (csrf(v))
-                        input type="text" name="reason" required maxlength="500" placeholder="Reason shown to the author" aria-label="Reason";
-                        (ban_fields())
-                        button type="submit" class="button danger" { "Remove" }
-                    }
+                    (remove_form(v, c.id, false))
                     @if c.depth == 0 {
                         @if c.pinned {
                             (action(v, &format!("/mod/comments/{}/unpin", c.id), "Unpin", None, "button secondary"))
@@ -157,7 +319,7 @@ pub fn comment(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &str) 
                 }
                 @if c.status == CommentStatus::Pending {
                     (action(v, &format!("/mod/comments/{}/approve", c.id), "Approve", None, "button"))
-                    (action(v, &format!("/mod/comments/{}/reject", c.id), "Reject", None, "button danger"))
+                    (reject_form(v, c.id))
                 }
                 p { a href={ "/mod/users/" (author) } { "Moderate " (author) } }
             }
@@ -177,7 +339,7 @@ pub fn article(v: &Visitor, slug: &str, title: &str, locked: bool, reason: Optio
                 p { "Comments are closed." @if let Some(r) = reason { " Reason: " (r) } }
                 (action(v, &format!("/mod/articles/{slug}/unlock"), "Reopen comments", None, "button"))
             } @else {
-                (action(v, &format!("/mod/articles/{slug}/lock"), "Close comments", Some("Why (shown under the article)"), "button danger"))
+                (action(v, &format!("/mod/articles/{slug}/lock"), "Close comments", Some("Why (shown under the article)"), "button secondary"))
             }
         },
     )
@@ -213,7 +375,7 @@ pub fn user(v: &Visitor, p: &UserPage) -> Markup {
                         option value="1d" { "1 day" } option value="7d" { "7 days" }
                         option value="30d" { "30 days" } option value="permanent" { "Permanently" }
                     }
-                    button type="submit" class="button danger" { "Ban" }
+                    button type="submit" class="button secondary" { "Ban" }
                 }
             }
             @if admin {

@@ -314,11 +314,33 @@ pub async fn edit_article(
     }
 }
 
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    confirm: Option<String>,
+}
+
+/// Deletes an article with all its comments once confirmed (`confirm=yes`); without
+/// that, answers the page that asks first, saying what would go.
 pub async fn delete_article(
     state: web::Data<AppState>,
     admin: Admin,
     slug: web::Path<String>,
+    form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
+    let slug = slug.into_inner();
+    if !super::moderation::confirmed(form.confirm.as_deref())? {
+        crate::domain::permissions::may_administer(Some(&admin.0.user.actor()))?;
+        let s = slug.clone();
+        let (title, published, total) = state
+            .db(move |conn| {
+                let page = articles::find_by_slug(conn, &s)?.ok_or(AppError::NotFound)?;
+                let total = crate::db::moderation::comment_total(conn, page.article.id)?;
+                Ok((page.article.title, page.article.comment_count, total))
+            })
+            .await?;
+        let page = crate::views::admin::confirm_delete_article(&admin.0.visitor, &slug, &title, published, total);
+        return Ok(super::moderation::ask_first(page));
+    }
     service::delete(&state, &admin.0.user, &slug).await?;
     Ok(redirect("/admin/articles?notice=deleted"))
 }

@@ -77,7 +77,7 @@ pub async fn post(
             let posted = service::post(&state, user, &target, &body).await?;
             let id = posted.id;
             let location = match (posted.held, parent_id) {
-                (true, _) => format!("/comments/{id}#comment-{id}"),
+                (true, _) => format!("/comments/{id}?notice=held#comment-{id}"),
                 (false, None) => format!("/articles/{}?sort=new#comment-{id}", target.article_slug),
                 (false, Some(parent)) => format!("/comments/{parent}#comment-{id}"),
             };
@@ -200,6 +200,10 @@ pub async fn permalink(
     let view = ThreadView::new(&visitor, locked, &return_to, state.config.edit_window, sort);
     let notice = match query.notice.as_deref() {
         Some("reported") => Some("Thank you: the moderators will look at your report."),
+        Some("held") => Some(
+            "Your comment is waiting for a moderator’s approval: until then only you can see it. \
+             Your inbox will tell you when it is approved or not.",
+        ),
         _ => None,
     };
     Ok(view::permalink_page(&view, &Permalink { article_title: &title, article_slug: &slug, ancestors, node, notice }))
@@ -340,9 +344,11 @@ pub async fn edit(
 #[derive(Deserialize)]
 pub struct ReturnForm {
     return_to: Option<String>,
+    confirm: Option<String>,
 }
 
-/// POST /comments/{id}/delete
+/// POST /comments/{id}/delete: once confirmed (`confirm=yes`); without that, the page
+/// that asks first.
 pub async fn delete(
     state: web::Data<AppState>,
     signed_in: SignedIn,
@@ -350,9 +356,26 @@ pub async fn delete(
     form: web::Form<ReturnForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = comment_id(&id)?;
+    let form = form.into_inner();
+    if !super::moderation::confirmed(form.confirm.as_deref())? {
+        let (comment, slug, title, _) =
+            state.db(move |conn| comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)).await?;
+        permissions::may_delete(Some(&signed_in.user.actor()), &comment.facts(false))?;
+        let return_to = form.return_to.as_deref().map(|r| safe_next(Some(r)));
+        let cancel = format!("{}#comment-{id}", return_to.as_deref().unwrap_or(&format!("/comments/{id}")));
+        let page = crate::views::moderation::confirm_delete_comment(
+            &signed_in.visitor,
+            &comment,
+            &slug,
+            &title,
+            return_to.as_deref(),
+            &cancel,
+        );
+        return Ok(super::moderation::ask_first(page));
+    }
     let slug = service::delete(&state, &signed_in.user, id).await?;
     // Back where the reader was, unless that was the page of the comment just deleted.
-    let back = form.into_inner().return_to.map(|r| safe_next(Some(&r)));
+    let back = form.return_to.map(|r| safe_next(Some(&r)));
     let own_page = format!("/comments/{id}");
     let back = back.filter(|b| b != "/" && !b.starts_with(&own_page)).unwrap_or_else(|| format!("/articles/{slug}"));
     Ok(redirect(&format!("{back}#comments")))

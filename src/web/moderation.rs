@@ -8,10 +8,11 @@ use serde::Deserialize;
 use super::articles::parse_page;
 use super::{comment_id, redirect, AppError, AppState};
 use crate::auth::Moderator;
+use crate::db::comments::CommentError;
 use crate::db::moderation::{self as m};
 use crate::db::PageRequest;
 use crate::db::{articles, comments, now, users};
-use crate::domain::{BanLength, ModAction, ModReason};
+use crate::domain::{BanLength, CommentId, ModAction, ModReason};
 use crate::service::moderation as service;
 use crate::views::moderation::{self as view, LogPage, UserPage};
 
@@ -20,6 +21,36 @@ pub struct ReasonForm {
     #[serde(default)]
     reason: String,
     duration: Option<String>,
+    /// `yes` once the moderator confirmed a removal with a ban.
+    confirm: Option<String>,
+    /// `reports` when the form was on the reports page.
+    from: Option<String>,
+}
+
+/// Whether a destructive action was confirmed: `confirm=yes`. Without it the handler
+/// answers the page that asks first (see `views::moderation::confirm_page`); any other
+/// value is a mistake.
+pub(crate) fn confirmed(raw: Option<&str>) -> Result<bool, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(false),
+        Some("yes") => Ok(true),
+        Some(_) => Err(AppError::BadRequest("confirm is “yes”, or left out to be asked first.".into())),
+    }
+}
+
+/// The confirmation page, answered in place of a destructive action: it changes nothing.
+pub(crate) fn ask_first(page: Markup) -> HttpResponse {
+    super::cache::touches_nothing();
+    super::html(actix_web::http::StatusCode::OK, page)
+}
+
+/// Where a moderator goes after acting on comment `id`'s reports: the next report.
+pub(crate) async fn next_report(state: &AppState, id: CommentId) -> Result<String, AppError> {
+    let next = state.db(move |conn| Ok(m::next_report(conn, id)?)).await?;
+    Ok(match next {
+        Some(next) => format!("/mod/reports#report-{next}"),
+        None => "/mod/reports".to_owned(),
+    })
 }
 
 fn reason(raw: &str) -> Result<ModReason, AppError> {
@@ -51,7 +82,9 @@ pub async fn comment_page(
     Ok(view::comment(&moderator.0.visitor, &comment, &author, &slug, &title))
 }
 
-/// Removes a comment, and bans its author too when a duration is given.
+/// Removes a comment, and bans its author too when a duration is given: that asks
+/// first, and is done once confirmed (`confirm=yes`). From the reports page
+/// (`from=reports`) the moderator goes on to the next report.
 pub async fn remove(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -61,9 +94,52 @@ pub async fn remove(
     let id = comment_id(&id)?;
     let form = form.into_inner();
     let why = reason(&form.reason)?;
-    let ban = form.duration.as_deref().filter(|d| !d.is_empty()).map(ban_length).transpose()?;
+    let duration = form.duration.as_deref().filter(|d| !d.is_empty());
+    let ban = duration.map(ban_length).transpose()?;
+    let from_reports = match form.from.as_deref().filter(|f| !f.is_empty()) {
+        None => false,
+        Some("reports") => true,
+        Some(_) => return Err(AppError::BadRequest("from is “reports” or left out.".into())),
+    };
+    if let (Some(length), false) = (ban, confirmed(form.confirm.as_deref())?) {
+        let actor = moderator.0.user.actor();
+        let (comment, slug, title, author) = state
+            .db(move |conn| {
+                let (comment, slug, title, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+                let author = users::find(conn, comment.author_id)?.ok_or(AppError::NotFound)?;
+                Ok((comment, slug, title, author))
+            })
+            .await?;
+        // What the removal itself would refuse, refused before asking.
+        if comment.is_removed() {
+            return Err(CommentError::NothingToDo("the comment is already removed").into());
+        }
+        if comment.is_deleted() {
+            return Err(CommentError::from(crate::domain::Denied::NotVisible).into());
+        }
+        crate::domain::permissions::may_ban(Some(&actor), author.id, author.role)?;
+        let length = match length {
+            BanLength::Days(1) => "for a day".to_owned(),
+            BanLength::Days(days) => format!("for {days} days"),
+            BanLength::Permanent => "permanently".to_owned(),
+        };
+        return Ok(ask_first(view::confirm_remove_and_ban(
+            &moderator.0.visitor,
+            &view::RemoveAndBan {
+                comment: &comment,
+                author: &author.username,
+                slug: &slug,
+                title: &title,
+                reason: why.as_str(),
+                duration: duration.unwrap_or_default(),
+                length: &length,
+                from_reports,
+            },
+        )));
+    }
+    let next = if from_reports { Some(next_report(&state, id).await?) } else { None };
     service::remove(&state, &moderator.0.user, id, why, ban).await?;
-    Ok(redirect(&format!("/mod/comments/{id}")))
+    Ok(redirect(&next.unwrap_or_else(|| format!("/mod/comments/{id}"))))
 }
 
 pub async fn restore(
@@ -81,16 +157,42 @@ pub async fn approve(
     moderator: Moderator,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    service::review(&state, &moderator.0.user, comment_id(&id)?, true).await?;
+    service::review(&state, &moderator.0.user, comment_id(&id)?, true, None).await?;
     Ok(redirect("/mod/queue"))
 }
 
+#[derive(Deserialize)]
+pub struct RejectForm {
+    reason: Option<String>,
+    confirm: Option<String>,
+}
+
+/// Rejects a held comment, with an optional reason its author is told; asks first,
+/// and is done once confirmed (`confirm=yes`).
 pub async fn reject(
     state: web::Data<AppState>,
     moderator: Moderator,
     id: web::Path<String>,
+    form: web::Form<RejectForm>,
 ) -> Result<HttpResponse, AppError> {
-    service::review(&state, &moderator.0.user, comment_id(&id)?, false).await?;
+    let id = comment_id(&id)?;
+    let form = form.into_inner();
+    let why = form.reason.as_deref().filter(|r| !crate::text::is_blank(r)).map(reason).transpose()?;
+    if !confirmed(form.confirm.as_deref())? {
+        let (comment, slug, title, author) = state
+            .db(move |conn| {
+                let (comment, slug, title, _) = comments::find_with_article(conn, id)?.ok_or(AppError::NotFound)?;
+                let author = users::find(conn, comment.author_id)?.map(|u| u.username).unwrap_or_default();
+                Ok((comment, slug, title, author))
+            })
+            .await?;
+        if comment.status != crate::domain::CommentStatus::Pending {
+            return Err(CommentError::NothingToDo("the comment is not waiting for approval").into());
+        }
+        let reason = why.as_ref().map(ModReason::as_str);
+        return Ok(ask_first(view::confirm_reject(&moderator.0.visitor, &comment, &author, &slug, &title, reason)));
+    }
+    service::review(&state, &moderator.0.user, id, false, why).await?;
     Ok(redirect("/mod/queue"))
 }
 

@@ -78,11 +78,14 @@ pub async fn reports(state: web::Data<AppState>, moderator: Moderator) -> Result
     Ok(view::reports(&moderator.0.visitor, &groups))
 }
 
+/// Closes a comment's reports; the moderator goes on to the next report.
 pub async fn dismiss(
     state: web::Data<AppState>,
     moderator: Moderator,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    service::dismiss(&state, &moderator.0.user, comment_id(&id)?).await?;
-    Ok(redirect("/mod/reports"))
+    let id = comment_id(&id)?;
+    let next = super::moderation::next_report(&state, id).await?;
+    service::dismiss(&state, &moderator.0.user, id).await?;
+    Ok(redirect(&next))
 }

@@ -178,7 +178,7 @@ async fn every_change_shows_on_the_next_anonymous_view(backend: Backend) {
     assert_eq!(view(&app, &article()).await.count(".locked"), 0);
 
     warm(&app).await;
-    let r = app.post_form(&bob, &format!("/comments/{reply}/delete"), &[]).await;
+    let r = app.post_form(&bob, &format!("/comments/{reply}/delete"), &[("confirm", "yes")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(view(&app, &article()).await.count(&node(reply)), 0);
 

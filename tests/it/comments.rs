@@ -282,7 +282,7 @@ async fn bad_bodies_and_bad_parents_are_refused(backend: Backend) {
     let elsewhere = app.comment(&ann, "another", "on another article", None).await;
     let deleted = app.comment(&ann, SEED_SLUG, "to delete", None).await;
     let keep = app.comment(&ann, SEED_SLUG, "kept", Some(deleted)).await;
-    app.post_form(&ann, &format!("/comments/{deleted}/delete"), &[]).await;
+    app.post_form(&ann, &format!("/comments/{deleted}/delete"), &[("confirm", "yes")]).await;
     let _ = keep;
     for (parent, status) in [
         (elsewhere.to_string(), StatusCode::BAD_REQUEST),
@@ -382,8 +382,14 @@ async fn deleting_keeps_threads_together(backend: Backend) {
     let leaf = app.comment(&ann, SEED_SLUG, "Leaf", None).await;
 
     assert_eq!(app.post_form(&bob, &format!("/comments/{parent}/delete"), &[]).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.post_form(&ann, &format!("/comments/{leaf}/delete"), &[]).await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.post_form(&ann, &format!("/comments/{parent}/delete"), &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post_form(&ann, &format!("/comments/{leaf}/delete"), &[("confirm", "yes")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post_form(&ann, &format!("/comments/{parent}/delete"), &[("confirm", "yes")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
     let page = Page::parse(&app.page(&article(SEED_SLUG)).await.1);
     assert_eq!(page.count(&format!("#comment-{leaf}")), 0, "without replies it disappears");
     assert_eq!(page.text(&format!("#comment-{parent} > details > .comment-body")), "[deleted]");
@@ -396,7 +402,7 @@ async fn deleting_keeps_threads_together(backend: Backend) {
     assert_eq!(app.post_form(&ann, &format!("/comments/{parent}/delete"), &[]).await.status(), StatusCode::BAD_REQUEST);
 
     // When the last reply goes, the placeholder goes too.
-    app.post_form(&bob, &format!("/comments/{reply}/delete"), &[]).await;
+    app.post_form(&bob, &format!("/comments/{reply}/delete"), &[("confirm", "yes")]).await;
     let page = Page::parse(&app.page(&article(SEED_SLUG)).await.1);
     assert_eq!(page.count(".comment"), 0);
     assert_eq!(page.text("#comments-heading"), "Comments (0)");
@@ -444,7 +450,7 @@ async fn votes_count_once_and_can_change(backend: Backend) {
     assert_eq!(page.count(&format!("#comment-{id} .vote")), 0, "no vote buttons on your own comment");
     let reply = app.comment(&bob, SEED_SLUG, "keeps it", Some(id)).await;
     let _ = reply;
-    app.post_form(&ann, &format!("/comments/{id}/delete"), &[]).await;
+    app.post_form(&ann, &format!("/comments/{id}/delete"), &[("confirm", "yes")]).await;
     assert_eq!(app.vote(&bob, id, -1).await.status(), StatusCode::BAD_REQUEST, "not on deleted comments");
 }
 

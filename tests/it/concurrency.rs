@@ -68,7 +68,7 @@ impl Author {
     }
 
     async fn delete(&self, app: &TestApp, id: i64) -> StatusCode {
-        self.post(app, format!("/comments/{id}/delete"), vec![]).await.status()
+        self.post(app, format!("/comments/{id}/delete"), vec![("confirm", "yes".to_owned())]).await.status()
     }
 }
 

@@ -117,7 +117,10 @@ async fn comment_limits_hold_across_instances(backend: Backend) {
     b.comment(&bob, SEED_SLUG, "bob's", None).await;
 
     // Deleting a comment does not give its post back.
-    assert_eq!(a.post_form(&ann, &format!("/comments/{first}/delete"), &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        a.post_form(&ann, &format!("/comments/{first}/delete"), &[("confirm", "yes")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
     let refused = b.post_form(&ann, &path, &[("body", "four")]).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "still three within the minute");
 

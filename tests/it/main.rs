@@ -12,6 +12,7 @@ mod cache;
 mod cli;
 mod comments;
 mod concurrency;
+mod confirm;
 mod demo;
 mod details;
 mod errors;

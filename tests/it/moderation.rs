@@ -242,7 +242,13 @@ async fn remove_and_ban_from_the_reports(backend: Backend) {
     let mo = app.signup_as("moe", "moderator").await;
     let id = app.comment(&ann, SEED_SLUG, "Spam spam", None).await;
     app.post_form(&bob, &format!("/comments/{id}/report"), &[("reason", "spam")]).await;
-    let r = app.post_form(&mo, &format!("/mod/comments/{id}/remove"), &[("reason", "Spam"), ("duration", "7d")]).await;
+    let r = app
+        .post_form(
+            &mo,
+            &format!("/mod/comments/{id}/remove"),
+            &[("reason", "Spam"), ("duration", "7d"), ("confirm", "yes")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(Page::parse(&app.page_as(&mo, "/mod/reports").await.1).count(".report-group"), 0, "reports resolved");
     let actions: Vec<String> = log_actions(&app).await.into_iter().map(|(a, _, _)| a).collect();
@@ -263,8 +269,13 @@ async fn remove_and_ban_from_the_reports(backend: Backend) {
     // A moderator cannot remove-and-ban an administrator; nothing happens then.
     let admin = app.signup_as("adam", "admin").await;
     let official = app.comment(&admin, SEED_SLUG, "Admin speaking", None).await;
-    let r =
-        app.post_form(&mo, &format!("/mod/comments/{official}/remove"), &[("reason", "x"), ("duration", "1d")]).await;
+    let r = app
+        .post_form(
+            &mo,
+            &format!("/mod/comments/{official}/remove"),
+            &[("reason", "x"), ("duration", "1d"), ("confirm", "yes")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let status: String =
         app.with_conn(move |c| comments::table.find(official).select(comments::status).first(c).unwrap()).await;
@@ -472,7 +483,7 @@ async fn pre_moderation_of_new_accounts_and_everyone(backend: Backend) {
     app.comment(&mo, SEED_SLUG, "Moderators are not held", None).await;
     assert_eq!(Page::parse(&app.page_as(&mo, "/mod/queue").await.1).count(".queue-item"), 1);
     assert_eq!(
-        app.post_form(&mo, &format!("/mod/comments/{rejected}/reject"), &[]).await.status(),
+        app.post_form(&mo, &format!("/mod/comments/{rejected}/reject"), &[("confirm", "yes")]).await.status(),
         StatusCode::SEE_OTHER
     );
     assert_eq!(
@@ -602,7 +613,7 @@ async fn administrators_manage_articles(backend: Backend) {
     let id = app.comment(&ann, "a-new-article", "A comment that goes with it", None).await;
     app.post_form(&ann, "/articles/a-new-article/save", &[("action", "save")]).await;
     assert_eq!(
-        app.post_form(&admin, "/admin/articles/a-new-article/delete", &[]).await.status(),
+        app.post_form(&admin, "/admin/articles/a-new-article/delete", &[("confirm", "yes")]).await.status(),
         StatusCode::SEE_OTHER
     );
     assert_eq!(app.page("/articles/a-new-article").await.0, StatusCode::NOT_FOUND);

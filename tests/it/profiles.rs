@@ -156,7 +156,7 @@ async fn saved_lists_count_new_comments(backend: Backend) {
     assert_eq!(page.count(".new-comments"), 0, "seen once opened");
     // A removed comment is not new either.
     let id = app.comment(&bob, SEED_SLUG, "soon gone", None).await;
-    app.post_form(&bob, &format!("/comments/{id}/delete"), &[]).await;
+    app.post_form(&bob, &format!("/comments/{id}/delete"), &[("confirm", "yes")]).await;
     assert_eq!(Page::parse(&app.page_as(&ann, "/saved").await.1).count(".new-comments"), 0);
 }
 
@@ -181,7 +181,7 @@ async fn profiles_show_name_karma_and_comments(backend: Backend) {
     let liked = app.comment(&ann, SEED_SLUG, "A *liked* comment", None).await;
     let disliked = app.comment(&ann, SEED_SLUG, "A disliked comment", None).await;
     let gone = app.comment(&ann, SEED_SLUG, "A deleted comment", None).await;
-    app.post_form(&ann, &format!("/comments/{gone}/delete"), &[]).await;
+    app.post_form(&ann, &format!("/comments/{gone}/delete"), &[("confirm", "yes")]).await;
     app.vote(&bob, liked, 1).await;
     app.vote(&cyd, liked, 1).await;
     app.vote(&bob, disliked, -1).await;
@@ -234,7 +234,7 @@ async fn feeds_are_valid_atom_with_the_right_entries(backend: Backend) {
     let first = app.comment(&ann, SEED_SLUG, "Feed me **now**", None).await;
     let second = app.comment(&ann, SEED_SLUG, "And again", Some(first)).await;
     let gone = app.comment(&ann, SEED_SLUG, "Deleted soon", None).await;
-    app.post_form(&ann, &format!("/comments/{gone}/delete"), &[]).await;
+    app.post_form(&ann, &format!("/comments/{gone}/delete"), &[("confirm", "yes")]).await;
 
     let parse = |path: String| {
         let app = &app;
@@ -332,8 +332,8 @@ async fn search_escapes_ranks_and_hides_deleted_comments(backend: Backend) {
 
     // Deleted comments (and placeholders) never appear; edits are searched as edited.
     app.comment(&ann, SEED_SLUG, "keeps the placeholder", Some(html)).await;
-    app.post_form(&ann, &format!("/comments/{html}/delete"), &[]).await;
-    app.post_form(&ann, &format!("/comments/{once}/delete"), &[]).await;
+    app.post_form(&ann, &format!("/comments/{html}/delete"), &[("confirm", "yes")]).await;
+    app.post_form(&ann, &format!("/comments/{once}/delete"), &[("confirm", "yes")]).await;
     let edited = app.post_form(&ann, &format!("/comments/{thrice}/edit"), &[("body", "now about giraffes")]).await;
     assert_eq!(edited.status(), StatusCode::SEE_OTHER);
     let page = Page::parse(&app.page("/search?q=zebra").await.1);
