@@ -475,7 +475,15 @@ pub fn articles(v: &Visitor, items: &[crate::db::articles::Article], notice: Opt
     )
 }
 
-pub fn report_form(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &str, error: Option<&str>) -> Markup {
+/// The report form of comment `c`; `typed` is what the reader chose and wrote (reason,
+/// details), shown again with `error` when the report was refused.
+pub fn report_form(
+    v: &Visitor,
+    c: &Comment,
+    (author, slug, title): (&str, &str, &str),
+    typed: (&str, &str),
+    error: Option<&str>,
+) -> Markup {
     layout::page(
         Some(v),
         &meta("Report a comment"),
@@ -488,12 +496,12 @@ pub fn report_form(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &s
                 fieldset {
                     legend { "What is wrong with it?" }
                     @for reason in ReportReason::ALL {
-                        label class="checkbox" { input type="radio" name="reason" value=(reason) required; " " (reason.label()) }
+                        label class="checkbox" { input type="radio" name="reason" value=(reason) required checked[reason.as_str() == typed.0]; " " (reason.label()) }
                     }
                 }
                 div class="field" {
                     label for="report-details" { "Details (needed for “Other”)" }
-                    input id="report-details" type="text" name="details" maxlength="500";
+                    input id="report-details" type="text" name="details" maxlength="500" value=(typed.1);
                 }
                 button type="submit" class="button danger" { "Report" }
             }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use maud::Markup;
 use serde::Deserialize;
 
@@ -26,6 +26,8 @@ pub struct CommentForm {
     body: String,
     parent_id: Option<String>,
     action: Option<String>,
+    /// The order the reader reads the thread in: where to come back to.
+    sort: Option<String>,
 }
 
 /// A single comment as the compose page shows its parent.
@@ -43,11 +45,41 @@ fn parent_markup(visitor: &Visitor, item: comments::ThreadComment, now: time::Pr
     maud::html! { (view::actions_form(&view)) (view::comment(&view, &Node::leaf(item), 0)) }
 }
 
+/// What a refused form answers: to a script that asked for JSON, the error as JSON (see
+/// `middleware::json_errors`); to a person, the form again with the text they typed
+/// (`page`, given the reason), under the error's status and headers (`Retry-After` …).
+/// Only a bug (500) and a missing login answer as they would anywhere else.
+fn refused(req: &HttpRequest, error: AppError, page: impl FnOnce(&str) -> Markup) -> Result<HttpResponse, AppError> {
+    if super::wants_json(req) || matches!(error, AppError::Internal(_) | AppError::LoginRequired { .. }) {
+        return Err(error);
+    }
+    Ok(error.refusal(page(&error.message())))
+}
+
+/// The text of a comment form whose body was cut short (see `security::CutShort`), and
+/// why it was refused; `None` when it came whole.
+fn cut_short(req: &HttpRequest, raw: &str) -> Option<(AppError, String, String)> {
+    let limit = req.extensions().get::<super::security::CutShort>()?.limit;
+    // The last character may have been cut in two.
+    let kept = raw.trim().trim_end_matches(char::REPLACEMENT_CHARACTER).to_owned();
+    let message = format!(
+        "Your comment is far too long to be sent (more than {} KiB): only its first {} characters were kept, \
+         below. A comment may have at most {} characters.",
+        limit / 1024,
+        kept.chars().count(),
+        CommentBody::MAX_CHARS
+    );
+    Some((AppError::PayloadTooLarge { limit }, kept, message))
+}
+
 /// POST /articles/{slug}/comments: a new comment or (with `parent_id`) a reply, or its
-/// preview (`action=preview`).
+/// preview (`action=preview`). Whatever refuses it (the account's limits, a ban, a
+/// closed thread, a text too long, the database), the reader gets the form back with
+/// their text and the reason.
 pub async fn post(
     state: web::Data<AppState>,
     signed_in: SignedIn,
+    req: HttpRequest,
     slug: web::Path<String>,
     form: web::Form<CommentForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -58,31 +90,101 @@ pub async fn post(
             Some(raw.parse::<CommentId>().map_err(|_| AppError::BadRequest("parent_id must be a comment id.".into()))?)
         }
     };
+    let sort = form.sort.as_deref().map(|s| Sort::parse(Some(s)));
     let user = &signed_in.user;
-    let target = service::target(&state, user, &slug, parent_id).await?;
-    let preview = form.action.as_deref() == Some("preview");
-    let (body, rendered, problem) = match CommentBody::parse(&form.body) {
-        Ok(body) if preview => {
-            // A preview changes nothing.
-            super::cache::touches_nothing();
-            let rendered = service::preview(&state, user, &body).await?;
-            (body.as_str().to_owned(), Some(rendered), None)
+    let visitor = &signed_in.visitor;
+    let (target, locked) = match service::find_target(&state, &slug, parent_id).await {
+        Ok(found) => found,
+        Err(error) => {
+            // A banned reader is told so first, whatever else is wrong.
+            super::security::refuse_banned(user)?;
+            return Err(error);
         }
-        Ok(body) => {
-            let posted = service::post(&state, user, &target, &body).await?;
-            let id = posted.id;
-            let location = match (posted.held, parent_id) {
-                (true, _) => format!("/comments/{id}#comment-{id}"),
-                (false, None) => format!("/articles/{}?sort=new#comment-{id}", target.article_slug),
-                (false, Some(parent)) => format!("/comments/{parent}#comment-{id}"),
-            };
-            return Ok(redirect(&location));
-        }
-        Err(problem) => (form.body.trim().to_owned(), None, Some(problem)),
     };
-    let page = compose_page(&signed_in.visitor, target, &body, rendered, problem.as_deref());
-    let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(html(status, page))
+    let typed = form.body.trim();
+    let refuse = |error: AppError, target: service::Target, body: &str| {
+        refused(&req, error, |reason| compose_page(visitor, target, body, None, Some(reason), sort))
+    };
+    if let Err(error) = super::security::refuse_banned(user).and_then(|()| service::may_post(&state, user, locked)) {
+        return refuse(error, target, typed);
+    }
+    if let Some((error, kept, message)) = cut_short(&req, &form.body) {
+        if super::wants_json(&req) {
+            return Err(error);
+        }
+        return Ok(error.refusal(compose_page(visitor, target, &kept, None, Some(&message), sort)));
+    }
+    let preview = form.action.as_deref() == Some("preview");
+    let body = match CommentBody::parse(&form.body) {
+        Ok(body) => body,
+        Err(problem) => {
+            let page = compose_page(visitor, target, typed, None, Some(&problem), sort);
+            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+        }
+    };
+    if preview {
+        // A preview changes nothing.
+        super::cache::touches_nothing();
+        return match service::preview(&state, user, &body).await {
+            Ok(rendered) => {
+                Ok(html(StatusCode::OK, compose_page(visitor, target, body.as_str(), Some(rendered), None, sort)))
+            }
+            Err(error) => refuse(error, target, body.as_str()),
+        };
+    }
+    let posted = match service::post(&state, user, &target, &body).await {
+        Ok(posted) => posted,
+        Err(error) => return refuse(error, target, body.as_str()),
+    };
+    let id = posted.id;
+    if posted.held {
+        // Only its author sees it until a moderator approves it: on its own page, which
+        // says so.
+        return Ok(redirect(&format!("/comments/{id}#comment-{id}")));
+    }
+    let location =
+        place_on_article(&state, &target.article_slug, target.article_id, id, sort, user.id, "posted").await?;
+    Ok(redirect(&location))
+}
+
+/// Where the reader goes after posting or editing comment `id`: the article, in the
+/// order they read it in (`sort`; the default when the form did not say), at that
+/// comment. The first page of the article may not show it: a thread shows its top
+/// comments fifty to a page and replies only so deep and so many under each comment.
+/// Then the closest place that does: the nearest of its parents the page shows (whose
+/// "more replies" or "Continue this thread" link leads on to it), so that the reader
+/// stays where they were reading. When the page shows none of them (its thread is on a
+/// later page of a ranked order, where finding the page would mean ranking the whole
+/// article on every post), its own page, with its thread above it and a note (`notice`)
+/// that it is there, since an article page would not show it.
+async fn place_on_article(
+    state: &AppState,
+    slug: &str,
+    article_id: crate::domain::ArticleId,
+    id: CommentId,
+    sort: Option<Sort>,
+    reader: UserId,
+    notice: &str,
+) -> Result<String, AppError> {
+    let order = sort.unwrap_or_default();
+    let shown = state
+        .db(move |conn| {
+            let page = threads::article_page(conn, article_id, order, threads::Start::First, Some(reader))?;
+            if page.order.contains(&id) {
+                return Ok(Some(id));
+            }
+            let ancestors = threads::ancestors(conn, id, Some(reader))?;
+            Ok(ancestors.iter().rev().map(|a| a.comment.id).find(|a| page.order.contains(a)))
+        })
+        .await?;
+    let query = if order == Sort::default() { String::new() } else { format!("?sort={}", order.as_str()) };
+    Ok(match shown {
+        Some(at) => format!("/articles/{slug}{query}#comment-{at}"),
+        None => {
+            let sep = if query.is_empty() { '?' } else { '&' };
+            format!("/comments/{id}{query}{sep}notice={notice}#comment-{id}")
+        }
+    })
 }
 
 /// The form for a new comment or a reply to `target`, with `body`, its preview, and
@@ -93,6 +195,7 @@ fn compose_page(
     body: &str,
     preview: Option<String>,
     error: Option<&str>,
+    sort: Option<Sort>,
 ) -> Markup {
     let action = format!("/articles/{}/comments", target.article_slug);
     let is_reply = target.parent.is_some();
@@ -109,8 +212,14 @@ fn compose_page(
             preview,
             error,
             submit: if is_reply { "Post reply" } else { "Post comment" },
+            sort,
         },
     )
+}
+
+#[derive(Deserialize)]
+pub struct FormQuery {
+    sort: Option<String>,
 }
 
 /// GET /comments/{id}/reply: the reply form, with the comment replied to.
@@ -118,7 +227,9 @@ pub async fn reply_form(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     id: web::Path<String>,
+    query: web::Query<FormQuery>,
 ) -> Result<Markup, AppError> {
+    let sort = query.sort.as_deref().map(|s| Sort::parse(Some(s)));
     let id = comment_id(&id)?;
     let (item, slug, title, locked) = load_one(&state, id, Some(signed_in.user.id)).await?;
     permissions::may_reply(Some(&signed_in.user.actor()), &item.comment.facts(locked)).map_err(
@@ -133,7 +244,7 @@ pub async fn reply_form(
         article_title: title,
         parent: Some(item),
     };
-    Ok(compose_page(&signed_in.visitor, target, "", None, None))
+    Ok(compose_page(&signed_in.visitor, target, "", None, None, sort))
 }
 
 /// One comment with its article's slug, title and lock.
@@ -182,6 +293,8 @@ pub async fn permalink(
     let view = ThreadView::new(&visitor, locked, &return_to, state.config.edit_window, sort);
     let notice = match query.notice.as_deref() {
         Some("reported") => Some("Thank you: the moderators will look at your report."),
+        Some("posted") => Some("Your comment was posted. The first page of the article does not show it in this order: here it is with its thread."),
+        Some("edited") => Some("Your comment was saved. The first page of the article does not show it in this order: here it is with its thread."),
         _ => None,
     };
     Ok(view::permalink_page(&view, &Permalink { article_title: &title, article_slug: &slug, ancestors, node, notice }))
@@ -259,7 +372,14 @@ pub async fn fragment(state: web::Data<AppState>, visitor: Visitor, id: web::Pat
 }
 
 /// The edit form of comment `id`, with `body`, and why it was refused if it was.
-fn edit_page(visitor: &Visitor, id: CommentId, slug: &str, title: &str, body: &str, error: Option<&str>) -> Markup {
+fn edit_page(
+    visitor: &Visitor,
+    id: CommentId,
+    (slug, title): (&str, &str),
+    body: &str,
+    error: Option<&str>,
+    sort: Option<Sort>,
+) -> Markup {
     let action = format!("/comments/{id}/edit");
     view::compose_page(
         visitor,
@@ -274,6 +394,7 @@ fn edit_page(visitor: &Visitor, id: CommentId, slug: &str, title: &str, body: &s
             preview: None,
             error,
             submit: "Save",
+            sort,
         },
     )
 }
@@ -283,32 +404,62 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     id: web::Path<String>,
+    query: web::Query<FormQuery>,
 ) -> Result<Markup, AppError> {
     let id = comment_id(&id)?;
+    let sort = query.sort.as_deref().map(|s| Sort::parse(Some(s)));
     let (source, slug, title) = service::editable(&state, &signed_in.user, id).await?;
-    Ok(edit_page(&signed_in.visitor, id, &slug, &title, &source, None))
+    Ok(edit_page(&signed_in.visitor, id, (&slug, &title), &source, None, sort))
 }
 
-/// POST /comments/{id}/edit: the window is enforced here, not only in the page.
+/// POST /comments/{id}/edit: the window is enforced here, not only in the page. A
+/// refused edit (the window passed, a ban, a closed thread, a text too long) shows the
+/// form again with the reader's text and the reason.
 pub async fn edit(
     state: web::Data<AppState>,
     signed_in: SignedIn,
+    req: HttpRequest,
     id: web::Path<String>,
     form: web::Form<CommentForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = comment_id(&id)?;
-    let raw = form.into_inner().body;
-    match CommentBody::parse(&raw) {
-        Ok(body) => {
-            service::edit(&state, &signed_in.user, id, &body).await?;
-            Ok(redirect(&format!("/comments/{id}#comment-{id}")))
+    let form = form.into_inner();
+    let sort = form.sort.as_deref().map(|s| Sort::parse(Some(s)));
+    let (item, slug, title, _) = match load_one(&state, id, None).await {
+        Ok(found) => found,
+        Err(error) => {
+            // A banned reader is told so first, whatever else is wrong.
+            super::security::refuse_banned(&signed_in.user)?;
+            return Err(error);
         }
-        Err(problem) => {
-            let (_, slug, title, _) = load_one(&state, id, None).await?;
-            let page = edit_page(&signed_in.visitor, id, &slug, &title, raw.trim(), Some(&problem));
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
-        }
+    };
+    let visitor = &signed_in.visitor;
+    let typed = form.body.trim();
+    let refuse = |error: AppError, body: &str| {
+        refused(&req, error, |reason| edit_page(visitor, id, (&slug, &title), body, Some(reason), sort))
+    };
+    if let Err(error) = super::security::refuse_banned(&signed_in.user) {
+        return refuse(error, typed);
     }
+    if let Some((error, kept, message)) = cut_short(&req, &form.body) {
+        if super::wants_json(&req) {
+            return Err(error);
+        }
+        return Ok(error.refusal(edit_page(visitor, id, (&slug, &title), &kept, Some(&message), sort)));
+    }
+    let body = match CommentBody::parse(&form.body) {
+        Ok(body) => body,
+        Err(problem) => {
+            let page = edit_page(visitor, id, (&slug, &title), typed, Some(&problem), sort);
+            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+        }
+    };
+    if let Err(error) = service::edit(&state, &signed_in.user, id, &body).await {
+        return refuse(error, body.as_str());
+    }
+    let article_id = item.comment.article_id;
+    let location = place_on_article(&state, &slug, article_id, id, sort, signed_in.user.id, "edited").await?;
+    Ok(redirect(&location))
 }
 
 #[derive(Deserialize)]
