@@ -142,25 +142,26 @@ pub async fn post(
         // says so.
         return Ok(redirect(&format!("/comments/{id}#comment-{id}")));
     }
-    let location =
-        place_on_article(&state, &target.article_slug, target.article_id, id, sort, user.id, "posted").await?;
+    let location = place_on_article(&state, &target.article_slug, id, sort, user.id, "posted").await?;
     Ok(redirect(&location))
 }
 
 /// Where the reader goes after posting or editing comment `id`: the article, in the
 /// order they read it in (`sort`; the default when the form did not say), at that
 /// comment. The first page of the article may not show it: a thread shows its top
-/// comments fifty to a page and replies only so deep and so many under each comment.
-/// Then the closest place that does: the nearest of its parents the page shows (whose
-/// "more replies" or "Continue this thread" link leads on to it), so that the reader
-/// stays where they were reading. When the page shows none of them (its thread is on a
-/// later page of a ranked order, where finding the page would mean ranking the whole
-/// article on every post), its own page, with its thread above it and a note (`notice`)
-/// that it is there, since an article page would not show it.
+/// comments fifty to a page, and replies only seven levels deep and ten under a top
+/// comment, five under a reply. Then the closest place that does: the nearest of its
+/// parents the page shows (whose "more replies" or "Continue this thread" link leads on
+/// to it), so that the reader stays where they were reading. When its whole thread is
+/// on a later page, the comment's own page, with its thread above it and a note
+/// (`notice`) saying so: the later page's address depends on the comments around it,
+/// which change as others post, while the comment's own page always shows it.
+///
+/// This costs a row and a count for most comments (where its thread stands, and the
+/// replies around it); only a reply among more than a page shows loads the page to see.
 async fn place_on_article(
     state: &AppState,
     slug: &str,
-    article_id: crate::domain::ArticleId,
     id: CommentId,
     sort: Option<Sort>,
     reader: UserId,
@@ -169,11 +170,29 @@ async fn place_on_article(
     let order = sort.unwrap_or_default();
     let shown = state
         .db(move |conn| {
-            let page = threads::article_page(conn, article_id, order, threads::Start::First, Some(reader))?;
+            let comment = comments::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let first_page = threads::top_level_position(conn, comment.root_id, order, Some(reader))?
+                .is_some_and(|before| before < threads::TOP_PER_PAGE);
+            if !first_page {
+                return Ok(None);
+            }
+            if comment.depth == 0 {
+                return Ok(Some(id));
+            }
+            // Shown when no deeper than a page indents and each comment above it has no
+            // more replies than a page shows under it.
+            let ancestors = threads::ancestors(conn, id, Some(reader))?;
+            let within = ancestors.iter().all(|a| {
+                let depth = a.comment.depth;
+                a.comment.reply_count as usize <= threads::replies_shown(depth) && depth < threads::LEVELS
+            });
+            if within {
+                return Ok(Some(id));
+            }
+            let page = threads::article_page(conn, comment.article_id, order, threads::Start::First, Some(reader))?;
             if page.order.contains(&id) {
                 return Ok(Some(id));
             }
-            let ancestors = threads::ancestors(conn, id, Some(reader))?;
             Ok(ancestors.iter().rev().map(|a| a.comment.id).find(|a| page.order.contains(a)))
         })
         .await?;
@@ -425,7 +444,7 @@ pub async fn edit(
     let id = comment_id(&id)?;
     let form = form.into_inner();
     let sort = form.sort.as_deref().map(|s| Sort::parse(Some(s)));
-    let (item, slug, title, _) = match load_one(&state, id, None).await {
+    let (_, slug, title, _) = match load_one(&state, id, None).await {
         Ok(found) => found,
         Err(error) => {
             // A banned reader is told so first, whatever else is wrong.
@@ -457,8 +476,7 @@ pub async fn edit(
     if let Err(error) = service::edit(&state, &signed_in.user, id, &body).await {
         return refuse(error, body.as_str());
     }
-    let article_id = item.comment.article_id;
-    let location = place_on_article(&state, &slug, article_id, id, sort, signed_in.user.id, "edited").await?;
+    let location = place_on_article(&state, &slug, id, sort, signed_in.user.id, "edited").await?;
     Ok(redirect(&location))
 }
 
