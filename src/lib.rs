@@ -71,12 +71,13 @@ fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> 
             let state = state.clone();
             // The last `wrap` runs first: log, then metrics, then headers, then JSON errors,
             // then the body deadline, then the security checks, then compression, then the
-            // page cache.
+            // error pages (rendered for the visitor), then the page cache.
             let app = actix_web::App::new()
                 .app_data(state.clone())
                 .configure(web::routes::configure)
                 .default_service(actix_web::web::to(web::routes::not_found))
                 .wrap(from_fn(web::cache::middleware))
+                .wrap(from_fn(web::error::pages))
                 .wrap(Compress::default())
                 .wrap(from_fn(web::security::security))
                 .wrap(from_fn(web::connection::body_deadline))

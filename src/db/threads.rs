@@ -332,3 +332,73 @@ pub fn reader_state(
     state.seen = super::saved::seen_state(conn, reader, article)?;
     Ok(state)
 }
+
+/// Where the top-level comment `id` stands among its article's top-level comments in
+/// `sort`, as the article's pages show them to `viewer`: how many come before it (pinned
+/// ones first, then the others in order). `None` when it is not a top-level comment
+/// shown to `viewer`. One row and one count.
+pub fn top_level_position(
+    conn: &mut DbConn,
+    id: CommentId,
+    sort: Sort,
+    viewer: Option<UserId>,
+) -> QueryResult<Option<i64>> {
+    let found: Option<(ArticleId, bool, f64, f64, i32)> = comments::table
+        .find(id)
+        .filter(comments::depth.eq(0))
+        .filter(shown_to!(viewer))
+        .select((
+            comments::article_id,
+            comments::pinned,
+            comments::rank_best,
+            comments::rank_controversial,
+            comments::upvotes - comments::downvotes,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((article, pinned, best, controversial, score)) = found else { return Ok(None) };
+    let others = comments::table
+        .filter(comments::article_id.eq(article))
+        .filter(comments::depth.eq(0))
+        .filter(comments::id.ne(id))
+        .filter(shown_to!(viewer));
+    // Among the pinned ones, or after all of them, in the page's order (ties newest first).
+    let same_group = comments::pinned.eq(pinned);
+    let before = match sort {
+        Sort::Best => others
+            .filter(comments::pinned.eq(true).and(comments::pinned.ne(pinned)).or(
+                same_group.and(comments::rank_best.gt(best).or(comments::rank_best.eq(best).and(comments::id.gt(id)))),
+            ))
+            .count()
+            .get_result(conn)?,
+        Sort::Controversial => others
+            .filter(
+                comments::pinned.eq(true).and(comments::pinned.ne(pinned)).or(same_group.and(
+                    comments::rank_controversial
+                        .gt(controversial)
+                        .or(comments::rank_controversial.eq(controversial).and(comments::id.gt(id))),
+                )),
+            )
+            .count()
+            .get_result(conn)?,
+        Sort::Top => others
+            .filter(
+                comments::pinned.eq(true).and(comments::pinned.ne(pinned)).or(same_group.and(
+                    (comments::upvotes - comments::downvotes)
+                        .gt(score)
+                        .or((comments::upvotes - comments::downvotes).eq(score).and(comments::id.gt(id))),
+                )),
+            )
+            .count()
+            .get_result(conn)?,
+        Sort::New => others
+            .filter(comments::pinned.eq(true).and(comments::pinned.ne(pinned)).or(same_group.and(comments::id.gt(id))))
+            .count()
+            .get_result(conn)?,
+        Sort::Old => others
+            .filter(comments::pinned.eq(true).and(comments::pinned.ne(pinned)).or(same_group.and(comments::id.lt(id))))
+            .count()
+            .get_result(conn)?,
+    };
+    Ok(Some(before))
+}

@@ -26,11 +26,20 @@ pub async fn target(
     slug: &str,
     parent_id: Option<CommentId>,
 ) -> Result<Target, AppError> {
-    if state.config.require_email_verification && !author.email_verified {
-        return Err(AppError::Forbidden("Confirm your email address before commenting (see Settings).".into()));
-    }
+    let (target, locked) = find_target(state, slug, parent_id).await?;
+    may_post(state, author, locked)?;
+    Ok(target)
+}
+
+/// The article `slug` (and comment `parent_id`) a comment would go on, and whether its
+/// comments are closed; missing, 404 (a missing parent, 400).
+pub async fn find_target(
+    state: &AppState,
+    slug: &str,
+    parent_id: Option<CommentId>,
+) -> Result<(Target, bool), AppError> {
     let slug = slug.to_owned();
-    let (target, locked) = state
+    state
         .db(move |conn| {
             let (article_id, article_title, locked) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
             let parent = match parent_id {
@@ -42,9 +51,17 @@ pub async fn target(
             };
             Ok((Target { article_id, article_slug: slug, article_title, parent }, locked))
         })
-        .await?;
+        .await
+}
+
+/// Whether `author` may comment on an article (closed or not): not banned (403), and
+/// with a confirmed address when the site asks for one (403).
+pub fn may_post(state: &AppState, author: &AuthUser, locked: bool) -> Result<(), AppError> {
+    if state.config.require_email_verification && !author.email_verified {
+        return Err(AppError::Forbidden("Confirm your email address before commenting (see Settings).".into()));
+    }
     permissions::may_comment(Some(&author.actor()), locked)?;
-    Ok(target)
+    Ok(())
 }
 
 async fn render(body: &CommentBody) -> Result<String, AppError> {

@@ -212,6 +212,8 @@ pub fn message(v: &Visitor, title: &str, text: &str) -> Markup {
 pub struct SettingsForms<'a> {
     pub errors: FieldErrors,
     pub new_email: &'a str,
+    /// The profile as the reader typed it (display name, bio), when it was refused.
+    pub profile: Option<(&'a str, &'a str)>,
 }
 
 pub fn settings(
@@ -267,15 +269,26 @@ pub fn settings(
             section class="settings-section" aria-labelledby="profile-heading" {
                 h2 id="profile-heading" { "Profile" }
                 p { "Your public page: " a href={ "/users/" (user.username) } { "/users/" (user.username) } }
+                @let (display_name, bio) = forms.profile.unwrap_or((
+                    user.display_name.as_deref().unwrap_or(""),
+                    user.bio_source.as_deref().unwrap_or(""),
+                ));
+                @if let Some(error) = e.get("profile") {
+                    p class="flash error" role="alert" { (error) }
+                }
                 form method="post" action="/settings/profile" {
                     (csrf(v))
                     (field(&Field { name: "display_name", label: "Display name", kind: "text",
-                        value: user.display_name.as_deref().unwrap_or(""), autocomplete: "nickname",
+                        value: display_name, autocomplete: "nickname",
                         hint: Some("Optional; at most 50 characters.") }, e))
                     div class="field" {
                         label for="field-bio" { "About you" }
-                        textarea id="field-bio" name="bio" rows="4" maxlength="500" { (user.bio_source.as_deref().unwrap_or("")) }
+                        textarea id="field-bio" name="bio" rows="4" maxlength="500"
+                            aria-invalid=[e.get("bio").map(|_| "true")] aria-describedby=[e.get("bio").map(|_| "field-bio-error")] { (bio) }
                         small class="hint" { "Optional; Markdown, at most 500 characters." }
+                        @if let Some(error) = e.get("bio") {
+                            p id="field-bio-error" class="field-error" { (error) }
+                        }
                     }
                     label class="checkbox" {
                         input type="checkbox" name="show_saved" value="on" checked[user.show_saved];

@@ -180,7 +180,7 @@ pub fn article_page(
                 } @else if thread.must_verify {
                     p class="notice" { "Confirm your email address to comment: " a href="/settings" { "send the link again" } "." }
                 } @else {
-                    (comments::compose_form(visitor, &format!("/articles/{}/comments", article.slug), None, None, "", "Post comment"))
+                    (comments::compose_form(visitor, &format!("/articles/{}/comments", article.slug), None, None, "", "Post comment", Some(thread.view.sort)))
                 }
                 @if thread.empty && thread.first {
                     p class="empty" { "Be the first to comment!" }

@@ -265,14 +265,14 @@ pub fn personal(view: &ThreadView, kind: Personal, item: &ThreadComment, reader:
                             (vote_button(c.id, -1, reader.vote))
                         }
                         @if may_reply {
-                            a class="reply-link" href={ "/comments/" (c.id) "/reply" } data-reply=(c.id) { "Reply" }
+                            a class="reply-link" href={ "/comments/" (c.id) "/reply" (sort_query(view.sort)) } data-reply=(c.id) { "Reply" }
                         }
                         a href={ "/comments/" (c.id) } { "Link" }
                         @if may_report {
                             a class="report-link" href={ "/comments/" (c.id) "/report" } rel="nofollow" { "Report" }
                         }
                         @if may_edit {
-                            a class="edit-link" href={ "/comments/" (c.id) "/edit" } data-edit=(c.id) { "Edit" }
+                            a class="edit-link" href={ "/comments/" (c.id) "/edit" (sort_query(view.sort)) } data-edit=(c.id) { "Edit" }
                         }
                         @if may_delete {
                             button type="submit" form=(ACTIONS) formaction={ "/comments/" (c.id) "/delete" } class="link-button delete"
@@ -282,6 +282,16 @@ pub fn personal(view: &ThreadView, kind: Personal, item: &ThreadComment, reader:
                 }
             }
         }
+    }
+}
+
+/// `?sort=…` for an order other than the default, so that a reply or an edit comes back
+/// to the thread in the order the reader reads it.
+fn sort_query(sort: Sort) -> String {
+    if sort == Sort::Best {
+        String::new()
+    } else {
+        format!("?sort={}", sort.as_str())
     }
 }
 
@@ -341,7 +351,8 @@ pub fn sort_nav(base: &str, current: Sort) -> Markup {
 
 /// The form that posts a comment (a reply when `parent_id` is set, an edit of comment
 /// `editing` when that is). Its box has an id of its own, so that the boxes the script
-/// opens in place under comments each keep their own label.
+/// opens in place under comments each keep their own label. `sort` is the order the
+/// reader reads the thread in, to come back to after posting.
 pub fn compose_form(
     visitor: &Visitor,
     action: &str,
@@ -349,6 +360,7 @@ pub fn compose_form(
     editing: Option<CommentId>,
     body: &str,
     submit: &str,
+    sort: Option<Sort>,
 ) -> Markup {
     let (id, label) = match (parent_id, editing) {
         (Some(parent), _) => (format!("reply-{parent}-body"), "Your reply"),
@@ -360,6 +372,9 @@ pub fn compose_form(
             (csrf(visitor))
             @if let Some(parent) = parent_id {
                 input type="hidden" name="parent_id" value=(parent);
+            }
+            @if let Some(sort) = sort {
+                input type="hidden" name="sort" value=(sort.as_str());
             }
             label for=(id) class="visually-hidden" { (label) }
             textarea id=(id) name="body" rows="5" maxlength="10000" required
@@ -395,6 +410,8 @@ pub struct Compose<'a> {
     pub preview: Option<String>,
     pub error: Option<&'a str>,
     pub submit: &'a str,
+    /// The order the reader reads the thread in.
+    pub sort: Option<Sort>,
 }
 
 pub fn compose_page(visitor: &Visitor, c: &Compose) -> Markup {
@@ -418,7 +435,7 @@ pub fn compose_page(visitor: &Visitor, c: &Compose) -> Markup {
                         div class="comment-body" { (PreEscaped(preview)) }
                     }
                 }
-                (compose_form(visitor, c.action, c.parent_id, c.editing, c.body, c.submit))
+                (compose_form(visitor, c.action, c.parent_id, c.editing, c.body, c.submit, c.sort))
             }
         },
     )

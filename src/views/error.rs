@@ -4,8 +4,11 @@ use actix_web::http::StatusCode;
 use maud::{html, Markup};
 
 use super::layout::{self, Meta};
+use crate::auth::Visitor;
 
-pub fn page(status: StatusCode, message: &str) -> Markup {
+/// The page for an error answered with `status`, saying `message`, with the site header
+/// as `visitor` sees it (`None` when the request never got as far as knowing who asks).
+pub fn page(visitor: Option<&Visitor>, status: StatusCode, message: &str) -> Markup {
     let title = match status {
         StatusCode::NOT_FOUND => "Page not found",
         StatusCode::BAD_REQUEST => "That request could not be used",
@@ -17,7 +20,7 @@ pub fn page(status: StatusCode, message: &str) -> Markup {
     };
     let meta = Meta { title: Some(title), description: message, url: None, og_type: "website", feed: None };
     layout::page(
-        None,
+        visitor,
         &meta,
         html! {
             section class="error-page" {

@@ -559,7 +559,13 @@ pub fn users(v: &Visitor, query: &str, found: &[User]) -> Markup {
     )
 }
 
-pub fn report_form(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &str, error: Option<&str>) -> Markup {
+pub fn report_form(
+    v: &Visitor,
+    c: &Comment,
+    (author, slug, title): (&str, &str, &str),
+    typed: (&str, &str),
+    error: Option<&str>,
+) -> Markup {
     layout::page(
         Some(v),
         &meta("Report a comment"),
@@ -572,12 +578,12 @@ pub fn report_form(v: &Visitor, c: &Comment, author: &str, slug: &str, title: &s
                 fieldset {
                     legend { "What is wrong with it?" }
                     @for reason in ReportReason::ALL {
-                        label class="checkbox" { input type="radio" name="reason" value=(reason) required; " " (reason.label()) }
+                        label class="checkbox" { input type="radio" name="reason" value=(reason) required checked[reason.as_str() == typed.0]; " " (reason.label()) }
                     }
                 }
                 div class="field" {
                     label for="report-details" { "Details (needed for “Other”)" }
-                    input id="report-details" type="text" name="details" maxlength="500";
+                    input id="report-details" type="text" name="details" maxlength="500" value=(typed.1);
                 }
                 button type="submit" class="button danger" { "Report" }
             }

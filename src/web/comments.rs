@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use maud::Markup;
 use serde::Deserialize;
 
@@ -26,6 +26,8 @@ pub struct CommentForm {
     body: String,
     parent_id: Option<String>,
     action: Option<String>,
+    /// The order the reader reads the thread in: where to come back to.
+    sort: Option<String>,
 }
 
 /// A single comment as the compose page shows its parent.
@@ -43,9 +45,38 @@ fn parent_markup(visitor: &Visitor, item: comments::ThreadComment, now: time::Pr
     view::parent_comment(&view, &Node::leaf(item))
 }
 
+/// What a refused form answers: to a script that asked for JSON, the error as JSON (see
+/// `middleware::json_errors`); to a person, the form again with the text they typed
+/// (`page`, given the reason), under the error's status and headers (`Retry-After` …).
+/// Only a bug (500) and a missing login answer as they would anywhere else.
+fn refused(req: &HttpRequest, error: AppError, page: impl FnOnce(&str) -> Markup) -> Result<HttpResponse, AppError> {
+    if super::wants_json(req) || matches!(error, AppError::Internal(_) | AppError::LoginRequired { .. }) {
+        return Err(error);
+    }
+    Ok(error.refusal(page(&error.message())))
+}
+
+/// The text of a comment form whose body was cut short (see `security::CutShort`), and
+/// why it was refused; `None` when it came whole.
+fn cut_short(req: &HttpRequest, raw: &str) -> Option<(AppError, String, String)> {
+    let limit = req.extensions().get::<super::security::CutShort>()?.limit;
+    // The last character may have been cut in two.
+    let kept = raw.trim().trim_end_matches(char::REPLACEMENT_CHARACTER).to_owned();
+    let message = format!(
+        "Your comment is far too long to be sent (more than {} KiB): only its first {} characters were kept, \
+         below. A comment may have at most {} characters.",
+        limit / 1024,
+        kept.chars().count(),
+        CommentBody::MAX_CHARS
+    );
+    Some((AppError::PayloadTooLarge { limit }, kept, message))
+}
+
 /// POST /articles/{slug}/comments: a new comment or (with `parent_id`) a reply, or its
-/// preview (`action=preview`). A script asking for JSON gets the new comment's id (or the
-/// preview, or why the text was refused) instead of a page.
+/// preview (`action=preview`). Whatever refuses it (the account's limits, a ban, a
+/// closed thread, a text too long, the database), the reader gets the form back with
+/// their text and the reason; a script asking for JSON gets the new comment's id (or
+/// the preview, or why the text was refused) instead of a page.
 pub async fn post(
     state: web::Data<AppState>,
     signed_in: SignedIn,
@@ -60,40 +91,130 @@ pub async fn post(
             Some(raw.parse::<CommentId>().map_err(|_| AppError::BadRequest("parent_id must be a comment id.".into()))?)
         }
     };
+    let sort = form.sort.as_deref().map(|s| Sort::parse(Some(s)));
     let user = &signed_in.user;
-    let target = service::target(&state, user, &slug, parent_id).await?;
-    let preview = form.action.as_deref() == Some("preview");
-    let (body, rendered, problem) = match CommentBody::parse(&form.body) {
-        Ok(body) if preview => {
-            // A preview changes nothing.
-            super::cache::touches_nothing();
-            let rendered = service::preview(&state, user, &body).await?;
-            if super::wants_json(&req) {
-                return Ok(HttpResponse::Ok().json(serde_json::json!({ "preview": rendered })));
-            }
-            (body.as_str().to_owned(), Some(rendered), None)
+    let visitor = &signed_in.visitor;
+    let (target, locked) = match service::find_target(&state, &slug, parent_id).await {
+        Ok(found) => found,
+        Err(error) => {
+            // A banned reader is told so first, whatever else is wrong.
+            super::security::refuse_banned(user)?;
+            return Err(error);
         }
-        Ok(body) => {
-            let posted = service::post(&state, user, &target, &body).await?;
-            let id = posted.id;
-            let location = match (posted.held, parent_id) {
-                (true, _) => format!("/comments/{id}?notice=held#comment-{id}"),
-                (false, None) => format!("/articles/{}?sort=new#comment-{id}", target.article_slug),
-                (false, Some(parent)) => format!("/comments/{parent}#comment-{id}"),
-            };
-            if super::wants_json(&req) {
-                return Ok(HttpResponse::Ok().json(serde_json::json!({
-                    "id": id, "parent_id": parent_id, "held": posted.held, "location": location,
-                })));
-            }
-            return Ok(redirect(&location));
-        }
-        Err(problem) if super::wants_json(&req) => return Ok(refused_json(&problem)),
-        Err(problem) => (form.body.trim().to_owned(), None, Some(problem)),
     };
-    let page = compose_page(&signed_in.visitor, target, &body, rendered, problem.as_deref());
-    let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(html(status, page))
+    let typed = form.body.trim();
+    let refuse = |error: AppError, target: service::Target, body: &str| {
+        refused(&req, error, |reason| compose_page(visitor, target, body, None, Some(reason), sort))
+    };
+    if let Err(error) = super::security::refuse_banned(user).and_then(|()| service::may_post(&state, user, locked)) {
+        return refuse(error, target, typed);
+    }
+    if let Some((error, kept, message)) = cut_short(&req, &form.body) {
+        if super::wants_json(&req) {
+            return Err(error);
+        }
+        return Ok(error.refusal(compose_page(visitor, target, &kept, None, Some(&message), sort)));
+    }
+    let preview = form.action.as_deref() == Some("preview");
+    let body = match CommentBody::parse(&form.body) {
+        Ok(body) => body,
+        Err(problem) if super::wants_json(&req) => return Ok(refused_json(&problem)),
+        Err(problem) => {
+            let page = compose_page(visitor, target, typed, None, Some(&problem), sort);
+            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+        }
+    };
+    if preview {
+        // A preview changes nothing.
+        super::cache::touches_nothing();
+        return match service::preview(&state, user, &body).await {
+            Ok(rendered) if super::wants_json(&req) => {
+                Ok(HttpResponse::Ok().json(serde_json::json!({ "preview": rendered })))
+            }
+            Ok(rendered) => {
+                Ok(html(StatusCode::OK, compose_page(visitor, target, body.as_str(), Some(rendered), None, sort)))
+            }
+            Err(error) => refuse(error, target, body.as_str()),
+        };
+    }
+    let posted = match service::post(&state, user, &target, &body).await {
+        Ok(posted) => posted,
+        Err(error) => return refuse(error, target, body.as_str()),
+    };
+    let id = posted.id;
+    let location = if posted.held {
+        // Only its author sees it until a moderator approves it: on its own page, which
+        // says so.
+        format!("/comments/{id}?notice=held#comment-{id}")
+    } else {
+        place_on_article(&state, &target.article_slug, id, sort, user.id, "posted").await?
+    };
+    if super::wants_json(&req) {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "id": id, "parent_id": parent_id, "held": posted.held, "location": location,
+        })));
+    }
+    Ok(redirect(&location))
+}
+
+/// Where the reader goes after posting or editing comment `id`: the article, in the
+/// order they read it in (`sort`; the default when the form did not say), at that
+/// comment. The first page of the article may not show it: a thread shows its top
+/// comments fifty to a page, and replies only seven levels deep and ten under a top
+/// comment, five under a reply. Then the closest place that does: the nearest of its
+/// parents the page shows (whose "more replies" or "Continue this thread" link leads on
+/// to it), so that the reader stays where they were reading. When its whole thread is
+/// on a later page, the comment's own page, with its thread above it and a note
+/// (`notice`) saying so: the later page's address depends on the comments around it,
+/// which change as others post, while the comment's own page always shows it.
+///
+/// This costs a row and a count for most comments (where its thread stands, and the
+/// replies around it); only a reply among more than a page shows loads the page to see.
+async fn place_on_article(
+    state: &AppState,
+    slug: &str,
+    id: CommentId,
+    sort: Option<Sort>,
+    reader: UserId,
+    notice: &str,
+) -> Result<String, AppError> {
+    let order = sort.unwrap_or_default();
+    let shown = state
+        .db(move |conn| {
+            let comment = comments::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let first_page = threads::top_level_position(conn, comment.root_id, order, Some(reader))?
+                .is_some_and(|before| before < threads::TOP_PER_PAGE);
+            if !first_page {
+                return Ok(None);
+            }
+            if comment.depth == 0 {
+                return Ok(Some(id));
+            }
+            // Shown when no deeper than a page indents and each comment above it has no
+            // more replies than a page shows under it.
+            let ancestors = threads::ancestors(conn, id, Some(reader))?;
+            let within = ancestors.iter().all(|a| {
+                let depth = a.comment.depth;
+                a.comment.reply_count as usize <= threads::replies_shown(depth) && depth < threads::LEVELS
+            });
+            if within {
+                return Ok(Some(id));
+            }
+            let page = threads::article_page(conn, comment.article_id, order, threads::Start::First, Some(reader))?;
+            if page.order.contains(&id) {
+                return Ok(Some(id));
+            }
+            Ok(ancestors.iter().rev().map(|a| a.comment.id).find(|a| page.order.contains(a)))
+        })
+        .await?;
+    let query = if order == Sort::default() { String::new() } else { format!("?sort={}", order.as_str()) };
+    Ok(match shown {
+        Some(at) => format!("/articles/{slug}{query}#comment-{at}"),
+        None => {
+            let sep = if query.is_empty() { '?' } else { '&' };
+            format!("/comments/{id}{query}{sep}notice={notice}#comment-{id}")
+        }
+    })
 }
 
 /// A text refused (empty, too long), for a script: 422 and `{"code", "message"}` as
@@ -110,6 +231,7 @@ fn compose_page(
     body: &str,
     preview: Option<String>,
     error: Option<&str>,
+    sort: Option<Sort>,
 ) -> Markup {
     let action = format!("/articles/{}/comments", target.article_slug);
     let is_reply = target.parent.is_some();
@@ -127,8 +249,14 @@ fn compose_page(
             preview,
             error,
             submit: if is_reply { "Post reply" } else { "Post comment" },
+            sort,
         },
     )
+}
+
+#[derive(Deserialize)]
+pub struct FormQuery {
+    sort: Option<String>,
 }
 
 /// GET /comments/{id}/reply: the reply form, with the comment replied to.
@@ -136,7 +264,9 @@ pub async fn reply_form(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     id: web::Path<String>,
+    query: web::Query<FormQuery>,
 ) -> Result<Markup, AppError> {
+    let sort = query.sort.as_deref().map(|s| Sort::parse(Some(s)));
     let id = comment_id(&id)?;
     let (item, slug, title, locked) = load_one(&state, id, Some(signed_in.user.id)).await?;
     permissions::may_reply(Some(&signed_in.user.actor()), &item.comment.facts(locked)).map_err(
@@ -151,7 +281,7 @@ pub async fn reply_form(
         article_title: title,
         parent: Some(item),
     };
-    Ok(compose_page(&signed_in.visitor, target, "", None, None))
+    Ok(compose_page(&signed_in.visitor, target, "", None, None, sort))
 }
 
 /// One comment with its article's slug, title and lock.
@@ -204,6 +334,8 @@ pub async fn permalink(
             "Your comment is waiting for a moderator’s approval: until then only you can see it. \
              Your inbox will tell you when it is approved or not.",
         ),
+        Some("posted") => Some("Your comment was posted. The first page of the article does not show it in this order: here it is with its thread."),
+        Some("edited") => Some("Your comment was saved. The first page of the article does not show it in this order: here it is with its thread."),
         _ => None,
     };
     Ok(view::permalink_page(&view, &Permalink { article_title: &title, article_slug: &slug, ancestors, node, notice }))
@@ -281,7 +413,27 @@ pub async fn fragment(state: web::Data<AppState>, visitor: Visitor, id: web::Pat
 }
 
 /// The edit form of comment `id`, with `body`, and why it was refused if it was.
-fn edit_page(visitor: &Visitor, id: CommentId, slug: &str, title: &str, body: &str, error: Option<&str>) -> Markup {
+fn edit_page(
+    visitor: &Visitor,
+    id: CommentId,
+    article: (&str, &str),
+    body: &str,
+    error: Option<&str>,
+    sort: Option<Sort>,
+) -> Markup {
+    edit_page_with_preview(visitor, id, article, body, None, error, sort)
+}
+
+/// The edit form with `body`, and how it would show (`preview`).
+fn edit_page_with_preview(
+    visitor: &Visitor,
+    id: CommentId,
+    (slug, title): (&str, &str),
+    body: &str,
+    preview: Option<String>,
+    error: Option<&str>,
+    sort: Option<Sort>,
+) -> Markup {
     let action = format!("/comments/{id}/edit");
     view::compose_page(
         visitor,
@@ -294,9 +446,10 @@ fn edit_page(visitor: &Visitor, id: CommentId, slug: &str, title: &str, body: &s
             parent_id: None,
             editing: Some(id),
             body,
-            preview: None,
+            preview,
             error,
             submit: "Save",
+            sort,
         },
     )
 }
@@ -306,14 +459,19 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     id: web::Path<String>,
+    query: web::Query<FormQuery>,
 ) -> Result<Markup, AppError> {
     let id = comment_id(&id)?;
+    let sort = query.sort.as_deref().map(|s| Sort::parse(Some(s)));
     let (source, slug, title) = service::editable(&state, &signed_in.user, id).await?;
-    Ok(edit_page(&signed_in.visitor, id, &slug, &title, &source, None))
+    Ok(edit_page(&signed_in.visitor, id, (&slug, &title), &source, None, sort))
 }
 
-/// POST /comments/{id}/edit: the window is enforced here, not only in the page. A script
-/// asking for JSON gets `{"id", "location"}`, or why the text was refused.
+/// POST /comments/{id}/edit: the window is enforced here, not only in the page. A
+/// refused edit (the window passed, a ban, a closed thread, a text too long) shows the
+/// form again with the reader's text and the reason; `action=preview` shows the text
+/// as it would be, saving nothing. A script asking for JSON gets `{"id", "location"}`,
+/// or why the text was refused.
 pub async fn edit(
     state: web::Data<AppState>,
     signed_in: SignedIn,
@@ -322,23 +480,64 @@ pub async fn edit(
     form: web::Form<CommentForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = comment_id(&id)?;
-    let raw = form.into_inner().body;
-    match CommentBody::parse(&raw) {
-        Ok(body) => {
-            service::edit(&state, &signed_in.user, id, &body).await?;
-            let location = format!("/comments/{id}#comment-{id}");
-            if super::wants_json(&req) {
-                return Ok(HttpResponse::Ok().json(serde_json::json!({ "id": id, "location": location })));
-            }
-            Ok(redirect(&location))
+    let form = form.into_inner();
+    let sort = form.sort.as_deref().map(|s| Sort::parse(Some(s)));
+    let (_, slug, title, _) = match load_one(&state, id, None).await {
+        Ok(found) => found,
+        Err(error) => {
+            // A banned reader is told so first, whatever else is wrong.
+            super::security::refuse_banned(&signed_in.user)?;
+            return Err(error);
         }
-        Err(problem) if super::wants_json(&req) => Ok(refused_json(&problem)),
-        Err(problem) => {
-            let (_, slug, title, _) = load_one(&state, id, None).await?;
-            let page = edit_page(&signed_in.visitor, id, &slug, &title, raw.trim(), Some(&problem));
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
-        }
+    };
+    let visitor = &signed_in.visitor;
+    let typed = form.body.trim();
+    let refuse = |error: AppError, body: &str| {
+        refused(&req, error, |reason| edit_page(visitor, id, (&slug, &title), body, Some(reason), sort))
+    };
+    if let Err(error) = super::security::refuse_banned(&signed_in.user) {
+        return refuse(error, typed);
     }
+    if let Some((error, kept, message)) = cut_short(&req, &form.body) {
+        if super::wants_json(&req) {
+            return Err(error);
+        }
+        return Ok(error.refusal(edit_page(visitor, id, (&slug, &title), &kept, Some(&message), sort)));
+    }
+    let body = match CommentBody::parse(&form.body) {
+        Ok(body) => body,
+        Err(problem) if super::wants_json(&req) => return Ok(refused_json(&problem)),
+        Err(problem) => {
+            let page = edit_page(visitor, id, (&slug, &title), typed, Some(&problem), sort);
+            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+        }
+    };
+    if form.action.as_deref() == Some("preview") {
+        // A preview saves nothing; the reader must still be allowed to edit it.
+        super::cache::touches_nothing();
+        let shown = async {
+            service::editable(&state, &signed_in.user, id).await?;
+            service::preview(&state, &signed_in.user, &body).await
+        };
+        return match shown.await {
+            Ok(rendered) if super::wants_json(&req) => {
+                Ok(HttpResponse::Ok().json(serde_json::json!({ "preview": rendered })))
+            }
+            Ok(rendered) => Ok(html(
+                StatusCode::OK,
+                edit_page_with_preview(visitor, id, (&slug, &title), body.as_str(), Some(rendered), None, sort),
+            )),
+            Err(error) => refuse(error, body.as_str()),
+        };
+    }
+    if let Err(error) = service::edit(&state, &signed_in.user, id, &body).await {
+        return refuse(error, body.as_str());
+    }
+    let location = place_on_article(&state, &slug, id, sort, signed_in.user.id, "edited").await?;
+    if super::wants_json(&req) {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({ "id": id, "location": location })));
+    }
+    Ok(redirect(&location))
 }
 
 #[derive(Deserialize)]

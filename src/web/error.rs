@@ -1,7 +1,12 @@
 //! The one error type of the web layer and how it becomes a response.
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
+
+use crate::auth::Visitor;
 
 use crate::db::comments::CommentError;
 use crate::domain::Denied;
@@ -161,14 +166,65 @@ impl ResponseError for AppError {
                 format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
             return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
-        let status = self.status_code();
-        self.response_head(status)
-            .content_type("text/html; charset=utf-8")
-            .body(views::error::page(status, &self.message()).into_string())
+        self.page(None)
+    }
+}
+
+/// Error pages with the site header as the visitor sees it. `error_response` knows no
+/// request, so it renders the header of a visitor nobody knows; this middleware, inside
+/// the security middleware (which has resolved the visitor from the session, when the
+/// request came with one, without any further query), renders the page of a handler's
+/// error again for the visitor who asked. Programs that asked for JSON keep their
+/// answer (`middleware::json_errors` replaces the body anyway), and so do redirects to
+/// the login form.
+pub async fn pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let visitor = if super::wants_json(req.request()) { None } else { req.extensions().get::<Visitor>().cloned() };
+    let response = next.call(req).await?.map_into_boxed_body();
+    let Some(visitor) = visitor else { return Ok(response) };
+    let page = match response.response().error().and_then(|e| e.as_error::<AppError>()) {
+        Some(AppError::LoginRequired { .. }) | None => return Ok(response),
+        Some(error) => error.page_markup(Some(&visitor)),
+    };
+    Ok(response.map_body(|head, _| {
+        head.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
+        BoxBody::new(page.into_string())
+    }))
+}
+
+/// The answer to `error` with its page as `visitor` sees it, the error kept with it (for
+/// the log and for the JSON answer to programs): for refusals made before a handler runs.
+pub fn response_for(error: AppError, visitor: &Visitor) -> HttpResponse {
+    let page = match &error {
+        AppError::LoginRequired { .. } => None,
+        other => Some(other.page_markup(Some(visitor)).into_string()),
+    };
+    let response = HttpResponse::from_error(error);
+    match page {
+        Some(page) => response.set_body(BoxBody::new(page)),
+        None => response,
     }
 }
 
 impl AppError {
+    /// The HTML page of this error, with the site header as `visitor` sees it.
+    fn page_markup(&self, visitor: Option<&Visitor>) -> maud::Markup {
+        views::error::page(visitor, self.status_code(), &self.message())
+    }
+
+    /// The HTML answer: this error's status and headers, and its page as `visitor` sees it.
+    pub fn page(&self, visitor: Option<&Visitor>) -> HttpResponse {
+        self.refusal(self.page_markup(visitor))
+    }
+
+    /// The answer to a form this error refused: its status and headers (`Retry-After` …)
+    /// with `page`, the form again with what the reader typed and the reason.
+    pub fn refusal(&self, page: maud::Markup) -> HttpResponse {
+        self.response_head(self.status_code()).content_type("text/html; charset=utf-8").body(page.into_string())
+    }
+
     /// A stable name of the kind of error, for programs (`{"code": …}`).
     pub fn code(&self) -> &'static str {
         match self {

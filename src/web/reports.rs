@@ -41,7 +41,7 @@ pub async fn report_form(
     let id = comment_id(&id)?;
     let (comment, author, slug, title) = comment_for_report(&state, id).await?;
     crate::domain::permissions::may_report(Some(&signed_in.user.actor()), &comment.facts(false))?;
-    Ok(view::report_form(&signed_in.visitor, &comment, &author, &slug, &title, None))
+    Ok(view::report_form(&signed_in.visitor, &comment, (&author, &slug, &title), ("", ""), None))
 }
 
 #[derive(Deserialize)]
@@ -54,21 +54,39 @@ pub struct ReportForm {
 pub async fn report(
     state: web::Data<AppState>,
     signed_in: SignedIn,
+    req: actix_web::HttpRequest,
     id: web::Path<String>,
     form: web::Form<ReportForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = comment_id(&id)?;
     let form = form.into_inner();
-    let report = match Report::parse(&form.reason, form.details.as_deref()) {
-        Ok(report) => report,
-        Err(problem) => {
-            let (comment, author, slug, title) = comment_for_report(&state, id).await?;
-            let page = view::report_form(&signed_in.visitor, &comment, &author, &slug, &title, Some(&problem));
-            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
-        }
+    let typed = (form.reason.trim(), form.details.as_deref().unwrap_or("").trim());
+    let report = match super::security::refuse_banned(&signed_in.user) {
+        Err(error) => Err(error),
+        Ok(()) => match Report::parse(&form.reason, form.details.as_deref()) {
+            Ok(report) => service::report(&state, &signed_in.user, id, report).await,
+            Err(problem) => {
+                let (comment, author, slug, title) = comment_for_report(&state, id).await?;
+                let page =
+                    view::report_form(&signed_in.visitor, &comment, (&author, &slug, &title), typed, Some(&problem));
+                return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+            }
+        },
     };
-    service::report(&state, &signed_in.user, id, report).await?;
-    Ok(redirect(&format!("/comments/{id}?notice=reported#comment-{id}")))
+    match report {
+        Ok(()) => Ok(redirect(&format!("/comments/{id}?notice=reported#comment-{id}"))),
+        // Refused (a ban, a report made twice, the database): the form again, with what
+        // the reader chose and wrote, and why.
+        Err(error) if !super::wants_json(&req) && !matches!(error, AppError::Internal(_)) => {
+            let Ok((comment, author, slug, title)) = comment_for_report(&state, id).await else {
+                return Err(error);
+            };
+            let reason = error.message();
+            let page = view::report_form(&signed_in.visitor, &comment, (&author, &slug, &title), typed, Some(&reason));
+            Ok(error.refusal(page))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 // ---- moderators ----

@@ -117,10 +117,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             AppError::BadRequest(format!("The query string could not be read: {err}")).into()
         }),
     )
-    .app_data(web::FormConfig::default().limit(super::security::FORM_LIMIT).error_handler(|err, _req| {
+    // The security middleware holds each form to its route's limit before any handler
+    // reads it (the comment forms take more than others); this is the largest.
+    .app_data(web::FormConfig::default().limit(super::security::COMMENT_FORM_LIMIT).error_handler(|err, _req| {
         use actix_web::error::UrlencodedError;
         match err {
-            UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge { limit: super::security::FORM_LIMIT },
+            UrlencodedError::Overflow { .. } => {
+                AppError::PayloadTooLarge { limit: super::security::COMMENT_FORM_LIMIT }
+            }
             other => AppError::BadRequest(format!("The form could not be read: {other}")),
         }
         .into()

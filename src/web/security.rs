@@ -20,6 +20,21 @@ use crate::db::users;
 pub const FORM_LIMIT: usize = 64 * 1024;
 pub const JSON_LIMIT: usize = 256 * 1024;
 pub const UPLOAD_LIMIT: usize = 2 * 1024 * 1024;
+/// The forms that post a comment's text take more than other forms: a comment's
+/// 10,000 characters may take 120,000 bytes once sent (4 bytes of UTF-8 each, each
+/// byte percent-encoded as 3).
+pub const COMMENT_FORM_LIMIT: usize = 128 * 1024;
+/// A comment form's body beyond [`COMMENT_FORM_LIMIT`] is still read, and what lies
+/// beyond the limit thrown away, up to this size: the reader gets the form back with
+/// the text that was kept. A larger one is refused outright.
+const COMMENT_DISCARD_LIMIT: usize = 1024 * 1024;
+
+/// Set on a comment form whose body was longer than [`COMMENT_FORM_LIMIT`]: its handler
+/// sees the first part only (a comment's text cut short), and refuses it showing that.
+#[derive(Debug, Clone, Copy)]
+pub struct CutShort {
+    pub limit: usize,
+}
 
 /// The header scripts send the CSRF token in; forms send the field `csrf_token`.
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -97,26 +112,37 @@ pub async fn security(
         },
     };
 
+    let signed_in = user.is_some();
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let visitor = Visitor::new(user, state.csrf.token(&binding), ip, path);
+    // Refused here, before any handler: the error page still shows the reader's header.
+    let refuse = |req: ServiceRequest, err: AppError, visitor: &Visitor| {
+        let (req, _) = req.into_parts();
+        Ok(ServiceResponse::new(req, super::error::response_for(err, visitor)))
+    };
+
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         if let Err(err) = check_origin(&req, config) {
-            return Ok(req.error_response(err));
+            return refuse(req, err, &visitor);
         }
         let presented = match presented_csrf_token(&mut req).await {
             Ok(token) => token,
-            Err(err) => return Ok(req.error_response(err)),
+            Err(err) => return refuse(req, err, &visitor),
         };
         let valid = presented.is_some_and(|token| state.csrf.verify(&binding, &token));
         if !valid {
-            return Ok(req.error_response(AppError::Csrf("its security token is missing or out of date")));
+            return refuse(req, AppError::Csrf("its security token is missing or out of date"), &visitor);
         }
     }
 
     if let Err(err) = reject_control_characters(&mut req).await {
-        return Ok(req.error_response(err));
+        return refuse(req, err, &visitor);
     }
 
     // A banned reader may log out and manage the account, nothing else that writes.
-    if let Some((until, reason)) = user.as_ref().and_then(|u| u.banned.as_ref()) {
+    // The forms a reader types into are refused by their handlers instead, which show
+    // the form again with the text (see `keeps_typed_text`).
+    if let Some(user) = &visitor.user {
         const ALLOWED: [&str; 6] = [
             "/logout",
             "/settings/email",
@@ -125,16 +151,14 @@ pub async fn security(
             "/settings/verify-email",
             "/settings/delete",
         ];
-        let allowed = ALLOWED.contains(&req.path());
+        let allowed = ALLOWED.contains(&req.path()) || keeps_typed_text(req.path());
         if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !allowed {
-            let message = format!("Your account is banned {}: {reason}", crate::views::ban_end(*until));
-            return Ok(req.error_response(AppError::Forbidden(message)));
+            if let Err(err) = refuse_banned(user) {
+                return refuse(req, err, &visitor);
+            }
         }
     }
 
-    let signed_in = user.is_some();
-    let path = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let visitor = Visitor::new(user, state.csrf.token(&binding), ip, path);
     let has_form = visitor.clone();
     req.extensions_mut().insert(visitor);
 
@@ -164,6 +188,36 @@ pub async fn security(
         res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     }
     Ok(res)
+}
+
+/// 403 for a banned reader, with until when and why.
+pub fn refuse_banned(user: &AuthUser) -> Result<(), AppError> {
+    match &user.banned {
+        Some((until, reason)) => {
+            Err(AppError::Forbidden(format!("Your account is banned {}: {reason}", crate::views::ban_end(*until))))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The forms a reader types into whose handlers refuse a banned reader themselves (with
+/// [`refuse_banned`]), showing the form again with what was typed: a comment or reply,
+/// an edit, a report, the profile.
+fn keeps_typed_text(path: &str) -> bool {
+    is_comment_form(path)
+        || path == "/settings/profile"
+        || path
+            .strip_prefix("/comments/")
+            .is_some_and(|rest| rest.ends_with("/report") && rest.matches('/').count() == 1)
+}
+
+/// The routes that post a comment's text: a new comment or reply, and an edit.
+fn is_comment_form(path: &str) -> bool {
+    let one_segment = |rest: &str, tail: &str| {
+        rest.strip_suffix(tail).is_some_and(|segment| !segment.is_empty() && !segment.contains('/'))
+    };
+    path.strip_prefix("/articles/").is_some_and(|rest| one_segment(rest, "/comments"))
+        || path.strip_prefix("/comments/").is_some_and(|rest| one_segment(rest, "/edit"))
 }
 
 /// Reads that answer the same whoever asks, and need no session lookup.
@@ -244,12 +298,15 @@ async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
         JSON_LIMIT
     } else if mime.starts_with("multipart/form-data") {
         UPLOAD_LIMIT
+    } else if is_comment_form(req.path()) {
+        COMMENT_DISCARD_LIMIT
     } else {
         FORM_LIMIT
     };
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
+        let limit = if limit == COMMENT_DISCARD_LIMIT { COMMENT_FORM_LIMIT } else { limit };
         return Err(AppError::PayloadTooLarge { limit });
     }
     if let Some(token) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
@@ -265,11 +322,43 @@ async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
     if mime != "application/x-www-form-urlencoded" {
         return Ok(None);
     }
-    let body = read_body(req, limit).await?;
+    let body = read_form(req).await?;
     let token =
         url::form_urlencoded::parse(&body).find(|(key, _)| key == CSRF_FIELD).map(|(_, value)| value.into_owned());
     req.set_payload(Payload::from(body));
     Ok(token)
+}
+
+/// The body of a form: at most [`FORM_LIMIT`] bytes; for a comment form, up to
+/// [`COMMENT_FORM_LIMIT`] and, beyond it, that much of it (see [`CutShort`]).
+async fn read_form(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
+    if !is_comment_form(req.path()) {
+        return read_body(req, FORM_LIMIT).await;
+    }
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    let mut length = 0;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("The request body could not be read: {e}")))?;
+        length += chunk.len();
+        if length > COMMENT_DISCARD_LIMIT {
+            return Err(AppError::PayloadTooLarge { limit: COMMENT_FORM_LIMIT });
+        }
+        let room = COMMENT_FORM_LIMIT.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    if length > COMMENT_FORM_LIMIT {
+        // Not in the middle of an escape ("%E2%8"): the text ends where whole
+        // characters do (the handler drops a character cut in two).
+        let tail = body.len().saturating_sub(2);
+        if let Some(at) = body[tail..].iter().position(|b| *b == b'%') {
+            body.truncate(tail + at);
+        }
+        req.extensions_mut().insert(CutShort { limit: COMMENT_FORM_LIMIT });
+        // What the handler reads is what was kept.
+        req.headers_mut().insert(header::CONTENT_LENGTH, header::HeaderValue::from(body.len()));
+    }
+    Ok(body.freeze())
 }
 
 /// The whole body of a request, at most `limit` bytes.
@@ -339,14 +428,13 @@ async fn reject_control_characters(req: &mut ServiceRequest) -> Result<(), AppEr
     check_pairs(req.query_string().as_bytes())?;
 
     let mime = req.content_type().to_ascii_lowercase();
-    let (is_form, limit) = if mime == "application/x-www-form-urlencoded" {
-        (true, FORM_LIMIT)
+    let (is_form, body) = if mime == "application/x-www-form-urlencoded" {
+        (true, read_form(req).await?)
     } else if mime.starts_with("application/json") {
-        (false, JSON_LIMIT)
+        (false, read_body(req, JSON_LIMIT).await?)
     } else {
         return Ok(());
     };
-    let body = read_body(req, limit).await?;
     let result = if is_form { check_pairs(&body) } else { check_json(&body) };
     req.set_payload(Payload::from(body));
     result

@@ -2,7 +2,7 @@
 //! profile, data export and account deletion.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpResponse, ResponseError};
 use serde::Deserialize;
 
 use super::accounts::too_many;
@@ -235,15 +235,26 @@ pub struct ProfileForm {
     show_saved: Option<String>,
 }
 
-/// POST /settings/profile: display name and bio (Markdown, cleaned like comments).
+/// POST /settings/profile: display name and bio (Markdown, cleaned like comments). A
+/// refused profile shows the settings again with what was typed and why.
 pub async fn update_profile(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let display_name = crate::domain::DisplayName::parse(&form.display_name).map_err(AppError::BadRequest)?;
-    let bio = crate::domain::Bio::parse(&form.bio).map_err(AppError::BadRequest)?;
+    let typed = (form.display_name.trim(), form.bio.trim());
+    let mut forms = SettingsForms { profile: Some(typed), ..Default::default() };
+    if let Err(error) = super::security::refuse_banned(&signed_in.user) {
+        forms.errors.add("profile", error.message());
+        return render(&state, &signed_in, error.status_code(), None, &forms).await;
+    }
+    let display_name =
+        crate::domain::DisplayName::parse(&form.display_name).map_err(|e| forms.errors.add("display_name", e));
+    let bio = crate::domain::Bio::parse(&form.bio).map_err(|e| forms.errors.add("bio", e));
+    let (Ok(display_name), Ok(bio)) = (display_name, bio) else {
+        return render(&state, &signed_in, StatusCode::BAD_REQUEST, None, &forms).await;
+    };
     let bio_html = match bio.as_deref() {
         None => None,
         Some(source) => Some(crate::service::render_markdown(source).await?),

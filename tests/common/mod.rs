@@ -588,7 +588,22 @@ impl TestApp {
         let response = self.post_form(client, &format!("/articles/{slug}/comments"), &fields).await;
         assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "posting {body:?}");
         let location = response.headers()["location"].to_str().unwrap().to_owned();
-        location.rsplit("#comment-").next().unwrap().parse().expect("the new comment's anchor")
+        let anchor: i64 = location.rsplit("#comment-").next().unwrap().parse().expect("an anchor");
+        // The anchor is where the article shows the new comment: the comment itself, or
+        // (deeper than the page shows) one of its parents. The comment is the newest
+        // with its text.
+        let text = body.trim().to_owned();
+        let newest: Option<i64> = self
+            .with_conn(move |c| {
+                use afterword::db::schema::comments;
+                comments::table
+                    .filter(comments::body_source.eq(text))
+                    .select(diesel::dsl::max(comments::id))
+                    .first(c)
+                    .unwrap()
+            })
+            .await;
+        newest.unwrap_or(anchor)
     }
 
     /// Votes `value` on a comment; returns the response.

@@ -25,6 +25,7 @@ mod moderation;
 mod operations;
 mod process;
 mod profiles;
+mod refusals;
 mod request_path;
 mod schema;
 mod security;
