@@ -352,6 +352,18 @@ async fn edits_only_by_the_author_within_the_window(backend: Backend) {
     assert_eq!(page.text(&format!("#comment-{id} .comment-body")), "Changed text");
     assert_eq!(page.text(&format!("#comment-{id} .edited")), "edited");
 
+    // Previewing an edit shows it and saves nothing; nobody else can preview one.
+    let edit = format!("/comments/{id}/edit");
+    let preview = app.post_form(&ann, &edit, &[("body", "Maybe **this**"), ("action", "preview")]).await;
+    assert_eq!(preview.status(), StatusCode::OK);
+    let shown = Page::parse(&preview.text().await.unwrap());
+    assert_eq!(shown.text(".preview .comment-body strong"), "this");
+    assert_eq!(shown.text("form.compose textarea"), "Maybe **this**", "the text is kept to edit");
+    let bobs = app.post_form(&bob, &edit, &[("body", "hijack"), ("action", "preview")]).await;
+    assert_eq!(bobs.status(), StatusCode::FORBIDDEN);
+    let page = Page::parse(&app.page(&article(SEED_SLUG)).await.1);
+    assert_eq!(page.text(&format!("#comment-{id} .comment-body")), "Changed text");
+
     assert_eq!(
         app.post_form(&bob, &format!("/comments/{id}/edit"), &[("body", "hijack")]).await.status(),
         StatusCode::FORBIDDEN
