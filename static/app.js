@@ -143,6 +143,14 @@
     return null;
   }
 
+  // Closes a box opened in place, asking first when the reader has written in it.
+  function discard(form) {
+    const box = form.querySelector("textarea");
+    const changed = box && box.value.trim() && box.value !== box.defaultValue;
+    if (changed && !window.confirm("Discard what you wrote?")) return;
+    form.remove();
+  }
+
   // Reply and edit forms open in place: the form is taken from the page that would
   // otherwise open.
   let forms = 0;
@@ -152,7 +160,7 @@
     const actions = link.closest(".comment-actions");
     const open = actions.nextElementSibling;
     event.preventDefault();
-    if (open && open.classList.contains("inline")) { open.remove(); return; }
+    if (open && open.classList.contains("inline")) { discard(open); return; }
     const form = await fromPage(link.href, function (page) { return page.querySelector("form.compose"); });
     if (!form) return;
     form.classList.add("inline");
@@ -169,7 +177,7 @@
     cancel.type = "button";
     cancel.className = "button secondary";
     cancel.textContent = "Cancel";
-    cancel.addEventListener("click", function () { form.remove(); });
+    cancel.addEventListener("click", function () { discard(form); });
     form.querySelector(".compose-actions").appendChild(cancel);
     actions.after(form);
     textarea.focus();

@@ -139,7 +139,12 @@ pub struct ReportGroup {
     pub first_at: PrimitiveDateTime,
 }
 
-/// Open reports grouped by comment, oldest first. One query.
+/// Open reports read at most for the reports page (the oldest first): a wave of spam
+/// reports is worked through a page at a time, not loaded whole.
+pub const REPORT_ROWS: i64 = 1_000;
+
+/// Open reports grouped by comment, oldest first, from the oldest [`REPORT_ROWS`]. One
+/// query.
 pub fn open_reports(conn: &mut DbConn) -> QueryResult<Vec<ReportGroup>> {
     type ReportRow = (ReportReason, Option<String>, PrimitiveDateTime, Comment, String, String, String);
     let rows: Vec<ReportRow> = reports::table
@@ -155,6 +160,7 @@ pub fn open_reports(conn: &mut DbConn) -> QueryResult<Vec<ReportGroup>> {
             articles::slug,
             articles::title,
         ))
+        .limit(REPORT_ROWS)
         .load(conn)?;
     let mut groups: Vec<ReportGroup> = Vec::new();
     for (reason, details, at, comment, author, slug, title) in rows {
@@ -181,6 +187,7 @@ pub fn next_report(conn: &mut DbConn, comment_id: CommentId) -> QueryResult<Opti
         .filter(reports::resolved_at.is_null())
         .order((reports::created_at, reports::id))
         .select(reports::comment_id)
+        .limit(REPORT_ROWS)
         .load(conn)?;
     let mut seen = std::collections::HashSet::new();
     let order: Vec<CommentId> = rows.into_iter().filter(|id| seen.insert(*id)).collect();

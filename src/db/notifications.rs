@@ -11,12 +11,15 @@ use super::{now, DbConn};
 use crate::domain::{CommentId, CommentStatus, NotificationKind, UserId};
 
 /// The notifications a reader is shown: those about a comment that is visible, and the
-/// moderators' decisions about the reader's own comment, whatever became of it.
+/// moderators' decisions about the reader's own comment, whatever became of it. Of the
+/// kinds this version knows: while a newer one serves the same database beside it, what
+/// only the newer one knows is left for it to show.
 #[diesel::dsl::auto_type]
 pub fn shown() -> _ {
     let decisions: [NotificationKind; 2] = [NotificationKind::Rejected, NotificationKind::Removed];
     let visible: CommentStatus = CommentStatus::Visible;
-    comments::status.eq(visible).or(notifications::kind.eq_any(decisions))
+    let known: &'static [NotificationKind] = NotificationKind::ALL;
+    notifications::kind.eq_any(known).and(comments::status.eq(visible).or(notifications::kind.eq_any(decisions)))
 }
 
 /// Tells the author of `comment` what moderator `moderator_id` decided about it

@@ -147,7 +147,7 @@ pub async fn post(
         // says so.
         format!("/comments/{id}?notice=held#comment-{id}")
     } else {
-        place_on_article(&state, &target.article_slug, id, sort, user.id, "posted").await?
+        place_on_article(&state, &target.article_slug, id, sort, user.id, "posted").await
     };
     if super::wants_json(&req) {
         return Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -170,6 +170,7 @@ pub async fn post(
 ///
 /// This costs a row and a count for most comments (where its thread stands, and the
 /// replies around it); only a reply among more than a page shows loads the page to see.
+/// If that reading fails, the comment's own page.
 async fn place_on_article(
     state: &AppState,
     slug: &str,
@@ -177,9 +178,9 @@ async fn place_on_article(
     sort: Option<Sort>,
     reader: UserId,
     notice: &str,
-) -> Result<String, AppError> {
+) -> String {
     let order = sort.unwrap_or_default();
-    let shown = state
+    let shown: Result<Option<CommentId>, AppError> = state
         .db(move |conn| {
             let comment = comments::find(conn, id)?.ok_or(AppError::NotFound)?;
             let first_page = threads::top_level_position(conn, comment.root_id, order, Some(reader))?
@@ -206,15 +207,21 @@ async fn place_on_article(
             }
             Ok(ancestors.iter().rev().map(|a| a.comment.id).find(|a| page.order.contains(a)))
         })
-        .await?;
+        .await;
     let query = if order == Sort::default() { String::new() } else { format!("?sort={}", order.as_str()) };
-    Ok(match shown {
-        Some(at) => format!("/articles/{slug}{query}#comment-{at}"),
-        None => {
+    match shown {
+        Ok(Some(at)) => format!("/articles/{slug}{query}#comment-{at}"),
+        Ok(None) => {
             let sep = if query.is_empty() { '?' } else { '&' };
             format!("/comments/{id}{query}{sep}notice={notice}#comment-{id}")
         }
-    })
+        // The comment is saved: an error here must not invite the reader to send it
+        // again. Its own page always shows it.
+        Err(error) => {
+            tracing::warn!(%error, comment = id.0, "could not place the comment on its article's page");
+            format!("/comments/{id}#comment-{id}")
+        }
+    }
 }
 
 /// A text refused (empty, too long), for a script: 422 and `{"code", "message"}` as
@@ -482,7 +489,8 @@ pub async fn edit(
     let id = comment_id(&id)?;
     let form = form.into_inner();
     let sort = form.sort.as_deref().map(|s| Sort::parse(Some(s)));
-    let (_, slug, title, _) = match load_one(&state, id, None).await {
+    // As its author sees it: a held comment is theirs to edit too.
+    let (_, slug, title, _) = match load_one(&state, id, Some(signed_in.user.id)).await {
         Ok(found) => found,
         Err(error) => {
             // A banned reader is told so first, whatever else is wrong.
@@ -533,7 +541,7 @@ pub async fn edit(
     if let Err(error) = service::edit(&state, &signed_in.user, id, &body).await {
         return refuse(error, body.as_str());
     }
-    let location = place_on_article(&state, &slug, id, sort, signed_in.user.id, "edited").await?;
+    let location = place_on_article(&state, &slug, id, sort, signed_in.user.id, "edited").await;
     if super::wants_json(&req) {
         return Ok(HttpResponse::Ok().json(serde_json::json!({ "id": id, "location": location })));
     }

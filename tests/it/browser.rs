@@ -454,6 +454,7 @@ browser_tests!(
     saving_with_the_script_keeps_the_reader_in_place,
     replies_and_edits_sent_by_the_script_stay_in_the_thread,
     a_delete_that_asks_first_sends_nothing_when_cancelled,
+    a_box_opened_in_place_asks_before_it_drops_words,
 );
 
 async fn saving_with_the_script_keeps_the_reader_in_place(backend: Backend) {
@@ -620,7 +621,9 @@ async fn replies_and_edits_sent_by_the_script_stay_in_the_thread(backend: Backen
         )))
         .await
         .unwrap();
-    assert!(client.find_all(Locator::Css("form.compose.inline")).await.unwrap().is_empty(), "the box closed");
+    // The live stream may show the new text before the script's own answer closes the
+    // box: wait for that too.
+    wait_until(&client, "return document.querySelectorAll('form.compose.inline').length === 0", "the box closed").await;
     assert!(same_page(&client).await, "no page was loaded");
     assert_eq!(client.current_url().await.unwrap().path(), article);
     assert_eq!(stored("An edited reply").await, 1);
@@ -750,5 +753,44 @@ async fn a_delete_that_asks_first_sends_nothing_when_cancelled(backend: Backend)
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(status().await, "deleted");
+    client.close().await.unwrap();
+}
+
+/// A reply box opened in place that the reader has written in asks before it closes
+/// (its link clicked again, or Cancel); an untouched one just closes.
+async fn a_box_opened_in_place_asks_before_it_drops_words(backend: Backend) {
+    let Some(client) = browser().await else { return };
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let bob = app.signup("bob").await;
+    let id = app.comment(&bob, SEED_SLUG, "Something to answer", None).await;
+    sign_up(&client, &app, "ann").await;
+    client.goto(&app.url(&format!("/articles/{SEED_SLUG}"))).await.unwrap();
+    let reply = client.wait().for_element(Locator::Css(&format!("#comment-{id} a[data-reply]"))).await.unwrap();
+    reply.click().await.unwrap();
+    let boxes = format!("#comment-{id} form.inline textarea");
+    client.wait().for_element(Locator::Css(&boxes)).await.unwrap().send_keys("Half a thought").await.unwrap();
+
+    // Kept when the reader says so.
+    reply.click().await.unwrap();
+    assert_eq!(client.get_alert_text().await.unwrap(), "Discard what you wrote?");
+    client.dismiss_alert().await.unwrap();
+    let kept = client.find(Locator::Css(&boxes)).await.unwrap();
+    assert_eq!(kept.prop("value").await.unwrap().as_deref(), Some("Half a thought"));
+    // Dropped when they agree.
+    client
+        .find(Locator::Css(&format!("#comment-{id} form.inline button.secondary[type=button]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client.accept_alert().await.unwrap();
+    assert!(client.find_all(Locator::Css(&boxes)).await.unwrap().is_empty());
+    // Nothing written: nothing asked.
+    reply.click().await.unwrap();
+    client.wait().for_element(Locator::Css(&boxes)).await.unwrap();
+    reply.click().await.unwrap();
+    assert!(client.get_alert_text().await.is_err(), "no question about an empty box");
+    assert!(client.find_all(Locator::Css(&boxes)).await.unwrap().is_empty());
     client.close().await.unwrap();
 }

@@ -125,6 +125,8 @@ both_backends!(
     removing_with_a_ban_asks_first,
     acting_on_a_report_lands_on_the_next_one,
     authors_are_told_what_the_moderators_decided,
+    a_held_comment_is_its_authors_to_edit,
+    notices_of_a_newer_version_are_left_for_it,
 );
 
 fn location(r: &reqwest::Response) -> String {
@@ -530,4 +532,53 @@ async fn authors_are_told_what_the_moderators_decided(backend: Backend) {
     assert_eq!(app.post_form(&ann, "/inbox/read", &[]).await.status(), StatusCode::SEE_OTHER);
     let (page, unread) = inbox(&app, &ann).await;
     assert_eq!((unread, page.count(".notification.unread"), page.count(".notification")), (0, 0, 3));
+}
+
+/// While a comment awaits approval its author may still edit it (and preview the
+/// edit), as the edit link they are shown says.
+async fn a_held_comment_is_its_authors_to_edit(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let admin = app.signup_as("adam", "admin").await;
+    let ann = app.signup("ann").await;
+    let bob = app.signup("bob").await;
+    set_premoderation(&app, &admin, "all").await;
+    let id = app.comment(&ann, SEED_SLUG, "Held, with a typo", None).await;
+    let edit = format!("/comments/{id}/edit");
+    assert_eq!(app.page_as(&ann, &edit).await.0, StatusCode::OK);
+    let preview = app.post_form(&ann, &edit, &[("body", "Held, *fixed*"), ("action", "preview")]).await;
+    assert_eq!(preview.status(), StatusCode::OK);
+    assert_eq!(Page::parse(&preview.text().await.unwrap()).text(".preview .comment-body em"), "fixed");
+    let saved = app.post_form(&ann, &edit, &[("body", "Held, *fixed*")]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let page = Page::parse(&app.page_as(&ann, &format!("/comments/{id}")).await.1);
+    assert_eq!(page.text(&format!("#comment-{id} .comment-body")), "Held, fixed");
+    // Nobody else can, nor see it.
+    assert_eq!(app.post_form(&bob, &edit, &[("body", "Mine now")]).await.status(), StatusCode::NOT_FOUND);
+}
+
+/// While two versions of the site serve one database, a notice of a kind only the
+/// newer one knows is left out of the older one's inbox and count, not an error.
+async fn notices_of_a_newer_version_are_left_for_it(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let bob = app.signup("bob").await;
+    let id = app.comment(&ann, SEED_SLUG, "Something to reply to", None).await;
+    app.comment(&bob, SEED_SLUG, "A reply", Some(id)).await;
+    let (ann_id, bob_id) = (app.with_conn_blocking_user_id("ann"), app.with_conn_blocking_user_id("bob"));
+    app.with_conn(move |c| {
+        diesel::insert_into(notifications::table)
+            .values((
+                notifications::user_id.eq(ann_id),
+                notifications::kind.eq("from-a-newer-version"),
+                notifications::comment_id.eq(id),
+                notifications::actor_id.eq(bob_id),
+                notifications::created_at.eq(afterword::db::now()),
+            ))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let (page, unread) = inbox(&app, &ann).await;
+    assert_eq!(unread, 1, "the reply only");
+    assert_eq!(page.count(".notification"), 1);
 }
