@@ -412,15 +412,7 @@ pub fn admin_list(conn: &mut DbConn, title: Option<&str>, offset: i64, limit: i6
         .select(Article::as_select())
         .into_boxed();
     if let Some(title) = title {
-        let escaped: String = title
-            .to_lowercase()
-            .chars()
-            .flat_map(|ch| match ch {
-                '%' | '_' | '!' => vec!['!', ch],
-                other => vec![other],
-            })
-            .collect();
-        query = query.filter(lower(articles::title).like(format!("%{escaped}%")).escape('!'));
+        query = query.filter(lower(articles::title).like(super::contains_pattern(title)).escape('!'));
     }
     query.load(conn)
 }

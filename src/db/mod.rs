@@ -24,6 +24,21 @@ pub use connection::{
     DbError, DbHealth, DbPool, DbUrl,
 };
 
+/// A `LIKE … ESCAPE '!'` pattern matching any text that holds `text` in lower case,
+/// with `%`, `_` and `!` in it taken as themselves.
+pub fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for ch in text.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '!') {
+            pattern.push('!');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
 /// The current time in UTC, as stored in `Timestamp` columns.
 pub fn now() -> time::PrimitiveDateTime {
     let now = time::OffsetDateTime::now_utc();
@@ -103,5 +118,14 @@ mod page_tests {
         assert_eq!((last.items.len(), last.has_more), (4, false));
         assert!(request.page(Vec::<i32>::new()).existing().is_none(), "past the end");
         assert!(PageRequest::new(1, 10).page(Vec::<i32>::new()).existing().is_some(), "an empty first page exists");
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    #[test]
+    fn like_wildcards_in_the_text_are_taken_as_themselves() {
+        assert_eq!(super::contains_pattern("Ann"), "%ann%");
+        assert_eq!(super::contains_pattern("50%_off!"), "%50!%!_off!!%");
     }
 }

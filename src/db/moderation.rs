@@ -501,15 +501,7 @@ pub fn log_command_line_import(conn: &mut DbConn, label: &str) -> QueryResult<()
 
 /// Accounts whose name or email contains `query` (case-insensitive), newest first.
 pub fn find_users(conn: &mut DbConn, query: &str, limit: i64) -> QueryResult<Vec<super::users::User>> {
-    let escaped: String = query
-        .to_lowercase()
-        .chars()
-        .flat_map(|ch| match ch {
-            '%' | '_' | '!' => vec!['!', ch],
-            other => vec![other],
-        })
-        .collect();
-    let pattern = format!("%{escaped}%");
+    let pattern = super::contains_pattern(query);
     users::table
         .filter(users::deleted_at.is_null())
         .filter(users::username_key.like(&pattern).escape('!').or(users::email_key.like(&pattern).escape('!')))

@@ -76,3 +76,14 @@ pub async fn browser() -> Option<Client> {
     let client = ClientBuilder::native().capabilities(capabilities).connect(&url).await.expect("a browser session");
     Some(client)
 }
+
+/// Signs up `username` in the browser (it stays logged in).
+pub async fn sign_up(client: &Client, app: &super::TestApp, username: &str) {
+    use fantoccini::Locator;
+    client.goto(&app.url("/signup")).await.unwrap();
+    client.wait().for_element(Locator::Id("field-username")).await.unwrap().send_keys(username).await.unwrap();
+    client.find(Locator::Id("field-email")).await.unwrap().send_keys(&format!("{username}@example.com")).await.unwrap();
+    client.find(Locator::Id("field-password")).await.unwrap().send_keys(super::PASSWORD).await.unwrap();
+    client.find(Locator::Css("form[action='/signup'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Css(".site-nav .whoami")).await.unwrap();
+}

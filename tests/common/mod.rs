@@ -572,6 +572,20 @@ impl TestApp {
     }
 
     /// Logs in with a new client; returns it and the response.
+    /// A login from the network `from` (the site believes `X-Forwarded-For` from the
+    /// tests' address when configured to trust it), with a new client.
+    pub async fn login_from(&self, from: &str, login: &str, password: &str) -> reqwest::Response {
+        let client = self.new_client();
+        let token = self.csrf_token(&client).await;
+        client
+            .post(self.url("/login"))
+            .header("x-forwarded-for", from)
+            .form(&[("login", login), ("password", password), ("csrf_token", token.as_str())])
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn login(&self, login: &str, password: &str) -> (reqwest::Client, reqwest::Response) {
         let client = self.new_client();
         let response = self.post_form(&client, "/login", &[("login", login), ("password", password)]).await;

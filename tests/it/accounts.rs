@@ -862,19 +862,6 @@ async fn password_hashing_is_bounded(backend: Backend) {
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
 }
 
-/// A login from `from` (sent by the trusted proxy at 127.0.0.1).
-async fn login_from(app: &TestApp, from: &str, login: &str, password: &str) -> reqwest::Response {
-    let client = app.new_client();
-    let token = app.csrf_token(&client).await;
-    client
-        .post(app.url("/login"))
-        .header("x-forwarded-for", from)
-        .form(&[("login", login), ("password", password), ("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn an_attacking_network_cannot_lock_the_owner_out(backend: Backend) {
     use afterword::auth::ratelimit::RateLimitConfig;
     use afterword::db::schema::login_failures;
@@ -903,7 +890,7 @@ async fn an_attacking_network_cannot_lock_the_owner_out(backend: Backend) {
         }
     })
     .await;
-    assert_eq!(login_from(&app, ATTACKER, "ann@example.com", "wrong").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login_from(ATTACKER, "ann@example.com", "wrong").await.status(), StatusCode::UNAUTHORIZED);
     // Ninety more tries from the attacker, thirty at once (under the per-address
     // connection cap): all refused, the right password too.
     let mut tries = tokio::task::JoinSet::new();
@@ -933,18 +920,18 @@ async fn an_attacking_network_cannot_lock_the_owner_out(backend: Backend) {
     while let Some(status) = tries.join_next().await {
         assert_eq!(status.unwrap(), StatusCode::TOO_MANY_REQUESTS);
     }
-    let refused = login_from(&app, ATTACKER, "ann", PASSWORD).await;
+    let refused = app.login_from(ATTACKER, "ann", PASSWORD).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=15 * 60).contains(&retry), "Retry-After: {retry}");
     let text = refused.text().await.unwrap();
     assert!(text.contains("Too many wrong passwords from your network; try again in"), "{text}");
     // The attacker's network may still log in to other accounts.
-    assert_eq!(login_from(&app, ATTACKER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.login_from(ATTACKER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
     // The owner's address is not locked out; a success clears its own failures.
     const OWNER: &str = "198.51.100.20";
-    assert_eq!(login_from(&app, OWNER, "ann", "wrong").await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(login_from(&app, OWNER, "ann", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.login_from(OWNER, "ann", "wrong").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login_from(OWNER, "ann", PASSWORD).await.status(), StatusCode::SEE_OTHER);
     // The counts are in the database, so they survive a restart: the attacker's ten
     // stay, the owner's failure is gone.
     let counts = app
@@ -976,8 +963,8 @@ async fn an_attacking_network_cannot_lock_the_owner_out(backend: Backend) {
         }
     })
     .await;
-    assert_eq!(login_from(&app, SCANNER, "bob", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(login_from(&app, OWNER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.login_from(SCANNER, "bob", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.login_from(OWNER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
     // Many failures on bob from many networks: his logins are slowed, never refused.
     let bob = app.with_conn_blocking_user_id("bob");
     app.with_conn(move |c| {
@@ -993,8 +980,8 @@ async fn an_attacking_network_cannot_lock_the_owner_out(backend: Backend) {
         }
     })
     .await;
-    assert_eq!(login_from(&app, OWNER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(login_from(&app, ATTACKER, "bob", "wrong").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login_from(OWNER, "bob", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.login_from(ATTACKER, "bob", "wrong").await.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn password_rechecks_count_as_failed_logins(backend: Backend) {

@@ -3,7 +3,7 @@
 use fantoccini::Locator;
 
 use crate::browser_tests;
-use crate::common::browser::browser;
+use crate::common::browser::{browser, sign_up};
 use crate::common::{Backend, TestApp, PASSWORD, SEED_SLUG};
 
 browser_tests!(a_reader_opens_an_article_from_the_front_page, a_reader_signs_up_logs_out_and_logs_in);
@@ -272,16 +272,6 @@ async fn comments_from_another_reader_appear_live(backend: Backend) {
 
     reader.close().await.unwrap();
     writer.close().await.unwrap();
-}
-
-/// Signs up `username` in the browser (it stays logged in).
-async fn sign_up(client: &fantoccini::Client, app: &TestApp, username: &str) {
-    client.goto(&app.url("/signup")).await.unwrap();
-    client.wait().for_element(Locator::Id("field-username")).await.unwrap().send_keys(username).await.unwrap();
-    client.find(Locator::Id("field-email")).await.unwrap().send_keys(&format!("{username}@example.com")).await.unwrap();
-    client.find(Locator::Id("field-password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    client.find(Locator::Css("form[action='/signup'] button[type=submit]")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Css(".site-nav .whoami")).await.unwrap();
 }
 
 browser_tests!(a_reader_saves_an_article_and_finds_it_on_saved);

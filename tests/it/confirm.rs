@@ -7,22 +7,12 @@ use diesel::prelude::*;
 use fantoccini::Locator;
 use reqwest::StatusCode;
 
-use crate::common::browser::browser;
+use crate::common::browser::{browser, sign_up};
 use crate::common::html::Page;
 use crate::common::{Backend, TestApp, PASSWORD, SEED_SLUG};
 use crate::{both_backends, browser_tests};
 
 browser_tests!(the_moderation_screens_fit_wide_and_narrow_windows);
-
-/// Signs up `username` in the browser (it stays logged in).
-async fn sign_up(client: &fantoccini::Client, app: &TestApp, username: &str) {
-    client.goto(&app.url("/signup")).await.unwrap();
-    client.wait().for_element(Locator::Id("field-username")).await.unwrap().send_keys(username).await.unwrap();
-    client.find(Locator::Id("field-email")).await.unwrap().send_keys(&format!("{username}@example.com")).await.unwrap();
-    client.find(Locator::Id("field-password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    client.find(Locator::Css("form[action='/signup'] button[type=submit]")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Css(".site-nav .whoami")).await.unwrap();
-}
 
 /// The page's measurements: [header rows, moderation menu rows, report controls
 /// misaligned by (px), sideways scroll (px)].

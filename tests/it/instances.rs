@@ -22,20 +22,6 @@ both_backends!(
     a_new_instance_is_not_ready_until_it_has_migrated_while_the_old_one_serves,
 );
 
-/// A login from the network `from` (the site believes `X-Forwarded-For` from the tests'
-/// address), with a new client.
-async fn login_from(app: &TestApp, from: &str, login: &str, password: &str) -> reqwest::Response {
-    let client = app.new_client();
-    let token = app.csrf_token(&client).await;
-    client
-        .post(app.url("/login"))
-        .header("x-forwarded-for", from)
-        .form(&[("login", login), ("password", password), ("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Ten wrong passwords for one account from one network lock that network out: five
 /// through each instance are enough, and the lockout holds on both.
 async fn a_lockout_on_one_instance_holds_on_the_other(backend: Backend) {
@@ -51,19 +37,19 @@ async fn a_lockout_on_one_instance_holds_on_the_other(backend: Backend) {
     const ATTACKER: &str = "203.0.113.9";
     for i in 0..10 {
         let app = if i % 2 == 0 { &a } else { &b };
-        let status = login_from(app, ATTACKER, "ann", "wrong guess").await.status();
+        let status = app.login_from(ATTACKER, "ann", "wrong guess").await.status();
         assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     for (name, app) in [("A", &a), ("B", &b)] {
-        let refused = login_from(app, ATTACKER, "ann", PASSWORD).await;
+        let refused = app.login_from(ATTACKER, "ann", PASSWORD).await;
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "the right password on {name}");
         let retry: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=15 * 60).contains(&retry), "Retry-After {retry} on {name}");
         assert!(refused.text().await.unwrap().contains("Too many wrong passwords from your network"));
     }
     // Other networks, the owner's among them, still log in, through either instance.
-    assert_eq!(login_from(&b, "198.51.100.3", "ann", PASSWORD).await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(login_from(&a, "198.51.100.4", "ann", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.login_from("198.51.100.3", "ann", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(a.login_from("198.51.100.4", "ann", PASSWORD).await.status(), StatusCode::SEE_OTHER);
 }
 
 /// A session made through A works on B; a ban through A ends it on B at once.
