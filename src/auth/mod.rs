@@ -4,6 +4,7 @@
 pub mod csrf;
 pub mod password;
 pub mod ratelimit;
+pub mod tokens;
 
 use crate::domain::UserId;
 use std::future::{ready, Ready};
@@ -30,14 +31,22 @@ pub struct AuthUser {
     pub unread: i64,
     /// Set while the account is banned: (until, reason).
     pub banned: Option<(time::PrimitiveDateTime, String)>,
-    /// SHA-256 of the session token this request came with.
+    /// SHA-256 of the session token this request came with (empty for an API token).
     pub session_hash: String,
+    /// The API token the request came with instead of a session, and what it may do.
+    pub token: Option<tokens::Grant>,
 }
 
 impl AuthUser {
     /// The user as the rules of `domain::permissions` see them.
     pub fn actor(&self) -> crate::domain::Actor {
         crate::domain::Actor { id: self.id, role: self.role, banned: self.banned.is_some() }
+    }
+
+    /// What this request may do as the user: everything through a session, its scopes
+    /// through an API token.
+    pub fn scopes(&self) -> tokens::Scopes {
+        self.token.as_ref().map_or(tokens::Scopes::ALL, |grant| grant.scopes)
     }
 }
 

@@ -16,6 +16,7 @@ pub mod search;
 pub mod settings;
 pub mod storage;
 pub mod threads;
+pub mod tokens;
 pub mod users;
 pub mod votes;
 

@@ -214,6 +214,7 @@ diesel::joinable!(saved_articles -> articles (article_id));
 diesel::joinable!(live_events -> articles (article_id));
 diesel::joinable!(reports -> comments (comment_id));
 diesel::joinable!(moderation_log -> users (moderator_id));
+diesel::joinable!(api_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
@@ -231,6 +232,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     moderation_log,
     live_events,
+    api_tokens,
 );
 
 diesel::table! {
@@ -270,5 +272,20 @@ diesel::table! {
         user_id -> Nullable<BigInt>,
         network -> Text,
         failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Personal API tokens (`Authorization: Bearer`), kept as their SHA-256.
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        /// Comma-separated: read, write, moderate.
+        scopes -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
     }
 }

@@ -249,6 +249,8 @@ pub fn delete(conn: &mut DbConn, id: UserId) -> QueryResult<()> {
             .execute(conn)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
         diesel::delete(account_tokens::table.filter(account_tokens::user_id.eq(id))).execute(conn)?;
+        use super::schema::api_tokens;
+        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(id))).execute(conn)?;
         // The account's comments keep their place in their threads, without their text.
         diesel::sql_query(
             "UPDATE articles SET comment_count = comment_count - \

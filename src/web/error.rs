@@ -19,6 +19,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("page not found")]
     NotFound,
+    /// An API request with credentials that are not valid (an unknown, revoked or
+    /// expired token); the message says why.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
     /// Signed in, but not allowed; the message says why.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -150,6 +154,7 @@ impl ResponseError for AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Csrf(_) => StatusCode::FORBIDDEN,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -230,6 +235,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => "bad_request",
             AppError::NotFound => "not_found",
+            AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::Csrf(_) => "csrf_failed",
             AppError::LoginRequired { .. } => "login_required",
@@ -247,7 +253,10 @@ impl AppError {
     /// the site's troubles, never internals.
     pub fn message(&self) -> String {
         match self {
-            AppError::BadRequest(reason) | AppError::Forbidden(reason) | AppError::Conflict(reason) => reason.clone(),
+            AppError::BadRequest(reason)
+            | AppError::Unauthorized(reason)
+            | AppError::Forbidden(reason)
+            | AppError::Conflict(reason) => reason.clone(),
             AppError::NotFound => "There is nothing at this address.".to_owned(),
             AppError::Csrf(why) => {
                 format!("This form could not be accepted: {why}. Go back, reload the page and try again.")
@@ -299,6 +308,9 @@ impl AppError {
             }
             AppError::StorageFull => {
                 response.insert_header((header::RETRY_AFTER, "60"));
+            }
+            AppError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             AppError::TooManyRequests { retry_after } => {
                 // Whole seconds, rounded up.

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api;
 pub mod articles;
 pub mod assets;
 pub mod cache;
@@ -296,7 +297,12 @@ pub(crate) fn comment_id(raw: &str) -> Result<crate::domain::CommentId, AppError
 
 /// Whether a script asked for JSON (`Accept: application/json`) rather than a page.
 pub fn wants_json(req: &actix_web::HttpRequest) -> bool {
-    req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"))
+    req.path().starts_with("/api/")
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/json"))
 }
 
 /// 303 See Other: where a form post goes next.

@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{
-    accounts, admin, articles, assets, comments, feeds, health, moderation, profiles, reports, search, settings,
+    accounts, admin, api, articles, assets, comments, feeds, health, moderation, profiles, reports, search, settings,
     AppError,
 };
 
@@ -109,6 +109,11 @@ routes! {
     "/admin/articles/{slug}/edit" => { GET admin::edit_article_form, POST admin::edit_article },
     "/admin/articles/{slug}/delete" => { POST admin::delete_article },
     "/admin/outbox" => { GET admin::outbox },
+    // The JSON API (`web::api`): every operation here is in its OpenAPI document.
+    "/api/openapi.json" => { GET api::openapi_json },
+    "/api/v1/articles/{slug}" => { GET api::articles::one },
+    "/api/v1/articles/{slug}/comments" => { GET api::threads::article_thread, POST api::comments::post },
+    "/api/v1/comments/{id}/replies" => { GET api::threads::replies },
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

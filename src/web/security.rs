@@ -57,8 +57,23 @@ pub async fn security(
     let mut user = None;
     let mut binding = None;
     let mut stale_session = false;
-    let session_token =
-        if anonymous_route { None } else { req.cookie(config.session_cookie()).map(|c| c.value().to_owned()) };
+    // A program calling the API with a token: the token alone says who it is (cookies
+    // are not read), and no CSRF token is asked for, since no browser sends it unasked.
+    let bearer = match bearer_token(&req) {
+        Ok(bearer) => bearer,
+        Err(err) => return Ok(req.error_response(err)),
+    };
+    if let Some(token) = &bearer {
+        match token_user(&state, token).await {
+            Ok(found) => user = Some(found),
+            Err(err) => return Ok(req.error_response(err)),
+        }
+    }
+    let session_token = if anonymous_route || bearer.is_some() {
+        None
+    } else {
+        req.cookie(config.session_cookie()).map(|c| c.value().to_owned())
+    };
     if let Some(token) = session_token {
         let hash = token_hash(&token);
         let lifetime = config.session_lifetime;
@@ -90,6 +105,7 @@ pub async fn security(
                         .filter(|until| *until > crate::db::now())
                         .map(|until| (until, found.ban_reason.clone().unwrap_or_default())),
                     session_hash: token_hash(&token),
+                    token: None,
                 });
                 binding = Some(token);
             }
@@ -100,6 +116,8 @@ pub async fn security(
     let mut new_visitor = None;
     let binding = match binding {
         Some(token) => token,
+        // Bound to nothing a browser holds: a token's requests carry no CSRF token.
+        None if bearer.is_some() => random_token(),
         None => match req.cookie(config.visitor_cookie()) {
             Some(c) if c.value().len() == 43 => c.value().to_owned(),
             // A fresh binding for this request only: not worth a cookie on a static file.
@@ -121,7 +139,7 @@ pub async fn security(
         Ok(ServiceResponse::new(req, super::error::response_for(err, visitor)))
     };
 
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if bearer.is_none() && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         if let Err(err) = check_origin(&req, config) {
             return refuse(req, err, &visitor);
         }
@@ -188,6 +206,64 @@ pub async fn security(
         res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     }
     Ok(res)
+}
+
+/// The token of `Authorization: Bearer TOKEN` on an API route; `None` without the
+/// header (or off the API, where only sessions count), 401 when it is not a bearer token.
+fn bearer_token(req: &ServiceRequest) -> Result<Option<String>, AppError> {
+    if !req.path().starts_with("/api/") {
+        return Ok(None);
+    }
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().unwrap_or_default().trim();
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            let token = token.trim();
+            if token.len() > 200 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(AppError::Unauthorized("The API token is not valid.".to_owned()));
+            }
+            Ok(Some(token.to_owned()))
+        }
+        _ => Err(AppError::Unauthorized(
+            "The Authorization header must be `Bearer` and an API token, made in your settings.".to_owned(),
+        )),
+    }
+}
+
+/// The account an API token acts for, marking the token used (at most once a minute,
+/// beside the answer); 401 when the token is unknown, revoked or expired.
+async fn token_user(state: &web::Data<AppState>, token: &str) -> Result<AuthUser, AppError> {
+    let hash = token_hash(token);
+    let found = state.db(move |conn| Ok(crate::db::tokens::user_of(conn, &hash)?)).await?;
+    let Some((found, grant, unread)) = found else {
+        return Err(AppError::Unauthorized("The API token is unknown, revoked or expired.".to_owned()));
+    };
+    if crate::db::tokens::needs_touch(&grant) {
+        let (state, id) = (state.clone(), grant.id);
+        tokio::spawn(async move {
+            state
+                .db_write_best_effort("token used", move |conn| {
+                    crate::db::tokens::touch(conn, id)?;
+                    Ok(())
+                })
+                .await
+        });
+    }
+    let scopes = crate::auth::tokens::Scopes::parse(&grant.scopes).unwrap_or_default();
+    Ok(AuthUser {
+        id: found.id,
+        username: found.username,
+        role: found.role,
+        email_verified: found.email_verified,
+        created_at: found.created_at,
+        unread,
+        banned: found
+            .banned_until
+            .filter(|until| *until > crate::db::now())
+            .map(|until| (until, found.ban_reason.clone().unwrap_or_default())),
+        session_hash: String::new(),
+        token: Some(crate::auth::tokens::Grant { id: grant.id, name: grant.name, scopes }),
+    })
 }
 
 /// 403 for a banned reader, with until when and why.

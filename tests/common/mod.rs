@@ -673,6 +673,33 @@ impl TestApp {
         users::table.filter(users::username.eq(username)).select(users::id).first(&mut conn).unwrap()
     }
 
+    /// A new API token of `username` with `scopes` (`"read,write"` …), made the way the
+    /// settings page makes one; returns the token.
+    pub async fn api_token(&self, username: &str, scopes: &str) -> String {
+        let token = afterword::auth::tokens::new_token();
+        let hash = afterword::auth::token_hash(&token);
+        let (username, scopes) = (username.to_owned(), scopes.to_owned());
+        let user = self.with_conn(move |c| {
+            use afterword::db::schema::users;
+            users::table.filter(users::username.eq(username)).select(users::id).first::<i64>(c).unwrap()
+        });
+        let user = user.await;
+        self.with_conn(move |c| {
+            afterword::db::tokens::create(c, afterword::domain::UserId(user), "tests", &hash, &scopes, None)
+                .unwrap()
+                .expect("room for a token")
+        })
+        .await;
+        token
+    }
+
+    /// A client calling the API with `token` and no cookies.
+    pub fn api_client(&self, token: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
     /// Runs `f` with a pooled connection, off the async workers.
     pub async fn with_conn<T: Send + 'static>(&self, f: impl FnOnce(&mut DbConn) -> T + Send + 'static) -> T {
         let pool = self.pool.clone();

@@ -64,6 +64,8 @@ const FORM_FIELDS: &[(&str, &[&str])] = &[
         &["title", "source_url", "source_name", "published_at", "summary", "takeaways", "tags"],
     ),
     ("/admin/articles/{slug}/delete", &["confirm"]),
+    // The API's JSON bodies (`web::api::model`).
+    ("/api/v1/articles/{slug}/comments", &["body", "parent_id"]),
 ];
 
 /// Every query parameter some GET route reads.
@@ -118,8 +120,12 @@ async fn a_control_character_anywhere_is_a_400_and_changes_nothing(backend: Back
 
     let send = |method: &str, url: String, form: Option<Vec<(String, String)>>| {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let request = admin.request(method, url).header("x-csrf-token", &token);
+        let request = admin.request(method, &url).header("x-csrf-token", &token);
+        // The API reads JSON bodies, the pages forms.
         let request = match form {
+            Some(form) if url.contains("/api/") => request.json(
+                &form.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect::<serde_json::Map<_, _>>(),
+            ),
             Some(form) => request.form(&form),
             None => request,
         };

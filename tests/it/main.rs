@@ -6,6 +6,7 @@ mod common;
 mod accessibility;
 mod accounts;
 mod admin_forms;
+mod api;
 mod articles;
 mod browser;
 mod cache;
