@@ -5,6 +5,7 @@ the same machine.
 
     python3 bench/run.py                         # SQLite and PostgreSQL, small and large
     python3 bench/run.py --backends sqlite --sizes small --duration 5
+    python3 bench/run.py --backends sqlite --sizes small --only reader   # one page beside nginx
 
 For each backend and size it starts `afterword serve` (limits off), makes an article
 page with 200 comments (50 threads of four, Markdown in each, some votes) through
@@ -265,6 +266,9 @@ def run(backend, size, args, cache):
             "front page": (BASE + "/", ["Accept-Encoding: gzip"]),
             "search": (BASE + "/search?q=privacy", ["Accept-Encoding: gzip"]),
         }
+        if args.only:
+            chosen = args.only.split(",")
+            measures = {k: v for k, v in measures.items() if k in chosen or k.removeprefix("nginx ") in chosen}
         results = {k: [] for k in measures}
         peak = idle
         for _ in range(args.rounds):
@@ -273,6 +277,10 @@ def run(backend, size, args, cache):
                 peak = max(peak, rss(server.pid))
         best = {k: max(v, key=lambda r: r["rate"]) for k, v in results.items()}
 
+        if args.only and "posting" not in args.only.split(","):
+            for name, r in best.items():
+                print(f"| {name} | {r['rate']:,.0f} | {r['p99']:.1f} ms |")
+            return
         # Posting: every acknowledged comment must be stored.
         script = os.path.join(work, "post.lua")
         token = writer.token()
@@ -326,6 +334,7 @@ def main():
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", default="", help="measure only these (e.g. reader,posting); nginx beside them")
     args = parser.parse_args()
     for tool, package in (("wrk", "wrk"), ("nginx", "nginx-light"), ("psql", "postgresql-client")):
         if not shutil.which(tool):

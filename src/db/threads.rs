@@ -315,11 +315,38 @@ pub fn reader_state(
     use super::schema::comment_votes;
     let mut state = ReaderState::default();
     if !ids.is_empty() {
-        let votes: Vec<(CommentId, i32)> = comment_votes::table
-            .filter(comment_votes::user_id.eq(reader))
-            .filter(comment_votes::comment_id.eq_any(ids))
-            .select((comment_votes::comment_id, comment_votes::value))
-            .load(conn)?;
+        let votes: Vec<(CommentId, i32)> = match conn {
+            // `IN (?, ?, …)` would be a new statement for every length of list, parsed
+            // and planned on every view; the ids as one JSON array keep one statement,
+            // prepared once per connection.
+            DbConn::Sqlite(sqlite) => {
+                #[derive(QueryableByName)]
+                struct Vote {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    comment_id: i64,
+                    #[diesel(sql_type = diesel::sql_types::Integer)]
+                    value: i32,
+                }
+                let list =
+                    serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<i64>>()).expect("numbers serialise");
+                diesel::sql_query(
+                    "SELECT comment_id, value FROM comment_votes WHERE user_id = ? \
+                     AND comment_id IN (SELECT value FROM json_each(?))",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(reader)
+                .bind::<diesel::sql_types::Text, _>(list)
+                .load::<Vote>(sqlite)?
+                .into_iter()
+                .map(|v| (CommentId(v.comment_id), v.value))
+                .collect()
+            }
+            // One array parameter (`= ANY($1)`): one statement already.
+            DbConn::Pg(_) => comment_votes::table
+                .filter(comment_votes::user_id.eq(reader))
+                .filter(comment_votes::comment_id.eq_any(ids))
+                .select((comment_votes::comment_id, comment_votes::value))
+                .load(conn)?,
+        };
         state.votes = votes.into_iter().filter(|(_, v)| *v != 0).collect();
     }
     state.held = diesel::select(diesel::dsl::exists(
