@@ -396,6 +396,81 @@ pub fn newest_full(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Article>> {
         .load(conn)
 }
 
+/// An article as the API's lists show it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleLink {
+    pub id: ArticleId,
+    pub slug: String,
+    pub title: String,
+    pub source_url: String,
+    pub source_name: String,
+    pub published_at: Date,
+    pub comment_count: i32,
+}
+
+/// Up to `limit` articles, newest first as the front page orders them (publication
+/// date, then id; the `articles_newest` index), from after `after` (the date and id of
+/// the last one of the page before): articles added meanwhile neither repeat nor shift
+/// the rest.
+pub fn newest_after(conn: &mut DbConn, after: Option<(Date, ArticleId)>, limit: i64) -> QueryResult<Vec<ArticleLink>> {
+    let mut query = articles::table
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(limit)
+        .select(ArticleLink::as_select())
+        .into_boxed();
+    if let Some((date, id)) = after {
+        query =
+            query.filter(articles::published_at.lt(date).or(articles::published_at.eq(date).and(articles::id.lt(id))));
+    }
+    query.load(conn)
+}
+
+/// The article whose source is `url` (the newest one, should several share it).
+pub fn find_by_source_url(conn: &mut DbConn, url: &str) -> QueryResult<Option<ArticlePage>> {
+    let slug: Option<String> = articles::table
+        .filter(articles::source_url.eq(url))
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .select(articles::slug)
+        .first(conn)
+        .optional()?;
+    match slug {
+        Some(slug) => find_by_slug(conn, &slug),
+        None => Ok(None),
+    }
+}
+
+/// For each article source URL of `urls` that has one: (source URL, slug, published
+/// comments) of its article, the newest when several share the URL. One query, read
+/// along the `(source_url, title)` index; at most one row per URL asked.
+pub fn counts_by_source_url(conn: &mut DbConn, urls: &[String]) -> QueryResult<Vec<(String, String, i32)>> {
+    let newer = diesel::alias!(articles as newer);
+    articles::table
+        .filter(articles::source_url.eq_any(urls))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            newer
+                .filter(newer.field(articles::source_url).eq(articles::source_url))
+                .filter(
+                    newer.field(articles::published_at).gt(articles::published_at).or(newer
+                        .field(articles::published_at)
+                        .eq(articles::published_at)
+                        .and(newer.field(articles::id).gt(articles::id))),
+                )
+                .select(newer.field(articles::id)),
+        )))
+        .select((articles::source_url, articles::slug, articles::comment_count))
+        .load(conn)
+}
+
+/// For each slug of `slugs` that names an article: (slug, source URL, published
+/// comments). One query.
+pub fn counts_by_slug(conn: &mut DbConn, slugs: &[String]) -> QueryResult<Vec<(String, String, i32)>> {
+    articles::table
+        .filter(articles::slug.eq_any(slugs))
+        .select((articles::slug, articles::source_url, articles::comment_count))
+        .load(conn)
+}
+
 diesel::define_sql_function! {
     /// SQL `lower()`.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;

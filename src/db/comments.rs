@@ -466,6 +466,38 @@ pub fn by_author(
         .load(conn)
 }
 
+/// A page of an account's visible comments, newest first, from before comment
+/// `before` (the last of the page before), with their article's slug and title: as its
+/// profile lists them, paged by id so that new comments do not shift the pages.
+pub fn by_author_before(
+    conn: &mut DbConn,
+    user_id: UserId,
+    before: Option<CommentId>,
+    limit: i64,
+) -> QueryResult<Vec<(Comment, String, String)>> {
+    let mut query = comments::table
+        .inner_join(articles::table)
+        .filter(comments::author_id.eq(user_id))
+        .filter(comments::status.eq(CommentStatus::Visible))
+        .order(comments::id.desc())
+        .limit(limit)
+        .select((Comment::as_select(), articles::slug, articles::title))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(comments::id.lt(before));
+    }
+    query.load(conn)
+}
+
+/// How many visible comments an account has: those its profile lists.
+pub fn visible_count_by_author(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
+    comments::table
+        .filter(comments::author_id.eq(user_id))
+        .filter(comments::status.eq(CommentStatus::Visible))
+        .count()
+        .get_result(conn)
+}
+
 /// An article's newest visible comments with their authors (`None`: deleted account).
 pub fn newest_of_article(
     conn: &mut DbConn,

@@ -162,7 +162,7 @@ pub fn saved(v: &Visitor, items: &[SavedItem], page: u32, has_more: bool) -> Mar
 }
 
 /// Escapes a snippet and marks the matched words.
-fn highlighted(snippet: &str) -> Markup {
+pub(crate) fn highlighted(snippet: &str) -> Markup {
     let snippet = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
     html! {
         @for (i, part) in snippet.split(MARK_START).enumerate() {

@@ -111,9 +111,18 @@ routes! {
     "/admin/outbox" => { GET admin::outbox },
     // The JSON API (`web::api`): every operation here is in its OpenAPI document.
     "/api/openapi.json" => { GET api::openapi_json },
+    "/api/v1/articles" => { GET api::reads::list },
+    // Before `{slug}`, which would take it.
+    "/api/v1/articles/by-url" => { GET api::reads::by_url },
     "/api/v1/articles/{slug}" => { GET api::articles::one },
     "/api/v1/articles/{slug}/comments" => { GET api::threads::article_thread, POST api::comments::post },
+    "/api/v1/comments/{id}" => { GET api::reads::comment },
     "/api/v1/comments/{id}/replies" => { GET api::threads::replies },
+    "/api/v1/users/{username}" => { GET api::reads::profile },
+    "/api/v1/users/{username}/comments" => { GET api::reads::user_comments },
+    "/api/v1/search" => { GET api::reads::search },
+    "/api/v1/counts" => { GET api::reads::counts },
+    "/api/v1/me" => { GET api::reads::me },
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

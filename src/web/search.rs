@@ -12,9 +12,9 @@ use crate::db::PageRequest;
 use crate::views::profiles::{self as view, SearchPage};
 
 /// Comments a page of results shows.
-const SEARCH_COMMENTS: i64 = 20;
+pub const SEARCH_COMMENTS: i64 = 20;
 /// Articles a page of results shows.
-const SEARCH_ARTICLES: i64 = 10;
+pub const SEARCH_ARTICLES: i64 = 10;
 /// Pages of results: a search ranks at most `search::CANDIDATES` matches of each kind,
 /// so no page past this one can hold any.
 pub const SEARCH_PAGES: u32 = (search::CANDIDATES / SEARCH_ARTICLES) as u32;

@@ -14,6 +14,7 @@
 pub mod articles;
 pub mod comments;
 pub mod model;
+pub mod reads;
 pub mod threads;
 
 use std::hash::{Hash, Hasher};
@@ -38,12 +39,26 @@ use crate::auth::AuthUser;
                        (`Authorization: Bearer`, made in Settings) or, from the site's own pages, \
                        the session cookie with the CSRF token in `X-CSRF-Token`."
     ),
-    paths(articles::one, comments::post, threads::article_thread, threads::replies),
+    paths(
+        articles::one,
+        comments::post,
+        threads::article_thread,
+        threads::replies,
+        reads::list,
+        reads::by_url,
+        reads::comment,
+        reads::profile,
+        reads::user_comments,
+        reads::search,
+        reads::counts,
+        reads::me,
+    ),
     components(schemas(ErrorBody)),
     modifiers(&Security),
     tags(
         (name = "articles", description = "Articles and their comment counts"),
         (name = "comments", description = "Threads, comments, replies and votes"),
+        (name = "users", description = "Readers' profiles and comments, and the caller"),
     )
 )]
 pub struct ApiDoc;

@@ -110,7 +110,7 @@ fn parse_cursor(raw: Option<&str>) -> Result<Option<Cursor>, AppError> {
 }
 
 /// The comments of `nodes` in reading order.
-fn flatten(nodes: &[Node], context: &Context, sort: Sort, out: &mut Vec<ThreadItem>) {
+pub(super) fn flatten(nodes: &[Node], context: &Context, sort: Sort, out: &mut Vec<ThreadItem>) {
     for node in nodes {
         let id = node.item.comment.id;
         let more_replies = node.more.map(|(shown, count)| MoreReplies {
@@ -122,7 +122,7 @@ fn flatten(nodes: &[Node], context: &Context, sort: Sort, out: &mut Vec<ThreadIt
     }
 }
 
-fn context(state: &AppState, visitor: &Visitor, locked: bool) -> Context {
+pub(super) fn context(state: &AppState, visitor: &Visitor, locked: bool) -> Context {
     Context {
         actor: visitor.user.as_ref().map(|u| u.actor()),
         locked,
