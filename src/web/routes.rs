@@ -111,9 +111,31 @@ routes! {
     "/admin/outbox" => { GET admin::outbox },
     // The JSON API (`web::api`): every operation here is in its OpenAPI document.
     "/api/openapi.json" => { GET api::openapi_json },
-    "/api/v1/articles/{slug}" => { GET api::articles::one },
+    "/api/v1/articles" => { POST api::admin::create },
+    // Before `{slug}`: the first pattern that matches serves the request.
+    "/api/v1/articles/import" => { POST api::admin::import },
+    "/api/v1/articles/{slug}" => { GET api::articles::one, PATCH api::admin::update, DELETE api::admin::delete },
     "/api/v1/articles/{slug}/comments" => { GET api::threads::article_thread, POST api::comments::post },
+    "/api/v1/articles/{slug}/saved" => { PUT api::writes::save, DELETE api::writes::unsave },
+    "/api/v1/articles/{slug}/lock" => { POST api::moderation::lock },
+    "/api/v1/articles/{slug}/unlock" => { POST api::moderation::unlock },
+    "/api/v1/comments/{id}" => { PATCH api::writes::edit, DELETE api::writes::delete },
     "/api/v1/comments/{id}/replies" => { GET api::threads::replies },
+    "/api/v1/comments/{id}/vote" => { PUT api::writes::vote },
+    "/api/v1/comments/{id}/reports" => { POST api::writes::report },
+    "/api/v1/comments/{id}/remove" => { POST api::moderation::remove },
+    "/api/v1/comments/{id}/restore" => { POST api::moderation::restore },
+    "/api/v1/comments/{id}/approve" => { POST api::moderation::approve },
+    "/api/v1/comments/{id}/reject" => { POST api::moderation::reject },
+    "/api/v1/comments/{id}/pin" => { POST api::moderation::pin },
+    "/api/v1/comments/{id}/unpin" => { POST api::moderation::unpin },
+    "/api/v1/comments/{id}/distinguish" => { POST api::moderation::distinguish },
+    "/api/v1/users/{username}/ban" => { POST api::moderation::ban },
+    "/api/v1/users/{username}/unban" => { POST api::moderation::unban },
+    "/api/v1/users/{username}/role" => { PUT api::moderation::set_role },
+    "/api/v1/me/saved" => { GET api::writes::saved_list },
+    "/api/v1/mod/reports" => { GET api::moderation::reports },
+    "/api/v1/mod/reports/{id}/dismiss" => { POST api::moderation::dismiss },
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

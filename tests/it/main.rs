@@ -7,6 +7,7 @@ mod accessibility;
 mod accounts;
 mod admin_forms;
 mod api;
+mod api_writes;
 mod articles;
 mod browser;
 mod cache;

@@ -11,10 +11,13 @@
 //! - Reads carry a weak `ETag`; `If-None-Match` with it is answered 304 ([`read`]).
 //! - Creating answers 201 with `Location` ([`created`]).
 
+pub mod admin;
 pub mod articles;
 pub mod comments;
 pub mod model;
+pub mod moderation;
 pub mod threads;
+pub mod writes;
 
 use std::hash::{Hash, Hasher};
 
@@ -38,12 +41,43 @@ use crate::auth::AuthUser;
                        (`Authorization: Bearer`, made in Settings) or, from the site's own pages, \
                        the session cookie with the CSRF token in `X-CSRF-Token`."
     ),
-    paths(articles::one, comments::post, threads::article_thread, threads::replies),
+    paths(
+        articles::one,
+        comments::post,
+        threads::article_thread,
+        threads::replies,
+        writes::edit,
+        writes::delete,
+        writes::vote,
+        writes::report,
+        writes::save,
+        writes::unsave,
+        writes::saved_list,
+        moderation::remove,
+        moderation::restore,
+        moderation::approve,
+        moderation::reject,
+        moderation::pin,
+        moderation::unpin,
+        moderation::distinguish,
+        moderation::lock,
+        moderation::unlock,
+        moderation::ban,
+        moderation::unban,
+        moderation::set_role,
+        moderation::reports,
+        moderation::dismiss,
+        admin::create,
+        admin::update,
+        admin::delete,
+        admin::import,
+    ),
     components(schemas(ErrorBody)),
     modifiers(&Security),
     tags(
         (name = "articles", description = "Articles and their comment counts"),
         (name = "comments", description = "Threads, comments, replies and votes"),
+        (name = "moderation", description = "Moderators' and administrators' actions, each in the public moderation log"),
     )
 )]
 pub struct ApiDoc;
