@@ -16,6 +16,7 @@ both_backends!(
     moderators_act_through_the_api_and_the_log_names_the_token,
     held_comments_reports_and_bans_through_the_api,
     administrators_manage_articles_and_roles_through_the_api,
+    live_readers_see_what_the_api_changes,
 );
 
 async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
@@ -590,5 +591,63 @@ async fn administrators_manage_articles_and_roles_through_the_api(backend: Backe
     assert_eq!(
         actions,
         ["create article", "edit article", "delete article", "import articles", "import articles", "change role"]
+    );
+}
+
+/// The next event of an open event stream (keep-alive comments skipped), within 10 s:
+/// its kind and data.
+async fn next_event(response: &mut reqwest::Response, buffer: &mut String) -> (String, Value) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let kind = block.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or_default().to_owned();
+            let data = block.lines().find_map(|l| l.strip_prefix("data: ")).unwrap_or("null");
+            if !kind.is_empty() {
+                return (kind, serde_json::from_str(data).unwrap());
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout_at(deadline, response.chunk()).await.expect("an event within 10 s").unwrap();
+        buffer.push_str(&String::from_utf8_lossy(&chunk.expect("the stream stays open")));
+    }
+}
+
+async fn live_readers_see_what_the_api_changes(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann_session = app.signup("ann").await;
+    app.signup("bob").await;
+    app.signup_as("moe", "moderator").await;
+    let id = app.comment(&ann_session, SEED_SLUG, "Live words", None).await;
+    let ann = app.api_client(&app.api_token("ann", "write").await);
+    let bob = app.api_client(&app.api_token("bob", "write").await);
+    let moe = app.api_client(&app.api_token("moe", "moderate").await);
+    let mut stream = app.get(&format!("/articles/{SEED_SLUG}/events")).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    let mut buffer = String::new();
+
+    let edited = ann.patch(url(&app, &format!("/api/v1/comments/{id}"))).json(&json!({"body": "Edited live"})).send();
+    assert_eq!(edited.await.unwrap().status(), StatusCode::OK);
+    let (kind, data) = next_event(&mut stream, &mut buffer).await;
+    assert_eq!(kind, "edit");
+    assert!(data["html"].as_str().unwrap().contains("Edited live"), "{data}");
+
+    let voted = bob.put(url(&app, &format!("/api/v1/comments/{id}/vote"))).json(&json!({"value": 1})).send();
+    assert_eq!(voted.await.unwrap().status(), StatusCode::OK);
+    let (kind, data) = next_event(&mut stream, &mut buffer).await;
+    assert_eq!((kind.as_str(), data["score"].as_i64()), ("votes", Some(1)));
+
+    let removed = moe.post(url(&app, &format!("/api/v1/comments/{id}/remove"))).json(&json!({"reason": "Off topic"}));
+    assert_eq!(removed.send().await.unwrap().status(), StatusCode::OK);
+    let (kind, data) = next_event(&mut stream, &mut buffer).await;
+    assert_eq!(kind, "status");
+    assert!(data["html"].as_str().unwrap().contains("[removed by a moderator]"), "{data}");
+
+    let lock = moe.post(url(&app, &format!("/api/v1/articles/{SEED_SLUG}/lock"))).json(&json!({"reason": "Enough"}));
+    assert_eq!(lock.send().await.unwrap().status(), StatusCode::OK);
+    let (kind, data) = next_event(&mut stream, &mut buffer).await;
+    assert_eq!(
+        (kind.as_str(), data["locked"].as_bool(), data["reason"].as_str()),
+        ("lock", Some(true), Some("Enough"))
     );
 }
