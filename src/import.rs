@@ -72,16 +72,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<NewArticle>, ImportError> {
     let mut out = Vec::with_capacity(records.len());
     for (index, record) in records.into_iter().enumerate() {
         let bad = |reason: String| ImportError::Record { index, reason };
-        let raw: RawArticle = serde_path_to_error::deserialize(record).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." {
-                bad(inner.to_string())
-            } else {
-                bad(format!("{path}: {inner}"))
-            }
-        })?;
-        let article = validate(raw).map_err(|mut problems| bad(problems.swap_remove(0).in_file))?;
+        let article = parse_record(record).map_err(bad)?;
         if let Some(first) = seen_keys.insert((article.source_url.clone(), article.title.clone()), index) {
             return Err(bad(format!("same title and source_url as the record at index {first}")));
         }
@@ -93,6 +84,21 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<NewArticle>, ImportError> {
         out.push(article);
     }
     Ok(out)
+}
+
+/// Parses and validates one record of a file (a JSON object); the error names the
+/// field first (`title: must not be empty`).
+pub fn parse_record(record: serde_json::Value) -> Result<NewArticle, String> {
+    let raw: RawArticle = serde_path_to_error::deserialize(record).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        }
+    })?;
+    validate(raw).map_err(|mut problems| problems.swap_remove(0).in_file)
 }
 
 /// What is wrong with one field of an article: said the file's way (the field's name

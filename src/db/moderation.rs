@@ -42,15 +42,31 @@ impl LogTarget {
     }
 }
 
+/// Who took a moderator's or administrator's action: the account, and the name of the
+/// personal API token the request came with (`None`: the site's own pages). The log
+/// keeps the token's name, which stays there after the token is revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct By {
+    pub user: UserId,
+    pub token: Option<String>,
+}
+
+impl By {
+    /// An account acting on the site's own pages.
+    pub fn account(user: UserId) -> By {
+        By { user, token: None }
+    }
+}
+
 /// Writes one row of the moderation log. Call inside the action's transaction.
 fn log(
     conn: &mut DbConn,
-    moderator_id: UserId,
+    by: &By,
     action: ModAction,
     target: (LogTarget, &str),
     reason: Option<&str>,
 ) -> QueryResult<()> {
-    log_by(conn, Some(moderator_id), action, target, reason)
+    log_by(conn, Some(by.user), by.token.as_deref(), action, target, reason)
 }
 
 /// How the log names actions taken with the command line on the server, which no
@@ -61,6 +77,7 @@ pub const COMMAND_LINE: &str = "command line";
 fn log_by(
     conn: &mut DbConn,
     moderator_id: Option<UserId>,
+    via_token: Option<&str>,
     action: ModAction,
     (target, label): (LogTarget, &str),
     reason: Option<&str>,
@@ -75,6 +92,7 @@ fn log_by(
             moderation_log::target_label.eq(label),
             moderation_log::reason.eq(reason),
             moderation_log::created_at.eq(now()),
+            moderation_log::via_token.eq(via_token),
         ))
         .execute(conn)?;
     Ok(())
@@ -202,14 +220,14 @@ fn resolve_reports(conn: &mut DbConn, comment_id: CommentId) -> QueryResult<usiz
 }
 
 /// Closes a comment's reports without acting on it.
-pub fn dismiss(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId) -> Result<(), CommentError> {
+pub fn dismiss(conn: &mut DbConn, comment_id: CommentId, by: &By) -> Result<(), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
         if resolve_reports(conn, comment_id)? == 0 {
             return Err(CommentError::NothingToDo("there are no open reports about this comment"));
         }
         let label = comment_label(conn, &comment)?;
-        log(conn, moderator_id, ModAction::DismissReports, (LogTarget::Comment(comment_id), &label), None)?;
+        log(conn, by, ModAction::DismissReports, (LogTarget::Comment(comment_id), &label), None)?;
         Ok(())
     })
 }
@@ -236,12 +254,7 @@ fn set_visibility(
 
 /// Removes a comment: readers see "[removed by a moderator]", the author the reason.
 /// Its open reports are resolved.
-pub fn remove(
-    conn: &mut DbConn,
-    comment_id: CommentId,
-    moderator_id: UserId,
-    reason: &str,
-) -> Result<Comment, CommentError> {
+pub fn remove(conn: &mut DbConn, comment_id: CommentId, by: &By, reason: &str) -> Result<Comment, CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
         if comment.is_removed() {
@@ -254,13 +267,13 @@ pub fn remove(
         super::live::record(conn, comment.article_id, LiveKind::Status, Some(comment_id))?;
         resolve_reports(conn, comment_id)?;
         let label = comment_label(conn, &comment)?;
-        log(conn, moderator_id, ModAction::RemoveComment, (LogTarget::Comment(comment_id), &label), Some(reason))?;
-        super::notifications::moderation_notice(conn, &comment, moderator_id, NotificationKind::Removed, Some(reason))?;
+        log(conn, by, ModAction::RemoveComment, (LogTarget::Comment(comment_id), &label), Some(reason))?;
+        super::notifications::moderation_notice(conn, &comment, by.user, NotificationKind::Removed, Some(reason))?;
         Ok(comment)
     })
 }
 
-pub fn restore(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId) -> Result<(), CommentError> {
+pub fn restore(conn: &mut DbConn, comment_id: CommentId, by: &By) -> Result<(), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
         if !comment.is_removed() {
@@ -274,7 +287,7 @@ pub fn restore(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId) -
         set_visibility(conn, &comment, CommentStatus::Visible, None)?;
         super::live::record(conn, comment.article_id, LiveKind::Status, Some(comment_id))?;
         let label = comment_label(conn, &comment)?;
-        log(conn, moderator_id, ModAction::RestoreComment, (LogTarget::Comment(comment_id), &label), None)?;
+        log(conn, by, ModAction::RestoreComment, (LogTarget::Comment(comment_id), &label), None)?;
         Ok(())
     })
 }
@@ -284,7 +297,7 @@ pub fn restore(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId) -
 pub fn review(
     conn: &mut DbConn,
     comment_id: CommentId,
-    moderator_id: UserId,
+    by: &By,
     approve: bool,
     reason: Option<&str>,
 ) -> Result<(Comment, Option<c::ReplyNotice>), CommentError> {
@@ -298,16 +311,16 @@ pub fn review(
             diesel::update(comments::table.find(comment_id))
                 .set(comments::status.eq(CommentStatus::Visible))
                 .execute(conn)?;
-            log(conn, moderator_id, ModAction::ApproveComment, (LogTarget::Comment(comment_id), &label), None)?;
+            log(conn, by, ModAction::ApproveComment, (LogTarget::Comment(comment_id), &label), None)?;
             super::live::record(conn, comment.article_id, LiveKind::Comment, Some(comment_id))?;
-            super::notifications::moderation_notice(conn, &comment, moderator_id, NotificationKind::Approved, None)?;
+            super::notifications::moderation_notice(conn, &comment, by.user, NotificationKind::Approved, None)?;
             super::notifications::announce(conn, comment_id)?
         } else {
             diesel::update(comments::table.find(comment_id))
                 .set(comments::status.eq(CommentStatus::Rejected))
                 .execute(conn)?;
-            log(conn, moderator_id, ModAction::RejectComment, (LogTarget::Comment(comment_id), &label), reason)?;
-            super::notifications::moderation_notice(conn, &comment, moderator_id, NotificationKind::Rejected, reason)?;
+            log(conn, by, ModAction::RejectComment, (LogTarget::Comment(comment_id), &label), reason)?;
+            super::notifications::moderation_notice(conn, &comment, by.user, NotificationKind::Rejected, reason)?;
             None
         };
         Ok((comment, notify))
@@ -326,7 +339,7 @@ pub fn queue(conn: &mut DbConn) -> QueryResult<Vec<(Comment, String, String, Str
 }
 
 /// Pins a comment to the top of its thread (unpinning any other), or unpins it.
-pub fn pin(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId, pin: bool) -> Result<(), CommentError> {
+pub fn pin(conn: &mut DbConn, comment_id: CommentId, by: &By, pin: bool) -> Result<(), CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
         if pin && (!comment.is_visible() || comment.depth != 0) {
@@ -344,7 +357,7 @@ pub fn pin(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId, pin: 
         let label = comment_label(conn, &comment)?;
         log(
             conn,
-            moderator_id,
+            by,
             if pin { ModAction::PinComment } else { ModAction::UnpinComment },
             (LogTarget::Comment(comment_id), &label),
             None,
@@ -354,30 +367,24 @@ pub fn pin(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId, pin: 
 }
 
 /// Marks (or unmarks) a moderator's own comment as spoken as a moderator.
-pub fn distinguish(conn: &mut DbConn, comment_id: CommentId, moderator_id: UserId) -> Result<bool, CommentError> {
+pub fn distinguish(conn: &mut DbConn, comment_id: CommentId, by: &By) -> Result<bool, CommentError> {
     write_transaction_retrying(conn, |conn| {
         let comment = c::lock_for_write(conn, comment_id)?;
-        if comment.author_id != moderator_id {
+        if comment.author_id != by.user {
             return Err(Denied::NotAuthor.into());
         }
         let on = !comment.distinguished;
         diesel::update(comments::table.find(comment_id)).set(comments::distinguished.eq(on)).execute(conn)?;
         let label = comment_label(conn, &comment)?;
         let action = if on { ModAction::DistinguishComment } else { ModAction::UndistinguishComment };
-        log(conn, moderator_id, action, (LogTarget::Comment(comment_id), &label), None)?;
+        log(conn, by, action, (LogTarget::Comment(comment_id), &label), None)?;
         Ok(on)
     })
 }
 
 // ---- articles ----
 
-pub fn lock(
-    conn: &mut DbConn,
-    article_id: ArticleId,
-    moderator_id: UserId,
-    reason: Option<&str>,
-    lock: bool,
-) -> QueryResult<bool> {
+pub fn lock(conn: &mut DbConn, article_id: ArticleId, by: &By, reason: Option<&str>, lock: bool) -> QueryResult<bool> {
     write_transaction(conn, |conn| {
         let (title, locked): (String, bool) =
             articles::table.find(article_id).select((articles::title, articles::comments_locked)).first(conn)?;
@@ -390,7 +397,7 @@ pub fn lock(
         super::live::record(conn, article_id, LiveKind::Lock, None)?;
         log(
             conn,
-            moderator_id,
+            by,
             if lock { ModAction::LockArticle } else { ModAction::UnlockArticle },
             (LogTarget::Article(article_id), &title),
             reason,
@@ -405,26 +412,14 @@ pub fn comment_total(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<i6
 }
 
 /// Logs an administrator's change to an article (create, edit, delete).
-pub fn log_article(
-    conn: &mut DbConn,
-    admin_id: UserId,
-    action: ModAction,
-    target: LogTarget,
-    title: &str,
-) -> QueryResult<()> {
-    log(conn, admin_id, action, (target, title), None)
+pub fn log_article(conn: &mut DbConn, by: &By, action: ModAction, target: LogTarget, title: &str) -> QueryResult<()> {
+    log(conn, by, action, (target, title), None)
 }
 
 // ---- users ----
 
 /// Bans an account until `until` (`forever()` for good) and ends its sessions.
-pub fn ban(
-    conn: &mut DbConn,
-    user_id: UserId,
-    moderator_id: UserId,
-    until: PrimitiveDateTime,
-    reason: &str,
-) -> QueryResult<()> {
+pub fn ban(conn: &mut DbConn, user_id: UserId, by: &By, until: PrimitiveDateTime, reason: &str) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         let name: String = users::table.find(user_id).select(users::username).first(conn)?;
         diesel::update(users::table.find(user_id))
@@ -439,7 +434,7 @@ pub fn ban(
         };
         log(
             conn,
-            moderator_id,
+            by,
             ModAction::BanUser,
             (LogTarget::User(user_id), &name),
             Some(&format!("{reason} ({until_text})")),
@@ -448,7 +443,7 @@ pub fn ban(
     })
 }
 
-pub fn unban(conn: &mut DbConn, user_id: UserId, moderator_id: UserId) -> QueryResult<bool> {
+pub fn unban(conn: &mut DbConn, user_id: UserId, by: &By) -> QueryResult<bool> {
     write_transaction(conn, |conn| {
         let (name, until): (String, Option<PrimitiveDateTime>) =
             users::table.find(user_id).select((users::username, users::banned_until)).first(conn)?;
@@ -458,16 +453,16 @@ pub fn unban(conn: &mut DbConn, user_id: UserId, moderator_id: UserId) -> QueryR
         diesel::update(users::table.find(user_id))
             .set((users::banned_until.eq(None::<PrimitiveDateTime>), users::ban_reason.eq(None::<String>)))
             .execute(conn)?;
-        log(conn, moderator_id, ModAction::UnbanUser, (LogTarget::User(user_id), &name), None)?;
+        log(conn, by, ModAction::UnbanUser, (LogTarget::User(user_id), &name), None)?;
         Ok(true)
     })
 }
 
-pub fn set_role(conn: &mut DbConn, user_id: UserId, admin_id: UserId, role: Role) -> QueryResult<()> {
+pub fn set_role(conn: &mut DbConn, user_id: UserId, by: &By, role: Role) -> QueryResult<()> {
     write_transaction(conn, |conn| {
         let name: String = users::table.find(user_id).select(users::username).first(conn)?;
         diesel::update(users::table.find(user_id)).set(users::role.eq(role)).execute(conn)?;
-        log(conn, admin_id, ModAction::ChangeRole, (LogTarget::User(user_id), &name), Some(role.as_str()))?;
+        log(conn, by, ModAction::ChangeRole, (LogTarget::User(user_id), &name), Some(role.as_str()))?;
         Ok(())
     })
 }
@@ -482,7 +477,7 @@ pub fn set_role_from_command_line(conn: &mut DbConn, user_id: UserId, role: Role
             return Ok(false);
         }
         diesel::update(users::table.find(user_id)).set(users::role.eq(role)).execute(conn)?;
-        log_by(conn, None, ModAction::ChangeRole, (LogTarget::User(user_id), &name), Some(role.as_str()))?;
+        log_by(conn, None, None, ModAction::ChangeRole, (LogTarget::User(user_id), &name), Some(role.as_str()))?;
         Ok(true)
     })
 }
@@ -490,13 +485,13 @@ pub fn set_role_from_command_line(conn: &mut DbConn, user_id: UserId, role: Role
 /// Logs that the command line on the server gave the account `user_id` (named
 /// `name`) a role it was created with.
 pub fn log_command_line_role(conn: &mut DbConn, user_id: UserId, name: &str, role: Role) -> QueryResult<()> {
-    log_by(conn, None, ModAction::ChangeRole, (LogTarget::User(user_id), name), Some(role.as_str()))
+    log_by(conn, None, None, ModAction::ChangeRole, (LogTarget::User(user_id), name), Some(role.as_str()))
 }
 
 /// Logs an article import made with the command line on the server. Call inside the
 /// import's transaction.
 pub fn log_command_line_import(conn: &mut DbConn, label: &str) -> QueryResult<()> {
-    log_by(conn, None, ModAction::ImportArticles, (LogTarget::Articles, label), None)
+    log_by(conn, None, None, ModAction::ImportArticles, (LogTarget::Articles, label), None)
 }
 
 /// Accounts whose name or email contains `query` (case-insensitive), newest first.
@@ -554,6 +549,8 @@ pub struct LogEntry {
     pub target_label: String,
     pub reason: Option<String>,
     pub created_at: PrimitiveDateTime,
+    /// The name of the API token the action came through; none from the site's pages.
+    pub via_token: Option<String>,
 }
 
 /// Newest first, optionally only one action or one moderator.
@@ -575,6 +572,7 @@ pub fn log_entries(
             moderation_log::target_label,
             moderation_log::reason,
             moderation_log::created_at,
+            moderation_log::via_token,
         ))
         .order(moderation_log::id.desc())
         .offset(offset)
@@ -659,7 +657,7 @@ pub fn set_premoderation(conn: &mut DbConn, admin_id: UserId, mode: Premoderatio
         settings::set(conn, "premoderation_count", &count.to_string())?;
         log(
             conn,
-            admin_id,
+            &By::account(admin_id),
             ModAction::ChangeSettings,
             (LogTarget::Site, "pre-moderation"),
             Some(&format!("{value} {count}")),
@@ -683,7 +681,7 @@ pub fn set_word_list(conn: &mut DbConn, admin_id: UserId, words: &[String]) -> Q
     write_transaction(conn, |conn| {
         settings::set(conn, "word_list", &words.join("\n"))?;
         let summary = format!("{} entries", words.len());
-        log(conn, admin_id, ModAction::ChangeSettings, (LogTarget::Site, "word list"), Some(&summary))?;
+        log(conn, &By::account(admin_id), ModAction::ChangeSettings, (LogTarget::Site, "word list"), Some(&summary))?;
         Ok(())
     })
 }

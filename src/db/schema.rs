@@ -177,6 +177,8 @@ diesel::table! {
         target_label -> Text,
         reason -> Nullable<Text>,
         created_at -> Timestamp,
+        /// The name of the API token the action came through; NULL from the pages.
+        via_token -> Nullable<Text>,
     }
 }
 

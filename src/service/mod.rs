@@ -20,6 +20,12 @@ pub mod articles;
 pub mod comments;
 pub mod moderation;
 
+/// Who takes a moderator's or administrator's action, as the moderation log records it:
+/// the account, and the API token the request came with, if it came with one.
+pub fn acting(user: &crate::auth::AuthUser) -> crate::db::moderation::By {
+    crate::db::moderation::By { user: user.id, token: user.token.as_ref().map(|grant| grant.name.clone()) }
+}
+
 /// Renders Markdown on the blocking thread pool, not on the async worker: rendering is
 /// bounded (see `markdown::MAX_NESTING`) but still CPU work.
 pub async fn render_markdown(source: &str) -> Result<String, crate::web::AppError> {

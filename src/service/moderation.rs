@@ -23,8 +23,8 @@ pub async fn report(state: &AppState, reporter: &AuthUser, id: CommentId, report
 /// Closes the open reports about comment `id` without acting on it.
 pub async fn dismiss(state: &AppState, moderator: &AuthUser, id: CommentId) -> Result<(), AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
-    let moderator = moderator.id;
-    state.db(move |conn| Ok(m::dismiss(conn, id, moderator)?)).await
+    let by = super::acting(moderator);
+    state.db(move |conn| Ok(m::dismiss(conn, id, &by)?)).await
 }
 
 /// Removes comment `id`, and with `ban` bans its author too: both or neither.
@@ -36,15 +36,15 @@ pub async fn remove(
     ban: Option<BanLength>,
 ) -> Result<(), AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
-    let actor = moderator.actor();
+    let (actor, by) = (moderator.actor(), super::acting(moderator));
     let article = state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                let comment = m::remove(conn, id, actor.id, reason.as_str())?;
+                let comment = m::remove(conn, id, &by, reason.as_str())?;
                 if let Some(ban) = ban {
                     let author = users::find(conn, comment.author_id)?.ok_or(AppError::NotFound)?;
                     permissions::may_ban(Some(&actor), author.id, author.role)?;
-                    m::ban(conn, author.id, actor.id, ban.until(now()), reason.as_str())?;
+                    m::ban(conn, author.id, &by, ban.until(now()), reason.as_str())?;
                 }
                 Ok(comment.article_id)
             })
@@ -57,10 +57,10 @@ pub async fn remove(
 /// Puts a removed comment back.
 pub async fn restore(state: &AppState, moderator: &AuthUser, id: CommentId) -> Result<(), AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
-    let moderator = moderator.id;
+    let by = super::acting(moderator);
     let article = state
         .db(move |conn| {
-            m::restore(conn, id, moderator)?;
+            m::restore(conn, id, &by)?;
             Ok(crate::db::comments::find(conn, id)?.ok_or(AppError::NotFound)?.article_id)
         })
         .await?;
@@ -78,10 +78,9 @@ pub async fn review(
     reason: Option<ModReason>,
 ) -> Result<Comment, AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
-    let moderator = moderator.id;
-    let (comment, notify) = state
-        .db(move |conn| Ok(m::review(conn, id, moderator, approve, reason.as_ref().map(ModReason::as_str))?))
-        .await?;
+    let by = super::acting(moderator);
+    let (comment, notify) =
+        state.db(move |conn| Ok(m::review(conn, id, &by, approve, reason.as_ref().map(ModReason::as_str))?)).await?;
     if approve {
         crate::web::live::changed(state, comment.article_id);
         if let Some((_, Some(email))) = notify {
@@ -96,15 +95,15 @@ pub async fn review(
 /// Pins (or unpins) a top-level comment to the top of its thread.
 pub async fn pin(state: &AppState, moderator: &AuthUser, id: CommentId, pin: bool) -> Result<(), AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
-    let moderator = moderator.id;
-    state.db(move |conn| Ok(m::pin(conn, id, moderator, pin)?)).await
+    let by = super::acting(moderator);
+    state.db(move |conn| Ok(m::pin(conn, id, &by, pin)?)).await
 }
 
 /// Marks (or unmarks) the moderator's own comment as spoken as a moderator.
 pub async fn distinguish(state: &AppState, moderator: &AuthUser, id: CommentId) -> Result<bool, AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
-    let moderator = moderator.id;
-    state.db(move |conn| Ok(m::distinguish(conn, id, moderator)?)).await
+    let by = super::acting(moderator);
+    state.db(move |conn| Ok(m::distinguish(conn, id, &by)?)).await
 }
 
 /// Closes (with a reason shown under the article) or reopens an article's comments.
@@ -116,11 +115,11 @@ pub async fn set_lock(
     lock: bool,
 ) -> Result<(), AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
-    let (moderator, slug) = (moderator.id, slug.to_owned());
+    let (by, slug) = (super::acting(moderator), slug.to_owned());
     let changed = state
         .db(move |conn| {
             let (id, _, _) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
-            Ok(m::lock(conn, id, moderator, reason.as_ref().map(ModReason::as_str), lock)?.then_some(id))
+            Ok(m::lock(conn, id, &by, reason.as_ref().map(ModReason::as_str), lock)?.then_some(id))
         })
         .await?;
     let Some(article) = changed else {
@@ -140,12 +139,12 @@ pub async fn ban(
     reason: ModReason,
 ) -> Result<(), AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
-    let (actor, username) = (moderator.actor(), username.to_owned());
+    let (actor, by, username) = (moderator.actor(), super::acting(moderator), username.to_owned());
     state
         .db(move |conn| {
             let user = users::find_by_username(conn, &username)?.ok_or(AppError::NotFound)?;
             permissions::may_ban(Some(&actor), user.id, user.role)?;
-            Ok(m::ban(conn, user.id, actor.id, length.until(now()), reason.as_str())?)
+            Ok(m::ban(conn, user.id, &by, length.until(now()), reason.as_str())?)
         })
         .await
 }
@@ -153,12 +152,12 @@ pub async fn ban(
 /// Lifts the ban of the account `username`.
 pub async fn unban(state: &AppState, moderator: &AuthUser, username: &str) -> Result<(), AppError> {
     permissions::may_moderate(Some(&moderator.actor()))?;
-    let (actor, username) = (moderator.actor(), username.to_owned());
+    let (actor, by, username) = (moderator.actor(), super::acting(moderator), username.to_owned());
     let changed = state
         .db(move |conn| {
             let user = users::find_by_username(conn, &username)?.ok_or(AppError::NotFound)?;
             permissions::may_ban(Some(&actor), user.id, user.role)?;
-            Ok(m::unban(conn, user.id, actor.id)?)
+            Ok(m::unban(conn, user.id, &by)?)
         })
         .await?;
     if !changed {
@@ -170,7 +169,7 @@ pub async fn unban(state: &AppState, moderator: &AuthUser, username: &str) -> Re
 /// Gives the account `username` a role. An administrator cannot take away their own
 /// administrator role (the site would be left without one).
 pub async fn set_role(state: &AppState, admin: &AuthUser, username: &str, role: Role) -> Result<(), AppError> {
-    let (actor, username) = (admin.actor(), username.to_owned());
+    let (actor, by, username) = (admin.actor(), super::acting(admin), username.to_owned());
     state
         .db(move |conn| {
             permissions::may_administer(Some(&actor))?;
@@ -178,7 +177,7 @@ pub async fn set_role(state: &AppState, admin: &AuthUser, username: &str, role: 
             if user.id == actor.id && role != Role::Admin {
                 return Err(AppError::BadRequest("You cannot take away your own administrator role.".into()));
             }
-            Ok(m::set_role(conn, user.id, actor.id, role)?)
+            Ok(m::set_role(conn, user.id, &by, role)?)
         })
         .await
 }

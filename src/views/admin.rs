@@ -167,7 +167,9 @@ pub fn articles(v: &Visitor, p: &ArticlesPage) -> Markup {
                 h2 { "Import" }
                 p { "A JSON file of articles, as " code { "afterword import-articles" } " takes: all records or none." }
                 p class="hint" id="import-file-hint" {
-                    "At most " (limit_mib) " MiB. Import bigger files on the server with "
+                    "At most " (limit_mib) " MiB and "
+                    (crate::text::plural(crate::service::articles::MAX_IMPORT as i64, "article", "articles"))
+                    ". Import bigger files on the server with "
                     code { "afterword import-articles FILE" } "."
                 }
                 @if let Some((error, file)) = p.import_error {

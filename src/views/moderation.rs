@@ -451,7 +451,12 @@ pub fn log(v: &Visitor, p: &LogPage) -> Markup {
                     @for e in p.entries {
                         tr {
                             td { (display_time(e.created_at)) }
-                            td { (e.moderator) }
+                            td {
+                                (e.moderator)
+                                @if let Some(token) = &e.via_token {
+                                    " " span class="via-token" { "(through the API token “" (token) "”)" }
+                                }
+                            }
                             td class="action" { (e.action) }
                             td { (e.target_label) }
                             td { (e.reason.as_deref().unwrap_or("")) }

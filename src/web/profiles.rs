@@ -86,24 +86,7 @@ pub async fn save(
         "unsave" => false,
         other => return Err(AppError::BadRequest(format!("action must be save or unsave, not {other:?}."))),
     };
-    let user_id = signed_in.user.id;
-    let s = slug.clone();
-    let public = state
-        .db(move |conn| {
-            let (article_id, _, _) = articles::find_basic(conn, &s)?.ok_or(AppError::NotFound)?;
-            if keep {
-                saved::save(conn, user_id, article_id)?;
-            } else {
-                saved::unsave(conn, user_id, article_id)?;
-            }
-            Ok(users::shows_saved(conn, user_id)?)
-        })
-        .await?;
-    if !public {
-        // Nothing any cached page shows changes (a profile that lists its saved
-        // articles does: then every page counts as touched).
-        super::cache::touches_nothing();
-    }
+    crate::service::articles::set_saved(&state, &signed_in.user, &slug, keep).await?;
     if super::wants_json(&req) {
         return Ok(HttpResponse::Ok().json(serde_json::json!({ "saved": keep })));
     }

@@ -287,6 +287,19 @@ fn keeps_typed_text(path: &str) -> bool {
             .is_some_and(|rest| rest.ends_with("/report") && rest.matches('/').count() == 1)
 }
 
+/// The API's article import takes a file's worth of JSON, as the upload form does.
+pub const API_IMPORT_PATH: &str = "/api/v1/articles/import";
+
+/// The most bytes of JSON a route reads: [`JSON_LIMIT`]; the API's article import
+/// [`UPLOAD_LIMIT`], like the import form.
+pub fn json_limit(path: &str) -> usize {
+    if path == API_IMPORT_PATH {
+        UPLOAD_LIMIT
+    } else {
+        JSON_LIMIT
+    }
+}
+
 /// The routes that post a comment's text: a new comment or reply, and an edit.
 fn is_comment_form(path: &str) -> bool {
     let one_segment = |rest: &str, tail: &str| {
@@ -371,7 +384,7 @@ fn check_origin(req: &ServiceRequest, config: &Config) -> Result<(), AppError> {
 async fn presented_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError> {
     let mime = req.content_type().to_ascii_lowercase();
     let limit = if mime.starts_with("application/json") {
-        JSON_LIMIT
+        json_limit(req.path())
     } else if mime.starts_with("multipart/form-data") {
         UPLOAD_LIMIT
     } else if is_comment_form(req.path()) {
@@ -507,7 +520,7 @@ async fn reject_control_characters(req: &mut ServiceRequest) -> Result<(), AppEr
     let (is_form, body) = if mime == "application/x-www-form-urlencoded" {
         (true, read_form(req).await?)
     } else if mime.starts_with("application/json") {
-        (false, read_body(req, JSON_LIMIT).await?)
+        (false, read_body(req, json_limit(req.path())).await?)
     } else {
         return Ok(());
     };

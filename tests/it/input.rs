@@ -66,6 +66,35 @@ const FORM_FIELDS: &[(&str, &[&str])] = &[
     ("/admin/articles/{slug}/delete", &["confirm"]),
     // The API's JSON bodies (`web::api::model`).
     ("/api/v1/articles/{slug}/comments", &["body", "parent_id"]),
+    (
+        "/api/v1/articles",
+        &["title", "source_url", "source_name", "published_at", "summary", "key_takeaways", "tags", "slug"],
+    ),
+    (
+        "/api/v1/articles/import",
+        &["title", "source_url", "source_name", "published_at", "summary", "key_takeaways", "tags", "slug"],
+    ),
+    (
+        "/api/v1/articles/{slug}",
+        &["title", "source_url", "source_name", "published_at", "summary", "key_takeaways", "tags", "slug"],
+    ),
+    ("/api/v1/articles/{slug}/saved", &[]),
+    ("/api/v1/articles/{slug}/lock", &["reason"]),
+    ("/api/v1/articles/{slug}/unlock", &[]),
+    ("/api/v1/comments/{id}", &["body"]),
+    ("/api/v1/comments/{id}/vote", &["value"]),
+    ("/api/v1/comments/{id}/reports", &["reason", "details"]),
+    ("/api/v1/comments/{id}/remove", &["reason", "ban"]),
+    ("/api/v1/comments/{id}/restore", &[]),
+    ("/api/v1/comments/{id}/approve", &[]),
+    ("/api/v1/comments/{id}/reject", &["reason"]),
+    ("/api/v1/comments/{id}/pin", &[]),
+    ("/api/v1/comments/{id}/unpin", &[]),
+    ("/api/v1/comments/{id}/distinguish", &[]),
+    ("/api/v1/users/{username}/ban", &["reason", "duration"]),
+    ("/api/v1/users/{username}/unban", &[]),
+    ("/api/v1/users/{username}/role", &["role"]),
+    ("/api/v1/mod/reports/{id}/dismiss", &[]),
 ];
 
 /// Every query parameter some GET route reads.

@@ -8,6 +8,7 @@ mod accounts;
 mod admin_forms;
 mod api;
 mod api_reads;
+mod api_writes;
 mod articles;
 mod browser;
 mod cache;

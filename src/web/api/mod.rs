@@ -11,11 +11,14 @@
 //! - Reads carry a weak `ETag`; `If-None-Match` with it is answered 304 ([`read`]).
 //! - Creating answers 201 with `Location` ([`created`]).
 
+pub mod admin;
 pub mod articles;
 pub mod comments;
 pub mod model;
 pub mod reads;
+pub mod moderation;
 pub mod threads;
+pub mod writes;
 
 use std::hash::{Hash, Hasher};
 
@@ -52,6 +55,31 @@ use crate::auth::AuthUser;
         reads::search,
         reads::counts,
         reads::me,
+        writes::edit,
+        writes::delete,
+        writes::vote,
+        writes::report,
+        writes::save,
+        writes::unsave,
+        writes::saved_list,
+        moderation::remove,
+        moderation::restore,
+        moderation::approve,
+        moderation::reject,
+        moderation::pin,
+        moderation::unpin,
+        moderation::distinguish,
+        moderation::lock,
+        moderation::unlock,
+        moderation::ban,
+        moderation::unban,
+        moderation::set_role,
+        moderation::reports,
+        moderation::dismiss,
+        admin::create,
+        admin::update,
+        admin::delete,
+        admin::import,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Security),
@@ -59,6 +87,7 @@ use crate::auth::AuthUser;
         (name = "articles", description = "Articles and their comment counts"),
         (name = "comments", description = "Threads, comments, replies and votes"),
         (name = "users", description = "Readers' profiles and comments, and the caller"),
+        (name = "moderation", description = "Moderators' and administrators' actions, each in the public moderation log"),
     )
 )]
 pub struct ApiDoc;
