@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod comments;
+pub mod embed;
 pub mod moderation;
 
 /// Renders Markdown on the blocking thread pool, not on the async worker: rendering is

@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{
-    accounts, admin, api, articles, assets, comments, feeds, health, moderation, profiles, reports, search, settings,
+    accounts, admin, api, articles, assets, comments, embed, feeds, health, moderation, profiles, reports, search, settings,
     AppError,
 };
 
@@ -101,6 +101,7 @@ routes! {
     "/admin/settings" => { GET admin::settings_page },
     "/admin/settings/premoderation" => { POST admin::set_premoderation },
     "/admin/settings/words" => { POST admin::set_words },
+    "/admin/settings/embed" => { POST embed::set_origins },
     "/admin/users" => { GET admin::users_page },
     "/admin/users/{username}/role" => { POST admin::set_role },
     "/admin/articles" => { GET admin::articles_page, POST admin::create_article },
@@ -114,6 +115,12 @@ routes! {
     "/api/v1/articles/{slug}" => { GET api::articles::one },
     "/api/v1/articles/{slug}/comments" => { GET api::threads::article_thread, POST api::comments::post },
     "/api/v1/comments/{id}/replies" => { GET api::threads::replies },
+    // The embedded comments (`web::embed`).
+    "/api/v1/threads" => { POST api::embed::post },
+    "/api/v1/counts" => { GET api::embed::counts },
+    "/embed.js" => { GET embed::script },
+    "/embed/thread" => { GET embed::thread },
+    "/embed/login" => { GET embed::login_form, POST embed::login },
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

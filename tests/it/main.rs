@@ -16,6 +16,7 @@ mod concurrency;
 mod confirm;
 mod demo;
 mod details;
+mod embed;
 mod errors;
 mod health;
 mod input;

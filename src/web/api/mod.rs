@@ -13,6 +13,7 @@
 
 pub mod articles;
 pub mod comments;
+pub mod embed;
 pub mod model;
 pub mod threads;
 
@@ -38,7 +39,7 @@ use crate::auth::AuthUser;
                        (`Authorization: Bearer`, made in Settings) or, from the site's own pages, \
                        the session cookie with the CSRF token in `X-CSRF-Token`."
     ),
-    paths(articles::one, comments::post, threads::article_thread, threads::replies),
+    paths(articles::one, comments::post, threads::article_thread, threads::replies, embed::post, embed::counts),
     components(schemas(ErrorBody)),
     modifiers(&Security),
     tags(
