@@ -72,7 +72,8 @@ pub fn normalise_origin(raw: &str) -> Result<String, String> {
     if raw.len() > MAX_ORIGIN_LEN {
         return Err(format!("{shown:?}… is too long for an origin."));
     }
-    let url = url::Url::parse(raw).map_err(|e| format!("{shown:?} is not an origin ({e}): write it like https://blog.example."))?;
+    let url = url::Url::parse(raw)
+        .map_err(|e| format!("{shown:?} is not an origin ({e}): write it like https://blog.example."))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("{shown:?}: an origin starts with https:// or http://."));
     }
@@ -82,8 +83,15 @@ pub fn normalise_origin(raw: &str) -> Result<String, String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!("{shown:?}: an origin has no user name or password."));
     }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || raw.ends_with('?') || raw.ends_with('#') {
-        return Err(format!("{shown:?}: an origin is a scheme, a host and a port, without a path (like https://blog.example)."));
+    if url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || raw.ends_with('?')
+        || raw.ends_with('#')
+    {
+        return Err(format!(
+            "{shown:?}: an origin is a scheme, a host and a port, without a path (like https://blog.example)."
+        ));
     }
     Ok(url.origin().ascii_serialization())
 }
@@ -169,9 +177,8 @@ pub async fn set_origins(
     let origins = match parse_origins(&text) {
         Ok(origins) => origins,
         Err(reason) => {
-            let (mode, words) = state
-                .db(|conn| Ok((db::moderation::premoderation(conn)?, db::moderation::word_list(conn)?)))
-                .await?;
+            let (mode, words) =
+                state.db(|conn| Ok((db::moderation::premoderation(conn)?, db::moderation::word_list(conn)?))).await?;
             let section = views::embed::origins_section(&admin.0.visitor, &text, Some(&reason));
             let page = views::moderation::settings(&admin.0.visitor, mode, &words, None, section);
             return Ok(html(StatusCode::BAD_REQUEST, page));
@@ -265,16 +272,16 @@ pub struct LoginQuery {
     origin: Option<String>,
 }
 
-/// The allowed origin a popup is for, and its host; 403 (a page) otherwise.
-fn popup_origin(state: &AppState, raw: Option<&str>) -> Result<(String, String), HttpResponse> {
-    let origin = raw.and_then(|o| normalise_origin(o).ok());
-    match origin {
-        Some(origin) if state.origins.allows(&origin) => {
-            let host = url::Url::parse(&origin).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
-            Ok((origin, host))
-        }
-        _ => Err(refused(StatusCode::FORBIDDEN, "That site is not allowed to embed the comments of this one.")),
-    }
+/// The allowed origin a popup is for, and its host; `None` when it is not one.
+fn popup_origin(state: &AppState, raw: Option<&str>) -> Option<(String, String)> {
+    let origin = raw.and_then(|o| normalise_origin(o).ok()).filter(|o| state.origins.allows(o))?;
+    let host = url::Url::parse(&origin).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    Some((origin, host))
+}
+
+/// The popup's answer for a site that may not embed the comments (403).
+fn not_allowed() -> HttpResponse {
+    refused(StatusCode::FORBIDDEN, "That site is not allowed to embed the comments of this one.")
 }
 
 /// GET /embed/login?origin=: the popup. Signed out, the normal login page (which
@@ -284,9 +291,8 @@ pub async fn login_form(
     signed_in: SignedIn,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (origin, host) = match popup_origin(&state, query.origin.as_deref()) {
-        Ok(found) => found,
-        Err(page) => return Ok(page),
+    let Some((origin, host)) = popup_origin(&state, query.origin.as_deref()) else {
+        return Ok(not_allowed());
     };
     Ok(html(StatusCode::OK, views::embed::consent(&signed_in.visitor, &origin, &host)))
 }
@@ -305,9 +311,8 @@ pub async fn login(
     form: web::Form<ConsentForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let (_, host) = match popup_origin(&state, form.origin.as_deref()) {
-        Ok(found) => found,
-        Err(page) => return Ok(page),
+    let Some((_, host)) = popup_origin(&state, form.origin.as_deref()) else {
+        return Ok(not_allowed());
     };
     super::cache::touches_nothing();
     if form.decision.as_deref() != Some("allow") {
@@ -346,8 +351,7 @@ fn in_popup(req: &ServiceRequest) -> bool {
         return false;
     }
     let back = |s: &str| s.contains("next=%2Fembed%2Flogin") || s.contains("next=/embed/login");
-    back(req.query_string())
-        || req.headers().get(header::REFERER).and_then(|v| v.to_str().ok()).is_some_and(back)
+    back(req.query_string()) || req.headers().get(header::REFERER).and_then(|v| v.to_str().ok()).is_some_and(back)
 }
 
 /// The headers of the embed, outside the other security headers:

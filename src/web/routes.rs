@@ -5,8 +5,8 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{
-    accounts, admin, api, articles, assets, comments, embed, feeds, health, moderation, profiles, reports, search, settings,
-    AppError,
+    accounts, admin, api, articles, assets, comments, embed, feeds, health, moderation, profiles, reports, search,
+    settings, AppError,
 };
 
 /// One route of the table.

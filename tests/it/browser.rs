@@ -887,15 +887,25 @@ async fn comments_embedded_in_another_site(backend: Backend) {
         .await
         .unwrap();
     assert!(mine.text().await.unwrap().contains("ann"));
-    wait_until(&client, "return document.querySelector('.aw-heading').textContent === 'Comments (1)'", "the count").await;
+    wait_until(&client, "return document.querySelector('.aw-heading').textContent === 'Comments (1)'", "the count")
+        .await;
 
     // The frame grew to show it.
     client.enter_parent_frame().await.unwrap();
-    wait_until(&client, "return document.querySelector('iframe.afterword-comments').offsetHeight > 220", "the frame's height").await;
+    wait_until(
+        &client,
+        "return document.querySelector('iframe.afterword-comments').offsetHeight > 220",
+        "the frame's height",
+    )
+    .await;
 
     // The site's own page of the article shows it.
     client.goto(&app.url("/articles/post-one-a-title")).await.unwrap();
-    let body = client.wait().for_element(Locator::XPath("//div[@class='comment-body'][.//em[text()='the blog']]")).await.unwrap();
+    let body = client
+        .wait()
+        .for_element(Locator::XPath("//div[@class='comment-body'][.//em[text()='the blog']]"))
+        .await
+        .unwrap();
     assert!(body.text().await.unwrap().contains("Hello from"));
     let title = client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert_eq!(title, "Post one: a title");

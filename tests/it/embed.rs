@@ -307,7 +307,10 @@ async fn counts_of_many_pages_in_one_request(backend: Backend) {
     let ann = app.api_client(&app.api_token("ann", "read,write").await);
     for body in ["One", "Two"] {
         let first = json!({"url": POST, "title": "Post one", "body": body});
-        assert_eq!(ann.post(app.url("/api/v1/threads")).json(&first).send().await.unwrap().status(), StatusCode::CREATED);
+        assert_eq!(
+            ann.post(app.url("/api/v1/threads")).json(&first).send().await.unwrap().status(),
+            StatusCode::CREATED
+        );
     }
     let plain = reqwest::Client::new();
     let response = plain
@@ -376,7 +379,8 @@ async fn the_popup_hands_a_token_to_allowed_sites_only(backend: Backend) {
     assert!(tokens().await.is_empty());
 
     // Without the CSRF token, or from another site: refused.
-    let forged = ann.post(app.url("/embed/login")).form(&[("origin", BLOG), ("decision", "allow")]).send().await.unwrap();
+    let forged =
+        ann.post(app.url("/embed/login")).form(&[("origin", BLOG), ("decision", "allow")]).send().await.unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     // Cancel: nothing made.
     let response = app.post_form(&ann, "/embed/login", &[("origin", BLOG), ("decision", "deny")]).await;
@@ -438,7 +442,10 @@ async fn the_embed_and_what_it_loads_fit_the_budget(backend: Backend) {
     assert!(total <= 25 * 1024, "the embed loads {total} bytes compressed");
     // No third-party request: every address in the scripts is this site's own.
     let source = reqwest::Client::new().get(app.url("/embed.js")).send().await.unwrap().text().await.unwrap();
-    assert!(!source.contains("http://") || source.lines().all(|l| l.trim_start().starts_with("//") || !l.contains("http://")));
+    assert!(
+        !source.contains("http://")
+            || source.lines().all(|l| l.trim_start().starts_with("//") || !l.contains("http://"))
+    );
 }
 
 fn gzip_len(bytes: &[u8]) -> usize {

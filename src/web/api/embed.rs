@@ -110,8 +110,7 @@ pub async fn post(
         .await?;
     let context =
         Context { actor: Some(user.actor()), locked, now: crate::db::now(), edit_window: state.config.edit_window };
-    let answer =
-        ThreadComment { article: Article::new(&page, &state.config), comment: Comment::new(&item, &context) };
+    let answer = ThreadComment { article: Article::new(&page, &state.config), comment: Comment::new(&item, &context) };
     Ok(super::created(&format!("/api/v1/comments/{}", posted.id), &answer))
 }
 
