@@ -236,7 +236,7 @@
       slot.textContent = "";
       if (form) slot.append(form);
       resize();
-      var area = form && form.querySelector("textarea, select");
+      var area = form && form.querySelector("textarea, select, button");
       if (area) area.focus();
     }
     if (c.can.reply) {
@@ -262,8 +262,13 @@
       }));
     }
     if (c.can.delete) {
+      // Asked in place: dialogs of a frame from another site may be blocked.
       actions.append(button("Delete", "aw-link aw-delete", function () {
-        if (window.confirm("Delete this comment? Its text goes for good; replies stay.")) remove(c);
+        var ask = el("div", "aw-confirm");
+        ask.append(el("span", "", "Delete this comment? Its text goes for good; replies stay. "),
+          button("Delete", "aw-button", function () { remove(c); }), " ",
+          button("Cancel", "aw-link", function () { open(null); }));
+        open(ask);
       }));
     }
     if (c.can.report) {

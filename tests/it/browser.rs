@@ -890,6 +890,21 @@ async fn comments_embedded_in_another_site(backend: Backend) {
     wait_until(&client, "return document.querySelector('.aw-heading').textContent === 'Comments (1)'", "the count")
         .await;
 
+    // A reply, in place under it.
+    client.find(Locator::Css(".aw-comment .aw-reply")).await.unwrap().click().await.unwrap();
+    let area = client.wait().for_element(Locator::Css(".aw-comment .aw-slot textarea")).await.unwrap();
+    area.send_keys("And a reply").await.unwrap();
+    client.find(Locator::Css(".aw-comment .aw-slot button[type=submit]")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath(
+            "//ul[@class='aw-replies']/li[contains(@class,'aw-comment')][.//p[text()='And a reply']]",
+        ))
+        .await
+        .unwrap();
+    wait_until(&client, "return document.querySelector('.aw-heading').textContent === 'Comments (2)'", "the count")
+        .await;
+
     // The frame grew to show it.
     client.enter_parent_frame().await.unwrap();
     wait_until(
@@ -907,6 +922,7 @@ async fn comments_embedded_in_another_site(backend: Backend) {
         .await
         .unwrap();
     assert!(body.text().await.unwrap().contains("Hello from"));
+    client.find(Locator::XPath("//div[@class='comment-body'][p='And a reply']")).await.unwrap();
     let title = client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert_eq!(title, "Post one: a title");
 
