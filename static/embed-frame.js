@@ -16,6 +16,7 @@
   var next = null; // the next page's cursor
   var auth = null; // {token, username, expires_at}
   var popup = null;
+  var slots = {}; // comment id → the element holding its open reply, edit or report box
   var source = null;
   var REASONS = [["spam", "Spam"], ["harassment", "Harassment"], ["off-topic", "Off-topic"],
     ["misinformation", "Misinformation"], ["other", "Other"]];
@@ -144,7 +145,12 @@
     return form;
   }
 
+  // Rebuilt only when who may post changes: what a reader is typing survives updates.
+  var composeState = null;
   function renderCompose() {
+    var state = (auth ? auth.username : "") + "|" + locked;
+    if (state === composeState) return;
+    composeState = state;
     composeBox.textContent = "";
     if (locked) {
       composeBox.append(el("p", "aw-note", "Comments are closed."));
@@ -231,7 +237,8 @@
       down.setAttribute("aria-pressed", String(c.my_vote === -1));
       actions.append(up, down);
     }
-    var slot = el("div", "aw-slot");
+    // A comment's open box (reply, edit, report) is kept across renders.
+    var slot = slots[c.id] || (slots[c.id] = el("div", "aw-slot"));
     function open(form) {
       slot.textContent = "";
       if (form) slot.append(form);
@@ -403,8 +410,12 @@
   function live() {
     if (!slug || source || !window.EventSource) return;
     source = new EventSource("/articles/" + encodeURIComponent(slug) + "/events");
+    // Opened (or opened again): what changed meanwhile is read once.
+    var opened = false;
     source.addEventListener("open", function () {
       root.setAttribute("data-live", "open");
+      if (opened) refresh();
+      opened = true;
     });
     ["comment", "edit", "status", "lock"].forEach(function (kind) {
       source.addEventListener(kind, refresh);

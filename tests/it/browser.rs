@@ -881,12 +881,18 @@ async fn comments_embedded_in_another_site(backend: Backend) {
     let textarea = client.wait().for_element(Locator::Css(".aw-compose-box textarea")).await.unwrap();
     textarea.send_keys("Hello from *the blog*").await.unwrap();
     client.find(Locator::Css(".aw-compose-box button[type=submit]")).await.unwrap().click().await.unwrap();
-    let mine = client
-        .wait()
-        .for_element(Locator::XPath("//li[contains(@class,'aw-comment')][.//em[text()='the blog']]"))
-        .await
-        .unwrap();
-    assert!(mine.text().await.unwrap().contains("ann"));
+    // (The frame renders its list again as things change: nothing of it is held on to.)
+    let mine = "//li[contains(@class,'aw-comment')][.//em[text()='the blog']]";
+    client.wait().for_element(Locator::XPath(mine)).await.unwrap();
+    wait_until(
+        &client,
+        &format!(
+            "var li = document.evaluate(\"{mine}\", document, null, 9, null).singleNodeValue; \
+             return !!li && li.querySelector('.aw-author').textContent === 'ann'"
+        ),
+        "ann's comment",
+    )
+    .await;
     wait_until(&client, "return document.querySelector('.aw-heading').textContent === 'Comments (1)'", "the count")
         .await;
 
@@ -903,6 +909,19 @@ async fn comments_embedded_in_another_site(backend: Backend) {
         .await
         .unwrap();
     wait_until(&client, "return document.querySelector('.aw-heading').textContent === 'Comments (2)'", "the count")
+        .await;
+
+    // Another reader's comment, posted on the site, appears in the frame as it happens.
+    wait_until(&client, "return document.getElementById('afterword-thread').dataset.live === 'open'", "the stream")
+        .await;
+    let bob = app.signup("bob").await;
+    app.comment(&bob, "post-one-a-title", "Bob was here", None).await;
+    client
+        .wait()
+        .for_element(Locator::XPath("//li[contains(@class,'aw-comment')][.//p[text()='Bob was here']]"))
+        .await
+        .unwrap();
+    wait_until(&client, "return document.querySelector('.aw-heading').textContent === 'Comments (3)'", "the count")
         .await;
 
     // The frame grew to show it.
