@@ -351,6 +351,9 @@ async fn the_popup_hands_a_token_to_allowed_sites_only(backend: Backend) {
     let page = anonymous.get(app.url(&login)).send().await.unwrap();
     assert_eq!(page.headers()["cross-origin-opener-policy"], "unsafe-none");
     assert_eq!(app.get("/login").await.headers()["cross-origin-opener-policy"], "same-origin");
+    let signup = login.replacen("/login", "/signup", 1);
+    let page = anonymous.get(app.url(&signup)).send().await.unwrap();
+    assert_eq!(page.headers()["cross-origin-opener-policy"], "unsafe-none", "signing up on the way keeps it too");
 
     let ann = app.signup("ann").await;
     let response = ann.get(app.url(path)).send().await.unwrap();
