@@ -21,6 +21,10 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("style.css", "text/css; charset=utf-8", include_bytes!("../static/style.css")),
     ("icon.svg", "image/svg+xml", include_bytes!("../static/icon.svg")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../static/app.js")),
+    ("embed.js", "text/javascript; charset=utf-8", include_bytes!("../static/embed.js")),
+    ("embed-frame.js", "text/javascript; charset=utf-8", include_bytes!("../static/embed-frame.js")),
+    ("embed-login.js", "text/javascript; charset=utf-8", include_bytes!("../static/embed-login.js")),
+    ("embed.css", "text/css; charset=utf-8", include_bytes!("../static/embed.css")),
 ];
 
 struct Registry {
@@ -51,6 +55,11 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
 /// names are constants in the views.
 pub fn url(name: &str) -> &'static str {
     &REGISTRY.by_name.get(name).unwrap_or_else(|| panic!("no static file {name}")).url
+}
+
+/// A static file by its name in `static/`.
+pub fn by_name(name: &str) -> Option<&'static Asset> {
+    REGISTRY.by_name.get(name)
 }
 
 /// The file behind the last part of a static URL.

@@ -71,7 +71,8 @@ fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> 
             let state = state.clone();
             // The last `wrap` runs first: log, then metrics, then headers, then JSON errors,
             // then the body deadline, then the security checks, then compression, then the
-            // error pages (rendered for the visitor), then the page cache.
+            // error pages (rendered for the visitor), then the page cache. The embed's headers
+            // (CORS, the frame's ancestors) go over the security headers.
             let app = actix_web::App::new()
                 .app_data(state.clone())
                 .configure(web::routes::configure)
@@ -83,6 +84,7 @@ fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> 
                 .wrap(from_fn(web::connection::body_deadline))
                 .wrap(from_fn(web::middleware::json_errors))
                 .wrap(web::middleware::security_headers(&state.config))
+                .wrap(from_fn(web::embed::headers))
                 .wrap(from_fn(web::metrics::middleware))
                 .wrap(tracing_actix_web::TracingLogger::<web::middleware::AccessLog>::new());
             let stopping = stopping.clone();
@@ -201,7 +203,7 @@ async fn build_site(
     port: u16,
 ) -> anyhow::Result<App> {
     let db_config = config.clone();
-    let (pool, health, csrf_key) = tokio::task::spawn_blocking(move || {
+    let (pool, health, (csrf_key, origins)) = tokio::task::spawn_blocking(move || {
         assets::prepare();
         // Migrations, the demo seed and the shared key all run under the start-up
         // lock: instances starting together on one database take turns.
@@ -214,7 +216,8 @@ async fn build_site(
             }
             // Shared by every instance of the site: a form one serves, all accept.
             let key = db::settings::get_or_insert_with(conn, "csrf_key", auth::random_token)?;
-            anyhow::Ok(key)
+            let origins = db::embed::origins(conn)?;
+            anyhow::Ok((key, origins))
         })
     })
     .await??;
@@ -248,7 +251,9 @@ async fn build_site(
         cache,
         shutdown: shutdown_rx,
         metrics,
+        origins: Arc::new(web::embed::Origins::default()),
     });
+    state.origins.replace(origins);
     let metrics = match metrics_listener {
         Some(listener) => {
             let port = listener.local_addr()?.port();
@@ -257,6 +262,7 @@ async fn build_site(
         None => None,
     };
     web::live::spawn_upkeep(state.clone());
+    web::embed::spawn_refresh(state.clone());
     if let db::DbUrl::Postgres(url) = db::DbUrl::parse(&state.config.database_url)? {
         web::live::spawn_listener(state.clone(), url);
     }

@@ -3,6 +3,7 @@
 pub mod articles;
 pub mod comments;
 pub mod connection;
+pub mod embed;
 pub mod introspect;
 pub mod listener;
 pub mod live;

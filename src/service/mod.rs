@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod comments;
+pub mod embed;
 pub mod moderation;
 
 /// Who takes a moderator's or administrator's action, as the moderation log records it:

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod articles;
 pub mod comments;
+pub mod embed;
 pub mod error;
 pub mod feeds;
 pub mod forms;

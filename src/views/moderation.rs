@@ -497,7 +497,9 @@ pub fn dashboard(v: &Visitor, d: &Dashboard) -> Markup {
     )
 }
 
-pub fn settings(v: &Visitor, mode: Premoderation, words: &[String], notice: Option<&str>) -> Markup {
+/// `embedding` is the section of the sites allowed to embed the comments
+/// (`views::embed::origins_section`).
+pub fn settings(v: &Visitor, mode: Premoderation, words: &[String], notice: Option<&str>, embedding: Markup) -> Markup {
     let (value, count) = match mode {
         Premoderation::Off => ("off", 3),
         Premoderation::NewAccounts(n) => ("new", n),
@@ -531,6 +533,7 @@ pub fn settings(v: &Visitor, mode: Premoderation, words: &[String], notice: Opti
                     button type="submit" class="button" { "Save" }
                 }
             }
+            (embedding)
         },
     )
 }

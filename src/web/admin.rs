@@ -43,7 +43,9 @@ pub async fn settings_page(
 ) -> Result<Markup, AppError> {
     let (mode, words) = state.db(|conn| Ok((m::premoderation(conn)?, m::word_list(conn)?))).await?;
     let notice = query.notice.as_deref().map(|_| "Saved.");
-    Ok(view::settings(&admin.0.visitor, mode, &words, notice))
+    let origins = state.origins.list().join("\n");
+    let embedding = views::embed::origins_section(&admin.0.visitor, &origins, None);
+    Ok(view::settings(&admin.0.visitor, mode, &words, notice, embedding))
 }
 
 #[derive(Deserialize)]

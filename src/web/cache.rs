@@ -199,10 +199,21 @@ impl PageCache {
     /// A touch another instance announced: `a:ID` (an article) or anything else
     /// (everything).
     pub fn apply_remote(&self, touch: &str) {
+        // A setting no cached page shows (`s:NAME`, see `announce_setting`).
+        if touch.starts_with("s:") {
+            return;
+        }
         match touch.strip_prefix("a:").and_then(|id| id.parse().ok()) {
             Some(id) => self.touch_article_quietly(ArticleId(id)),
             None => self.touch_everything_quietly(),
         }
+    }
+
+    /// Tells the other instances that a setting they keep in memory changed
+    /// (`s:NAME`); no cached page shows it. An instance of an older version takes it
+    /// for a change to everything.
+    pub fn announce_setting(&self, touch: &str) {
+        self.announce(touch.to_owned());
     }
 
     fn touch_article_quietly(&self, article: ArticleId) {

@@ -407,6 +407,10 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
                         // of theirs, is stale.
                         state.cache.touch_everything_quietly();
                         state.cache.set_hearing(true);
+                        {
+                            let state = state.clone();
+                            tokio::spawn(async move { super::embed::reload(&state).await });
+                        }
                         let _ = client
                             .execute("SELECT pg_notify($1, $2)", &[&CACHE_CHANNEL, &format!("{instance} *")])
                             .await;
@@ -442,7 +446,12 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
                                     if channel == CACHE_CHANNEL {
                                         let mut words = payload.split(' ');
                                         if words.next() != Some(instance.as_str()) {
-                                            state.cache.apply_remote(words.next().unwrap_or("*"));
+                                            let touch = words.next().unwrap_or("*");
+                                            if touch == super::embed::ANNOUNCEMENT {
+                                                let state = state.clone();
+                                                tokio::spawn(async move { super::embed::reload(&state).await });
+                                            }
+                                            state.cache.apply_remote(touch);
                                         }
                                     } else if let Some(id) = channel.strip_prefix("afterword_article_").and_then(|id| id.parse().ok()) {
                                         let state = state.clone();

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod cache;
 pub mod comments;
 pub mod connection;
+pub mod embed;
 pub mod error;
 pub mod feeds;
 pub mod health;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Counted requests and the figures `/metrics` reads, when `--metrics-bind` is set.
     pub metrics: Option<Arc<metrics::Metrics>>,
+    /// The origins allowed to embed the comments (`web::embed`).
+    pub origins: Arc<embed::Origins>,
 }
 
 /// Longest a request waits to check a connection out of the pool once it holds a

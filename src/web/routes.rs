@@ -5,8 +5,8 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{
-    accounts, admin, api, articles, assets, comments, feeds, health, moderation, profiles, reports, search, settings,
-    AppError,
+    accounts, admin, api, articles, assets, comments, embed, feeds, health, moderation, profiles, reports, search,
+    settings, AppError,
 };
 
 /// One route of the table.
@@ -101,6 +101,7 @@ routes! {
     "/admin/settings" => { GET admin::settings_page },
     "/admin/settings/premoderation" => { POST admin::set_premoderation },
     "/admin/settings/words" => { POST admin::set_words },
+    "/admin/settings/embed" => { POST embed::set_origins },
     "/admin/users" => { GET admin::users_page },
     "/admin/users/{username}/role" => { POST admin::set_role },
     "/admin/articles" => { GET admin::articles_page, POST admin::create_article },
@@ -142,6 +143,11 @@ routes! {
     "/api/v1/me/saved" => { GET api::writes::saved_list },
     "/api/v1/mod/reports" => { GET api::moderation::reports },
     "/api/v1/mod/reports/{id}/dismiss" => { POST api::moderation::dismiss },
+    // The embedded comments (`web::embed`).
+    "/api/v1/threads" => { POST api::embed::post },
+    "/embed.js" => { GET embed::script },
+    "/embed/thread" => { GET embed::thread },
+    "/embed/login" => { GET embed::login_form, POST embed::login },
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

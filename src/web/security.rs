@@ -313,7 +313,11 @@ fn is_comment_form(path: &str) -> bool {
 fn needs_no_identity(req: &ServiceRequest) -> bool {
     let path = req.path();
     matches!(*req.method(), Method::GET | Method::HEAD)
-        && (path.starts_with("/static/") || path == "/healthz" || path == "/readyz" || path.ends_with(".atom"))
+        && (path.starts_with("/static/")
+            || path == "/embed.js"
+            || path == "/healthz"
+            || path == "/readyz"
+            || path.ends_with(".atom"))
 }
 
 /// The peer address; behind a trusted proxy, the last address in `X-Forwarded-For` that

@@ -784,3 +784,166 @@ async fn a_box_opened_in_place_asks_before_it_drops_words(backend: Backend) {
     assert!(client.find_all(Locator::Css(&boxes)).await.unwrap().is_empty());
     client.close().await.unwrap();
 }
+
+browser_tests!(comments_embedded_in_another_site);
+
+/// A page of "another site" (`localhost`, while the site is on `127.0.0.1`: another
+/// site to the browser) that embeds the comments of `app` for its address, with a
+/// comment count; served by a tiny server of its own. Returns its address.
+async fn host_page(app: &TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let origin = format!("http://localhost:{port}");
+    let page = format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Post one</title>\
+         <meta property=\"og:title\" content=\"Post one: a title\">\
+         <meta property=\"og:description\" content=\"What the post says.\"></head>\
+         <body><h1>Post one</h1><p id=count data-afterword-count=\"{origin}/post-1\">comments</p>\
+         <script src=\"{}/embed.js\" data-url=\"{origin}/post-1\"></script></body></html>",
+        app.address
+    );
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // Bounded: the test's browser asks for a handful of pages.
+        for _ in 0..100 {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let page = page.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 65536 {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    origin
+}
+
+async fn comments_embedded_in_another_site(backend: Backend) {
+    let Some(client) = browser().await else { return };
+    let app = TestApp::builder(backend).start().await;
+    let host = host_page(&app).await;
+    let admin = app.signup_as("ada", "admin").await;
+    let saved = app.post_form(&admin, "/admin/settings/embed", &[("origins", &host)]).await;
+    assert_eq!(saved.status(), reqwest::StatusCode::SEE_OTHER);
+    app.signup("ann").await;
+
+    // The host page: the frame shows the (empty) thread, the count is filled.
+    client.goto(&format!("{host}/post-1")).await.unwrap();
+    let main_window = client.window().await.unwrap();
+    client.wait().for_element(Locator::Css("iframe.afterword-comments")).await.unwrap();
+    wait_until(&client, "return document.getElementById('count').textContent === '0 comments'", "the count").await;
+    client.enter_frame(Some(0)).await.unwrap();
+    let heading = client.wait().for_element(Locator::Css(".aw-heading")).await.unwrap();
+    assert_eq!(heading.text().await.unwrap(), "Comments (0)");
+    assert_eq!(client.find(Locator::Css(".aw-empty")).await.unwrap().text().await.unwrap(), "Be the first to comment!");
+
+    // Log in through the popup, on the site's own origin.
+    client.find(Locator::Css(".aw-who button")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let popup = loop {
+        let windows = client.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != main_window) {
+            break w;
+        }
+        assert!(std::time::Instant::now() < deadline, "no popup opened");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    client.switch_to_window(popup).await.unwrap();
+    client.wait().for_element(Locator::Id("field-login")).await.unwrap().send_keys("ann").await.unwrap();
+    client.find(Locator::Id("field-password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    client.find(Locator::Css("form[action='/login'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    let question = client.wait().for_element(Locator::Css(".embed-consent h1")).await.unwrap();
+    assert_eq!(question.text().await.unwrap(), "Let the comments on localhost post as ann?");
+    client.find(Locator::Css("button[value=allow]")).await.unwrap().click().await.unwrap();
+    // The popup hands the token over and closes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while client.windows().await.unwrap().len() > 1 {
+        assert!(std::time::Instant::now() < deadline, "the popup did not close");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    client.switch_to_window(main_window).await.unwrap();
+    client.enter_frame(Some(0)).await.unwrap();
+    let me = client.wait().for_element(Locator::Css(".aw-me")).await.unwrap();
+    assert_eq!(me.text().await.unwrap(), "Commenting as ann");
+
+    // The first comment: it makes the article.
+    let textarea = client.wait().for_element(Locator::Css(".aw-compose-box textarea")).await.unwrap();
+    textarea.send_keys("Hello from *the blog*").await.unwrap();
+    client.find(Locator::Css(".aw-compose-box button[type=submit]")).await.unwrap().click().await.unwrap();
+    // (The frame renders its list again as things change: nothing of it is held on to.)
+    let mine = "//li[contains(@class,'aw-comment')][.//em[text()='the blog']]";
+    client.wait().for_element(Locator::XPath(mine)).await.unwrap();
+    wait_until(
+        &client,
+        &format!(
+            "var li = document.evaluate(\"{mine}\", document, null, 9, null).singleNodeValue; \
+             return !!li && li.querySelector('.aw-author').textContent === 'ann'"
+        ),
+        "ann's comment",
+    )
+    .await;
+    wait_until(&client, "return document.querySelector('.aw-heading').textContent === 'Comments (1)'", "the count")
+        .await;
+
+    // A reply, in place under it.
+    client.find(Locator::Css(".aw-comment .aw-reply")).await.unwrap().click().await.unwrap();
+    let area = client.wait().for_element(Locator::Css(".aw-comment .aw-slot textarea")).await.unwrap();
+    area.send_keys("And a reply").await.unwrap();
+    client.find(Locator::Css(".aw-comment .aw-slot button[type=submit]")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath(
+            "//ul[@class='aw-replies']/li[contains(@class,'aw-comment')][.//p[text()='And a reply']]",
+        ))
+        .await
+        .unwrap();
+    wait_until(&client, "return document.querySelector('.aw-heading').textContent === 'Comments (2)'", "the count")
+        .await;
+
+    // Another reader's comment, posted on the site, appears in the frame as it happens.
+    wait_until(&client, "return document.getElementById('afterword-thread').dataset.live === 'open'", "the stream")
+        .await;
+    let bob = app.signup("bob").await;
+    app.comment(&bob, "post-one-a-title", "Bob was here", None).await;
+    client
+        .wait()
+        .for_element(Locator::XPath("//li[contains(@class,'aw-comment')][.//p[text()='Bob was here']]"))
+        .await
+        .unwrap();
+    wait_until(&client, "return document.querySelector('.aw-heading').textContent === 'Comments (3)'", "the count")
+        .await;
+
+    // The frame grew to show it.
+    client.enter_parent_frame().await.unwrap();
+    wait_until(
+        &client,
+        "return document.querySelector('iframe.afterword-comments').offsetHeight > 220",
+        "the frame's height",
+    )
+    .await;
+
+    // The site's own page of the article shows it.
+    client.goto(&app.url("/articles/post-one-a-title")).await.unwrap();
+    let body = client
+        .wait()
+        .for_element(Locator::XPath("//div[@class='comment-body'][.//em[text()='the blog']]"))
+        .await
+        .unwrap();
+    assert!(body.text().await.unwrap().contains("Hello from"));
+    client.find(Locator::XPath("//div[@class='comment-body'][p='And a reply']")).await.unwrap();
+    let title = client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(title, "Post one: a title");
+
+    client.close().await.unwrap();
+}

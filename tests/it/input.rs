@@ -56,6 +56,8 @@ const FORM_FIELDS: &[(&str, &[&str])] = &[
     ("/mod/users/{username}/unban", &["reason", "duration"]),
     ("/admin/settings/premoderation", &["mode", "count"]),
     ("/admin/settings/words", &["words"]),
+    ("/admin/settings/embed", &["origins"]),
+    ("/embed/login", &["origin", "decision"]),
     ("/admin/users/{username}/role", &["role"]),
     ("/admin/articles", &["title", "source_url", "source_name", "published_at", "summary", "takeaways", "tags"]),
     ("/admin/articles/import", &["file"]),
@@ -95,6 +97,7 @@ const FORM_FIELDS: &[(&str, &[&str])] = &[
     ("/api/v1/users/{username}/unban", &[]),
     ("/api/v1/users/{username}/role", &["role"]),
     ("/api/v1/mod/reports/{id}/dismiss", &[]),
+    ("/api/v1/threads", &["url", "title", "summary", "body"]),
 ];
 
 /// Every query parameter some GET route reads.

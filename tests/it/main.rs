@@ -18,6 +18,7 @@ mod concurrency;
 mod confirm;
 mod demo;
 mod details;
+mod embed;
 mod errors;
 mod health;
 mod input;

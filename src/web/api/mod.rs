@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod articles;
 pub mod comments;
+pub mod embed;
 pub mod model;
 pub mod reads;
 pub mod moderation;
@@ -80,6 +81,7 @@ use crate::auth::AuthUser;
         admin::update,
         admin::delete,
         admin::import,
+        embed::post,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Security),

@@ -752,7 +752,13 @@ pub async fn counts(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         v.dedup();
         v
     };
-    let (urls, slugs) = (unique(true), unique(false));
+    let (mut urls, slugs) = (unique(true), unique(false));
+    // A page's address as the embed stores it (`embed::page_url`: no fragment, the host
+    // in lower case …) finds the article the embed made for it, however the page wrote it.
+    let normal = |url: &str| crate::web::embed::page_url(url).map(|(normal, _)| normal);
+    urls.extend(urls.clone().iter().filter_map(|u| normal(u)));
+    urls.sort_unstable();
+    urls.dedup();
     let (by_url, by_slug) = state
         .db(move |conn| {
             let by_url = if urls.is_empty() { Vec::new() } else { articles::counts_by_source_url(conn, &urls)? };
@@ -764,7 +770,11 @@ pub async fn counts(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         .into_iter()
         .map(|(is_url, key)| {
             if is_url {
-                let found = by_url.iter().find(|(url, _, _)| *url == key);
+                let normalised = normal(&key);
+                let found = by_url
+                    .iter()
+                    .find(|(url, _, _)| *url == key)
+                    .or_else(|| by_url.iter().find(|(url, _, _)| Some(url) == normalised.as_ref()));
                 Count {
                     count: found.map_or(0, |(_, _, n)| *n),
                     article: found.map(|(_, slug, _)| slug.clone()),
