@@ -8,6 +8,7 @@
 //! articles.rs     articles by administrators: create, edit, delete, import
 //! moderation.rs   reports, the approval queue, removing (and banning), restoring, pins,
 //!                 locks, bans
+//! tokens.rs       personal API tokens: the scopes a role may give, lifetimes, the limit
 //! ```
 //!
 //! A handler parses its input into typed values (`domain`), calls one function here,
@@ -19,6 +20,7 @@ pub mod accounts;
 pub mod articles;
 pub mod comments;
 pub mod moderation;
+pub mod tokens;
 
 /// Renders Markdown on the blocking thread pool, not on the async worker: rendering is
 /// bounded (see `markdown::MAX_NESTING`) but still CPU work.

@@ -13,7 +13,9 @@
 
 pub mod articles;
 pub mod comments;
+pub mod docs;
 pub mod model;
+pub mod schemas;
 pub mod threads;
 
 use std::hash::{Hash, Hasher};
