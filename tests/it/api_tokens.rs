@@ -325,19 +325,17 @@ async fn the_api_docs_show_every_operation_of_the_document(backend: Backend) {
 /// RFC 9110: a 405 names the methods the address serves (Schemathesis checks it).
 async fn a_method_not_served_is_405_with_allow(backend: Backend) {
     let app = TestApp::builder(backend).with_seed_article().start().await;
-    let client = app.new_client();
+    app.signup("ann").await;
+    // A token: a state-changing method without one would be refused first (CSRF).
+    let api = app.api_client(&app.api_token("ann", "read,write").await);
+    let trace = reqwest::Method::from_bytes(b"TRACE").unwrap();
     let cases = [
-        (reqwest::Method::DELETE, "/api/v1/comments/1/replies".to_owned(), "GET, HEAD", true),
-        (
-            reqwest::Method::from_bytes(b"TRACE").unwrap(),
-            format!("/api/v1/articles/{SEED_SLUG}/comments"),
-            "GET, POST, HEAD",
-            true,
-        ),
-        (reqwest::Method::PUT, "/settings/tokens".to_owned(), "POST", false),
-        (reqwest::Method::HEAD, "/logout".to_owned(), "POST", false),
+        (&api, reqwest::Method::DELETE, "/api/v1/comments/1/replies".to_owned(), "GET, HEAD", true),
+        (&api, trace, format!("/api/v1/articles/{SEED_SLUG}/comments"), "GET, POST, HEAD", true),
+        (&app.client, reqwest::Method::GET, "/settings/tokens".to_owned(), "POST", false),
+        (&app.client, reqwest::Method::HEAD, "/logout".to_owned(), "POST", false),
     ];
-    for (method, path, allow, json) in cases {
+    for (client, method, path, allow, json) in cases {
         let response = client.request(method.clone(), app.url(&path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         assert_eq!(response.headers()["allow"], allow, "{method} {path}");
