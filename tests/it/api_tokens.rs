@@ -123,7 +123,9 @@ async fn a_refused_token_form_keeps_what_was_typed_and_says_why(backend: Backend
     let app = TestApp::builder(backend).with_seed_article().start().await;
     let ann = app.signup("ann").await;
     let long = "n".repeat(61);
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    /// The fields sent, the field refused and the reason given.
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![("token_name", "   "), ("scope_read", "on"), ("expires", "30")], "token_name", "Give the token a name"),
         (vec![("token_name", &long), ("scope_read", "on"), ("expires", "30")], "token_name", "at most 60 characters"),
         (vec![("token_name", "no scopes"), ("expires", "365")], "scopes", "at least one scope"),
