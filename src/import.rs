@@ -218,6 +218,14 @@ fn validate(raw: RawArticle) -> Result<NewArticle, Vec<Problem>> {
         }
     }
 
+    // Counted as given: the same tag twice still counts twice.
+    if raw.tags.len() > MAX_TAGS {
+        problems.push(problem(
+            "tags",
+            format!("tags: at most {MAX_TAGS}"),
+            format!("Use at most {MAX_TAGS} tags ({} now).", raw.tags.len()),
+        ));
+    }
     let mut tags: Vec<String> = raw.tags.iter().map(|t| t.trim().to_lowercase()).collect();
     if let Some(t) = tags.iter().find(|t| {
         t.is_empty() || t.chars().count() > MAX_TAG || !t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')

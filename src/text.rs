@@ -58,6 +58,62 @@ pub fn is_invisible(c: char) -> bool {
         )
 }
 
+/// The characters [`is_invisible`] names, as ranges (kept beside it: a test compares
+/// the two over every character).
+const INVISIBLE_RANGES: &[(char, char)] = &[
+    ('\u{0}', ' '),
+    ('\u{7F}', '\u{A0}'),
+    ('\u{AD}', '\u{AD}'),
+    ('\u{300}', '\u{36F}'),
+    ('\u{483}', '\u{489}'),
+    ('\u{34F}', '\u{34F}'),
+    ('\u{61C}', '\u{61C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{1AB0}', '\u{1AFF}'),
+    ('\u{1DC0}', '\u{1DFF}'),
+    ('\u{2000}', '\u{200F}'),
+    ('\u{2028}', '\u{202F}'),
+    ('\u{205F}', '\u{206F}'),
+    ('\u{20D0}', '\u{20FF}'),
+    ('\u{2800}', '\u{2800}'),
+    ('\u{3000}', '\u{3000}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FE20}', '\u{FE2F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF0}', '\u{FFF8}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0000}', '\u{E0FFF}'),
+];
+
+/// A regular expression (JSON Schema's, ECMA-262 with Unicode, as Python and Rust read
+/// it too) for the text a form takes: no forbidden control character, and at least one
+/// character that is not invisible: what [`forbidden_control`] and [`is_blank`] refuse,
+/// so that an API document can say exactly what is accepted.
+pub fn visible_text_pattern() -> String {
+    fn class_char(c: char, out: &mut String) {
+        if c.is_ascii() {
+            out.push_str(&format!("\\x{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    let mut invisible = String::new();
+    for (from, to) in INVISIBLE_RANGES {
+        class_char(*from, &mut invisible);
+        if from != to {
+            invisible.push('-');
+            class_char(*to, &mut invisible);
+        }
+    }
+    let allowed = "[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]*";
+    format!("^{allowed}[^{invisible}]{allowed}$")
+}
+
 /// True when `value` has nothing a reader could see: empty, or only invisible
 /// characters. Such a value is refused like an empty one.
 pub fn is_blank(value: &str) -> bool {
@@ -98,6 +154,21 @@ mod tests {
         assert_eq!(forbidden_control("tab\there\r\nline"), None);
         assert_eq!(forbidden_control("ünïcode ✓"), None);
         assert!(control_message("body", '\0').contains("“body”"));
+    }
+
+    #[test]
+    fn the_visible_text_pattern_says_what_is_refused() {
+        let pattern = regex::Regex::new(&visible_text_pattern()).unwrap();
+        // Every character alone: visible exactly when the pattern takes it.
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let one: &str = c.encode_utf8(&mut buf);
+            assert_eq!(pattern.is_match(one), !is_blank(one), "{:?}", c);
+            let with = format!("a{c}b");
+            assert_eq!(pattern.is_match(&with), forbidden_control(&with).is_none(), "{:?} inside", c);
+        }
+        assert!(pattern.is_match("  line one\r\n\tline two  "));
+        assert!(!pattern.is_match(" \u{200B}\u{0301} "));
     }
 
     #[test]

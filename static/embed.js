@@ -59,27 +59,29 @@
       return;
     }
     el.__afterword = u;
-    if (urls.indexOf(u) < 0 && urls.length < 100) urls.push(u);
+    if (urls.indexOf(u) < 0 && /^[!-~]{1,200}$/.test(u)) urls.push(u);
   });
-  if (!urls.length) return;
-  var countsUrl = new URL("/api/v1/counts", origin);
-  urls.forEach(function (u) {
-    countsUrl.searchParams.append("url", u);
-  });
-  fetch(countsUrl.href, { credentials: "omit" })
-    .then(function (r) {
-      return r.ok ? r.json() : null;
-    })
-    .then(function (data) {
-      if (!data || !data.counts) return;
-      var byUrl = {};
-      data.counts.forEach(function (c) {
-        byUrl[c.url] = c.count;
-      });
-      counted.forEach(function (el) {
-        var n = byUrl[el.__afterword];
-        if (typeof n === "number") el.textContent = n + (n === 1 ? " comment" : " comments");
-      });
-    })
-    .catch(function () {});
+  // One request for up to 40 addresses (what the counts operation takes at once).
+  for (var i = 0; i < urls.length; i += 40) {
+    var countsUrl = new URL("/api/v1/counts", origin);
+    urls.slice(i, i + 40).forEach(function (u) {
+      countsUrl.searchParams.append("url", u);
+    });
+    fetch(countsUrl.href, { credentials: "omit" })
+      .then(function (r) {
+        return r.ok ? r.json() : null;
+      })
+      .then(function (data) {
+        if (!data || !data.counts) return;
+        var byUrl = {};
+        data.counts.forEach(function (c) {
+          byUrl[c.url] = c.count;
+        });
+        counted.forEach(function (el) {
+          var n = byUrl[el.__afterword];
+          if (typeof n === "number") el.textContent = n + (n === 1 ? " comment" : " comments");
+        });
+      })
+      .catch(function () {});
+  }
 })();

@@ -8,6 +8,7 @@
 //! articles.rs     articles by administrators: create, edit, delete, import
 //! moderation.rs   reports, the approval queue, removing (and banning), restoring, pins,
 //!                 locks, bans
+//! tokens.rs       personal API tokens: the scopes a role may give, lifetimes, the limit
 //! ```
 //!
 //! A handler parses its input into typed values (`domain`), calls one function here,
@@ -20,6 +21,7 @@ pub mod articles;
 pub mod comments;
 pub mod embed;
 pub mod moderation;
+pub mod tokens;
 
 /// Who takes a moderator's or administrator's action, as the moderation log records it:
 /// the account, and the API token the request came with, if it came with one.

@@ -124,7 +124,7 @@ pub async fn set_lock(
         .await?;
     let Some(article) = changed else {
         let already = if lock { "Comments are already closed." } else { "Comments are open." };
-        return Err(AppError::BadRequest(already.into()));
+        return Err(AppError::NotApplicable(already.into()));
     };
     crate::web::live::changed(state, article);
     Ok(())
@@ -161,7 +161,7 @@ pub async fn unban(state: &AppState, moderator: &AuthUser, username: &str) -> Re
         })
         .await?;
     if !changed {
-        return Err(AppError::BadRequest("That account is not banned.".into()));
+        return Err(AppError::NotApplicable("That account is not banned.".into()));
     }
     Ok(())
 }

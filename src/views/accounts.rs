@@ -6,6 +6,7 @@ use super::display_time;
 use super::forms::{button_form, csrf, field, Field, FieldErrors};
 use super::layout::{self, Meta};
 use crate::auth::Visitor;
+use crate::db::tokens::ApiToken;
 use crate::db::users::{Session, User};
 
 fn meta(title: &str) -> Meta<'_> {
@@ -214,12 +215,134 @@ pub struct SettingsForms<'a> {
     pub new_email: &'a str,
     /// The profile as the reader typed it (display name, bio), when it was refused.
     pub profile: Option<(&'a str, &'a str)>,
+    /// The API token form as the reader filled it in, when it was refused.
+    pub token: Option<TokenValues<'a>>,
+    /// A token just made: its name and the token itself, shown this once.
+    pub new_token: Option<(&'a str, &'a str)>,
 }
 
+/// What the API token form holds.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenValues<'a> {
+    pub name: &'a str,
+    pub scopes: crate::auth::tokens::Scopes,
+    /// One of `service::tokens::EXPIRIES`.
+    pub expires: &'a str,
+}
+
+impl Default for TokenValues<'_> {
+    fn default() -> Self {
+        let scopes = crate::auth::tokens::Scopes { read: true, ..Default::default() };
+        TokenValues { name: "", scopes, expires: "90" }
+    }
+}
+
+/// The API tokens section of the settings: the account's tokens (never the tokens
+/// themselves), a form to make one, and a new token shown once.
+fn api_tokens(v: &Visitor, user: &User, tokens: &[ApiToken], forms: &SettingsForms) -> Markup {
+    use crate::service::tokens::{grantable, EXPIRIES, MAX_NAME};
+    let e = &forms.errors;
+    let values = forms.token.unwrap_or_default();
+    let allowed = grantable(user.role);
+    let now = crate::db::now();
+    html! {
+        section id="api-tokens" class="settings-section" aria-labelledby="tokens-heading" {
+            h2 id="tokens-heading" { "API tokens" }
+            p {
+                "Programs use a token to call the " a href="/api/docs" { "API" }
+                " as you: send it as " code { "Authorization: Bearer TOKEN" } ". A token can do only what its scopes allow, and only what your account may."
+            }
+            @if let Some((name, token)) = forms.new_token {
+                div class="flash new-token" role="status" {
+                    p { "Your new token “" (name) "”:" }
+                    p { code class="token-value" { (token) } }
+                    p { strong { "Copy it now: it will not be shown again." } " Only a fingerprint of it is kept." }
+                }
+            }
+            @if tokens.is_empty() {
+                p class="hint" { "You have no API tokens." }
+            } @else {
+                table class="tokens" {
+                    caption class="visually-hidden" { "Your API tokens" }
+                    thead {
+                        tr { th scope="col" { "Name" } th scope="col" { "Scopes" } th scope="col" { "Created" }
+                             th scope="col" { "Last used" } th scope="col" { "Expires" } th scope="col" { span class="visually-hidden" { "Revoke" } } }
+                    }
+                    tbody {
+                        @for t in tokens {
+                            tr {
+                                td { (t.name) }
+                                td { (t.scopes.replace(',', ", ")) }
+                                td { (display_time(t.created_at)) }
+                                td { @if let Some(at) = t.last_used_at { (display_time(at)) } @else { "Never" } }
+                                td {
+                                    @match t.expires_at {
+                                        None => "Never",
+                                        Some(at) if at <= now => { "Expired " (display_time(at)) },
+                                        Some(at) => (display_time(at)),
+                                    }
+                                }
+                                td {
+                                    form method="post" action={ "/settings/tokens/" (t.id) "/revoke" } class="inline-form" {
+                                        (csrf(v))
+                                        button type="submit" class="link-button danger" aria-label={ "Revoke " (t.name) } { "Revoke" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            form method="post" action="/settings/tokens" {
+                (csrf(v))
+                (field(&Field { name: "token_name", label: "Token name", kind: "text", value: values.name,
+                    autocomplete: "off", hint: Some("What uses it, e.g. “import pipeline”; 1 to 60 characters.") }, e))
+                fieldset aria-describedby=[e.get("scopes").map(|_| "field-scopes-error")] {
+                    legend { "Scopes" }
+                    label class="checkbox" {
+                        input type="checkbox" name="scope_read" value="on" checked[values.scopes.read];
+                        " Read: what your account may read"
+                    }
+                    label class="checkbox" {
+                        input type="checkbox" name="scope_write" value="on" checked[values.scopes.write];
+                        " Write: comment, reply, edit, vote, save and report as you"
+                    }
+                    @if allowed.moderate {
+                        label class="checkbox" {
+                            input type="checkbox" name="scope_moderate" value="on" checked[values.scopes.moderate];
+                            " Moderate: what your role lets you do to comments, articles and accounts"
+                        }
+                    }
+                    @if let Some(error) = e.get("scopes") {
+                        p id="field-scopes-error" class="field-error" { (error) }
+                    }
+                }
+                div class="field" {
+                    label for="field-expires" { "Expires" }
+                    select id="field-expires" name="expires" aria-invalid=[e.get("expires").map(|_| "true")]
+                        aria-describedby=[e.get("expires").map(|_| "field-expires-error")] {
+                        @for (value, words) in EXPIRIES {
+                            option value=(value) selected[value == values.expires] { (words) }
+                        }
+                    }
+                    @if let Some(error) = e.get("expires") {
+                        p id="field-expires-error" class="field-error" { (error) }
+                    }
+                }
+                button type="submit" class="button secondary" { "Make a token" }
+            }
+            p class="hint" { "At most " (crate::db::tokens::MAX_PER_USER) " tokens; names up to " (MAX_NAME) " characters. "
+                a href="/api/docs" { "The API's documentation" } "." }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn settings(
     v: &Visitor,
     user: &User,
     sessions: &[Session],
+    tokens: &[ApiToken],
     current_session: &str,
     notice: Option<&str>,
     forms: &SettingsForms,
@@ -322,6 +445,7 @@ pub fn settings(
                 }
                 (button_form(v, "/settings/sessions", "Log out of all other sessions", "button secondary"))
             }
+            (api_tokens(v, user, tokens, forms))
             section class="settings-section" aria-labelledby="data-heading" {
                 h2 id="data-heading" { "Your data" }
                 p { a href="/settings/export" download { "Download my data (JSON)" } }

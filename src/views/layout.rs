@@ -83,7 +83,7 @@ pub fn page(visitor: Option<&Visitor>, meta: &Meta, body: Markup) -> Markup {
                         p { (SITE_NAME) " — a place to talk about what you read." }
                         nav aria-label="Footer" {
                             a href="/" { "Articles" } " · " a href="/search" { "Search" } " · " a href="/feed.atom" { "Atom feed" }
-                            " · " a href="/modlog" { "Moderation log" }
+                            " · " a href="/modlog" { "Moderation log" } " · " a href="/api/docs" { "API" }
                         }
                     }
                 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api_docs;
 pub mod articles;
 pub mod comments;
 pub mod embed;

@@ -45,6 +45,11 @@ pub enum AppError {
     /// Too many password hashes are running; try again shortly.
     #[error("busy hashing passwords")]
     Busy,
+    /// The request is well formed, but what it names is not in a state it applies to
+    /// (already pinned, not held, not banned …): a page answers 400 with the reason, a
+    /// program 409 (`conflict`), as for any other state of the resource.
+    #[error("not applicable: {0}")]
+    NotApplicable(String),
     /// The request lost a race with another one (a duplicate that appeared meanwhile);
     /// the message says what, and is shown to the user.
     #[error("conflict: {0}")]
@@ -113,10 +118,10 @@ impl From<CommentError> for AppError {
             CommentError::TooMany { retry_after } => AppError::TooManyRequests { retry_after },
             CommentError::Db(e) => e.into(),
             CommentError::Denied(denied) => denied.into(),
-            CommentError::ParentElsewhere
-            | CommentError::ParentDeleted
-            | CommentError::TooDeep
-            | CommentError::NothingToDo(_) => AppError::BadRequest(capitalise(&err.to_string())),
+            CommentError::ParentElsewhere | CommentError::TooDeep => AppError::BadRequest(capitalise(&err.to_string())),
+            CommentError::ParentDeleted | CommentError::NothingToDo(_) => {
+                AppError::NotApplicable(capitalise(&err.to_string()))
+            }
         }
     }
 }
@@ -126,7 +131,7 @@ impl From<Denied> for AppError {
         let message = capitalise(&denied.to_string());
         match denied {
             Denied::RemovedByModerator => AppError::Conflict(message),
-            Denied::NotVisible | Denied::BanSelf => AppError::BadRequest(message),
+            Denied::NotVisible | Denied::BanSelf => AppError::NotApplicable(message),
             _ => AppError::Forbidden(message),
         }
     }
@@ -152,7 +157,7 @@ impl From<actix_web::error::BlockingError> for AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::NotApplicable(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Csrf(_) => StatusCode::FORBIDDEN,
@@ -244,7 +249,7 @@ impl AppError {
             AppError::Unavailable => "unavailable",
             AppError::StorageFull => "storage_full",
             AppError::Busy => "busy",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(_) | AppError::NotApplicable(_) => "conflict",
             AppError::Internal(_) => "internal",
         }
     }
@@ -256,7 +261,8 @@ impl AppError {
             AppError::BadRequest(reason)
             | AppError::Unauthorized(reason)
             | AppError::Forbidden(reason)
-            | AppError::Conflict(reason) => reason.clone(),
+            | AppError::Conflict(reason)
+            | AppError::NotApplicable(reason) => reason.clone(),
             AppError::NotFound => "There is nothing at this address.".to_owned(),
             AppError::Csrf(why) => {
                 format!("This form could not be accepted: {why}. Go back, reload the page and try again.")
@@ -295,6 +301,7 @@ impl AppError {
     pub fn json_response(&self) -> HttpResponse {
         let status = match self {
             AppError::LoginRequired { .. } => StatusCode::UNAUTHORIZED,
+            AppError::NotApplicable(_) => StatusCode::CONFLICT,
             _ => self.status_code(),
         };
         self.response_head(status).json(serde_json::json!({ "code": self.code(), "message": self.message() }))

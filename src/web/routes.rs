@@ -20,7 +20,11 @@ macro_rules! routes {
     ($( $path:literal => { $( $method:ident $handler:path ),+ $(,)? } ),* $(,)?) => {
         fn register(cfg: &mut web::ServiceConfig) {
             // Each resource is named by its pattern: the metrics' route label.
-            $( cfg.service(web::resource($path).name($path) $( .route(web::route().guard(MethodOrHead(Method::$method)).to($handler)) )+ ); )*
+            $( cfg.service(
+                web::resource($path).name($path)
+                    $( .route(web::route().guard(MethodOrHead(Method::$method)).to($handler)) )+
+                    .default_service(web::to(|req: HttpRequest| method_not_allowed(req, &[ $( stringify!($method) ),+ ])))
+            ); )*
         }
 
         /// Every route: method and path pattern.
@@ -76,6 +80,8 @@ routes! {
     "/settings/sessions" => { POST settings::end_other_sessions },
     "/settings/verify-email" => { POST settings::resend_verification },
     "/settings/delete" => { POST settings::delete_account },
+    "/settings/tokens" => { POST settings::create_token },
+    "/settings/tokens/{id}/revoke" => { POST settings::revoke_token },
     "/settings/export" => { GET settings::export },
     "/account-deleted" => { GET settings::deleted },
     "/comments/{id}/report" => { GET reports::report_form, POST reports::report },
@@ -112,6 +118,7 @@ routes! {
     "/admin/outbox" => { GET admin::outbox },
     // The JSON API (`web::api`): every operation here is in its OpenAPI document.
     "/api/openapi.json" => { GET api::openapi_json },
+    "/api/docs" => { GET api::docs::page },
     "/api/v1/articles" => { GET api::reads::list, POST api::admin::create },
     // Before `{slug}`: the first pattern that matches serves the request.
     "/api/v1/articles/by-url" => { GET api::reads::by_url },
@@ -179,6 +186,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .into()
     }));
     register(cfg);
+}
+
+/// 405 for a method the resource does not serve, with `Allow` naming those it does
+/// (RFC 9110); JSON on the API like every refusal there.
+async fn method_not_allowed(req: HttpRequest, methods: &'static [&'static str]) -> HttpResponse {
+    let mut allow: Vec<&str> = methods.to_vec();
+    if allow.contains(&"GET") {
+        allow.push("HEAD");
+    }
+    let allow = allow.join(", ");
+    let mut response = HttpResponse::MethodNotAllowed();
+    response.insert_header((actix_web::http::header::ALLOW, allow.clone()));
+    if req.path().starts_with("/api/") {
+        return response.json(api::ErrorBody {
+            code: "method_not_allowed".to_owned(),
+            message: format!("This address answers {allow} only."),
+        });
+    }
+    response
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("Method not allowed: this address answers {allow} only.\n"))
 }
 
 /// Everything no route matched.

@@ -10,7 +10,7 @@ use super::{html, redirect, AppError, AppState};
 use crate::auth::{password, SignedIn};
 use crate::db::users::{self, CreateError};
 use crate::service::accounts;
-use crate::views::accounts::{self as view, SettingsForms};
+use crate::views::accounts::{self as view, SettingsForms, TokenValues};
 
 #[derive(Deserialize)]
 pub struct NoticeQuery {
@@ -25,6 +25,7 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
         "verification-sent" => "We sent a confirmation link to your email address.",
         "notifications" => "Your notification settings were saved.",
         "profile" => "Your profile was saved.",
+        "token-revoked" => "The API token was revoked: programs using it can no longer call the API.",
         _ => return None,
     })
 }
@@ -43,10 +44,12 @@ async fn render(
             Ok((user, users::sessions_of(conn, id)?))
         })
         .await?;
+    let tokens = crate::service::tokens::list(state, id).await?;
     let page = view::settings(
         &signed_in.visitor,
         &user,
         &sessions,
+        &tokens,
         &signed_in.user.session_hash,
         notice,
         forms,
@@ -295,4 +298,70 @@ pub async fn resend_verification(state: web::Data<AppState>, signed_in: SignedIn
     state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
     accounts::resend_verification(&state, signed_in.user.id).await?;
     Ok(redirect("/settings?notice=verification-sent"))
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    token_name: String,
+    /// Checkboxes: present when ticked.
+    scope_read: Option<String>,
+    scope_write: Option<String>,
+    scope_moderate: Option<String>,
+    #[serde(default)]
+    expires: String,
+}
+
+/// POST /settings/tokens: makes an API token and shows it on the page that answers,
+/// this once (never stored, never redirected with, never cached). A refused form comes
+/// back with what was typed and why.
+pub async fn create_token(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    use crate::auth::tokens::Scopes;
+    use crate::service::tokens;
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
+    let form = form.into_inner();
+    let scopes = Scopes {
+        read: form.scope_read.is_some(),
+        write: form.scope_write.is_some(),
+        moderate: form.scope_moderate.is_some(),
+    };
+    let typed = TokenValues { name: form.token_name.trim(), scopes, expires: form.expires.trim() };
+    let refused = match tokens::check(signed_in.user.role, &form.token_name, scopes, &form.expires) {
+        Ok(request) => {
+            let name = request.name.clone();
+            match tokens::create(&state, signed_in.user.id, request).await? {
+                Ok(token) => {
+                    tracing::info!(user_id = %signed_in.user.id, "API token made");
+                    let forms = SettingsForms { new_token: Some((&name, &token)), ..Default::default() };
+                    let mut response = render(&state, &signed_in, StatusCode::OK, None, &forms).await?;
+                    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+                    return Ok(response);
+                }
+                Err(refused) => refused,
+            }
+        }
+        Err(refused) => refused,
+    };
+    let mut forms = SettingsForms { token: Some(typed), ..Default::default() };
+    forms.errors.add(refused.field, refused.message);
+    render(&state, &signed_in, StatusCode::UNPROCESSABLE_ENTITY, None, &forms).await
+}
+
+/// POST /settings/tokens/{id}/revoke: 404 unless the token is the account's own.
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
+    let id: i64 = id.parse().ok().filter(|id| *id > 0).ok_or(AppError::NotFound)?;
+    crate::service::tokens::revoke(&state, signed_in.user.id, id).await?;
+    tracing::info!(user_id = %signed_in.user.id, token_id = id, "API token revoked");
+    Ok(redirect("/settings?notice=token-revoked#api-tokens"))
 }

@@ -16,6 +16,7 @@ use diesel::r2d2::ManageConnection;
 pub mod browser;
 pub mod checkers;
 pub mod html;
+pub mod schemathesis;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -57,6 +58,8 @@ pub enum Needs {
     Browser,
     /// Chromium and the accessibility and markup checkers (see [`checkers`]).
     Checkers,
+    /// The Schemathesis command line (see [`schemathesis`]).
+    Schemathesis,
 }
 
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
@@ -88,6 +91,21 @@ macro_rules! browser_tests {
                 module: module_path!(),
                 name: stringify!($name),
                 needs: $crate::common::Needs::Browser,
+                run: $crate::common::Run::Async(|backend| ::std::boxed::Box::pin($name(backend))),
+            }
+        }
+    )+};
+}
+
+/// Like `both_backends!`, for cases that run the Schemathesis command line.
+#[macro_export]
+macro_rules! schemathesis_tests {
+    ($($name:ident),+ $(,)?) => {$(
+        ::inventory::submit! {
+            $crate::common::Case {
+                module: module_path!(),
+                name: stringify!($name),
+                needs: $crate::common::Needs::Schemathesis,
                 run: $crate::common::Run::Async(|backend| ::std::boxed::Box::pin($name(backend))),
             }
         }
@@ -170,10 +188,12 @@ pub fn run_all() -> std::process::ExitCode {
     let postgres = postgres_runs();
     let browser = browser::runs();
     let checkers = checkers::runs();
+    let schemathesis = schemathesis::runs();
     let absent = |needs: Needs| match needs {
         Needs::Database => false,
         Needs::Browser => !browser,
         Needs::Checkers => !checkers,
+        Needs::Schemathesis => !schemathesis,
     };
     let mut trials = Vec::new();
     for case in inventory::iter::<Case> {
@@ -208,7 +228,7 @@ pub fn run_all() -> std::process::ExitCode {
     trials.sort_by(|a, b| a.name().cmp(b.name()));
     let skipped = trials.iter().filter(|t| t.has_ignored_flag()).count();
     if skipped > 0 && !args.ignored && !args.include_ignored {
-        eprintln!("{skipped} cases will be reported as ignored: their service (PostgreSQL, Chromium or the checkers) is absent");
+        eprintln!("{skipped} cases will be reported as ignored: their service (PostgreSQL, Chromium, the checkers or Schemathesis) is absent");
     }
     let conclusion = libtest_mimic::run(&args, trials);
     drop_template();

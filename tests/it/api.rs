@@ -119,12 +119,19 @@ async fn a_token_posts_a_comment_within_its_scopes(backend: Backend) {
     let (status, reply) = json(reply).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(reply["parent_id"], id);
+    let float_parent =
+        writer.post(app.url(&path)).json(&serde_json::json!({"body": "Another", "parent_id": id as f64})).send().await;
+    assert_eq!(float_parent.unwrap().status(), StatusCode::CREATED, "{id}.0 is an integer to JSON Schema");
     for (bad, expected) in [
         (serde_json::json!({"body": "   "}), StatusCode::BAD_REQUEST),
         (serde_json::json!({"body": "x".repeat(10_001)}), StatusCode::BAD_REQUEST),
         (serde_json::json!({"body": "nul \u{0} byte"}), StatusCode::BAD_REQUEST),
         (serde_json::json!({"body": "hi", "parent_id": 0}), StatusCode::BAD_REQUEST),
-        (serde_json::json!({"body": "hi", "parent_id": 999_999}), StatusCode::BAD_REQUEST),
+        (serde_json::json!({"body": "hi", "parent_id": 999_999}), StatusCode::NOT_FOUND),
+        (serde_json::json!({"body": "hi", "parent_id": 1.5}), StatusCode::BAD_REQUEST),
+        (serde_json::json!({"body": "a\u{1}b"}), StatusCode::BAD_REQUEST),
+        (serde_json::json!({"body": "\u{200B}\u{0301}"}), StatusCode::BAD_REQUEST),
+        (serde_json::json!({"body": format!(" {}", "x".repeat(10_000))}), StatusCode::BAD_REQUEST),
         (serde_json::json!({"body": "hi", "extra": true}), StatusCode::BAD_REQUEST),
         (serde_json::json!({"text": "hi"}), StatusCode::BAD_REQUEST),
     ] {
@@ -145,7 +152,7 @@ async fn a_token_posts_a_comment_within_its_scopes(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("by a program") && page.contains("A reply") && !page.contains("Not allowed"));
     let (_, article) = json(app.get(&format!("/api/v1/articles/{SEED_SLUG}")).await).await;
-    assert_eq!(article["comment_count"], 2);
+    assert_eq!(article["comment_count"], 3);
 
     // An expired token, and one of a deleted account, are refused.
     let expired = app.api_token("ann", "write").await;
@@ -223,6 +230,17 @@ fn every_api_route_is_in_the_openapi_document() {
         assert!(operation["responses"].is_object());
     }
     assert!(api_routes >= 2);
+    // Operation ids name one operation each (the docs page links them).
+    let mut ids: Vec<&str> = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values().map(|op| op["operationId"].as_str().unwrap()))
+        .collect();
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "every operationId is unique");
     let documented = document["paths"].as_object().unwrap();
     for (path, item) in documented {
         for method in item.as_object().unwrap().keys() {
@@ -302,7 +320,9 @@ async fn a_thread_reads_page_by_page_with_every_comment_once(backend: Backend) {
     for (url, expected) in [
         (format!("{path}?cursor=zz"), StatusCode::BAD_REQUEST),
         (format!("{path}?cursor=p0"), StatusCode::BAD_REQUEST),
-        (format!("{path}?sort=best&cursor=a5"), StatusCode::BAD_REQUEST),
+        (format!("{path}?sort=best&cursor=a5"), StatusCode::NOT_FOUND),
+        (format!("{path}?cursor=s5"), StatusCode::BAD_REQUEST),
+        (format!("/api/v1/comments/{first}/replies?cursor=p2"), StatusCode::BAD_REQUEST),
         (format!("{path}?sort=sideways"), StatusCode::BAD_REQUEST),
         (format!("{path}?cursor=p999"), StatusCode::NOT_FOUND),
         ("/api/v1/comments/999999/replies".to_owned(), StatusCode::NOT_FOUND),

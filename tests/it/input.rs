@@ -41,6 +41,8 @@ const FORM_FIELDS: &[(&str, &[&str])] = &[
     ("/settings/sessions", &["return_to"]),
     ("/settings/verify-email", &["return_to"]),
     ("/settings/delete", &["delete_password"]),
+    ("/settings/tokens", &["token_name", "scope_read", "scope_write", "scope_moderate", "expires"]),
+    ("/settings/tokens/{id}/revoke", &[]),
     ("/comments/{id}/report", &["reason", "details"]),
     ("/mod/reports/{id}/dismiss", &["reason"]),
     ("/mod/comments/{id}/remove", &["reason", "duration", "confirm", "from"]),

@@ -25,31 +25,65 @@ pub(super) fn administrator(signed_in: &SignedIn) -> Result<&AuthUser, AppError>
 
 /// An article as the import format gives it.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // The schema of the document; records are read by `import::parse_record`.
 pub struct ArticleRecord {
     /// At most 300 characters.
-    #[schema(max_length = 300)]
+    #[schema(schema_with = super::schemas::title)]
     title: String,
     /// The full article: an http or https address.
-    #[schema(format = "uri", max_length = 2000)]
+    #[schema(schema_with = super::schemas::http_url)]
     source_url: String,
     /// At most 100 characters.
-    #[schema(max_length = 100)]
+    #[schema(schema_with = super::schemas::source_name)]
     source_name: String,
     /// `YYYY-MM-DD`, years 1900 to 2100.
-    #[schema(format = Date)]
+    #[schema(schema_with = super::schemas::article_date)]
     published_at: String,
     /// Paragraphs: 1 to 20, each at most 10,000 characters.
+    #[schema(schema_with = super::schemas::paragraphs)]
     summary: Vec<String>,
     /// At most 30, each at most 1,000 characters.
+    #[schema(schema_with = super::schemas::takeaways)]
     key_takeaways: Vec<String>,
     /// At most 10: letters, digits, '-' or '_', at most 40 characters each.
     #[serde(default)]
+    #[schema(schema_with = super::schemas::tags)]
     tags: Vec<String>,
     /// The article's address on the site (lower-case letters, digits and single '-');
     /// made from the title when left out. An article's slug does not change.
     #[serde(default)]
+    #[schema(schema_with = super::schemas::optional_slug)]
     slug: Option<String>,
+}
+
+/// The fields of an article to change: any of a record's, at least one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
+#[allow(dead_code)] // The schema of the document; the body is merged into the article.
+pub struct ArticleChanges {
+    /// At most 300 characters.
+    #[schema(schema_with = super::schemas::title)]
+    title: Option<String>,
+    /// The full article: an http or https address.
+    #[schema(schema_with = super::schemas::http_url)]
+    source_url: Option<String>,
+    /// At most 100 characters.
+    #[schema(schema_with = super::schemas::source_name)]
+    source_name: Option<String>,
+    /// `YYYY-MM-DD`, years 1900 to 2100.
+    #[schema(schema_with = super::schemas::article_date)]
+    published_at: Option<String>,
+    /// Paragraphs: 1 to 20, each at most 10,000 characters.
+    #[schema(schema_with = super::schemas::paragraphs)]
+    summary: Option<Vec<String>>,
+    /// At most 30, each at most 1,000 characters.
+    #[schema(schema_with = super::schemas::takeaways)]
+    key_takeaways: Option<Vec<String>>,
+    /// At most 10: letters, digits, '-' or '_', at most 40 characters each.
+    #[schema(schema_with = super::schemas::tags)]
+    tags: Option<Vec<String>>,
 }
 
 /// Reads one record from a JSON body: its problems name the field.
@@ -107,7 +141,7 @@ pub async fn create(
     path = "/api/v1/articles/{slug}",
     tag = "articles",
     params(("slug" = String, Path, description = "The article's slug")),
-    request_body(content = ArticleRecord, description = "Any of the fields of a record"),
+    request_body(content = ArticleChanges, description = "Any of the fields of a record"),
     responses(
         (status = 200, description = "Saved; the article as it is now", body = Article),
         (status = 400, description = "A field is not acceptable (named first)", body = ErrorBody),
@@ -129,6 +163,9 @@ pub async fn update(
     let slug = slug.into_inner();
     if !crate::import::is_valid_slug(&slug) {
         return Err(AppError::NotFound);
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(AppError::BadRequest("Send the fields to change as a JSON object.".into()));
     }
     let serde_json::Value::Object(changes) = json_value(&req, &bytes)? else {
         return Err(AppError::BadRequest("The body is a JSON object of the fields to change.".into()));
@@ -161,11 +198,13 @@ pub async fn update(
 
 /// Deletes an article with all its comments.
 #[utoipa::path(
+    operation_id = "delete_article",
     delete,
     path = "/api/v1/articles/{slug}",
     tag = "articles",
     params(("slug" = String, Path, description = "The article's slug")),
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 204, description = "Deleted, with its comments"),
         (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Not an administrator, or the token lacks the moderate scope", body = ErrorBody),
@@ -203,6 +242,7 @@ pub struct Imported {
     tag = "articles",
     request_body(content = Vec<ArticleRecord>, description = "At most 1,000 records, 2 MiB"),
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 200, description = "Imported", body = Imported),
         (status = 400, description = "A record is not acceptable (its index and field are named), or too many; nothing was imported", body = ErrorBody),
         (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),

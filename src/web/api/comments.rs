@@ -13,18 +13,20 @@ use crate::web::{AppError, AppState};
 /// Posts a comment on an article, or (with `parent_id`) a reply. Held comments (the
 /// site pre-moderates, or a listed word) are created with status `pending`.
 #[utoipa::path(
+    operation_id = "post_comment",
     post,
     path = "/api/v1/articles/{slug}/comments",
     tag = "comments",
     params(("slug" = String, Path, description = "The article's slug")),
     request_body = NewComment,
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 201, description = "Posted; `Location` is the comment's address in the API", body = Comment,
          headers(("Location" = String, description = "The new comment"))),
-        (status = 400, description = "The text or the parent is not acceptable", body = ErrorBody),
+        (status = 400, description = "The text is not acceptable, or the parent is of another article", body = ErrorBody),
         (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Banned, the thread is closed, or the token lacks the write scope", body = ErrorBody),
-        (status = 404, description = "No such article", body = ErrorBody),
+        (status = 404, description = "No such article, or no such comment to reply to", body = ErrorBody),
         (status = 429, description = "Too many comments; `Retry-After` says when to try again", body = ErrorBody),
     ),
     security(("token" = []), ("session" = []))
@@ -48,7 +50,15 @@ pub async fn post(
     if !crate::import::is_valid_slug(&slug) {
         return Err(AppError::NotFound);
     }
-    let (target, locked) = service::find_target(&state, &slug, parent_id).await?;
+    // The limit holds for the text as sent (the rules trim it first).
+    if new.body.chars().count() > CommentBody::MAX_CHARS {
+        return Err(AppError::BadRequest(format!("A comment may have at most {} characters.", CommentBody::MAX_CHARS)));
+    }
+    // A parent that does not exist is a missing row (404), as its address would be.
+    let (target, locked) = match service::find_target(&state, &slug, parent_id).await {
+        Err(AppError::BadRequest(_)) if parent_id.is_some() => return Err(AppError::NotFound),
+        found => found?,
+    };
     service::may_post(&state, user, locked)?;
     let text = CommentBody::parse(&new.body).map_err(AppError::BadRequest)?;
     let posted = service::post(&state, user, &target, &text).await?;

@@ -19,16 +19,16 @@ use crate::web::{AppError, AppState};
 #[serde(deny_unknown_fields)]
 pub struct NewThreadComment {
     /// The page's address (http or https, of an origin allowed to embed the comments).
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = super::schemas::http_url)]
     pub url: String,
     /// The page's title, for a new article (default: the address). Longer is cut.
-    #[schema(max_length = 300)]
+    #[schema(schema_with = super::schemas::embed_title)]
     pub title: Option<String>,
     /// A summary of the page, for a new article. Longer is cut.
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = super::schemas::embed_summary)]
     pub summary: Option<String>,
     /// Markdown, at most 10,000 characters.
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(schema_with = super::schemas::comment_body)]
     pub body: String,
 }
 
@@ -65,6 +65,7 @@ fn new_article(url: &str, title: &str, summary: &str) -> Result<crate::import::N
 /// slug from the title; administrators can edit it later). Only for pages of an
 /// origin allowed to embed the comments.
 #[utoipa::path(
+    operation_id = "post_on_page",
     post,
     path = "/api/v1/threads",
     tag = "comments",
@@ -113,4 +114,3 @@ pub async fn post(
     let answer = ThreadComment { article: Article::new(&page, &state.config), comment: Comment::new(&item, &context) };
     Ok(super::created(&format!("/api/v1/comments/{}", posted.id), &answer))
 }
-

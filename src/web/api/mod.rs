@@ -14,10 +14,12 @@
 pub mod admin;
 pub mod articles;
 pub mod comments;
+pub mod docs;
 pub mod embed;
 pub mod model;
-pub mod reads;
 pub mod moderation;
+pub mod reads;
+pub mod schemas;
 pub mod threads;
 pub mod writes;
 

@@ -143,9 +143,10 @@ impl Comment {
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
     /// Markdown, at most 10,000 characters.
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(schema_with = super::schemas::comment_body)]
     pub body: String,
     /// The comment replied to, of the same article.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "super::schemas::optional_integer")]
     pub parent_id: Option<i64>,
 }

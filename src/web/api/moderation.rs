@@ -65,11 +65,10 @@ fn ban_length(name: &str, raw: &str) -> Result<BanLength, AppError> {
 #[serde(deny_unknown_fields)]
 pub struct Removal {
     /// Shown to the author, and in the public moderation log. At most 500 characters.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(schema_with = super::schemas::reason)]
     pub reason: String,
-    /// Also ban the author, for this long (the same reason): 1d, 7d, 30d or permanent.
-    #[schema(example = "7d")]
-    pub ban: Option<String>,
+    /// Also ban the author, for this long (the same reason).
+    pub ban: Option<super::schemas::BanName>,
 }
 
 /// A reason, required.
@@ -77,7 +76,7 @@ pub struct Removal {
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     /// At most 500 characters; shown in the public moderation log.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(schema_with = super::schemas::reason)]
     pub reason: String,
 }
 
@@ -86,7 +85,7 @@ pub struct Reason {
 #[serde(deny_unknown_fields)]
 pub struct OptionalReason {
     /// Told to the author. At most 500 characters.
-    #[schema(max_length = 500)]
+    #[schema(schema_with = super::schemas::optional_reason)]
     pub reason: Option<String>,
 }
 
@@ -95,11 +94,10 @@ pub struct OptionalReason {
 #[serde(deny_unknown_fields)]
 pub struct Ban {
     /// Shown to the account, and in the public moderation log. At most 500 characters.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(schema_with = super::schemas::reason)]
     pub reason: String,
     /// 1d, 7d, 30d or permanent.
-    #[schema(example = "7d")]
-    pub duration: String,
+    pub duration: super::schemas::BanName,
 }
 
 /// A role.
@@ -107,8 +105,7 @@ pub struct Ban {
 #[serde(deny_unknown_fields)]
 pub struct NewRole {
     /// reader, moderator or admin.
-    #[schema(example = "moderator")]
-    pub role: String,
+    pub role: super::schemas::RoleName,
 }
 
 /// Removes a comment (readers see "[removed by a moderator]", its author the reason)
@@ -120,9 +117,10 @@ pub struct NewRole {
     params(("id" = i64, Path, minimum = 1, description = "The comment")),
     request_body = Removal,
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 200, description = "Removed; the comment as moderators see it", body = Comment),
-        (status = 400, description = "A field is not acceptable (named), the comment is already removed or deleted, or its author may not be banned by the caller", body = ErrorBody),
-        (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
+        (status = 400, description = "A field is not acceptable (named), or the comment or account is not in a state this applies to (already removed, not held, not banned …)", body = ErrorBody),
+                (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Not a moderator, or the token lacks the moderate scope; or the author is a peer", body = ErrorBody),
         (status = 404, description = "No such comment", body = ErrorBody),
     ),
@@ -139,7 +137,7 @@ pub async fn remove(
     let id = comment_id(&id)?;
     let removal: Removal = body(&req, &bytes)?;
     let why = reason(&removal.reason)?;
-    let ban = removal.ban.as_deref().map(|b| ban_length("ban", b)).transpose()?;
+    let ban = removal.ban.map(|b| ban_length("ban", b.as_str())).transpose()?;
     service::remove(&state, user, id, why, ban).await?;
     Ok(HttpResponse::Ok().json(comment_as(&state, user, id).await?))
 }
@@ -153,6 +151,7 @@ macro_rules! comment_action {
             tag = "moderation",
             params(("id" = i64, Path, minimum = 1, description = "The comment")),
             responses(
+                (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
                 (status = 200, description = "Done; the comment as moderators see it", body = Comment),
                 (status = 400, description = $refused, body = ErrorBody),
                 (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
@@ -207,7 +206,7 @@ comment_action!(
     distinguish,
     "/api/v1/comments/{id}/distinguish",
     "Marks the caller's own comment as spoken as a moderator, or (called again) unmarks it; `distinguished` says which.",
-    "Never: another's comment is a 403",
+    "Not a comment this applies to",
     |state, user, id| service::distinguish(state, user, id).await?
 );
 
@@ -219,9 +218,10 @@ comment_action!(
     params(("id" = i64, Path, minimum = 1, description = "The comment")),
     request_body(content = OptionalReason, description = "May be left out"),
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 200, description = "Rejected; the comment as moderators see it", body = Comment),
-        (status = 400, description = "The reason is not acceptable, or the comment is not waiting for approval", body = ErrorBody),
-        (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
+        (status = 400, description = "The reason is not acceptable, or the comment or article is not in a state this applies to", body = ErrorBody),
+                (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Not a moderator, or the token lacks the moderate scope", body = ErrorBody),
         (status = 404, description = "No such comment", body = ErrorBody),
     ),
@@ -265,9 +265,10 @@ fn valid_slug(slug: &str) -> Result<(), AppError> {
     params(("slug" = String, Path, description = "The article's slug")),
     request_body = Reason,
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 200, description = "Closed; the article as it is now", body = Article),
-        (status = 400, description = "The reason is not acceptable, or comments are already closed", body = ErrorBody),
-        (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
+        (status = 400, description = "The reason is not acceptable, or the comment or article is not in a state this applies to", body = ErrorBody),
+                (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Not a moderator, or the token lacks the moderate scope", body = ErrorBody),
         (status = 404, description = "No such article", body = ErrorBody),
     ),
@@ -295,9 +296,10 @@ pub async fn lock(
     tag = "moderation",
     params(("slug" = String, Path, description = "The article's slug")),
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 200, description = "Open; the article as it is now", body = Article),
         (status = 400, description = "Comments are open already", body = ErrorBody),
-        (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
+                (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Not a moderator, or the token lacks the moderate scope", body = ErrorBody),
         (status = 404, description = "No such article", body = ErrorBody),
     ),
@@ -323,9 +325,10 @@ pub async fn unlock(
     params(("username" = String, Path, description = "The account")),
     request_body = Ban,
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 204, description = "Banned"),
-        (status = 400, description = "A field is not acceptable (named), or the caller's own account", body = ErrorBody),
-        (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
+        (status = 400, description = "A field is not acceptable (named), or the comment or account is not in a state this applies to (already removed, not held, not banned …)", body = ErrorBody),
+                (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Not a moderator, a peer, or the token lacks the moderate scope", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
     ),
@@ -341,7 +344,7 @@ pub async fn ban(
     let user = moderator(&signed_in)?;
     let given: Ban = body(&req, &bytes)?;
     let why = reason(&given.reason)?;
-    let length = ban_length("duration", &given.duration)?;
+    let length = ban_length("duration", given.duration.as_str())?;
     service::ban(&state, user, &username, length, why).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -353,9 +356,10 @@ pub async fn ban(
     tag = "moderation",
     params(("username" = String, Path, description = "The account")),
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 204, description = "No longer banned"),
-        (status = 400, description = "The account is not banned, or is the caller's own", body = ErrorBody),
-        (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
+        (status = 400, description = "The account is not banned", body = ErrorBody),
+                (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Not a moderator, a peer, or the token lacks the moderate scope", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
     ),
@@ -380,9 +384,10 @@ pub async fn unban(
     params(("username" = String, Path, description = "The account")),
     request_body = NewRole,
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 204, description = "The account has the role"),
         (status = 400, description = "Not a role, or the caller's own administrator role", body = ErrorBody),
-        (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
+                (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Not an administrator, or the token lacks the moderate scope", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
     ),
@@ -397,7 +402,7 @@ pub async fn set_role(
 ) -> Result<HttpResponse, AppError> {
     let user = super::admin::administrator(&signed_in)?;
     let given: NewRole = body(&req, &bytes)?;
-    let role = given.role.parse::<Role>().map_err(|_| field("role", "reader, moderator or admin"))?;
+    let role = given.role.as_str().parse::<Role>().map_err(|_| field("role", "reader, moderator or admin"))?;
     crate::service::moderation::set_role(&state, user, &username, role).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -494,9 +499,10 @@ pub async fn reports(
     tag = "moderation",
     params(("id" = i64, Path, minimum = 1, description = "The reported comment")),
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 204, description = "Its reports are closed"),
         (status = 400, description = "There are no open reports about it", body = ErrorBody),
-        (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
+                (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Not a moderator, or the token lacks the moderate scope", body = ErrorBody),
         (status = 404, description = "No such comment", body = ErrorBody),
     ),

@@ -34,7 +34,7 @@ const PROFILE_SAVED: i64 = 10;
 /// Longest source URL looked up.
 pub const MAX_URL_CHARS: usize = 2_000;
 /// Most articles one request for counts may ask about.
-pub const MAX_COUNTS: usize = 100;
+pub const MAX_COUNTS: usize = super::schemas::MAX_COUNTS;
 
 // ---- query strings ----
 
@@ -122,9 +122,10 @@ fn parse_sort(raw: Option<&str>) -> Result<Sort, AppError> {
     })
 }
 
-fn bad_cursor(raw: &str) -> AppError {
-    let shown: String = raw.chars().take(40).collect();
-    AppError::BadRequest(format!("{shown:?} is not a cursor of this list: pass the next_cursor of the page before."))
+/// A cursor this list did not give: there is no such page (404, like a page number
+/// past the last).
+fn bad_cursor(_raw: &str) -> AppError {
+    AppError::NotFound
 }
 
 // ---- GET /api/v1/articles ----
@@ -214,6 +215,7 @@ fn parse_limit(raw: Option<&str>, default: i64, max: i64) -> Result<i64, AppErro
     params(ArticlesQuery),
     responses(
         (status = 200, description = "A page of articles", body = ArticleList),
+        (status = 404, description = "No such page: a cursor this list did not give", body = ErrorBody),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
         (status = 400, description = "A cursor or limit that is not one", body = ErrorBody),
     ),
@@ -240,7 +242,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
 pub struct ByUrlQuery {
     /// The article's source: an http(s) URL of at most 2,000 characters, as the article
     /// was imported with (leading and trailing spaces aside).
-    #[param(max_length = 2000)]
+    #[param(schema_with = super::schemas::source_address)]
     url: String,
 }
 
@@ -273,8 +275,10 @@ fn source_url(raw: &str) -> Result<String, AppError> {
 )]
 pub async fn by_url(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let params = Params::of(&req)?;
-    let raw = params.one("url")?.ok_or_else(|| AppError::BadRequest("The parameter url is required.".into()))?;
-    let url = source_url(raw)?;
+    // No address names no article.
+    let raw = params.one("url")?.ok_or(AppError::NotFound)?;
+    // An address that is not one has no article.
+    let url = source_url(raw).map_err(|_| AppError::NotFound)?;
     let page = state.db(move |conn| Ok(articles::find_by_source_url(conn, &url)?)).await?.ok_or(AppError::NotFound)?;
     super::ok(&req, &Article::new(&page, &state.config))
 }
@@ -286,6 +290,7 @@ pub async fn by_url(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
 #[allow(dead_code)]
 pub struct CommentQuery {
     /// The order of the replies (default: best).
+    #[param(inline)]
     sort: Option<SortName>,
 }
 
@@ -555,7 +560,7 @@ pub async fn user_comments(
 #[allow(dead_code)]
 pub struct SearchQuery {
     /// The words to look for: at most 200 characters; the first ten words count.
-    #[param(min_length = 1, max_length = 200)]
+    #[param(schema_with = super::schemas::search_words)]
     q: String,
     /// Where the page starts: the `next_cursor` of the page before. Absent: the first.
     #[param(pattern = "^p[0-9]{1,2}$")]
@@ -613,18 +618,6 @@ pub struct SearchResults {
 )]
 pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let params = Params::of(&req)?;
-    let text = params
-        .one("q")?
-        .ok_or_else(|| AppError::BadRequest("The parameter q (the words to look for) is required.".into()))?
-        .trim()
-        .to_owned();
-    if text.chars().count() > MAX_QUERY {
-        return Err(AppError::BadRequest(format!("That search is too long: use at most {MAX_QUERY} characters.")));
-    }
-    let words = search::words(&text);
-    if words.is_empty() {
-        return Err(AppError::BadRequest("Type a word or two to search for.".into()));
-    }
     let page = match params.one("cursor")? {
         None => 1,
         Some(raw) => raw
@@ -634,6 +627,21 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
             .filter(|n| (2..=SEARCH_PAGES).contains(n))
             .ok_or_else(|| bad_cursor(raw))?,
     };
+    // Nothing to look for finds nothing (and has no second page).
+    let nothing = |query: String| {
+        if page > 1 {
+            return Err(AppError::NotFound);
+        }
+        super::ok(&req, &SearchResults { query, articles: Vec::new(), comments: Vec::new(), next_cursor: None })
+    };
+    let Some(text) = params.one("q")?.map(|q| q.trim().to_owned()) else { return nothing(String::new()) };
+    if text.chars().count() > MAX_QUERY {
+        return Err(AppError::BadRequest(format!("That search is too long: use at most {MAX_QUERY} characters.")));
+    }
+    let words = search::words(&text);
+    if words.is_empty() {
+        return nothing(text);
+    }
     let for_articles = crate::db::PageRequest::new(page, SEARCH_ARTICLES);
     let for_comments = crate::db::PageRequest::new(page, SEARCH_COMMENTS);
     let (found_articles, found_comments) = state
@@ -686,10 +694,10 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
 pub struct CountsQuery {
     /// Source URLs of articles (repeat the parameter): each an http(s) URL of at most
     /// 2,000 characters. With `slug`, at most 100 in all.
-    #[param(max_items = 100)]
+    #[param(schema_with = super::schemas::count_urls)]
     url: Option<Vec<String>>,
     /// Slugs of articles (repeat the parameter).
-    #[param(max_items = 100)]
+    #[param(schema_with = super::schemas::count_slugs)]
     slug: Option<Vec<String>>,
 }
 
@@ -731,21 +739,27 @@ pub async fn counts(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     let params = Params::of(&req)?;
     let mut asked: Vec<(bool, String)> = Vec::new();
     for (name, value) in params.all_of(&["url", "slug"]) {
-        if asked.len() == MAX_COUNTS {
+        if asked.iter().filter(|(by_url, _)| *by_url == (name == "url")).count() == MAX_COUNTS {
             return Err(AppError::BadRequest(format!("Ask for at most {MAX_COUNTS} articles at once.")));
         }
-        if name == "url" {
-            asked.push((true, source_url(value)?));
-        } else if crate::import::is_valid_slug(value.trim()) {
-            asked.push((false, value.trim().to_owned()));
+        let (pattern, what) = if name == "url" {
+            (super::schemas::COUNT_URL, "an address (printable ASCII, at most 200 characters)")
         } else {
+            (super::schemas::COUNT_SLUG, "a slug")
+        };
+        static PATTERNS: std::sync::LazyLock<[regex::Regex; 2]> = std::sync::LazyLock::new(|| {
+            [super::schemas::COUNT_URL, super::schemas::COUNT_SLUG]
+                .map(|p| regex::Regex::new(p).expect("a valid pattern"))
+        });
+        let pattern = &PATTERNS[usize::from(pattern != super::schemas::COUNT_URL)];
+        if !pattern.is_match(value) {
             let shown: String = value.chars().take(80).collect();
-            return Err(AppError::BadRequest(format!("{shown:?} is not an article's slug.")));
+            return Err(AppError::BadRequest(format!("{name}: {shown:?} is not {what}.")));
         }
+        // An address that is not one has no article: its count is 0.
+        asked.push((name == "url", value.trim().to_owned()));
     }
-    if asked.is_empty() {
-        return Err(AppError::BadRequest("Name the articles: url=… (or slug=…), repeated, at most 100.".into()));
-    }
+
     let unique = |by_url: bool| {
         let mut v: Vec<String> = asked.iter().filter(|(u, _)| *u == by_url).map(|(_, s)| s.clone()).collect();
         v.sort_unstable();

@@ -48,9 +48,23 @@ impl From<SortName> for Sort {
 #[into_params(parameter_in = Query)]
 pub struct ThreadQuery {
     /// The order of the comments (default: best).
+    #[param(inline)]
     sort: Option<SortName>,
-    /// Where the page starts: the `next_cursor` of the page before. Absent: the first.
-    #[param(pattern = "^[ps][0-9]{1,9}$|^a[0-9]{1,18}$")]
+    /// Where the page starts: the `next_cursor` of the page before (`p2` …, or `a123`
+    /// in the new and old orders). Absent: the first.
+    #[param(pattern = "^(p[1-9][0-9]{0,4}|a[1-9][0-9]{0,17})$")]
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RepliesQuery {
+    /// The order of the replies (default: best).
+    #[param(inline)]
+    sort: Option<SortName>,
+    /// Where the page starts: the `next_cursor` of the page before (`s50` …). Absent:
+    /// the first.
+    #[param(pattern = "^s(0|[1-9][0-9]{0,5})$")]
     cursor: Option<String>,
 }
 
@@ -140,8 +154,8 @@ pub(super) fn context(state: &AppState, visitor: &Visitor, locked: bool) -> Cont
     responses(
         (status = 200, description = "A page of the thread", body = Thread),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
-        (status = 400, description = "The cursor is not one this thread gave", body = ErrorBody),
-        (status = 404, description = "No such article, or no such page", body = ErrorBody),
+        (status = 400, description = "The cursor or the order is not one this thread gives", body = ErrorBody),
+        (status = 404, description = "No such article, or no such page (in this order)", body = ErrorBody),
     ),
     security((), ("token" = []), ("session" = []))
 )]
@@ -161,7 +175,9 @@ pub async fn article_thread(
         None | Some(Cursor::Page(1)) => Start::First,
         Some(Cursor::Page(n)) => Start::Skip(i64::from(n - 1) * threads::TOP_PER_PAGE),
         Some(Cursor::After(id)) if matches!(sort, Sort::New | Sort::Old) => Start::After(CommentId(id)),
-        Some(_) => return Err(AppError::BadRequest("That cursor belongs to another order of the thread.".into())),
+        // A page of another order: this order has no such page.
+        Some(Cursor::After(_)) => return Err(AppError::NotFound),
+        Some(_) => return Err(AppError::BadRequest("That cursor belongs to a page of replies.".into())),
     };
     let viewer = visitor.user.as_ref().map(|u| u.id);
     let (article, page) = state
@@ -193,7 +209,7 @@ pub async fn article_thread(
     get,
     path = "/api/v1/comments/{id}/replies",
     tag = "comments",
-    params(("id" = i64, Path, minimum = 1, description = "The comment replied to"), ThreadQuery),
+    params(("id" = i64, Path, minimum = 1, description = "The comment replied to"), RepliesQuery),
     responses(
         (status = 200, description = "A page of its replies, each followed by theirs", body = Thread),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
@@ -207,7 +223,7 @@ pub async fn replies(
     visitor: Visitor,
     req: HttpRequest,
     id: web::Path<String>,
-    query: web::Query<ThreadQuery>,
+    query: web::Query<RepliesQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = crate::web::comment_id(&id)?;
     let sort: Sort = query.sort.unwrap_or_default().into();

@@ -69,7 +69,7 @@ pub(super) async fn comment_as(state: &AppState, user: &AuthUser, id: CommentId)
 #[serde(deny_unknown_fields)]
 pub struct EditComment {
     /// Markdown, at most 10,000 characters.
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(schema_with = super::schemas::comment_body)]
     pub body: String,
 }
 
@@ -82,6 +82,7 @@ pub struct EditComment {
     params(("id" = i64, Path, minimum = 1, description = "The comment")),
     request_body = EditComment,
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 200, description = "Saved; the comment as it is now", body = Comment),
         (status = 400, description = "The text is not acceptable (the field is named)", body = ErrorBody),
         (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
@@ -110,6 +111,7 @@ pub async fn edit(
 /// Deletes the caller's own comment (a "[deleted]" placeholder stays while it has
 /// replies).
 #[utoipa::path(
+    operation_id = "delete_comment",
     delete,
     path = "/api/v1/comments/{id}",
     tag = "comments",
@@ -142,8 +144,9 @@ pub async fn delete(
 #[serde(deny_unknown_fields)]
 pub struct Vote {
     /// 1 up, -1 down, 0 to take one's vote back.
-    #[schema(minimum = -1, maximum = 1)]
-    pub value: i32,
+    #[schema(value_type = i32, minimum = -1, maximum = 1)]
+    #[serde(deserialize_with = "super::schemas::integer")]
+    pub value: i64,
 }
 
 /// Sets the caller's vote on a comment (not their own; not in a closed thread).
@@ -154,6 +157,7 @@ pub struct Vote {
     params(("id" = i64, Path, minimum = 1, description = "The comment")),
     request_body = Vote,
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 200, description = "Counted; the comment with its new score and `my_vote`", body = Comment),
         (status = 400, description = "Not a vote, or the comment is not published", body = ErrorBody),
         (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
@@ -177,21 +181,28 @@ pub async fn vote(
     if !(-1..=1).contains(&vote.value) {
         return Err(field("value", format!("a vote is 1, -1 or 0, not {}", vote.value)));
     }
-    service::vote(&state, user, id, vote.value).await?;
+    service::vote(&state, user, id, vote.value as i32).await?;
     Ok(HttpResponse::Ok().json(comment_as(&state, user, id).await?))
 }
 
 /// What is wrong with a comment, as the report form asks.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewReport {
     /// spam, harassment, off-topic, misinformation or other.
-    #[schema(example = "spam")]
-    pub reason: String,
+    pub reason: super::schemas::ReportName,
     /// In a few words; needed with `other`. At most 500 characters.
-    #[schema(max_length = 500)]
     pub details: Option<String>,
 }
+
+/// Its schema says that `other` needs details (see `schemas::new_report`).
+impl utoipa::PartialSchema for NewReport {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::OneOf(super::schemas::new_report()))
+    }
+}
+
+impl ToSchema for NewReport {}
 
 /// Reports a comment to the moderators. Reporting it again changes nothing.
 #[utoipa::path(
@@ -201,6 +212,7 @@ pub struct NewReport {
     params(("id" = i64, Path, minimum = 1, description = "The comment")),
     request_body = NewReport,
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 204, description = "Reported"),
         (status = 400, description = "No such reason, details missing or too long (the field is named), or the comment is not published", body = ErrorBody),
         (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
@@ -221,11 +233,11 @@ pub async fn report(
     crate::web::security::refuse_banned(user)?;
     let id = comment_id(&id)?;
     let new: NewReport = body(&req, &bytes)?;
-    if new.reason.parse::<ReportReason>().is_err() {
+    if new.reason.as_str().parse::<ReportReason>().is_err() {
         let names = ReportReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
         return Err(field("reason", format!("one of {names}")));
     }
-    let report = Report::parse(&new.reason, new.details.as_deref()).map_err(|why| field("details", why))?;
+    let report = Report::parse(new.reason.as_str(), new.details.as_deref()).map_err(|why| field("details", why))?;
     crate::service::moderation::report(&state, user, id, report).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -237,6 +249,7 @@ pub async fn report(
     tag = "articles",
     params(("slug" = String, Path, description = "The article's slug")),
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 204, description = "Saved"),
         (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Banned, or the token lacks the write scope", body = ErrorBody),
@@ -259,6 +272,7 @@ pub async fn save(
     tag = "articles",
     params(("slug" = String, Path, description = "The article's slug")),
     responses(
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
         (status = 204, description = "Not saved (any more)"),
         (status = 401, description = "Not signed in, or the token is not valid", body = ErrorBody),
         (status = 403, description = "Banned, or the token lacks the write scope", body = ErrorBody),
@@ -352,7 +366,7 @@ pub async fn saved_list(
             .filter(|n| !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|n| n.parse::<u32>().ok())
             .filter(|n| (1..=SAVED_PAGES).contains(n))
-            .ok_or_else(|| field("cursor", "not a cursor: pass the next_cursor of the page before"))?,
+            .ok_or(AppError::NotFound)?,
     };
     let request = PageRequest::new(page, SAVED_PER_PAGE);
     let user_id = user.id;
