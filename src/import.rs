@@ -256,6 +256,12 @@ fn validate(raw: RawArticle) -> Result<NewArticle, Vec<Problem>> {
                     format!("slug: {s:?} is not a slug (1 to {MAX_SLUG} lower-case letters, digits and single '-')"),
                     format!("Use 1 to {MAX_SLUG} lower-case letters, digits and single '-'."),
                 ));
+            } else if RESERVED_SLUGS.contains(&s.as_str()) {
+                problems.push(problem(
+                    "slug",
+                    format!("slug: {s:?} is reserved (the API's own path)"),
+                    format!("“{s}” is reserved: choose another slug."),
+                ));
             }
             Some(s)
         }
@@ -368,6 +374,10 @@ pub fn parse_date(s: &str) -> Option<Date> {
 
 /// A URL-safe slug from a title: lower-case ASCII words joined by '-', cut at a word
 /// boundary; "article" when nothing is left.
+/// Slugs the API's own paths take (`/api/v1/articles/import`, `…/by-url`): no article
+/// may have one, or the API could not reach it.
+pub const RESERVED_SLUGS: [&str; 2] = ["import", "by-url"];
+
 pub fn slugify(title: &str) -> String {
     let full = slug::slugify(without_inner_apostrophes(title));
     let mut out = String::new();
@@ -386,6 +396,9 @@ pub fn slugify(title: &str) -> String {
     }
     if out.is_empty() {
         out.push_str("article");
+    }
+    if RESERVED_SLUGS.contains(&out.as_str()) {
+        out.push_str("-article");
     }
     out
 }
@@ -429,6 +442,8 @@ mod tests {
         );
         assert_eq!(slugify("Tides & \"Time\": Ünïcode"), "tides-time-unicode");
         assert_eq!(slugify("!!!"), "article");
+        assert_eq!(slugify("Import"), "import-article", "the API's own paths stay its own");
+        assert_eq!(slugify("By URL"), "by-url-article");
         assert_eq!(slugify("The women's league"), "the-womens-league");
         assert_eq!(slugify("Don\u{2019}t panic, it\u{02BC}s \'quoted\'"), "dont-panic-its-quoted");
         let long = slugify(&"word ".repeat(100));

@@ -13,6 +13,7 @@ both_backends!(
     a_token_posts_a_comment_within_its_scopes,
     a_session_posts_with_the_csrf_header_only,
     a_thread_reads_page_by_page_with_every_comment_once,
+    articles_never_take_the_api_s_own_paths_as_slugs,
 );
 plain_tests!(every_api_route_is_in_the_openapi_document);
 
@@ -331,5 +332,42 @@ async fn a_thread_reads_page_by_page_with_every_comment_once(backend: Backend) {
     ] {
         let (status, body) = json(app.get(&url).await).await;
         assert_eq!(status, expected, "{url}: {body}");
+    }
+}
+
+/// `/api/v1/articles/import` and `/api/v1/articles/by-url` are operations: no article
+/// may be given those slugs, whether made from its title or named.
+async fn articles_never_take_the_api_s_own_paths_as_slugs(backend: Backend) {
+    let app = TestApp::builder(backend).start().await;
+    app.signup_as("ada", "admin").await;
+    let ada = app.api_client(&app.api_token("ada", "read,write,moderate").await);
+    let record = |title: &str, url: &str, slug: Option<&str>| {
+        let mut r = serde_json::json!({"title": title, "source_url": url, "source_name": "example.com",
+            "published_at": "2024-01-02", "summary": ["One."], "key_takeaways": []});
+        if let Some(slug) = slug {
+            r["slug"] = slug.into();
+        }
+        r
+    };
+    for (title, url) in [("Import", "https://example.com/import"), ("By URL", "https://example.com/by-url")] {
+        let (status, article) =
+            json(ada.post(app.url("/api/v1/articles")).json(&record(title, url, None)).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::CREATED, "{article}");
+        let slug = article["slug"].as_str().unwrap().to_owned();
+        assert!(slug.ends_with("-article"), "{slug}");
+        let (status, again) = json(app.get(&format!("/api/v1/articles/{slug}")).await).await;
+        assert_eq!((status, again["title"].as_str().unwrap()), (StatusCode::OK, title));
+    }
+    for slug in ["import", "by-url"] {
+        let (status, body) = json(
+            ada.post(app.url("/api/v1/articles"))
+                .json(&record("Named", &format!("https://example.com/named-{slug}"), Some(slug)))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body["message"].as_str().unwrap().contains("reserved"), "{body}");
     }
 }

@@ -191,14 +191,9 @@ async fn saved_articles_through_the_api(backend: Backend) {
     refused(writer.get(url(&app, "/api/v1/me/saved")).send().await.unwrap(), StatusCode::FORBIDDEN, "read scope").await;
     let (status, _) = json_of(app.get("/api/v1/me/saved").await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    refused(ann.get(url(&app, "/api/v1/me/saved?cursor=x")).send().await.unwrap(), StatusCode::BAD_REQUEST, "cursor")
-        .await;
-    refused(
-        ann.get(url(&app, "/api/v1/me/saved?cursor=p5000")).send().await.unwrap(),
-        StatusCode::BAD_REQUEST,
-        "cursor",
-    )
-    .await;
+    // A cursor the list did not give names no page.
+    refused(ann.get(url(&app, "/api/v1/me/saved?cursor=x")).send().await.unwrap(), StatusCode::NOT_FOUND, "").await;
+    refused(ann.get(url(&app, "/api/v1/me/saved?cursor=p5000")).send().await.unwrap(), StatusCode::NOT_FOUND, "").await;
     refused(ann.get(url(&app, "/api/v1/me/saved?cursor=p9")).send().await.unwrap(), StatusCode::NOT_FOUND, "").await;
 
     // Paged: every saved article once.
@@ -261,7 +256,7 @@ async fn moderators_act_through_the_api_and_the_log_names_the_token(backend: Bac
     assert_eq!(removed["status"], "removed");
     let (_, page) = app.page(&article).await;
     assert!(!page.contains("Words to be removed") && page.contains("Words that stay"), "the page shows the removal");
-    refused(remove(&moe, id, json!({"reason": "Again"})).await.unwrap(), StatusCode::BAD_REQUEST, "already").await;
+    refused(remove(&moe, id, json!({"reason": "Again"})).await.unwrap(), StatusCode::CONFLICT, "already").await;
 
     // Restore, pin, unpin, distinguish (one's own only), each answered with the comment.
     let act = |id: i64, action: &str| moe.post(url(&app, &format!("/api/v1/comments/{id}/{action}"))).send();
@@ -270,7 +265,7 @@ async fn moderators_act_through_the_api_and_the_log_names_the_token(backend: Bac
     assert!(app.page(&article).await.1.contains("Words to be removed"), "back on the page");
     let (_, pinned) = json_of(act(other, "pin").await.unwrap()).await;
     assert_eq!(pinned["pinned"], true);
-    refused(act(other, "pin").await.unwrap(), StatusCode::BAD_REQUEST, "lready pinned").await;
+    refused(act(other, "pin").await.unwrap(), StatusCode::CONFLICT, "lready pinned").await;
     let (_, unpinned) = json_of(act(other, "unpin").await.unwrap()).await;
     assert_eq!(unpinned["pinned"], false);
     refused(act(other, "distinguish").await.unwrap(), StatusCode::FORBIDDEN, "author").await;
@@ -293,8 +288,8 @@ async fn moderators_act_through_the_api_and_the_log_names_the_token(backend: Bac
     assert!(app.page(&article).await.1.contains("Too heated."));
     refused(
         moe.post(url(&app, &lock)).json(&json!({"reason": "Again"})).send().await.unwrap(),
-        StatusCode::BAD_REQUEST,
-        "",
+        StatusCode::CONFLICT,
+        "already closed",
     )
     .await;
     let unlock = format!("/api/v1/articles/{SEED_SLUG}/unlock");
@@ -357,7 +352,7 @@ async fn held_comments_reports_and_bans_through_the_api(backend: Backend) {
     assert_eq!(open["comments"][0]["article_slug"], SEED_SLUG);
     let dismiss = |id: i64| moe.post(url(&app, &format!("/api/v1/mod/reports/{id}/dismiss"))).send();
     assert_eq!(dismiss(first).await.unwrap().status(), StatusCode::NO_CONTENT);
-    refused(dismiss(first).await.unwrap(), StatusCode::BAD_REQUEST, "no open reports").await;
+    refused(dismiss(first).await.unwrap(), StatusCode::CONFLICT, "no open reports").await;
     refused(dismiss(999_999).await.unwrap(), StatusCode::NOT_FOUND, "").await;
     let (_, open) = json_of(moe.get(url(&app, "/api/v1/mod/reports")).send().await.unwrap()).await;
     assert_eq!(open["comments"].as_array().unwrap().len(), 1);
@@ -390,7 +385,7 @@ async fn held_comments_reports_and_bans_through_the_api(backend: Backend) {
     let (status, approved) = json_of(act(held, "approve").send().await.unwrap()).await;
     assert_eq!((status, approved["status"].as_str()), (StatusCode::OK, Some("visible")));
     assert!(app.page(&format!("/articles/{SEED_SLUG}")).await.1.contains("Held for approval"));
-    refused(act(held, "approve").send().await.unwrap(), StatusCode::BAD_REQUEST, "not waiting").await;
+    refused(act(held, "approve").send().await.unwrap(), StatusCode::CONFLICT, "not waiting").await;
     refused(
         act(held_too, "reject").json(&json!({"reason": 7})).send().await.unwrap(),
         StatusCode::BAD_REQUEST,
@@ -447,7 +442,7 @@ async fn held_comments_reports_and_bans_through_the_api(backend: Backend) {
     .await;
     let unban = |name: &str| moe.post(url(&app, &format!("/api/v1/users/{name}/unban"))).send();
     assert_eq!(unban("ann").await.unwrap().status(), StatusCode::NO_CONTENT);
-    refused(unban("ann").await.unwrap(), StatusCode::BAD_REQUEST, "not banned").await;
+    refused(unban("ann").await.unwrap(), StatusCode::CONFLICT, "not banned").await;
 
     // Remove and ban at once.
     let removal = json!({"reason": "Spam again", "ban": "permanent"});
