@@ -77,8 +77,17 @@ async fn a_busy_database_does_not_fail_a_saved_article_view(backend: Backend) {
 
     // With the lock gone, opening the article marks it seen again.
     assert_eq!(new_comments_badge(&app, &ann).await, 1, "not marked seen while locked");
-    assert_eq!(app.page_as(&ann, &format!("/articles/{SEED_SLUG}")).await.0, StatusCode::OK);
-    assert_eq!(new_comments_badge(&app, &ann).await, 0, "marked seen once the lock is gone");
+    // The mark is a best-effort write: one that finds SQLite's writer busy (the session
+    // touch beside it) is skipped, and the next view makes it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        assert_eq!(app.page_as(&ann, &format!("/articles/{SEED_SLUG}")).await.0, StatusCode::OK);
+        if new_comments_badge(&app, &ann).await == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never marked seen once the lock is gone");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // And the sessions are marked seen again (beside the requests: wait for it).
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
