@@ -16,12 +16,6 @@ use afterword::db::users::{self, SessionLifetime};
 use afterword::domain::{Email, NewPassword, Username};
 use afterword::{import, App};
 
-/// Pages are built from many small strings and buffers, freed as soon as the answer is
-/// sent: mimalloc serves such churn from per-thread pages, without the global locks
-/// and consolidation of the system allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "afterword", version, about = "A discussion board for article pages")]
 struct Cli {
