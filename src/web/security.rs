@@ -93,20 +93,7 @@ pub async fn security(
                             .await
                     });
                 }
-                user = Some(AuthUser {
-                    id: found.id,
-                    username: found.username,
-                    role: found.role,
-                    email_verified: found.email_verified,
-                    created_at: found.created_at,
-                    unread,
-                    banned: found
-                        .banned_until
-                        .filter(|until| *until > crate::db::now())
-                        .map(|until| (until, found.ban_reason.clone().unwrap_or_default())),
-                    session_hash: token_hash(&token),
-                    token: None,
-                });
+                user = Some(signed_in(found, unread, token_hash(&token), None));
                 binding = Some(token);
             }
             Ok(None) => stale_session = true,
@@ -250,7 +237,18 @@ async fn token_user(state: &web::Data<AppState>, token: &str) -> Result<AuthUser
         });
     }
     let scopes = crate::auth::tokens::Scopes::parse(&grant.scopes).unwrap_or_default();
-    Ok(AuthUser {
+    let grant = crate::auth::tokens::Grant { id: grant.id, name: grant.name, scopes };
+    Ok(signed_in(found, unread, String::new(), Some(grant)))
+}
+
+/// The request's user, from their account row: by a session (its hash) or a token.
+fn signed_in(
+    found: users::User,
+    unread: i64,
+    session_hash: String,
+    token: Option<crate::auth::tokens::Grant>,
+) -> AuthUser {
+    AuthUser {
         id: found.id,
         username: found.username,
         role: found.role,
@@ -261,9 +259,9 @@ async fn token_user(state: &web::Data<AppState>, token: &str) -> Result<AuthUser
             .banned_until
             .filter(|until| *until > crate::db::now())
             .map(|until| (until, found.ban_reason.clone().unwrap_or_default())),
-        session_hash: String::new(),
-        token: Some(crate::auth::tokens::Grant { id: grant.id, name: grant.name, scopes }),
-    })
+        session_hash,
+        token,
+    }
 }
 
 /// 403 for a banned reader, with until when and why.
