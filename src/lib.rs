@@ -252,6 +252,7 @@ async fn build_site(
         shutdown: shutdown_rx,
         metrics,
         origins: Arc::new(web::embed::Origins::default()),
+        posts: Default::default(),
     });
     state.origins.replace(origins);
     let metrics = match metrics_listener {
@@ -261,6 +262,7 @@ async fn build_site(
         }
         None => None,
     };
+    service::comments::PostQueue::start(state.clone());
     web::live::spawn_upkeep(state.clone());
     web::embed::spawn_refresh(state.clone());
     if let db::DbUrl::Postgres(url) = db::DbUrl::parse(&state.config.database_url)? {

@@ -262,62 +262,89 @@ pub(crate) fn locked(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<bo
 /// Beyond the author's limits it is refused (`TooMany`); otherwise it counts against
 /// them, in the same transaction: a post that fails later gives its place back.
 pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError> {
-    write_transaction_retrying(conn, |conn| {
-        record_post(conn, new.author.id, new.limits)?;
-        lock_article(conn, new.article_id)?;
-        let closed = locked(conn, new.article_id)?;
-        let parent = match new.parent_id {
-            None => {
-                permissions::may_comment(Some(&new.author), closed)?;
-                None
-            }
-            Some(parent_id) => {
-                let parent = lock_for_write(conn, parent_id)?;
-                if parent.article_id != new.article_id {
-                    return Err(CommentError::ParentElsewhere);
-                }
-                permissions::may_reply(Some(&new.author), &parent.facts(closed)).map_err(|denied| match denied {
-                    Denied::NotVisible => CommentError::ParentDeleted,
-                    other => other.into(),
-                })?;
-                if parent.depth + 1 > MAX_DEPTH {
-                    return Err(CommentError::TooDeep);
-                }
-                Some(parent)
-            }
-        };
-        let id: CommentId = diesel::insert_into(comments::table)
-            .values((
-                comments::article_id.eq(new.article_id),
-                comments::author_id.eq(new.author.id),
-                comments::parent_id.eq(new.parent_id),
-                comments::root_id.eq(parent.as_ref().map_or(CommentId(0), |p| p.root_id)),
-                comments::depth.eq(parent.as_ref().map_or(0, |p| p.depth + 1)),
-                comments::body_source.eq(new.source),
-                comments::body_html.eq(new.html),
-                comments::status.eq(new.status),
-                comments::created_at.eq(now()),
-            ))
-            .returning(comments::id)
-            .get_result(conn)?;
-        match &parent {
-            None => {
-                diesel::update(comments::table.find(id)).set(comments::root_id.eq(id)).execute(conn)?;
-            }
-            Some(parent) => {
-                diesel::update(comments::table.find(parent.id))
-                    .set(comments::reply_count.eq(comments::reply_count + 1))
-                    .execute(conn)?;
-            }
-        }
-        let notify = if new.status == CommentStatus::Visible {
-            super::live::record(conn, new.article_id, LiveKind::Comment, Some(id))?;
-            super::notifications::announce(conn, id)?
-        } else {
+    write_transaction_retrying(conn, |conn| post_within(conn, new))
+}
+
+/// Takes, in the module's lock order, the locks that posting to `articles` by `authors`
+/// needs (PostgreSQL): each author's posting lock (where limits apply), then each
+/// article's row, each list in one order. Posts made after this in the same
+/// transaction take no lock another writer could be holding while it waits for one of
+/// theirs, so a batch of posts cannot deadlock with other writers or other batches.
+pub fn lock_for_posts(conn: &mut DbConn, authors: &[UserId], articles: &[ArticleId]) -> QueryResult<()> {
+    if let DbConn::Sqlite(_) = conn {
+        return Ok(());
+    }
+    let mut authors = authors.to_vec();
+    authors.sort_unstable();
+    authors.dedup();
+    for author in authors {
+        lock_author(conn, author)?;
+    }
+    let mut articles = articles.to_vec();
+    articles.sort_unstable();
+    articles.dedup();
+    for article in articles {
+        lock_article(conn, article)?;
+    }
+    Ok(())
+}
+
+/// [`post`] within a write transaction already begun.
+pub fn post_within(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError> {
+    record_post(conn, new.author.id, new.limits)?;
+    lock_article(conn, new.article_id)?;
+    let closed = locked(conn, new.article_id)?;
+    let parent = match new.parent_id {
+        None => {
+            permissions::may_comment(Some(&new.author), closed)?;
             None
-        };
-        Ok(Posted { id, notify })
-    })
+        }
+        Some(parent_id) => {
+            let parent = lock_for_write(conn, parent_id)?;
+            if parent.article_id != new.article_id {
+                return Err(CommentError::ParentElsewhere);
+            }
+            permissions::may_reply(Some(&new.author), &parent.facts(closed)).map_err(|denied| match denied {
+                Denied::NotVisible => CommentError::ParentDeleted,
+                other => other.into(),
+            })?;
+            if parent.depth + 1 > MAX_DEPTH {
+                return Err(CommentError::TooDeep);
+            }
+            Some(parent)
+        }
+    };
+    let id: CommentId = diesel::insert_into(comments::table)
+        .values((
+            comments::article_id.eq(new.article_id),
+            comments::author_id.eq(new.author.id),
+            comments::parent_id.eq(new.parent_id),
+            comments::root_id.eq(parent.as_ref().map_or(CommentId(0), |p| p.root_id)),
+            comments::depth.eq(parent.as_ref().map_or(0, |p| p.depth + 1)),
+            comments::body_source.eq(new.source),
+            comments::body_html.eq(new.html),
+            comments::status.eq(new.status),
+            comments::created_at.eq(now()),
+        ))
+        .returning(comments::id)
+        .get_result(conn)?;
+    match &parent {
+        None => {
+            diesel::update(comments::table.find(id)).set(comments::root_id.eq(id)).execute(conn)?;
+        }
+        Some(parent) => {
+            diesel::update(comments::table.find(parent.id))
+                .set(comments::reply_count.eq(comments::reply_count + 1))
+                .execute(conn)?;
+        }
+    }
+    let notify = if new.status == CommentStatus::Visible {
+        super::live::record(conn, new.article_id, LiveKind::Comment, Some(id))?;
+        super::notifications::announce(conn, id)?
+    } else {
+        None
+    };
+    Ok(Posted { id, notify })
 }
 
 /// The class of the advisory locks that make one author's posts take turns (PostgreSQL;
@@ -341,14 +368,7 @@ fn record_post(conn: &mut DbConn, user_id: UserId, limits: PostingLimits) -> Res
     if limits == PostingLimits::default() {
         return Ok(());
     }
-    if let DbConn::Pg(_) = conn {
-        // Account ids beyond 2^31 share a key with a smaller one: they only wait more.
-        let key = (user_id.0 & 0x7fff_ffff) as i32;
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
-            .bind::<diesel::sql_types::Integer, _>(POSTING_LOCK_CLASS)
-            .bind::<diesel::sql_types::Integer, _>(key)
-            .execute(conn)?;
-    }
+    lock_author(conn, user_id)?;
     let now = now();
     let mine = comment_posts::user_id.eq(user_id);
     diesel::delete(comment_posts::table.filter(mine).filter(comment_posts::posted_at.le(now - DAY))).execute(conn)?;
@@ -371,6 +391,20 @@ fn record_post(conn: &mut DbConn, user_id: UserId, limits: PostingLimits) -> Res
     diesel::insert_into(comment_posts::table)
         .values((comment_posts::user_id.eq(user_id), comment_posts::posted_at.eq(now)))
         .execute(conn)?;
+    Ok(())
+}
+
+/// On PostgreSQL, the author's posting lock until the transaction ends (taken again by
+/// the same transaction, it is already held).
+fn lock_author(conn: &mut DbConn, user_id: UserId) -> QueryResult<()> {
+    if let DbConn::Pg(_) = conn {
+        // Account ids beyond 2^31 share a key with a smaller one: they only wait more.
+        let key = (user_id.0 & 0x7fff_ffff) as i32;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind::<diesel::sql_types::Integer, _>(POSTING_LOCK_CLASS)
+            .bind::<diesel::sql_types::Integer, _>(key)
+            .execute(conn)?;
+    }
     Ok(())
 }
 

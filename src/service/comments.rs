@@ -1,12 +1,18 @@
 //! Comments: posting and replying (limits, pre-moderation, the word list, reply
 //! notifications and the live event), previews, editing, deleting and voting.
 
+use std::sync::Arc;
+
+use diesel::QueryResult;
+use tokio::sync::{mpsc, oneshot};
+
 use crate::auth::AuthUser;
-use crate::db::comments::{self, NewComment, ThreadComment};
+use crate::db::comments::{self, CommentError, NewComment, PostingLimits, ThreadComment};
+use crate::db::connection::{write_transaction, write_transaction_retrying, Retryable};
 use crate::db::moderation::{self, Premoderation};
 use crate::db::votes::VoteOutcome;
 use crate::db::{articles, now, DbConn};
-use crate::domain::{permissions, ArticleId, CommentBody, CommentId, CommentStatus, Role, UserId};
+use crate::domain::{permissions, Actor, ArticleId, CommentBody, CommentId, CommentStatus, Role, UserId};
 use crate::web::{AppError, AppState};
 
 /// Where a new comment goes: its article, and the comment it replies to.
@@ -39,8 +45,9 @@ pub async fn find_target(
     parent_id: Option<CommentId>,
 ) -> Result<(Target, bool), AppError> {
     let slug = slug.to_owned();
+    // A read, done beside the writer: posts gather in the queue while a batch is written.
     state
-        .db(move |conn| {
+        .db_read(move |conn| {
             let (article_id, article_title, locked) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
             let parent = match parent_id {
                 Some(id) => Some(
@@ -96,17 +103,16 @@ pub async fn post(
     let new_account = now() - author.created_at < time::Duration::days(1);
     let limits = state.config.rate_limits.posting_limits(new_account);
     let html = render(body).await?;
-    let (actor, article_id) = (author.actor(), target.article_id);
-    let parent_id = target.parent.as_ref().map(|p| p.comment.id);
-    let source = body.as_str().to_owned();
-    let (posted, held) = state
-        .db(move |conn| {
-            let held = actor.role < Role::Moderator && must_wait_for_approval(conn, actor.id, &source)?;
-            let status = if held { CommentStatus::Pending } else { CommentStatus::Visible };
-            let new = NewComment { article_id, author: actor, parent_id, source: &source, html: &html, status, limits };
-            Ok((comments::post(conn, &new)?, held))
-        })
-        .await?;
+    let article_id = target.article_id;
+    let item = Item {
+        article_id,
+        author: author.actor(),
+        parent_id: target.parent.as_ref().map(|p| p.comment.id),
+        source: body.as_str().to_owned(),
+        html,
+        limits,
+    };
+    let (posted, held) = state.posts.post(item).await?;
     state.cache.touch_article(article_id);
     crate::web::live::changed(state, article_id);
     if held {
@@ -124,29 +130,202 @@ pub async fn post(
     Ok(Posted { id: posted.id, held })
 }
 
-/// Whether a new comment by `author_id` waits for a moderator: by the site's
-/// pre-moderation setting, or because it contains a word on the list.
-fn must_wait_for_approval(conn: &mut DbConn, author_id: UserId, body: &str) -> Result<bool, AppError> {
-    let by_setting = match moderation::premoderation(conn)? {
-        Premoderation::Off => false,
-        Premoderation::Everyone => true,
-        Premoderation::NewAccounts(n) => moderation::published_count(conn, author_id)? < i64::from(n),
-    };
-    Ok(by_setting || word_list_matches(&moderation::word_list(conn)?, body))
+/// A comment on its way into the database.
+struct Item {
+    article_id: ArticleId,
+    author: Actor,
+    parent_id: Option<CommentId>,
+    source: String,
+    html: String,
+    limits: PostingLimits,
+}
+
+type Outcome = Result<(comments::Posted, bool), AppError>;
+
+struct Job {
+    item: Item,
+    answer: oneshot::Sender<Outcome>,
+}
+
+/// Most comments written in one transaction.
+const BATCH: usize = 64;
+/// Comments waiting for a turn, at most; more wait to be let in.
+const WAITING: usize = 1024;
+
+/// The queue every new comment goes through: posts that arrive together are written in
+/// one transaction (each in a savepoint of its own, so one refused post leaves the
+/// others), which commits once for all of them. Under load a transaction's cost — its
+/// commit, and on PostgreSQL the article's row lock held until then — is shared by the
+/// batch; alone, a post is a batch of one and waits for nothing.
+pub struct PostQueue {
+    sender: mpsc::Sender<Job>,
+    receiver: std::sync::Mutex<Option<mpsc::Receiver<Job>>>,
+}
+
+impl Default for PostQueue {
+    fn default() -> Self {
+        let (sender, receiver) = mpsc::channel(WAITING);
+        PostQueue { sender, receiver: std::sync::Mutex::new(Some(receiver)) }
+    }
+}
+
+impl PostQueue {
+    async fn post(&self, item: Item) -> Outcome {
+        let (answer, answered) = oneshot::channel();
+        if self.sender.send(Job { item, answer }).await.is_err() {
+            return Err(AppError::Unavailable);
+        }
+        // The writer dropped the job only when the server is stopping.
+        answered.await.map_err(|_| AppError::Unavailable)?
+    }
+
+    /// Starts the writer: on SQLite one batch at a time (one writer), on PostgreSQL a
+    /// few at once (posts to different articles need not wait on each other).
+    pub fn start(state: actix_web::web::Data<AppState>) {
+        let Some(mut receiver) = state.posts.receiver.lock().ok().and_then(|mut r| r.take()) else { return };
+        let lanes = match crate::db::DbUrl::parse(&state.config.database_url) {
+            Ok(crate::db::DbUrl::Postgres(_)) => 4,
+            _ => 1,
+        };
+        let lanes = Arc::new(tokio::sync::Semaphore::new(lanes));
+        // The site's state holds the queue: holding the state only while writing lets
+        // the queue close, and this end, once the site is gone.
+        let site = Arc::downgrade(&state.into_inner());
+        tokio::spawn(async move {
+            loop {
+                let Ok(lane) = lanes.clone().acquire_owned().await else { return };
+                // While every lane is busy, posts gather here for the next batch.
+                let Some(first) = receiver.recv().await else { return };
+                let mut jobs = vec![first];
+                while jobs.len() < BATCH {
+                    match receiver.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let Some(state) = site.upgrade() else { return };
+                tokio::spawn(async move {
+                    write_batch(&state, jobs).await;
+                    drop(lane);
+                });
+            }
+        });
+    }
+}
+
+/// Writes `jobs` in one transaction and answers each. Should the transaction itself
+/// fail (the database unreachable, a lost race twice), each is tried alone, so that
+/// each gets its own answer.
+async fn write_batch(state: &AppState, jobs: Vec<Job>) {
+    let (items, answers): (Vec<Item>, Vec<oneshot::Sender<Outcome>>) =
+        jobs.into_iter().map(|job| (job.item, job.answer)).unzip();
+    let items = Arc::new(items);
+    let batch = items.clone();
+    let written = state.db_write(move |conn| Ok(post_batch(conn, &batch)?)).await;
+    match written {
+        Ok(outcomes) => {
+            tracing::debug!(posts = outcomes.len(), "a batch of posts written");
+            for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                let _ = answer.send(outcome);
+            }
+        }
+        Err(err) if items.len() == 1 => {
+            let _ = answers.into_iter().next().map(|answer| answer.send(Err(err)));
+        }
+        Err(err) => {
+            tracing::warn!(%err, posts = items.len(), "a batch of posts failed; posting each alone");
+            for (i, answer) in answers.into_iter().enumerate() {
+                let items = items.clone();
+                let outcome = state.db_write(move |conn| Ok(post_batch(conn, &items[i..=i])?)).await;
+                let _ =
+                    answer.send(outcome.and_then(|mut outcomes| outcomes.pop().unwrap_or(Err(AppError::Unavailable))));
+            }
+        }
+    }
+}
+
+/// Posts `items` in one write transaction, each in a savepoint: an item refused (its
+/// article closed, its author over the limits …) is rolled back alone and answered
+/// with the reason; the others are written. The transaction fails as a whole only on
+/// an error of the database itself (and is then tried once more when that was a lost
+/// race).
+fn post_batch(conn: &mut DbConn, items: &[Item]) -> Result<Vec<Outcome>, CommentError> {
+    write_transaction_retrying(conn, |conn| {
+        let limited: Vec<UserId> =
+            items.iter().filter(|i| i.limits != PostingLimits::default()).map(|i| i.author.id).collect();
+        let articles: Vec<ArticleId> = items.iter().map(|i| i.article_id).collect();
+        comments::lock_for_posts(conn, &limited, &articles)?;
+        let approval = Approval::load(conn)?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            let posted = write_transaction(conn, |conn| {
+                let held =
+                    item.author.role < Role::Moderator && approval.must_wait(conn, item.author.id, &item.source)?;
+                let status = if held { CommentStatus::Pending } else { CommentStatus::Visible };
+                let new = NewComment {
+                    article_id: item.article_id,
+                    author: item.author,
+                    parent_id: item.parent_id,
+                    source: &item.source,
+                    html: &item.html,
+                    status,
+                    limits: item.limits,
+                };
+                comments::post_within(conn, &new).map(|posted| (posted, held))
+            });
+            match posted {
+                Err(err) if err.is_retryable() => return Err(err),
+                Err(CommentError::Db(err)) if !matches!(err, diesel::result::Error::NotFound) => return Err(err.into()),
+                other => outcomes.push(other.map_err(AppError::from)),
+            }
+        }
+        Ok(outcomes)
+    })
+}
+
+/// The site's rules for holding new comments for approval, read once per batch.
+struct Approval {
+    premoderation: Premoderation,
+    words: Option<regex::Regex>,
+}
+
+impl Approval {
+    fn load(conn: &mut DbConn) -> QueryResult<Approval> {
+        Ok(Approval {
+            premoderation: moderation::premoderation(conn)?,
+            words: word_list_regex(&moderation::word_list(conn)?),
+        })
+    }
+
+    /// Whether a new comment by `author_id` waits for a moderator: by the site's
+    /// pre-moderation setting, or because it contains a word on the list.
+    fn must_wait(&self, conn: &mut DbConn, author_id: UserId, body: &str) -> QueryResult<bool> {
+        let by_setting = match self.premoderation {
+            Premoderation::Off => false,
+            Premoderation::Everyone => true,
+            Premoderation::NewAccounts(n) => moderation::published_count(conn, author_id)? < i64::from(n),
+        };
+        Ok(by_setting || self.words.as_ref().is_some_and(|re| re.is_match(body)))
+    }
 }
 
 /// Whether `body` contains a listed word or phrase (case-insensitive, whole words;
 /// `*` stands for any letters).
 pub fn word_list_matches(words: &[String], body: &str) -> bool {
+    word_list_regex(words).is_some_and(|re| re.is_match(body))
+}
+
+/// The word list as one pattern; `None` when it is empty (or, a bug, does not compile).
+fn word_list_regex(words: &[String]) -> Option<regex::Regex> {
     if words.is_empty() {
-        return false;
+        return None;
     }
     let alternatives: Vec<String> = words.iter().map(|w| regex::escape(w).replace("\\*", "\\w*")).collect();
     match regex::Regex::new(&format!("(?i)\\b(?:{})\\b", alternatives.join("|"))) {
-        Ok(re) => re.is_match(body),
+        Ok(re) => Some(re),
         Err(err) => {
             tracing::error!(%err, "the word list does not compile");
-            false
+            None
         }
     }
 }

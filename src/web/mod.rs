@@ -58,6 +58,8 @@ pub struct AppState {
     pub metrics: Option<Arc<metrics::Metrics>>,
     /// The origins allowed to embed the comments (`web::embed`).
     pub origins: Arc<embed::Origins>,
+    /// New comments on their way into the database (`service::comments`).
+    pub posts: Arc<crate::service::comments::PostQueue>,
 }
 
 /// Longest a request waits to check a connection out of the pool once it holds a
@@ -188,6 +190,16 @@ impl AppState {
     {
         let writer = WRITE_REQUEST.try_with(|_| ()).is_ok();
         self.run(writer, f).await
+    }
+
+    /// Like `db`, for work that only reads, within a state-changing request too: it
+    /// does not queue behind writers (on SQLite, reads go on beside the one writer).
+    pub async fn db_read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(false, f).await
     }
 
     /// Like `db`, for work that writes: on SQLite it first queues for the one write

@@ -10,12 +10,13 @@ use futures_util::future::join_all;
 use reqwest::StatusCode;
 
 use crate::both_backends;
-use crate::common::{Backend, TestApp, SEED_SLUG};
+use crate::common::{generated_articles, Backend, TestApp, SEED_SLUG};
 
 both_backends!(
     replies_race_the_deletion_of_a_sibling,
     reports_votes_edits_and_removals_race_the_authors_delete,
     a_parent_and_its_child_deleted_at_once,
+    posts_arriving_together_each_get_their_own_answer,
 );
 
 async fn start(backend: Backend) -> TestApp {
@@ -212,4 +213,120 @@ async fn a_parent_and_its_child_deleted_at_once(backend: Backend) {
         .await;
     assert_eq!(live_parents, 0, "every parent was deleted");
     assert_counters_consistent(&app).await;
+}
+
+/// Posts arriving together are written in one transaction, each in a savepoint of its
+/// own: a refused post among them (its article closed, its parent deleted, its author
+/// over the limit) gets its own answer and leaves nothing behind, and every other post
+/// is stored once. Posts to three articles at once also take the batch's locks in one
+/// order on PostgreSQL.
+async fn posts_arriving_together_each_get_their_own_answer(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .with_articles(generated_articles(3))
+        .configure(|c| {
+            c.workers = 2;
+            c.pool_size = 8;
+            c.connections_per_address = 10_000;
+            c.rate_limits.new_account_comments_per_minute = 5;
+        })
+        .start()
+        .await;
+    let slugs: Vec<String> =
+        app.with_conn(|c| articles::table.order(articles::id).select(articles::slug).load(c).unwrap()).await;
+    let (open_a, open_b, closed) = (slugs[0].clone(), slugs[1].clone(), slugs[2].clone());
+    let names = ["ann", "bob", "carl", "dan", "eve", "fay"];
+    let mut authors = Vec::new();
+    for name in names {
+        authors.push(Author::new(&app, name, "reader").await);
+    }
+    let post = |who: usize, slug: &str, parent: Option<i64>, i: usize| {
+        let mut fields = vec![("body", format!("Together {} {i}", names[who]))];
+        if let Some(parent) = parent {
+            fields.push(("parent_id", parent.to_string()));
+        }
+        let (author, app, path) = (&authors[who], &app, format!("/articles/{slug}/comments"));
+        async move { (who, author.post(app, path, fields).await.status()) }
+    };
+    // A visible comment to reply to, and one deleted before the replies come.
+    let kept = app.comment(&authors[5].client, &open_b, "A comment to reply to", None).await;
+    let gone = app.comment(&authors[4].client, &open_a, "A comment deleted at once", None).await;
+    assert_eq!(authors[4].delete(&app, gone).await, StatusCode::SEE_OTHER);
+    let closing = closed.clone();
+    app.with_conn(move |c| {
+        diesel::update(articles::table.filter(articles::slug.eq(closing)))
+            .set(articles::comments_locked.eq(true))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+
+    let mut requests = Vec::new();
+    for i in 0..5 {
+        requests.push(Box::pin(post(0, &open_a, None, i)) as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>);
+        requests.push(Box::pin(post(1, &open_b, None, i)));
+        requests.push(Box::pin(post(3, &closed, None, i)));
+        requests.push(Box::pin(post(4, &open_a, Some(gone), i)));
+        // fay posted once already: four more fit in her minute.
+        if i < 4 {
+            requests.push(Box::pin(post(5, &open_b, Some(kept), i)));
+        }
+    }
+    for i in 0..12 {
+        requests.push(Box::pin(post(2, if i % 2 == 0 { &open_a } else { &open_b }, None, i)));
+    }
+    let answers = join_all(requests).await;
+    let count = |who: usize, status: StatusCode| answers.iter().filter(|(w, s)| *w == who && *s == status).count();
+    assert_eq!(count(0, StatusCode::SEE_OTHER), 5, "ann's posts: {answers:?}");
+    assert_eq!(count(1, StatusCode::SEE_OTHER), 5, "bob's posts: {answers:?}");
+    assert_eq!(count(5, StatusCode::SEE_OTHER), 4, "fay's replies: {answers:?}");
+    assert_eq!(
+        (count(2, StatusCode::SEE_OTHER), count(2, StatusCode::TOO_MANY_REQUESTS)),
+        (5, 7),
+        "carl's twelve posts against a limit of five a minute: {answers:?}"
+    );
+    assert_eq!(count(3, StatusCode::FORBIDDEN), 5, "posts to a closed article: {answers:?}");
+    assert_eq!(count(4, StatusCode::BAD_REQUEST), 5, "replies to a deleted comment: {answers:?}");
+
+    let stored: Vec<String> = app
+        .with_conn(|c| {
+            comments::table
+                .filter(comments::body_source.like("Together %"))
+                .select(comments::body_source)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    let by = |name: &str| stored.iter().filter(|b| b.starts_with(&format!("Together {name} "))).count();
+    assert_eq!(stored.len(), 19, "every acknowledged post stored once, nothing else: {stored:?}");
+    assert_eq!((by("ann"), by("bob"), by("carl"), by("fay")), (5, 5, 5, 4));
+    let posts: i64 = app
+        .with_conn(|c| {
+            use afterword::db::schema::comment_posts;
+            comment_posts::table.count().get_result(c).unwrap()
+        })
+        .await;
+    assert_eq!(posts, 2 + 19, "a refused post gives its place within the limits back");
+    let counts: Vec<(i32, i64)> = app
+        .with_conn(|c| {
+            let ids: Vec<(i64, i32)> =
+                articles::table.order(articles::id).select((articles::id, articles::comment_count)).load(c).unwrap();
+            ids.into_iter()
+                .map(|(id, counted)| {
+                    let visible: i64 = comments::table
+                        .filter(comments::article_id.eq(id))
+                        .filter(comments::status.eq("visible"))
+                        .count()
+                        .get_result(c)
+                        .unwrap();
+                    (counted, visible)
+                })
+                .collect()
+        })
+        .await;
+    for (counted, visible) in counts {
+        assert_eq!(i64::from(counted), visible, "each article's comment_count");
+    }
+    let replies: i32 =
+        app.with_conn(move |c| comments::table.find(kept).select(comments::reply_count).first(c).unwrap()).await;
+    assert_eq!(replies, 4, "the reply count of the comment replied to");
 }
