@@ -12,6 +12,7 @@ use crate::domain::CommentId;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+use super::schema::{articles, comments, users};
 use super::DbConn;
 
 /// Matches ranked for one search: the newest ones.
@@ -100,34 +101,46 @@ pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
 
 pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) -> QueryResult<Vec<CommentHit>> {
     match conn {
-        // The newest matches are the candidates, ranked among themselves; the snippet is
-        // made for the page shown only. `CROSS JOIN` keeps SQLite from walking every
-        // match to join the page's few rows. (SQLite numbers `$n` parameters in the order
-        // they first appear, so they appear in order.)
-        DbConn::Sqlite(_) => diesel::sql_query(
-            "WITH candidates AS MATERIALIZED ( \
-                SELECT fts_comments.rowid AS id, bm25(fts_comments) AS score \
-                FROM fts_comments CROSS JOIN comments c ON c.id = fts_comments.rowid \
-                WHERE fts_comments MATCH $1 AND c.status = 'visible' \
-                ORDER BY fts_comments.rowid DESC LIMIT $2), \
-             page AS MATERIALIZED ( \
-                SELECT id, score FROM candidates ORDER BY score, id DESC LIMIT $3 OFFSET $4) \
-             SELECT c.id AS comment_id, a.slug, a.title, \
-                    CASE WHEN u.deleted_at IS NULL THEN u.username END AS author, \
-                    snippet(fts_comments, 0, char(57344), char(57345), '…', 24) AS snippet \
-             FROM page \
-             CROSS JOIN fts_comments ON fts_comments.rowid = page.id \
-             JOIN comments c ON c.id = page.id \
-             JOIN articles a ON a.id = c.article_id \
-             JOIN users u ON u.id = c.author_id \
-             WHERE fts_comments MATCH $1 \
-             ORDER BY page.score, page.id DESC",
-        )
-        .bind::<Text, _>(fts5_query(words))
-        .bind::<BigInt, _>(CANDIDATES)
-        .bind::<BigInt, _>(limit)
-        .bind::<BigInt, _>(offset)
-        .load(conn),
+        // The newest matches are the candidates, read with their text; they are ranked
+        // and their snippets made here (see `rank` and `snippet`): FTS5's own `bm25()`
+        // counts every match of each word first, and `snippet()` finds its row by
+        // walking every match again, both a pass over a common word's whole posting
+        // list (milliseconds on a million comments). `CROSS JOIN` keeps SQLite from
+        // walking every match to join the candidates' rows.
+        DbConn::Sqlite(_) => {
+            let candidates: Vec<Candidate> = diesel::sql_query(
+                "SELECT c.id, c.body_source AS text \
+                 FROM fts_comments CROSS JOIN comments c ON c.id = fts_comments.rowid \
+                 WHERE fts_comments MATCH $1 AND c.status = 'visible' \
+                 ORDER BY fts_comments.rowid DESC LIMIT $2",
+            )
+            .bind::<Text, _>(fts5_query(words))
+            .bind::<BigInt, _>(CANDIDATES)
+            .load(conn)?;
+            let terms = Terms::new(words);
+            let page = rank(&terms, candidates, offset, limit);
+            let ids: Vec<CommentId> = page.iter().map(|c| c.id).collect();
+            let rows: Vec<(CommentId, String, String, Option<String>)> = comments::table
+                .inner_join(articles::table)
+                .inner_join(users::table)
+                .filter(comments::id.eq_any(&ids))
+                .select((
+                    comments::id,
+                    articles::slug,
+                    articles::title,
+                    diesel::dsl::case_when(users::deleted_at.is_null(), users::username.nullable()),
+                ))
+                .load(conn)?;
+            let mut rows: std::collections::HashMap<CommentId, (String, String, Option<String>)> =
+                rows.into_iter().map(|(id, slug, title, author)| (id, (slug, title, author))).collect();
+            Ok(page
+                .into_iter()
+                .filter_map(|c| {
+                    let (slug, title, author) = rows.remove(&c.id)?;
+                    Some(CommentHit { comment_id: c.id, slug, title, author, snippet: snippet(&terms, &c.text) })
+                })
+                .collect())
+        }
         DbConn::Pg(pg) => {
             let text = words.join(" ");
             // A common word matches a large share of the comments, and reading them all
@@ -185,6 +198,137 @@ pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
     }
 }
 
+/// A comment that matched, with its text.
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = BigInt)]
+    id: CommentId,
+    #[diesel(sql_type = Text)]
+    text: String,
+}
+
+/// Words per snippet, as FTS5's `snippet()` was asked for.
+const SNIPPET_WORDS: usize = 24;
+
+/// The words searched for, as the index compares them: stemmed (the index uses the
+/// Porter stemmer; this is its successor, which agrees on nearly every English word),
+/// and as typed.
+struct Terms {
+    stemmer: rust_stemmers::Stemmer,
+    words: Vec<String>,
+    stems: Vec<String>,
+}
+
+impl Terms {
+    fn new(words: &[String]) -> Terms {
+        let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+        let stems = words.iter().map(|w| stemmer.stem(w).into_owned()).collect();
+        Terms { stemmer, words: words.to_vec(), stems }
+    }
+
+    /// Which searched word `token` (one word of a text) is, if any.
+    fn find(&self, token: &str) -> Option<usize> {
+        let token = token.to_lowercase();
+        if let Some(i) = self.words.iter().position(|w| *w == token) {
+            return Some(i);
+        }
+        let stem = self.stemmer.stem(&token);
+        self.stems.iter().position(|s| *s == stem)
+    }
+}
+
+/// The words of `text` (runs of letters and digits) with their places.
+fn tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(move |t| (t.as_ptr() as usize - text.as_ptr() as usize, t))
+}
+
+/// The page `offset..offset + limit` of `candidates` ranked by BM25 without its
+/// inverse document frequency: every candidate holds every word, and among them the
+/// better match holds the words more often for its length. Ties go to the newer.
+fn rank(terms: &Terms, candidates: Vec<Candidate>, offset: i64, limit: i64) -> Vec<Candidate> {
+    const K1: f64 = 1.2;
+    const B: f64 = 0.75;
+    let counted: Vec<(Vec<u32>, usize)> = candidates
+        .iter()
+        .map(|c| {
+            let mut frequencies = vec![0u32; terms.words.len()];
+            let mut length = 0;
+            for (_, token) in tokens(&c.text) {
+                length += 1;
+                if let Some(i) = terms.find(token) {
+                    frequencies[i] += 1;
+                }
+            }
+            (frequencies, length)
+        })
+        .collect();
+    let average = (counted.iter().map(|(_, l)| *l).sum::<usize>() as f64 / counted.len().max(1) as f64).max(1.0);
+    let mut scored: Vec<(f64, Candidate)> = candidates
+        .into_iter()
+        .zip(&counted)
+        .map(|(c, (frequencies, length))| {
+            let norm = K1 * (1.0 - B + B * *length as f64 / average);
+            let score = frequencies.iter().map(|&f| f64::from(f) * (K1 + 1.0) / (f64::from(f) + norm)).sum::<f64>();
+            (score, c)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.id.cmp(&a.1.id)));
+    scored.into_iter().skip(offset.max(0) as usize).take(limit.max(0) as usize).map(|(_, c)| c).collect()
+}
+
+/// About [`SNIPPET_WORDS`] words of `text` around its best place (the window holding
+/// the most searched words, the first such, begun a few words before its first match),
+/// the searched words marked, "…" where the text goes on.
+fn snippet(terms: &Terms, text: &str) -> String {
+    let all: Vec<(usize, &str, bool)> = tokens(text).map(|(at, t)| (at, t, terms.find(t).is_some())).collect();
+    if all.is_empty() {
+        return text.chars().take(200).collect();
+    }
+    let width = SNIPPET_WORDS.min(all.len());
+    let mut best = (0, 0);
+    let mut hits = all[..width].iter().filter(|t| t.2).count();
+    best.1 = hits;
+    for start in 1..=all.len() - width {
+        hits = hits + usize::from(all[start + width - 1].2) - usize::from(all[start - 1].2);
+        if hits > best.1 {
+            best = (start, hits);
+        }
+    }
+    // Some words before the first match, as a reader wants them, if no match is lost.
+    if let Some(first) = all[best.0..best.0 + width].iter().position(|t| t.2) {
+        let start = (best.0 + first).saturating_sub(width / 4).max(best.0).min(all.len() - width);
+        if all[start..start + width].iter().filter(|t| t.2).count() == best.1 {
+            best.0 = start;
+        }
+    }
+    let window = &all[best.0..best.0 + width];
+    let from = if best.0 == 0 { 0 } else { window[0].0 };
+    let last = window[window.len() - 1];
+    let to = if best.0 + width == all.len() { text.len() } else { last.0 + last.1.len() };
+    let mut out = String::with_capacity(to - from + 16);
+    if from > 0 {
+        out.push('…');
+    }
+    let mut at = from;
+    for (place, token, hit) in window {
+        if !*hit {
+            continue;
+        }
+        out.push_str(&text[at..*place]);
+        out.push(MARK_START);
+        out.push_str(token);
+        out.push(MARK_END);
+        at = place + token.len();
+    }
+    out.push_str(&text[at..to]);
+    if to < text.len() {
+        out.push('…');
+    }
+    out
+}
+
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]
@@ -208,5 +352,39 @@ mod tests {
         assert!(words(" !!! ").is_empty());
         assert_eq!(words(&"a ".repeat(50)).len(), 10);
         assert_eq!(fts5_query(&words("titan api")), "\"titan\" \"api\"");
+    }
+
+    fn marked(s: &str) -> String {
+        s.replace(MARK_START, "[").replace(MARK_END, "]")
+    }
+
+    #[test]
+    fn snippets_mark_the_words_and_their_other_forms() {
+        let terms = Terms::new(&words("privacy run"));
+        assert_eq!(marked(&snippet(&terms, "Privacy matters; I was running.")), "[Privacy] matters; I was [running].");
+        let long = format!("{} the privacy part {}", "word ".repeat(100), "more ".repeat(100));
+        let cut = marked(&snippet(&terms, &long));
+        assert!(cut.starts_with('…') && cut.ends_with('…') && cut.contains("the [privacy] part"), "{cut}");
+        assert_eq!(cut.split_whitespace().count(), SNIPPET_WORDS, "{cut}");
+        assert!(cut.starts_with("…word word word word word "), "some words before the match: {cut}");
+        assert_eq!(marked(&snippet(&terms, "Nothing here")), "Nothing here");
+        assert_eq!(marked(&snippet(&terms, "¡¿ !")), "¡¿ !");
+    }
+
+    #[test]
+    fn the_better_match_ranks_first_and_ties_go_to_the_newer() {
+        let terms = Terms::new(&words("privacy"));
+        let c = |id: i64, text: &str| Candidate { id: CommentId(id), text: text.to_owned() };
+        let candidates = vec![
+            c(4, "privacy, and a great many other words besides, in a long comment about nothing much"),
+            c(3, "privacy privacy"),
+            c(2, "privacy here"),
+            c(1, "privacy here"),
+        ];
+        let ranked: Vec<i64> = rank(&terms, candidates, 0, 10).iter().map(|c| c.id.0).collect();
+        assert_eq!(ranked, [3, 2, 1, 4]);
+        let candidates = vec![c(2, "privacy"), c(1, "privacy")];
+        let page: Vec<i64> = rank(&terms, candidates, 1, 1).iter().map(|c| c.id.0).collect();
+        assert_eq!(page, [1]);
     }
 }
