@@ -125,6 +125,10 @@ fn main() -> anyhow::Result<()> {
             println!("{written} comments in {:.1?}", started.elapsed());
         }
     }
+    // The pool's statement timeout is for requests; ANALYZE of a million rows may take longer.
+    if let DbConn::Pg(_) = &mut *conn {
+        diesel::sql_query("SET statement_timeout = 0").execute(&mut conn)?;
+    }
     diesel::sql_query("ANALYZE").execute(&mut conn)?;
     println!("filled {url}: {written} comments in {:.1?}", started.elapsed());
     Ok(())

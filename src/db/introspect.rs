@@ -36,6 +36,7 @@ pub fn columns(conn: &mut DbConn) -> QueryResult<Vec<ColumnInfo>> {
                     UPPER(data_type::text) AS data_type, (is_nullable = 'YES') AS nullable \
              FROM information_schema.columns \
              WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' \
+               AND table_name NOT LIKE 'fts!_%' ESCAPE '!' \
              ORDER BY table_name, ordinal_position"
         }
     };
