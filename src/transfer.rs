@@ -46,6 +46,14 @@ struct End {
     rows: BTreeMap<String, u64>,
 }
 
+/// A row's line as read, before its table says what the row must be.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope {
+    table: String,
+    row: serde_json::Value,
+}
+
 /// Rows per table, as written or restored.
 pub type Counts = BTreeMap<String, u64>;
 
@@ -231,13 +239,13 @@ impl Records<'_> {
                 self.ended = true;
                 continue;
             }
-            let record: Record = match serde_path_to_error::deserialize(value) {
+            let envelope: Envelope = match serde_path_to_error::deserialize(value) {
+                Ok(envelope) => envelope,
+                Err(e) => return fail(e.into_inner().to_string()),
+            };
+            let record = match Record::from_row(&envelope.table, envelope.row) {
                 Ok(record) => record,
-                Err(e) => {
-                    let path = e.path().to_string();
-                    let reason = e.into_inner().to_string();
-                    return fail(if path == "." { reason } else { format!("{path}: {reason}") });
-                }
+                Err(reason) => return fail(reason),
             };
             if let Err(reason) = check(&record) {
                 return fail(reason);

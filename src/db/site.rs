@@ -167,6 +167,23 @@ macro_rules! site_tables {
         }
 
         impl Record {
+            /// The record of `table` made of `row`, or why not (with the path of the
+            /// field at fault: `row.status: unknown CommentStatus "x"`).
+            pub fn from_row(table: &str, row: serde_json::Value) -> Result<Record, String> {
+                fn at<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> String {
+                    let path = err.path().to_string();
+                    let inner = err.into_inner();
+                    if path == "." { format!("row: {inner}") } else { format!("row.{path}: {inner}") }
+                }
+                match table {
+                    $(stringify!($table) => serde_path_to_error::deserialize(row).map(Record::$variant).map_err(at),)+
+                    other => Err(format!(
+                        "table: unknown table {other:?} (one of {})",
+                        EXPORTED.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(", ")
+                    )),
+                }
+            }
+
             pub fn table(&self) -> &'static str {
                 match self {
                     $(Record::$variant(_) => stringify!($table),)+
