@@ -648,6 +648,10 @@ async fn sqlite_backup_while_serving_and_writing_restores_by_copying() {
 }
 
 async fn postgres_backup_restores_with_pg_restore() {
+    for tool in ["pg_dump", "pg_restore"] {
+        let found = Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+        assert!(found, "{tool} is not installed: install PostgreSQL's client tools (postgresql-client)");
+    }
     let (app, _) = filled_site(Backend::Postgres).await;
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("site.dump");
@@ -673,8 +677,6 @@ async fn postgres_backup_restores_with_pg_restore() {
     assert_same_pages(&pages(&app, &[]).await, &pages(&restored, &[]).await);
     let (_, login) = restored.login("ann", PASSWORD).await;
     assert_eq!(login.status(), StatusCode::SEE_OTHER, "passwords are part of a backup");
-    let ann = login;
-    drop(ann);
     let bea = restored.signup("bea").await;
     assert_eq!(restored.page_as(&bea, "/settings").await.0, StatusCode::OK, "new rows after the restore");
 }
