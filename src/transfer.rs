@@ -243,11 +243,11 @@ impl Records<'_> {
                 Ok(envelope) => envelope,
                 Err(e) => return fail(e.into_inner().to_string()),
             };
-            let record = match Record::from_row(&envelope.table, envelope.row) {
+            let mut record = match Record::from_row(&envelope.table, envelope.row) {
                 Ok(record) => record,
                 Err(reason) => return fail(reason),
             };
-            if let Err(reason) = check(&record) {
+            if let Err(reason) = prepare(&mut record) {
                 return fail(reason);
             }
             *self.counts.entry(record.table().to_owned()).or_default() += 1;
@@ -256,15 +256,20 @@ impl Records<'_> {
     }
 }
 
-/// What the types alone do not say about a row.
-fn check(record: &Record) -> Result<(), String> {
+/// Checks what the types alone do not say about a row, and cleans the HTML it brings
+/// as the site cleans rendered Markdown: a file's HTML never reaches a page as it is
+/// (what the site itself rendered passes unchanged).
+fn prepare(record: &mut Record) -> Result<(), String> {
     match record {
         Record::CommentVotes(vote) if vote.value != 1 && vote.value != -1 => {
-            Err(format!("row.value: a vote is 1 or -1, not {}", vote.value))
+            return Err(format!("row.value: a vote is 1 or -1, not {}", vote.value));
         }
-        Record::Comments(comment) if comment.depth < 0 => Err("row.depth: negative".to_owned()),
-        _ => Ok(()),
+        Record::Comments(comment) if comment.depth < 0 => return Err("row.depth: negative".to_owned()),
+        Record::Comments(comment) => comment.body_html = crate::markdown::clean(&comment.body_html),
+        Record::Users(user) => user.bio_html = user.bio_html.as_deref().map(crate::markdown::clean),
+        _ => {}
     }
+    Ok(())
 }
 
 /// The path of the first string holding a NUL character, if any.

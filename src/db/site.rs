@@ -236,8 +236,8 @@ macro_rules! site_tables {
             }
         }
 
-        /// Whether any exported table holds a row (settings this site keeps to itself
-        /// aside); the tables that do, with a count of up to 1,000 rows each.
+        /// The exported tables that hold rows (settings this site keeps to itself
+        /// aside), with their counts: a database that holds a site.
         fn occupied(conn: &mut DbConn) -> QueryResult<Vec<(&'static str, i64)>> {
             let mut found = Vec::new();
             $(

@@ -18,6 +18,7 @@ both_backends!(
     an_empty_site_exports_and_imports,
     a_bad_file_writes_nothing_and_names_its_line,
     import_site_refuses_a_database_that_holds_a_site,
+    html_in_an_export_is_cleaned_on_the_way_in,
     backup_refuses_an_existing_file_and_a_missing_database,
 );
 postgres_only!(
@@ -207,6 +208,7 @@ async fn round_trip(from: Backend, to: Backend) {
 
     let restored = TestApp::builder(to).start_on(target).await;
     assert_same_pages(&before, &pages(&restored, &extra).await);
+    assert_numbering_as_migrated(&restored.db).await;
 
     // Everything, counters included, is as it was: the restored site exports the same rows.
     let again = dir.path().join("again.jsonl");
@@ -279,6 +281,25 @@ async fn sqlite_to_postgres_serves_the_same_pages() {
 
 async fn postgres_to_sqlite_serves_the_same_pages() {
     round_trip(Backend::Postgres, Backend::Sqlite).await;
+}
+
+/// The identity columns of `db` number rows as a migrated database's do (the import
+/// lets them take the restored ids, then puts them back).
+async fn assert_numbering_as_migrated(db: &TestDb) {
+    let postgres = db.backend == Backend::Postgres;
+    let (db, fresh) = (db.clone(), TestDb::migrated(db.backend));
+    let (now, migrated) = tokio::task::spawn_blocking(move || {
+        (
+            introspect::identity_columns(&mut db.connect()).unwrap(),
+            introspect::identity_columns(&mut fresh.connect()).unwrap(),
+        )
+    })
+    .await
+    .unwrap();
+    if postgres {
+        assert!(migrated.iter().any(|c| c.table_name == "comments" && c.generation == "ALWAYS"), "{migrated:?}");
+    }
+    assert_eq!(now, migrated);
 }
 
 /// Every table and column of the migrated schema is exported, or left out on purpose
@@ -515,6 +536,7 @@ async fn a_bad_file_writes_nothing_and_names_its_line(backend: Backend) {
         assert!(stderr.contains("nothing was written"), "{what}: {stderr}");
         assert_eq!(site_rows(&target).await, (0, 0, 0, 0), "{what}: nothing was written");
     }
+    assert_numbering_as_migrated(&target).await;
     let out = afterword(&["import-site", "/no/such/export.jsonl"], &target.url).await;
     assert!(text(&out.stderr).contains("could not read /no/such/export.jsonl"), "{}", text(&out.stderr));
 
@@ -522,6 +544,33 @@ async fn a_bad_file_writes_nothing_and_names_its_line(backend: Backend) {
     std::fs::write(&file, whole).unwrap();
     succeeded(&afterword(&["import-site", file.to_str().unwrap()], &target.url).await);
     assert_eq!(site_rows(&target).await, (2, 1, 2, 1));
+}
+
+/// An export is a file like any other: HTML in it is cleaned as the site cleans
+/// rendered Markdown before any page shows it.
+async fn html_in_an_export_is_cleaned_on_the_way_in(backend: Backend) {
+    let (dir, mut lines) = small_export(backend).await;
+    let comment = line_of(&lines, "comments");
+    let user = line_of(&lines, "users");
+    let mut value: serde_json::Value = serde_json::from_str(&lines[comment]).unwrap();
+    value["row"]["body_html"] = "<p>Ann's comment.</p><script>alert(1)</script><img src=x onerror=alert(2)>".into();
+    lines[comment] = value.to_string();
+    let mut value: serde_json::Value = serde_json::from_str(&lines[user]).unwrap();
+    value["row"]["bio_source"] = "About me.".into();
+    value["row"]["bio_html"] = "<p>About me.</p><iframe src=\"https://evil.example/\"></iframe>".into();
+    lines[user] = value.to_string();
+    let file = dir.path().join("tampered.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+
+    let target = TestDb::new(backend);
+    succeeded(&afterword(&["import-site", file.to_str().unwrap()], &target.url).await);
+    let restored = TestApp::builder(backend).start_on(target).await;
+    let (_, article) = restored.page(&format!("/articles/{SEED_SLUG}")).await;
+    assert!(article.contains("<p>Ann&#39;s comment.</p>") || article.contains("<p>Ann's comment.</p>"), "{article}");
+    assert!(!article.contains("alert("), "{article}");
+    let (_, profile) = restored.page("/users/ann").await;
+    assert!(profile.contains("<p>About me.</p>"), "{profile}");
+    assert!(!profile.contains("<iframe") && !profile.contains("evil.example"), "{profile}");
 }
 
 async fn import_site_refuses_a_database_that_holds_a_site(backend: Backend) {
