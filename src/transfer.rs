@@ -85,7 +85,7 @@ pub fn export(conn: &mut DbConn, out: &mut dyn Write) -> Result<Counts, Transfer
     };
     write_line(out, &header)?;
     let mut counts = Counts::new();
-    site::export(conn, &mut |record| {
+    site::export(conn, site::EXPORT_PAGE, &mut |record| {
         *counts.entry(record.table().to_owned()).or_default() += 1;
         write_line(out, &record)
     })?;

@@ -448,9 +448,13 @@ where
 }
 
 /// Writes every exported row to `out` from one consistent view of the database, reading
-/// `EXPORT_PAGE` rows at a time.
-pub fn export(conn: &mut DbConn, out: &mut dyn FnMut(Record) -> Result<(), ExportError>) -> Result<(), ExportError> {
-    read_snapshot(conn, |conn| each_record(conn, EXPORT_PAGE, out))
+/// `page_size` rows at a time ([`EXPORT_PAGE`] for the command line).
+pub fn export(
+    conn: &mut DbConn,
+    page_size: i64,
+    out: &mut dyn FnMut(Record) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    read_snapshot(conn, |conn| each_record(conn, page_size.max(1), out))
 }
 
 /// A line of an import that could not be read or written.
