@@ -475,6 +475,9 @@ pub enum ImportError {
     Db(#[from] diesel::result::Error),
 }
 
+/// Key of the PostgreSQL advisory lock an import holds for its transaction.
+const IMPORT_LOCK: i64 = 0x6166_7465_7273_6974;
+
 /// Rows inserted per statement while importing.
 const IMPORT_BATCH: usize = 200;
 
@@ -486,6 +489,11 @@ pub fn import(
     records: &mut dyn Iterator<Item = Result<(usize, Record), LineError>>,
 ) -> Result<BTreeMap<&'static str, u64>, ImportError> {
     write_transaction(conn, |conn| {
+        // Two imports at once: the second waits for the first, then finds a site there
+        // (SQLite's write transaction already waits so).
+        if let DbConn::Pg(pg) = conn {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(IMPORT_LOCK).execute(pg)?;
+        }
         let found = occupied(conn)?;
         if !found.is_empty() {
             let what: Vec<String> = found.iter().map(|(table, n)| format!("{n} row(s) of {table}")).collect();

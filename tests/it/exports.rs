@@ -627,10 +627,20 @@ async fn import_site_refuses_a_database_that_holds_a_site(backend: Backend) {
     assert!(stderr.contains("import-site restores only into an empty database; nothing was written"), "{stderr}");
     assert_eq!(site_rows(&occupied.db).await, before);
 
-    // A restored site is not empty either: a second import is refused.
+    // Two imports at once into one empty database: one restores the site, the other
+    // finds it there and writes nothing.
     let target = TestDb::new(backend);
-    succeeded(&afterword(&["import-site", file_arg], &target.url).await);
+    succeeded(&afterword(&["migrate"], &target.url).await);
+    let args = ["import-site", file_arg];
+    let (one, two) = tokio::join!(afterword(&args, &target.url), afterword(&args, &target.url));
+    let outcomes = [&one, &two].map(|out| out.status.success());
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "one succeeds: {outcomes:?}");
+    let refused = if outcomes[0] { &two } else { &one };
+    assert!(text(&refused.stderr).contains("the database is not empty"), "{}", text(&refused.stderr));
     let restored = site_rows(&target).await;
+    assert_eq!(restored, (2, 1, 2, 1));
+
+    // A restored site is not empty either: another import is refused.
     let out = afterword(&["import-site", file_arg], &target.url).await;
     assert!(!out.status.success() && text(&out.stderr).contains("not empty"), "{}", text(&out.stderr));
     assert_eq!(site_rows(&target).await, restored);
