@@ -14,6 +14,7 @@ pub mod ranking;
 pub mod service;
 pub mod telemetry;
 pub mod text;
+pub mod transfer;
 pub mod views;
 pub mod web;
 

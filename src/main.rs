@@ -1,7 +1,7 @@
-//! The command line: serve, migrate, import-articles.
+//! The command line: serve, migrate, import-articles, export, import-site, backup, admin.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use afterword::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use afterword::db;
 use afterword::db::users::{self, SessionLifetime};
 use afterword::domain::{Email, NewPassword, Username};
-use afterword::{import, App};
+use afterword::{import, transfer, App};
 
 #[derive(Parser)]
 #[command(name = "afterword", version, about = "A discussion board for article pages")]
@@ -35,6 +35,30 @@ enum Command {
         db: DbArgs,
         /// A JSON array of articles (title, source_url, source_name, published_at,
         /// summary, key_takeaways, optional tags and slug)
+        file: PathBuf,
+    },
+    /// Write the whole site to FILE as JSON lines (accounts without their passwords),
+    /// for `import-site`
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A new file (an existing one is not overwritten)
+        file: PathBuf,
+    },
+    /// Restore an export into an empty database, SQLite or PostgreSQL: all of it or
+    /// nothing
+    ImportSite {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A file written by `afterword export`
+        file: PathBuf,
+    },
+    /// Copy the database to FILE: SQLite with VACUUM INTO (safe while the site
+    /// serves), PostgreSQL with pg_dump (or the command to run, without it)
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A new file (an existing one is not overwritten)
         file: PathBuf,
     },
     /// Manage administrators and roles
@@ -169,6 +193,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(*args),
         Command::Migrate(args) => migrate(&args.database_url),
         Command::ImportArticles { db, file } => import_articles(&db.database_url, &file),
+        Command::Export { db, file } => export(&db.database_url, &file),
+        Command::ImportSite { db, file } => import_site(&db.database_url, &file),
+        Command::Backup { db, file } => backup(&db.database_url, &file),
         Command::Admin(AdminCommand::Create { db, username, email }) => {
             admin_create(&db.database_url, &username, &email)
         }
@@ -329,6 +356,87 @@ fn import_articles(url: &str, file: &PathBuf) -> anyhow::Result<()> {
         summary.updated,
         summary.unchanged
     );
+    Ok(())
+}
+
+/// "3 articles, 1 settings, …": rows per table.
+fn describe_counts(counts: &transfer::Counts) -> String {
+    if counts.is_empty() {
+        return "no rows".to_owned();
+    }
+    counts.iter().map(|(table, n)| format!("{n} {table}")).collect::<Vec<_>>().join(", ")
+}
+
+fn export(url: &str, file: &Path) -> anyhow::Result<()> {
+    let out = std::fs::OpenOptions::new().write(true).create_new(true).open(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            anyhow::anyhow!(
+                "{} already exists: an export goes to a new file (remove it or choose another name)",
+                file.display()
+            )
+        }
+        _ => anyhow::anyhow!("could not create {}: {e}", file.display()),
+    })?;
+    let written = db::open_migrated(url).map_err(anyhow::Error::from).and_then(|(mut conn, _, target)| {
+        let mut out = std::io::BufWriter::new(out);
+        let counts = transfer::export(&mut conn, &mut out)?;
+        Ok((counts, target))
+    });
+    match written {
+        Ok((counts, target)) => {
+            let total: u64 = counts.values().sum();
+            println!("exported {total} rows of {target} to {}: {}", file.display(), describe_counts(&counts));
+            println!(
+                "Accounts are exported without their passwords: after import-site each account sets a new \
+                 one (the password reset by email, or `afterword admin reset-password NAME`)."
+            );
+            Ok(())
+        }
+        Err(err) => {
+            // No half-written export is left behind.
+            let _ = std::fs::remove_file(file);
+            Err(err.context(format!("{}: nothing was exported", file.display())))
+        }
+    }
+}
+
+fn import_site(url: &str, file: &Path) -> anyhow::Result<()> {
+    let input = std::fs::File::open(file).map_err(|e| anyhow::anyhow!("could not read {}: {e}", file.display()))?;
+    let (mut conn, _, target) = db::open_migrated(url)?;
+    let mut input = std::io::BufReader::new(input);
+    let counts = transfer::import_site(&mut conn, &mut input)
+        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was written", file.display()))?;
+    let total: u64 = counts.values().sum();
+    println!("restored {total} rows from {} into {target}: {}", file.display(), describe_counts(&counts));
+    let accounts = counts.get("users").copied().unwrap_or(0);
+    if accounts > 0 {
+        println!(
+            "The {accounts} account(s) have no password yet: each sets one with the password reset by email \
+             (/password-reset), or an administrator runs `afterword admin reset-password NAME`."
+        );
+    }
+    Ok(())
+}
+
+fn backup(url: &str, file: &Path) -> anyhow::Result<()> {
+    match transfer::backup(url, file)? {
+        transfer::Backup::Sqlite { file } => {
+            println!("backed up the SQLite database to {} (a consistent copy, made with VACUUM INTO)", file.display());
+            println!(
+                "To restore: stop afterword, delete the database file and its -wal and -shm files, copy {} to \
+                 the database's path, and start afterword.",
+                file.display()
+            );
+        }
+        transfer::Backup::Dumped { file, restore } => {
+            println!("backed up the PostgreSQL database to {} with pg_dump --format=custom", file.display());
+            println!("To restore: {restore}");
+        }
+        transfer::Backup::Command { dump, restore } => {
+            println!("pg_dump is not installed here (PostgreSQL's client tools). Where it is, run:\n  {dump}");
+            println!("To restore: {restore}");
+        }
+    }
     Ok(())
 }
 

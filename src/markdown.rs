@@ -65,6 +65,12 @@ pub fn render(source: &str) -> String {
     CLEANER.clean(&html).to_string()
 }
 
+/// HTML from elsewhere (a restored export) cleaned as rendered comments are: what
+/// [`render`] makes passes unchanged; anything else loses what a comment cannot hold.
+pub fn clean(html: &str) -> String {
+    CLEANER.clean(html).to_string()
+}
+
 /// Removes the block-quote and list markers at the start of a line beyond
 /// `MAX_NESTING`, before parsing: a line of thousands of `>` or `- ` would otherwise
 /// make the parser build thousands of nested blocks.
@@ -129,6 +135,19 @@ fn flatten_deep_markers(source: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cleaning_keeps_rendered_html_and_drops_the_rest() {
+        for source in [
+            "Plain *and* **strong**, `code`, [a link](https://example.com/a?b=1&c=2) and <b>raw</b>.",
+            "> quoted\n\n1. one\n2. two\n\n```\nfn main() {}\n```\n\nmail <me@example.com> & more",
+        ] {
+            let html = super::render(source);
+            assert_eq!(super::clean(&html), html, "{source}");
+        }
+        let cleaned = super::clean("<p onclick=\"x()\">hi<script>alert(1)</script><img src=x></p>");
+        assert_eq!(cleaned, "<p>hi</p>");
+    }
+
     use super::{render, MAX_NESTING};
 
     /// Every tag in `html` is an allowed one, with allowed attributes only.

@@ -95,3 +95,29 @@ pub fn index_leading_columns(conn: &mut DbConn) -> QueryResult<Vec<TableColumn>>
     };
     diesel::sql_query(query).load(conn)
 }
+
+/// An identity column and how it numbers rows (`ALWAYS` or `BY DEFAULT`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, QueryableByName)]
+pub struct IdentityColumn {
+    #[diesel(sql_type = Text)]
+    pub table_name: String,
+    #[diesel(sql_type = Text)]
+    pub column_name: String,
+    #[diesel(sql_type = Text)]
+    pub generation: String,
+}
+
+/// Every identity column of the application's tables (PostgreSQL; SQLite has none).
+pub fn identity_columns(conn: &mut DbConn) -> QueryResult<Vec<IdentityColumn>> {
+    match conn {
+        DbConn::Sqlite(_) => Ok(Vec::new()),
+        DbConn::Pg(_) => diesel::sql_query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name, \
+                    identity_generation::text AS generation \
+             FROM information_schema.columns \
+             WHERE table_schema = 'public' AND is_identity = 'YES' \
+             ORDER BY 1, 2",
+        )
+        .load(conn),
+    }
+}

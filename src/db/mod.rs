@@ -15,6 +15,7 @@ pub mod saved;
 pub mod schema;
 pub mod search;
 pub mod settings;
+pub mod site;
 pub mod storage;
 pub mod threads;
 pub mod tokens;

@@ -243,7 +243,15 @@ fn connection_failures_say_what_failed() {
 }
 
 fn every_subcommand_has_help() {
-    for sub in [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["import-articles", "--help"]] {
+    for sub in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["import-articles", "--help"],
+        &["export", "--help"],
+        &["import-site", "--help"],
+        &["backup", "--help"],
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_afterword")).args(sub).output().unwrap();
         assert!(out.status.success(), "{sub:?}");
         assert!(text(&out.stdout).contains("Usage: afterword"), "{sub:?}");

@@ -21,6 +21,7 @@ mod demo;
 mod details;
 mod embed;
 mod errors;
+mod exports;
 mod health;
 mod input;
 mod instances;
