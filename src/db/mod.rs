@@ -16,6 +16,7 @@ pub mod schema;
 pub mod search;
 pub mod settings;
 pub mod storage;
+pub mod takeaways;
 pub mod threads;
 pub mod tokens;
 pub mod users;

@@ -6,6 +6,7 @@ use crate::db::comments::{self, NewComment, ThreadComment};
 use crate::db::moderation::{self, Premoderation};
 use crate::db::votes::VoteOutcome;
 use crate::db::{articles, now, DbConn};
+use crate::domain::quotes::{QuoteRequest, ShownQuote};
 use crate::domain::{permissions, ArticleId, CommentBody, CommentId, CommentStatus, Role, UserId};
 use crate::web::{AppError, AppState};
 
@@ -54,6 +55,39 @@ pub async fn find_target(
         .await
 }
 
+/// What a new comment on `target` would quote (the form's `quote` and `quote_text`),
+/// checked against the article as it is: 400 with the reason when it is not of this
+/// article, or asked on a reply. `None` when nothing is asked.
+pub async fn check_quote(
+    state: &AppState,
+    target: &Target,
+    quote: Option<&str>,
+    text: Option<&str>,
+) -> Result<Option<ShownQuote>, AppError> {
+    let asked = QuoteRequest::from_form(quote, text).map_err(AppError::BadRequest)?;
+    check_request(state, target, asked).await
+}
+
+/// [`check_quote`] of a request already read (the API's).
+pub async fn check_request(
+    state: &AppState,
+    target: &Target,
+    asked: QuoteRequest,
+) -> Result<Option<ShownQuote>, AppError> {
+    if asked.is_empty() {
+        return Ok(None);
+    }
+    if target.parent.is_some() {
+        return Err(AppError::BadRequest(
+            "A reply quotes nothing of the article: it answers the comment it replies to.".into(),
+        ));
+    }
+    let article_id = target.article_id;
+    let (takeaways, summary, slug) = state.db(move |conn| Ok(comments::quoted_text(conn, article_id)?)).await?;
+    let quote = asked.check(&takeaways, &summary).map_err(AppError::BadRequest)?;
+    Ok(quote.map(|q| q.shown(&takeaways, &summary, &slug)))
+}
+
 /// Whether `author` may comment on an article (closed or not): not banned (403), and
 /// with a confirmed address when the site asks for one (403).
 pub fn may_post(state: &AppState, author: &AuthUser, locked: bool) -> Result<(), AppError> {
@@ -92,6 +126,7 @@ pub async fn post(
     author: &AuthUser,
     target: &Target,
     body: &CommentBody,
+    quote: Option<QuoteRequest>,
 ) -> Result<Posted, AppError> {
     let new_account = now() - author.created_at < time::Duration::days(1);
     let limits = state.config.rate_limits.posting_limits(new_account);
@@ -103,7 +138,16 @@ pub async fn post(
         .db(move |conn| {
             let held = actor.role < Role::Moderator && must_wait_for_approval(conn, actor.id, &source)?;
             let status = if held { CommentStatus::Pending } else { CommentStatus::Visible };
-            let new = NewComment { article_id, author: actor, parent_id, source: &source, html: &html, status, limits };
+            let new = NewComment {
+                article_id,
+                author: actor,
+                parent_id,
+                source: &source,
+                html: &html,
+                status,
+                limits,
+                quote: quote.clone(),
+            };
             Ok((comments::post(conn, &new)?, held))
         })
         .await?;

@@ -142,6 +142,7 @@ pub(super) fn context(state: &AppState, visitor: &Visitor, locked: bool) -> Cont
         locked,
         now: crate::db::now(),
         edit_window: state.config.edit_window,
+        base: state.config.base_url.clone(),
     }
 }
 
@@ -183,7 +184,7 @@ pub async fn article_thread(
     let (article, page) = state
         .db(move |conn| {
             let (article_id, _, locked) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
-            Ok(((article_id, locked), threads::article_page(conn, article_id, sort, start, viewer)?))
+            Ok(((article_id, locked), threads::article_page(conn, article_id, sort, start, viewer, None)?))
         })
         .await?;
     if page.top.is_empty() && start != Start::First {
