@@ -501,6 +501,12 @@
     if (data.parent_id && !findComment(data.parent_id)) return;
     const item = await commentOf(data);
     if (!item || mine.has(id) || findComment(id)) return;
+    // A thread filtered to one takeaway takes only the new comments that quote it.
+    const filter = section.getAttribute("data-takeaway");
+    if (filter && !data.parent_id) {
+      const quoted = item.querySelector(":scope > details > .comment-quote figcaption a");
+      if (!quoted || !quoted.getAttribute("href").endsWith("#takeaway-" + filter)) return;
+    }
     item.classList.add("arrived");
     arrivals.set(id, { item: item, parent: data.parent_id || null });
     showArrivals();

@@ -186,7 +186,8 @@ pub fn article_page(
                     }
                 }
             }
-            section id="comments" class="comments" aria-labelledby="comments-heading" data-article=(article.slug) data-live-after=(thread.live_after) {
+            section id="comments" class="comments" aria-labelledby="comments-heading" data-article=(article.slug) data-live-after=(thread.live_after)
+                data-takeaway=[thread.filter.map(|f| f + 1)] {
                 h2 id="comments-heading" { "Comments (" span class="comment-count" { (article.comment_count) } ")" }
                 (comments::actions_form(&thread.view))
                 @if crate::domain::permissions::may_moderate(actor.as_ref()).is_ok() {

@@ -1043,5 +1043,28 @@ async fn a_reader_quotes_a_selection_and_a_takeaway(backend: Backend) {
     screenshot(&client, "article", 390, ".takeaways").await;
     screenshot(&client, "thread", 1280, "#comments").await;
     screenshot(&client, "thread", 390, "#comments").await;
+
+    // A thread filtered to one takeaway takes only the new comments that quote it.
+    client.goto(&format!("{article}?takeaway=1")).await.unwrap();
+    client.wait().for_element(Locator::Css("#comments[data-live=open]")).await.unwrap();
+    app.comment(&bob, SEED_SLUG, "Bob on nothing", None).await;
+    let fields = [("body", "Bob again on the first"), ("quote", "takeaway-1")];
+    let r = app.post_form(&bob, &format!("/articles/{SEED_SLUG}/comments"), &fields).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let count_css = "#comments .live-arrivals .live-arrivals-count";
+    wait_until(
+        &client,
+        &format!("return document.querySelector('{count_css}').textContent === '1 new comment'"),
+        "the quoting comment announced",
+    )
+    .await;
+    client.find(Locator::Css("#comments .live-arrivals button")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//div[@class='comment-body'][p='Bob again on the first']"))
+        .await
+        .unwrap();
+    let others = client.find_all(Locator::XPath("//div[@class='comment-body'][p='Bob on nothing']")).await.unwrap();
+    assert!(others.is_empty(), "a comment on nothing stays out of the filtered thread");
     client.close().await.unwrap();
 }
