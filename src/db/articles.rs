@@ -105,6 +105,11 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Article
     Ok(Some(ArticlePage { article, takeaways, tags, takeaway_counts, most_useful: Vec::new() }))
 }
 
+/// How many key takeaways an article has.
+pub fn takeaway_count(conn: &mut DbConn, id: ArticleId) -> QueryResult<i64> {
+    article_takeaways::table.filter(article_takeaways::article_id.eq(id)).count().get_result(conn)
+}
+
 /// What an import did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ImportSummary {

@@ -440,6 +440,20 @@ async fn the_api_and_the_feeds_carry_quotes(backend: Backend) {
     let one = if one.get("comment").is_some() { one["comment"].clone() } else { one };
     assert_eq!(one["quote"]["takeaway"], 3);
 
+    // The thread filtered to one takeaway; one the article does not have is not there.
+    let thread: serde_json::Value =
+        app.get(&format!("/api/v1/articles/{SEED_SLUG}/comments?takeaway=3")).await.json().await.unwrap();
+    let ids: Vec<i64> = thread["comments"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [made["id"].as_i64().unwrap()]);
+    assert_eq!(
+        app.get(&format!("/api/v1/articles/{SEED_SLUG}/comments?takeaway=5")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/articles/{SEED_SLUG}/comments?takeaway=0")).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
     // The feeds show the quote above the comment.
     for feed in [format!("/articles/{SEED_SLUG}/comments.atom"), "/users/ann/comments.atom".to_owned()] {
         let (status, body) = app.page(&feed).await;
