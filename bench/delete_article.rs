@@ -65,6 +65,7 @@ fn main() -> anyhow::Result<()> {
                 html: "<p>A comment.</p>",
                 status: comments::CommentStatus::Visible,
                 limits: comments::PostingLimits::default(),
+                quote: None,
             };
             match comments::post(conn, &new) {
                 Ok(p) => posted.push(p.id),

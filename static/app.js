@@ -276,6 +276,7 @@
     } else {
       Form.reset.call(form);
       for (const extra of form.querySelectorAll(":scope > .preview")) extra.remove();
+      form.dispatchEvent(new CustomEvent("afterword:posted"));
     }
     count(1);
     history.replaceState(history.state, "", "#comment-" + outcome.id);
@@ -500,6 +501,12 @@
     if (data.parent_id && !findComment(data.parent_id)) return;
     const item = await commentOf(data);
     if (!item || mine.has(id) || findComment(id)) return;
+    // A thread filtered to one takeaway takes only the new comments that quote it.
+    const filter = section.getAttribute("data-takeaway");
+    if (filter && !data.parent_id) {
+      const quoted = item.querySelector(":scope > details > .comment-quote figcaption a");
+      if (!quoted || !quoted.getAttribute("href").endsWith("#takeaway-" + filter)) return;
+    }
     item.classList.add("arrived");
     arrivals.set(id, { item: item, parent: data.parent_id || null });
     showArrivals();
@@ -545,5 +552,134 @@
   });
   source.addEventListener("reset", function () {
     notice("Much has changed since this page was loaded: reload it to see everything.");
+  });
+})();
+
+// Quoting the article in a comment: select a passage of the summary or of a takeaway and
+// press "Quote in a comment", or follow a takeaway's "Discuss" link; either fills the
+// comment form's quote fields, which the server checks. Without this, "Discuss" opens
+// the page with the form quoting the takeaway, and the summary is quoted sentence by
+// sentence through the same address (?quote=summary-N).
+(function () {
+  const form = document.getElementById("comment-form");
+  const article = document.querySelector(".article");
+  if (!article) return;
+  const box = form && form.querySelector("#compose-quote");
+  const field = form && form.querySelector("input[name=quote]");
+  const textField = form && form.querySelector("input[name=quote_text]");
+  const textarea = form && form.querySelector("textarea");
+
+  function normalise(text) { return text.replace(/\s+/g, " ").trim(); }
+
+  // Puts a quote in the form: `kind` "takeaway" or "summary", `number` from 1.
+  function quote(kind, number, text) {
+    if (!form || !box) {
+      window.location = "?quote=" + kind + "-" + number + "#comment-form";
+      return;
+    }
+    field.value = kind + "-" + number;
+    textField.value = text;
+    box.querySelector("[data-quote-label]").textContent = kind === "takeaway" ? "takeaway " + number : "the summary";
+    box.querySelector("[data-quote-text]").textContent = text;
+    box.hidden = false;
+    textarea.setAttribute("aria-describedby", box.id);
+    form.scrollIntoView({ block: "center" });
+    textarea.focus({ preventScroll: true });
+  }
+
+  function clear() {
+    if (!form || !box) return;
+    field.value = "";
+    textField.value = "";
+    box.hidden = true;
+    textarea.removeAttribute("aria-describedby");
+  }
+
+  if (form) {
+    form.addEventListener("afterword:posted", clear);
+    const remove = form.querySelector("[data-quote-remove]");
+    if (remove) remove.addEventListener("click", function (event) { event.preventDefault(); clear(); textarea.focus(); });
+  }
+
+  // "Discuss" quotes its takeaway in place.
+  article.addEventListener("click", function (event) {
+    const link = event.target.closest && event.target.closest("a.discuss");
+    if (!link || !form) return;
+    const item = link.closest(".takeaway-item");
+    const text = item && item.querySelector("[data-takeaway]");
+    if (!text) return;
+    event.preventDefault();
+    quote("takeaway", text.getAttribute("data-takeaway"), normalise(text.textContent));
+  });
+
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "button quote-selection";
+  button.textContent = "Quote in a comment";
+  button.hidden = true;
+  let chosen = null;
+  button.addEventListener("click", function () {
+    if (!chosen) return;
+    const picked = chosen;
+    button.hidden = true;
+    quote(picked.kind, picked.number, picked.text);
+  });
+
+  // What the selection quotes: within one takeaway, or within the summary (numbered by
+  // the sentence it starts in); null for anything else.
+  function selected() {
+    const selection = window.getSelection();
+    if (!selection || selection.isCollapsed || selection.rangeCount === 0) return null;
+    const range = selection.getRangeAt(0);
+    const start = range.startContainer.nodeType === 1 ? range.startContainer : range.startContainer.parentElement;
+    const end = range.endContainer.nodeType === 1 ? range.endContainer : range.endContainer.parentElement;
+    const area = start && start.closest("[data-quotable]");
+    if (!area || !end || end.closest("[data-quotable]") !== area) return null;
+    let text = normalise(selection.toString());
+    if (!text) return null;
+    if (text.length > 500) text = text.slice(0, 500).trim();
+    if (area.getAttribute("data-quotable") === "takeaway") {
+      return { kind: "takeaway", number: area.getAttribute("data-takeaway"), text: text, area: area, range: range };
+    }
+    let sentence = start.closest(".sentence");
+    if (!sentence) {
+      // Between two sentences: the one after.
+      let node = range.startContainer;
+      while (node && !(node.nodeType === 1 && node.classList.contains("sentence"))) {
+        node = node.nextSibling || (node.parentNode !== area ? node.parentNode.nextSibling : null);
+      }
+      sentence = node;
+    }
+    if (!sentence) return null;
+    return { kind: "summary", number: sentence.getAttribute("data-sentence"), text: text, area: area, range: range };
+  }
+
+  function offer() {
+    chosen = selected();
+    if (!chosen) { button.hidden = true; return; }
+    // Next in the reading order: inside the takeaway's item, or after the summary.
+    if (chosen.kind === "takeaway") {
+      const item = chosen.area.closest(".takeaway-item");
+      if (button.parentNode !== item) item.appendChild(button);
+    } else if (button.previousElementSibling !== chosen.area) {
+      chosen.area.after(button);
+    }
+    const rect = chosen.range.getBoundingClientRect();
+    const parent = button.offsetParent || document.body;
+    const origin = parent.getBoundingClientRect();
+    button.hidden = false;
+    const left = Math.max(0, Math.min(rect.left - origin.left, origin.width - button.offsetWidth));
+    button.style.left = left + "px";
+    button.style.top = (rect.bottom - origin.top + 6) + "px";
+  }
+
+  document.addEventListener("mouseup", function (event) {
+    if (event.target === button) return;
+    window.setTimeout(offer, 0);
+  });
+  document.addEventListener("keyup", function (event) {
+    if (event.target === button) return;
+    if (event.key === "Escape") { button.hidden = true; return; }
+    if (event.shiftKey || event.key === "Shift") offer();
   });
 })();

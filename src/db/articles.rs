@@ -53,6 +53,18 @@ pub struct ArticlePage {
     pub article: Article,
     pub takeaways: Vec<String>,
     pub tags: Vec<String>,
+    /// The published comments quoting each takeaway (see `takeaways::counts`).
+    pub takeaway_counts: Vec<i64>,
+    /// Each takeaway's most useful comment, when its page asked for them
+    /// ([`page_by_slug`]); empty otherwise.
+    pub most_useful: Vec<Option<super::comments::ThreadComment>>,
+}
+
+/// The article `slug` as its page shows it: with each takeaway's most useful comment.
+pub fn page_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<ArticlePage>> {
+    let Some(mut page) = find_by_slug(conn, slug)? else { return Ok(None) };
+    page.most_useful = super::takeaways::most_useful(conn, page.article.id, &page.takeaway_counts)?;
+    Ok(Some(page))
 }
 
 /// A page of articles, newest first, each with its first takeaway. One query.
@@ -89,7 +101,13 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Article
         .order(article_tags::tag)
         .select(article_tags::tag)
         .load(conn)?;
-    Ok(Some(ArticlePage { article, takeaways, tags }))
+    let takeaway_counts = super::takeaways::counts(conn, article.id, takeaways.len())?;
+    Ok(Some(ArticlePage { article, takeaways, tags, takeaway_counts, most_useful: Vec::new() }))
+}
+
+/// How many key takeaways an article has.
+pub fn takeaway_count(conn: &mut DbConn, id: ArticleId) -> QueryResult<i64> {
+    article_takeaways::table.filter(article_takeaways::article_id.eq(id)).count().get_result(conn)
 }
 
 /// What an import did.

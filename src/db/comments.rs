@@ -23,12 +23,13 @@
 //! different articles do not wait on each other. On SQLite nothing is locked here:
 //! `BEGIN IMMEDIATE` already lets one writer at a time in.
 
+use crate::domain::quotes::{Quote, QuoteKind, ShownQuote};
 use crate::domain::{ArticleId, CommentId, LiveKind, UserId};
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use super::connection::{write_transaction_retrying, Retryable};
-use super::schema::{articles, comment_posts, comment_votes, comments, users};
+use super::schema::{article_takeaways, articles, comment_posts, comment_votes, comments, users};
 use super::{now, DbConn};
 
 /// Replies deeper than this are refused.
@@ -56,9 +57,18 @@ pub struct Comment {
     pub removed_reason: Option<String>,
     pub pinned: bool,
     pub distinguished: bool,
+    pub quote_kind: Option<String>,
+    pub quote_position: Option<i32>,
+    pub quote_text: Option<String>,
 }
 
 impl Comment {
+    /// What the comment quotes of its article, as stored.
+    pub fn quote(&self) -> Option<Quote> {
+        let kind = QuoteKind::parse(self.quote_kind.as_deref()?)?;
+        Some(Quote { kind, position: self.quote_position?, text: self.quote_text.clone()? })
+    }
+
     pub fn is_deleted(&self) -> bool {
         self.status == CommentStatus::Deleted
     }
@@ -95,6 +105,8 @@ pub struct ThreadComment {
     pub author: Option<String>,
     /// The reader's vote: -1, 0 or 1.
     pub my_vote: i32,
+    /// What it quotes of its article (see [`show_quotes`]); none once deleted or removed.
+    pub quote: Option<ShownQuote>,
 }
 
 type Row = (Comment, String, Option<PrimitiveDateTime>, Option<i32>);
@@ -104,6 +116,7 @@ fn into_thread(rows: Vec<Row>) -> Vec<ThreadComment> {
         .map(|(comment, username, author_deleted, vote)| ThreadComment {
             author: (!comment.is_deleted() && !comment.is_removed() && author_deleted.is_none()).then_some(username),
             my_vote: vote.unwrap_or(0),
+            quote: None,
             comment,
         })
         .collect()
@@ -157,6 +170,9 @@ pub struct NewComment<'a> {
     pub status: CommentStatus,
     /// The author's limits.
     pub limits: PostingLimits,
+    /// What it quotes of the article (a top-level comment only), checked against the
+    /// article as it is when posted.
+    pub quote: Option<crate::domain::quotes::QuoteRequest>,
 }
 
 /// How many comments one account may post within a minute and within a day (0: no
@@ -181,6 +197,9 @@ pub enum CommentError {
     ParentDeleted,
     #[error("replies may nest at most {MAX_DEPTH} deep")]
     TooDeep,
+    /// The quote asked for is not of this article, or is asked on a reply.
+    #[error("{0}")]
+    BadQuote(String),
     /// The author posted as many comments as the limits allow; one more may go after
     /// this long.
     #[error("too many comments; try again in {} s", retry_after.as_secs())]
@@ -314,6 +333,19 @@ pub fn post_within(conn: &mut DbConn, new: &NewComment) -> Result<Posted, Commen
             Some(parent)
         }
     };
+    // Checked against the article as it is now, in the transaction that holds its row.
+    let quote = match &new.quote {
+        Some(asked) if !asked.is_empty() => {
+            if parent.is_some() {
+                return Err(CommentError::BadQuote(
+                    "A reply quotes nothing of the article: it answers the comment it replies to.".into(),
+                ));
+            }
+            let (takeaways, summary, _) = quoted_text(conn, new.article_id)?;
+            asked.check(&takeaways, &summary).map_err(CommentError::BadQuote)?
+        }
+        _ => None,
+    };
     let id: CommentId = diesel::insert_into(comments::table)
         .values((
             comments::article_id.eq(new.article_id),
@@ -325,6 +357,9 @@ pub fn post_within(conn: &mut DbConn, new: &NewComment) -> Result<Posted, Commen
             comments::body_html.eq(new.html),
             comments::status.eq(new.status),
             comments::created_at.eq(now()),
+            comments::quote_kind.eq(quote.as_ref().map(|q| q.kind.as_str())),
+            comments::quote_position.eq(quote.as_ref().map(|q| q.position)),
+            comments::quote_text.eq(quote.as_ref().map(|q| q.text.as_str())),
         ))
         .returning(comments::id)
         .get_result(conn)?;
@@ -577,11 +612,70 @@ pub(crate) fn with_authors(
     viewer: Option<UserId>,
 ) -> QueryResult<Vec<ThreadComment>> {
     let rows: Vec<Row> = with_authors_and_votes!(viewer).filter(comments::id.eq_any(ids)).load(conn)?;
-    Ok(into_thread(rows))
+    let mut items = into_thread(rows);
+    show_quotes(conn, &mut items)?;
+    Ok(items)
 }
 
 /// One comment with its author and the viewer's vote.
 pub fn one(conn: &mut DbConn, id: CommentId, viewer: Option<UserId>) -> QueryResult<Option<ThreadComment>> {
     let row: Option<Row> = with_authors_and_votes!(viewer).filter(comments::id.eq(id)).first(conn).optional()?;
-    Ok(row.map(|row| into_thread(vec![row]).pop().expect("one row")))
+    let mut items: Vec<ThreadComment> = row.map(|row| into_thread(vec![row])).unwrap_or_default();
+    show_quotes(conn, &mut items)?;
+    Ok(items.pop())
+}
+
+/// An article's takeaways and summary: what its comments quote.
+pub fn quoted_text(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<(Vec<String>, String, String)> {
+    let takeaways = article_takeaways::table
+        .filter(article_takeaways::article_id.eq(article_id))
+        .order(article_takeaways::position)
+        .select(article_takeaways::body)
+        .load(conn)?;
+    let (summary, slug) = articles::table.find(article_id).select((articles::summary, articles::slug)).first(conn)?;
+    Ok((takeaways, summary, slug))
+}
+
+/// Fills in what `items` quote, with whether their article has changed since (see
+/// [`shown_quotes`]).
+pub fn show_quotes(conn: &mut DbConn, items: &mut [ThreadComment]) -> QueryResult<()> {
+    let mut shown = shown_quotes(conn, items.iter().map(|i| &i.comment))?;
+    for item in items {
+        item.quote = shown.remove(&item.comment.id);
+    }
+    Ok(())
+}
+
+/// What `comments` quote, by comment, with whether their article has changed since:
+/// two queries for all of them (their articles' takeaways, and their summaries). Deleted
+/// and removed comments show no quote.
+pub fn shown_quotes<'a>(
+    conn: &mut DbConn,
+    comments: impl Iterator<Item = &'a Comment>,
+) -> QueryResult<std::collections::HashMap<CommentId, ShownQuote>> {
+    let quoting: Vec<(&Comment, Quote)> =
+        comments.filter(|c| !c.is_deleted() && !c.is_removed()).filter_map(|c| Some((c, c.quote()?))).collect();
+    let mut shown = std::collections::HashMap::new();
+    if quoting.is_empty() {
+        return Ok(shown);
+    }
+    let mut ids: Vec<ArticleId> = quoting.iter().map(|(c, _)| c.article_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: Vec<(ArticleId, String)> = article_takeaways::table
+        .filter(article_takeaways::article_id.eq_any(&ids))
+        .order((article_takeaways::article_id, article_takeaways::position))
+        .select((article_takeaways::article_id, article_takeaways::body))
+        .load(conn)?;
+    let texts: Vec<(ArticleId, String, String)> = articles::table
+        .filter(articles::id.eq_any(&ids))
+        .select((articles::id, articles::summary, articles::slug))
+        .load(conn)?;
+    for (comment, quote) in quoting {
+        let Some((_, summary, slug)) = texts.iter().find(|(id, _, _)| *id == comment.article_id) else { continue };
+        let takeaways: Vec<String> =
+            rows.iter().filter(|(id, _)| *id == comment.article_id).map(|(_, t)| t.clone()).collect();
+        shown.insert(comment.id, quote.shown(&takeaways, summary, slug));
+    }
+    Ok(shown)
 }

@@ -17,6 +17,7 @@ pub mod search;
 pub mod settings;
 pub mod site;
 pub mod storage;
+pub mod takeaways;
 pub mod threads;
 pub mod tokens;
 pub mod users;

@@ -147,6 +147,12 @@ diesel::table! {
         pinned -> Bool,
         /// A moderator speaking as one.
         distinguished -> Bool,
+        /// What the comment quotes of its article: takeaway | summary (top-level only).
+        quote_kind -> Nullable<Text>,
+        /// The takeaway's position, or the summary sentence the quote starts in (from 0).
+        quote_position -> Nullable<Integer>,
+        /// The quoted text as it was when the comment was posted.
+        quote_text -> Nullable<Text>,
     }
 }
 

@@ -102,20 +102,29 @@ macro_rules! load_in_order {
     };
 }
 
-/// A page of `article`'s top-level comments from `start`, with their replies.
+/// A page of `article`'s top-level comments from `start`, with their replies; with
+/// `takeaway`, only the top-level comments quoting that takeaway (by position, from 0).
 pub fn article_page(
     conn: &mut DbConn,
     article: ArticleId,
     sort: Sort,
     start: Start,
     viewer: Option<UserId>,
+    takeaway: Option<i32>,
 ) -> QueryResult<ThreadPage> {
     let top_level = || {
-        comments::table
+        let query = comments::table
             .filter(comments::article_id.eq(article))
             .filter(comments::depth.eq(0))
             .filter(shown_to!(viewer))
             .select((comments::id, comments::reply_count))
+            .into_boxed();
+        match takeaway {
+            Some(position) => query
+                .filter(comments::quote_kind.eq(crate::domain::quotes::QuoteKind::Takeaway.as_str()))
+                .filter(comments::quote_position.eq(position)),
+            None => query,
+        }
     };
     // Pinned comments come first, in the page's order, then the others: a page by
     // position counts both; a page after a comment holds unpinned ones only.

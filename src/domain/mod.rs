@@ -6,6 +6,7 @@
 //!                 enums stored as TEXT; an unknown stored value is an error
 //! values.rs       Username, Email, NewPassword, Slug, DisplayName, CommentBody, ModReason,
 //!                 BanLength, Report: values that exist only once parsed
+//! quotes.rs       what a comment quotes of its article (a takeaway, a summary passage)
 //! permissions.rs  may_vote, may_edit, may_reply, may_ban …: one function per action,
 //!                 asked by the views (what to show) and the services (what to allow)
 //! ```
@@ -16,6 +17,7 @@
 pub mod ids;
 pub mod kinds;
 pub mod permissions;
+pub mod quotes;
 pub mod values;
 
 pub use ids::{ArticleId, CommentId, NotificationId, ReportId, UserId};

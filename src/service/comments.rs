@@ -12,6 +12,7 @@ use crate::db::connection::{write_transaction, write_transaction_retrying, Retry
 use crate::db::moderation::{self, Premoderation};
 use crate::db::votes::VoteOutcome;
 use crate::db::{articles, now, DbConn};
+use crate::domain::quotes::{QuoteRequest, ShownQuote};
 use crate::domain::{permissions, Actor, ArticleId, CommentBody, CommentId, CommentStatus, Role, UserId};
 use crate::web::{AppError, AppState};
 
@@ -61,6 +62,39 @@ pub async fn find_target(
         .await
 }
 
+/// What a new comment on `target` would quote (the form's `quote` and `quote_text`),
+/// checked against the article as it is: 400 with the reason when it is not of this
+/// article, or asked on a reply. `None` when nothing is asked.
+pub async fn check_quote(
+    state: &AppState,
+    target: &Target,
+    quote: Option<&str>,
+    text: Option<&str>,
+) -> Result<Option<ShownQuote>, AppError> {
+    let asked = QuoteRequest::from_form(quote, text).map_err(AppError::BadRequest)?;
+    check_request(state, target, asked).await
+}
+
+/// [`check_quote`] of a request already read (the API's).
+pub async fn check_request(
+    state: &AppState,
+    target: &Target,
+    asked: QuoteRequest,
+) -> Result<Option<ShownQuote>, AppError> {
+    if asked.is_empty() {
+        return Ok(None);
+    }
+    if target.parent.is_some() {
+        return Err(AppError::BadRequest(
+            "A reply quotes nothing of the article: it answers the comment it replies to.".into(),
+        ));
+    }
+    let article_id = target.article_id;
+    let (takeaways, summary, slug) = state.db(move |conn| Ok(comments::quoted_text(conn, article_id)?)).await?;
+    let quote = asked.check(&takeaways, &summary).map_err(AppError::BadRequest)?;
+    Ok(quote.map(|q| q.shown(&takeaways, &summary, &slug)))
+}
+
 /// Whether `author` may comment on an article (closed or not): not banned (403), and
 /// with a confirmed address when the site asks for one (403).
 pub fn may_post(state: &AppState, author: &AuthUser, locked: bool) -> Result<(), AppError> {
@@ -99,6 +133,7 @@ pub async fn post(
     author: &AuthUser,
     target: &Target,
     body: &CommentBody,
+    quote: Option<QuoteRequest>,
 ) -> Result<Posted, AppError> {
     let new_account = now() - author.created_at < time::Duration::days(1);
     let limits = state.config.rate_limits.posting_limits(new_account);
@@ -111,6 +146,7 @@ pub async fn post(
         source: body.as_str().to_owned(),
         html,
         limits,
+        quote,
     };
     let (posted, held) = state.posts.post(item).await?;
     state.cache.touch_article(article_id);
@@ -138,6 +174,7 @@ struct Item {
     source: String,
     html: String,
     limits: PostingLimits,
+    quote: Option<QuoteRequest>,
 }
 
 type Outcome = Result<(comments::Posted, bool), AppError>;
@@ -270,6 +307,7 @@ fn post_batch(conn: &mut DbConn, items: &[Item]) -> Result<Vec<Outcome>, Comment
                     html: &item.html,
                     status,
                     limits: item.limits,
+                    quote: item.quote.clone(),
                 };
                 comments::post_within(conn, &new).map(|posted| (posted, held))
             });

@@ -9,6 +9,8 @@ use super::profiles::save_button;
 use super::{display_date, excerpt, iso_date};
 use crate::auth::Visitor;
 use crate::db::articles::{ArticleListItem, ArticlePage};
+use crate::db::comments::ThreadComment;
+use crate::domain::quotes::{Sentences, ShownQuote};
 
 pub const PAGE_SIZE: i64 = 20;
 
@@ -96,6 +98,10 @@ pub struct ThreadSection<'a> {
     /// The thread's newest live event when it was read: the page's live stream starts
     /// after it.
     pub live_after: i64,
+    /// The takeaway the thread is filtered to (its position, from 0).
+    pub filter: Option<i32>,
+    /// What the comment form quotes (`?quote=takeaway-N`).
+    pub quote: Option<ShownQuote>,
 }
 
 pub fn article_page(
@@ -107,8 +113,24 @@ pub fn article_page(
 ) -> Markup {
     let article = &page.article;
     let actor = visitor.user.as_ref().map(|u| u.actor());
-    let back: String =
-        url::form_urlencoded::byte_serialize(format!("/articles/{}#comments", article.slug).as_bytes()).collect();
+    // Back to the form, with the quote the reader chose.
+    let back = match &thread.quote {
+        Some(q) => format!("/articles/{}?quote={}#comment-form", article.slug, q.quote.field()),
+        None => format!("/articles/{}#comments", article.slug),
+    };
+    let back: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    let path = format!("/articles/{}", article.slug);
+    let sentences = Sentences::of(&article.summary);
+    // The number of each paragraph's first sentence, less one.
+    let firsts: Vec<usize> = sentences
+        .paragraphs
+        .iter()
+        .scan(0, |before, p| {
+            let first = *before;
+            *before += p.len();
+            Some(first)
+        })
+        .collect();
     let description = excerpt(article.paragraphs().next().unwrap_or(""), 200);
     let meta = Meta {
         title: Some(&article.title),
@@ -126,17 +148,25 @@ pub fn article_page(
                     h1 { (article.title) }
                     p class="byline" { (byline_date(article.published_at)) " - " (article.source_name) }
                 }
-                div class="summary" {
-                    @for paragraph in article.paragraphs() {
-                        p { (paragraph) }
+                div class="summary" id="summary" data-quotable="summary" {
+                    @for (at, paragraph) in sentences.paragraphs.iter().enumerate() {
+                        p {
+                            @for (i, sentence) in paragraph.iter().enumerate() {
+                                @if i > 0 { " " }
+                                @let number = firsts[at] + i + 1;
+                                span class="sentence" id={ "sentence-" (number) } data-sentence=(number) { (sentence) }
+                            }
+                        }
                     }
                 }
                 @if !page.takeaways.is_empty() {
                     section class="takeaways" aria-labelledby="takeaways-heading" {
                         h2 id="takeaways-heading" { "Key takeaways" }
                         ul {
-                            @for takeaway in &page.takeaways {
-                                li { (takeaway) }
+                            @for (i, takeaway) in page.takeaways.iter().enumerate() {
+                                @let count = page.takeaway_counts.get(i).copied().unwrap_or(0);
+                                @let best = page.most_useful.get(i).and_then(Option::as_ref);
+                                (takeaway_item(&path, i + 1, takeaway, count, best))
                             }
                         }
                     }
@@ -156,14 +186,29 @@ pub fn article_page(
                     }
                 }
             }
-            section id="comments" class="comments" aria-labelledby="comments-heading" data-article=(article.slug) data-live-after=(thread.live_after) {
+            section id="comments" class="comments" aria-labelledby="comments-heading" data-article=(article.slug) data-live-after=(thread.live_after)
+                data-takeaway=[thread.filter.map(|f| f + 1)] {
                 h2 id="comments-heading" { "Comments (" span class="comment-count" { (article.comment_count) } ")" }
                 (comments::actions_form(&thread.view))
                 @if crate::domain::permissions::may_moderate(actor.as_ref()).is_ok() {
                     p class="mod-actions" { a href={ "/mod/articles/" (article.slug) } { "Moderate this article" } }
                 }
+                @if let Some(filter) = thread.filter {
+                    @let number = filter + 1;
+                    div class="thread-filter notice" role="status" {
+                        p {
+                            "Showing the comments on "
+                            a href={ "#takeaway-" (number) } { "takeaway " (number) }
+                            @if let Some(text) = page.takeaways.get(filter as usize) {
+                                ": " q { (super::excerpt(text, 120)) }
+                            }
+                        }
+                        p { a href={ (path) "#comments" } { "Show all comments" } }
+                    }
+                }
                 @if article.comment_count > 0 {
-                    (comments::sort_nav(&format!("/articles/{}", article.slug), thread.view.sort))
+                    @let extra = thread.filter.map(|f| format!("&takeaway={}", f + 1)).unwrap_or_default();
+                    (comments::sort_nav(&path, thread.view.sort, &extra))
                 }
                 @let may_comment = crate::domain::permissions::may_comment(actor.as_ref(), article.comments_locked);
                 @if may_comment == Err(Denied::Locked) {
@@ -180,9 +225,11 @@ pub fn article_page(
                 } @else if thread.must_verify {
                     p class="notice" { "Confirm your email address to comment: " a href="/settings" { "send the link again" } "." }
                 } @else {
-                    (comments::compose_form(visitor, &format!("/articles/{}/comments", article.slug), None, None, "", "Post comment", Some(thread.view.sort)))
+                    (comments::compose_form(visitor, &format!("/articles/{}/comments", article.slug), None, None, "", "Post comment", Some(thread.view.sort), thread.quote.as_ref()))
                 }
-                @if thread.empty && thread.first {
+                @if thread.empty && thread.first && thread.filter.is_some() {
+                    p class="empty" { "No comments on this takeaway yet." }
+                } @else if thread.empty && thread.first {
                     p class="empty" { "Be the first to comment!" }
                 }
                 (thread.forest)
@@ -196,4 +243,48 @@ pub fn article_page(
             }
         },
     )
+}
+
+/// A key takeaway (numbered from 1) with its discussion: a link that opens the comment
+/// form quoting it, how many comments quote it, a link to them alone, and the most
+/// useful of them, folded.
+fn takeaway_item(path: &str, number: usize, text: &str, count: i64, best: Option<&ThreadComment>) -> Markup {
+    let text_id = format!("takeaway-{number}-text");
+    html! {
+        li class="takeaway-item" id={ "takeaway-" (number) } {
+            span class="takeaway-text" id=(text_id) data-quotable="takeaway" data-takeaway=(number) { (text) }
+            " "
+            span class="takeaway-discussion" {
+                a class="discuss" href={ (path) "?quote=takeaway-" (number) "#comment-form" } rel="nofollow"
+                    aria-describedby=(text_id) {
+                    span aria-hidden="true" { "Discuss · " (count) }
+                    span class="visually-hidden" { "Discuss this takeaway, " (crate::text::plural(count, "comment", "comments")) }
+                }
+                @if count > 0 {
+                    " "
+                    a class="discuss-filter" href={ (path) "?takeaway=" (number) "#comments" } aria-describedby=(text_id) {
+                        "Read " (if count == 1 { "it" } else { "them" })
+                        span class="visually-hidden" { ": the " (crate::text::plural(count, "comment", "comments")) " on this takeaway" }
+                    }
+                }
+            }
+            @if let Some(best) = best {
+                details class="most-useful" {
+                    summary { "Most useful comment" span class="visually-hidden" { " on takeaway " (number) } }
+                    div class="most-useful-comment" {
+                        p class="comment-meta" {
+                            @match &best.author {
+                                Some(name) => a class="author" href={ "/users/" (name) } { (name) },
+                                None => span class="author deleted" { "[deleted]" },
+                            }
+                            " · "
+                            (crate::text::plural(best.comment.score(), "point", "points"))
+                        }
+                        div class="comment-body" { (maud::PreEscaped(&best.comment.body_html)) }
+                        p { a href={ "/comments/" (best.comment.id) } { "Read it in its thread" } }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ use crate::auth::Visitor;
 use crate::db::comments::ThreadComment;
 use crate::db::notifications::Notification;
 use crate::db::threads::ThreadPage;
+use crate::domain::quotes::ShownQuote;
 use crate::ranking::Sort;
 
 /// Indentation stops growing here; deeper replies continue on the comment's own page.
@@ -173,6 +174,9 @@ fn comment_in(view: &ThreadView, node: &Node, indent: usize, chain: Option<Optio
                         " " strong class="current-mark" { "this comment" }
                     }
                 }
+                @if let Some(quote) = &node.item.quote {
+                    (quote_block(quote))
+                }
                 div class="comment-body" {
                     @if deleted {
                         p class="deleted" { "[deleted]" }
@@ -207,6 +211,27 @@ fn comment_in(view: &ThreadView, node: &Node, indent: usize, chain: Option<Optio
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// What a comment quotes of its article, above its text: linked to the passage, and
+/// marked when the article no longer says it there.
+pub fn quote_block(quote: &ShownQuote) -> Markup {
+    quote_linked(quote, &quote.link())
+}
+
+/// [`quote_block`] with its link to `href` (a feed's links are absolute).
+pub fn quote_linked(quote: &ShownQuote, href: &str) -> Markup {
+    html! {
+        figure class={ "comment-quote" @if quote.changed { " changed" } } {
+            blockquote { (quote.quote.text) }
+            figcaption {
+                a href=(href) { (quote.label()) " of the article" }
+                @if quote.changed {
+                    " · " span class="quote-changed" { "the article has changed since" }
                 }
             }
         }
@@ -332,8 +357,9 @@ fn vote_button(id: CommentId, direction: i32, mine: i32) -> Markup {
     }
 }
 
-/// The list of sort orders, each keeping the reader on the thread.
-pub fn sort_nav(base: &str, current: Sort) -> Markup {
+/// The list of sort orders, each keeping the reader on the thread (and `extra`, more
+/// of the query, such as a filter: `&takeaway=2`).
+pub fn sort_nav(base: &str, current: Sort, extra: &str) -> Markup {
     html! {
         nav class="sort-nav" aria-label="Sort comments" {
             "Sort: "
@@ -341,7 +367,7 @@ pub fn sort_nav(base: &str, current: Sort) -> Markup {
                 @if s == current {
                     strong aria-current="true" { (s.label()) }
                 } @else {
-                    a href={ (base) "?sort=" (s.as_str()) "#comments" } rel="nofollow" { (s.label()) }
+                    a href={ (base) "?sort=" (s.as_str()) (extra) "#comments" } rel="nofollow" { (s.label()) }
                 }
                 " "
             }
@@ -353,6 +379,7 @@ pub fn sort_nav(base: &str, current: Sort) -> Markup {
 /// `editing` when that is). Its box has an id of its own, so that the boxes the script
 /// opens in place under comments each keep their own label. `sort` is the order the
 /// reader reads the thread in, to come back to after posting.
+#[allow(clippy::too_many_arguments)]
 pub fn compose_form(
     visitor: &Visitor,
     action: &str,
@@ -361,14 +388,17 @@ pub fn compose_form(
     body: &str,
     submit: &str,
     sort: Option<Sort>,
+    quote: Option<&ShownQuote>,
 ) -> Markup {
     let (id, label) = match (parent_id, editing) {
         (Some(parent), _) => (format!("reply-{parent}-body"), "Your reply"),
         (None, Some(comment)) => (format!("edit-{comment}-body"), "Your comment, edited"),
         (None, None) => ("comment-body".to_owned(), "Your comment"),
     };
+    // Only a new top-level comment quotes the article.
+    let quotes = parent_id.is_none() && editing.is_none();
     html! {
-        form method="post" action=(action) class="compose" {
+        form method="post" action=(action) class="compose" id=[quotes.then_some("comment-form")] {
             (csrf(visitor))
             @if let Some(parent) = parent_id {
                 input type="hidden" name="parent_id" value=(parent);
@@ -376,8 +406,25 @@ pub fn compose_form(
             @if let Some(sort) = sort {
                 input type="hidden" name="sort" value=(sort.as_str());
             }
+            @if quotes {
+                input type="hidden" name="quote" value=(quote.map(|q| q.quote.field()).unwrap_or_default());
+                input type="hidden" name="quote_text" value=(quote.map(|q| q.quote.text.as_str()).unwrap_or_default());
+                div class="compose-quote" id="compose-quote" hidden[quote.is_none()] {
+                    p class="compose-quote-label" {
+                        "Quoting "
+                        span data-quote-label { (quote.map(|q| q.label().to_lowercase()).unwrap_or_default()) }
+                        ":"
+                    }
+                    blockquote data-quote-text { (quote.map(|q| q.quote.text.as_str()).unwrap_or_default()) }
+                    // Without a script, the page again without the quote.
+                    a class="quote-remove" href={ (action.trim_end_matches("/comments")) "#comment-form" } data-quote-remove {
+                        "Remove the quote"
+                    }
+                }
+            }
             label for=(id) class="visually-hidden" { (label) }
             textarea id=(id) name="body" rows="5" maxlength="10000" required
+                aria-describedby=[(quotes && quote.is_some()).then_some("compose-quote")]
                 placeholder="Share your thoughts. Markdown: *emphasis*, **strong**, [links](https://…), `code`, > quotes, - lists." { (body) }
             div class="compose-actions" {
                 button type="submit" name="action" value="post" class="button" { (submit) }
@@ -412,6 +459,8 @@ pub struct Compose<'a> {
     pub submit: &'a str,
     /// The order the reader reads the thread in.
     pub sort: Option<Sort>,
+    /// What a new comment quotes of the article.
+    pub quote: Option<&'a ShownQuote>,
 }
 
 pub fn compose_page(visitor: &Visitor, c: &Compose) -> Markup {
@@ -435,7 +484,7 @@ pub fn compose_page(visitor: &Visitor, c: &Compose) -> Markup {
                         div class="comment-body" { (PreEscaped(preview)) }
                     }
                 }
-                (compose_form(visitor, c.action, c.parent_id, c.editing, c.body, c.submit, c.sort))
+                (compose_form(visitor, c.action, c.parent_id, c.editing, c.body, c.submit, c.sort, c.quote))
             }
         },
     )

@@ -60,6 +60,8 @@ pub struct CommentEntry<'a> {
     /// `None`: a deleted account.
     pub author: Option<&'a str>,
     pub article_title: &'a str,
+    /// What it quotes of its article.
+    pub quote: Option<&'a crate::domain::quotes::ShownQuote>,
 }
 
 pub fn comments(base: &url::Url, self_path: &str, page_path: &str, title: String, items: &[CommentEntry]) -> String {
@@ -77,7 +79,13 @@ pub fn comments(base: &url::Url, self_path: &str, page_path: &str, title: String
                 links: vec![link(url, "alternate")],
                 authors: vec![Person { name: author.to_owned(), ..Default::default() }],
                 content: Some(Content {
-                    value: Some(e.comment.body_html.clone()),
+                    value: Some(match e.quote {
+                        Some(quote) => {
+                            let quoted = super::comments::quote_linked(quote, &abs(&quote.link())).into_string();
+                            format!("{quoted}{}", e.comment.body_html)
+                        }
+                        None => e.comment.body_html.clone(),
+                    }),
                     content_type: Some("html".to_owned()),
                     ..Default::default()
                 }),

@@ -13,6 +13,7 @@ use crate::db::articles::ArticlePage;
 use crate::db::threads::{self, Start};
 use crate::db::PageRequest;
 use crate::db::{articles, saved};
+use crate::domain::quotes::{QuoteRequest, Sentences, ShownQuote};
 use crate::domain::ArticleId;
 use crate::gzip::Deflated;
 use crate::ranking::Sort;
@@ -76,6 +77,50 @@ pub struct ArticleQuery {
     sort: Option<String>,
     page: Option<String>,
     after: Option<String>,
+    /// Only the comments quoting this takeaway (from 1).
+    takeaway: Option<String>,
+    /// The comment form quoting this: `takeaway-N` or `summary-N` (a whole sentence).
+    quote: Option<String>,
+}
+
+/// Parses `?takeaway=N`: a takeaway's number, from 1 (whether the article has it is
+/// checked once it is read). Absent means every comment.
+fn parse_takeaway(raw: Option<&str>) -> Result<Option<i32>, AppError> {
+    let Some(raw) = raw else { return Ok(None) };
+    match raw.trim().parse::<i32>() {
+        Ok(n) if (1..=crate::import::MAX_TAKEAWAYS as i32).contains(&n) => Ok(Some(n - 1)),
+        _ => Err(AppError::BadRequest(format!("takeaway must be a takeaway's number, from 1; {raw:?} is not."))),
+    }
+}
+
+/// Checks the filter against the article: it must have that takeaway.
+fn check_filter(page: &ArticlePage, filter: Option<i32>) -> Result<(), AppError> {
+    match filter {
+        Some(position) if position as usize >= page.takeaways.len() => Err(AppError::BadRequest(format!(
+            "There is no takeaway {}: this article has {}.",
+            position + 1,
+            crate::text::plural(page.takeaways.len() as i64, "takeaway", "takeaways")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The quote `?quote=` asks the comment form to carry, checked against the article: a
+/// takeaway, or a whole sentence of the summary.
+fn form_quote(page: &ArticlePage, raw: Option<&str>) -> Result<Option<ShownQuote>, AppError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(None) };
+    let mut asked = QuoteRequest::from_form(Some(raw), None).map_err(AppError::BadRequest)?;
+    if asked.kind.as_deref() == Some("summary") {
+        let sentences = Sentences::of(&page.article.summary);
+        let sentence = asked
+            .number
+            .and_then(|n| usize::try_from(n).ok())
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|n| sentences.paragraphs.iter().flatten().nth(n));
+        asked.text = sentence.cloned();
+    }
+    let quote = asked.check(&page.takeaways, &page.article.summary).map_err(AppError::BadRequest)?;
+    Ok(quote.map(|q| q.shown(&page.takeaways, &page.article.summary, &page.article.slug)))
 }
 
 /// Where the requested page of a thread starts: `?after=ID` (for `new` and `old`, as
@@ -93,24 +138,33 @@ fn thread_start(sort: Sort, query: &ArticleQuery) -> Result<Start, AppError> {
     })
 }
 
-/// Where a page of a thread is, and the next one, as links.
-fn thread_links(path: &str, sort: Sort, start: Start, thread: &threads::ThreadPage) -> (String, Option<String>) {
+/// Where a page of a thread is, and the next one, as links (keeping its filter).
+fn thread_links(
+    path: &str,
+    sort: Sort,
+    start: Start,
+    filter: Option<i32>,
+    thread: &threads::ThreadPage,
+) -> (String, Option<String>) {
+    let filtered = filter.map(|f| format!("&takeaway={}", f + 1)).unwrap_or_default();
     let here = match start {
-        Start::First if sort == Sort::Best => path.to_owned(),
-        Start::First => format!("{path}?sort={}", sort.as_str()),
-        Start::Skip(n) => format!("{path}?sort={}&page={}", sort.as_str(), n / threads::TOP_PER_PAGE + 1),
-        Start::After(id) => format!("{path}?sort={}&after={id}", sort.as_str()),
+        Start::First if sort == Sort::Best && filter.is_none() => path.to_owned(),
+        Start::First => format!("{path}?sort={}{filtered}", sort.as_str()),
+        Start::Skip(n) => format!("{path}?sort={}&page={}{filtered}", sort.as_str(), n / threads::TOP_PER_PAGE + 1),
+        Start::After(id) => format!("{path}?sort={}&after={id}{filtered}", sort.as_str()),
     };
     let next = match (thread.has_more, sort, thread.last_unpinned) {
         (false, _, _) => None,
-        (true, Sort::New | Sort::Old, Some(last)) => Some(format!("{path}?sort={}&after={last}", sort.as_str())),
+        (true, Sort::New | Sort::Old, Some(last)) => {
+            Some(format!("{path}?sort={}&after={last}{filtered}", sort.as_str()))
+        }
         (true, _, _) => {
             let skipped = match start {
                 Start::Skip(n) => n,
                 _ => 0,
             };
             let page = (skipped + thread.top.len() as i64) / threads::TOP_PER_PAGE + 1;
-            Some(format!("{path}?sort={}&page={page}", sort.as_str()))
+            Some(format!("{path}?sort={}&page={page}{filtered}", sort.as_str()))
         }
     };
     (here, next)
@@ -129,17 +183,29 @@ pub async fn show(
     }
     let sort = Sort::parse(query.sort.as_deref());
     let start = thread_start(sort, &query)?;
+    let filter = parse_takeaway(query.takeaway.as_deref())?;
+    let asked = Asked { sort, start, filter, quote: query.quote.clone() };
     // A reader in good standing gets the thread every such reader shares, with their
-    // own parts filled in.
+    // own parts filled in (the quote of the form is theirs too).
     let shares = visitor.user.as_ref().is_some_and(|u| template::shares(&u.actor()));
-    if shares && super::cache::cacheable_query(req.query_string()) {
+    if shares && super::cache::cacheable_query_with(req.query_string(), &["quote"]) {
         // One key per page of a thread, however its address is spelled.
-        let key = format!("{slug}\n{}\n{start:?}", sort.as_str());
-        if let Some(response) = shared_view(&state, &visitor, &req, key, slug.clone(), sort, start).await? {
+        let key = format!("{slug}\n{}\n{start:?}\n{filter:?}", sort.as_str());
+        if let Some(response) = shared_view(&state, &visitor, &req, key, slug.clone(), &asked).await? {
             return Ok(Either::Right(response));
         }
     }
-    show_unshared(state, visitor, slug, sort, start).await.map(Either::Left)
+    show_unshared(state, visitor, slug, asked).await.map(Either::Left)
+}
+
+/// What a request asks of an article page.
+struct Asked {
+    sort: Sort,
+    start: Start,
+    /// The takeaway the thread is filtered to (its position, from 0).
+    filter: Option<i32>,
+    /// `?quote=`, unchecked.
+    quote: Option<String>,
 }
 
 /// The article page rendered for this reader alone.
@@ -147,15 +213,16 @@ async fn show_unshared(
     state: web::Data<AppState>,
     visitor: Visitor,
     slug: String,
-    sort: Sort,
-    start: Start,
+    asked: Asked,
 ) -> Result<Cacheable<Markup>, AppError> {
+    let Asked { sort, start, filter, .. } = asked;
     let viewer = visitor.user.as_ref().map(|u| u.id);
     let (article, thread, seen, live_after) = state
         .db(move |conn| {
-            let article = articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let article = articles::page_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            check_filter(&article, filter)?;
             let live_after = crate::db::live::newest(conn, article.article.id)?;
-            let thread = threads::article_page(conn, article.article.id, sort, start, viewer)?;
+            let thread = threads::article_page(conn, article.article.id, sort, start, viewer, filter)?;
             let seen = match viewer {
                 Some(user) => saved::seen_state(conn, user, article.article.id)?,
                 None => None,
@@ -163,12 +230,13 @@ async fn show_unshared(
             Ok((article, thread, seen, live_after))
         })
         .await?;
+    let quote = form_quote(&article, asked.quote.as_deref())?;
     mark_seen(&state, &visitor, article.article.id, seen).await;
     if thread.top.is_empty() && start != Start::First {
         return Err(AppError::NotFound);
     }
     let path = format!("/articles/{}", article.article.slug);
-    let (here, next) = thread_links(&path, sort, start, &thread);
+    let (here, next) = thread_links(&path, sort, start, filter, &thread);
     let view = ThreadView::new(&visitor, article.article.comments_locked, &here, state.config.edit_window, sort);
     let nodes = build_forest(thread);
     let thread = ThreadSection {
@@ -179,6 +247,8 @@ async fn show_unshared(
         next,
         must_verify: must_verify(&state, &visitor),
         live_after,
+        filter,
+        quote,
     };
     let scope = Scope::Article(article.article.id);
     Ok(Cacheable(view::article_page(&visitor, &article, &thread, seen.is_some(), &state.config.base_url), scope))
@@ -230,9 +300,9 @@ async fn shared_view(
     req: &HttpRequest,
     key: String,
     slug: String,
-    sort: Sort,
-    start: Start,
+    asked: &Asked,
 ) -> Result<Option<HttpResponse>, AppError> {
+    let (sort, start, filter) = (asked.sort, asked.start, asked.filter);
     let Some(user) = visitor.user.clone() else { return Ok(None) };
     let kept = match state.cache.shared(&key) {
         Some(kept) => kept,
@@ -240,9 +310,10 @@ async fn shared_view(
             let rendered = state.cache.mark();
             let (article, thread, live_after) = state
                 .db(move |conn| {
-                    let article = articles::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+                    let article = articles::page_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+                    check_filter(&article, filter)?;
                     let live_after = crate::db::live::newest(conn, article.article.id)?;
-                    let thread = threads::article_page(conn, article.article.id, sort, start, None)?;
+                    let thread = threads::article_page(conn, article.article.id, sort, start, None, filter)?;
                     Ok((article, thread, live_after))
                 })
                 .await?;
@@ -250,7 +321,7 @@ async fn shared_view(
                 return Err(AppError::NotFound);
             }
             let path = format!("/articles/{}", article.article.slug);
-            let (here, next) = thread_links(&path, sort, start, &thread);
+            let (here, next) = thread_links(&path, sort, start, filter, &thread);
             let (visitor, edit_window) = (visitor.clone(), state.config.edit_window);
             let page = web::block(move || {
                 let view = ThreadView::new(&visitor, article.article.comments_locked, &here, edit_window, sort);
@@ -265,6 +336,7 @@ async fn shared_view(
         }
     };
     let page = &kept.value;
+    let quote = form_quote(&page.article, asked.quote.as_deref())?;
     let article_id = page.article.article.id;
     let ids = page.thread.ids.clone();
     let reader = user.id;
@@ -283,6 +355,8 @@ async fn shared_view(
         must_verify: must_verify(state, visitor),
         live_after: page.live_after,
         view,
+        filter,
+        quote,
     };
     let html =
         view::article_page(visitor, &page.article, &section, mine.seen.is_some(), &state.config.base_url).into_string();

@@ -66,7 +66,7 @@ const MAX_ENTRIES: usize = 4096;
 const MAX_BODY: usize = 4 * 1024 * 1024;
 /// The query parameters cached pages read; a request with any other is answered
 /// without the cache.
-const KNOWN_PARAMETERS: [&str; 5] = ["sort", "page", "after", "skip", "indent"];
+const KNOWN_PARAMETERS: [&str; 6] = ["sort", "page", "after", "skip", "indent", "takeaway"];
 /// Slots for articles' touches.
 const SLOTS: usize = 4096;
 
@@ -345,7 +345,16 @@ impl PageCache {
 /// Whether a request's query has only parameters that cached pages read: others would
 /// make endless keys for the same pages.
 pub fn cacheable_query(query: &str) -> bool {
-    query.split('&').filter(|p| !p.is_empty()).all(|p| KNOWN_PARAMETERS.contains(&p.split('=').next().unwrap_or("")))
+    cacheable_query_with(query, &[])
+}
+
+/// Whether a request's query has only parameters that cached pages read, and `also`
+/// (parameters a page reads outside the part that is kept).
+pub fn cacheable_query_with(query: &str, also: &[&str]) -> bool {
+    query.split('&').filter(|p| !p.is_empty()).all(|p| {
+        let name = p.split('=').next().unwrap_or("");
+        KNOWN_PARAMETERS.contains(&name) || also.contains(&name)
+    })
 }
 
 tokio::task_local! {

@@ -15,6 +15,7 @@ use super::{comment_id, html, live, redirect, AppError, AppState};
 use crate::auth::{safe_next, SignedIn, Visitor};
 use crate::db::comments::{self, CommentError};
 use crate::db::{articles, now, threads};
+use crate::domain::quotes::ShownQuote;
 use crate::domain::{permissions, CommentBody, Denied};
 use crate::ranking::Sort;
 use crate::service::comments as service;
@@ -28,6 +29,10 @@ pub struct CommentForm {
     action: Option<String>,
     /// The order the reader reads the thread in: where to come back to.
     sort: Option<String>,
+    /// What a new top-level comment quotes of the article: `takeaway-N` or `summary-N`.
+    quote: Option<String>,
+    /// The passage quoted (of the summary, or a part of the takeaway).
+    quote_text: Option<String>,
 }
 
 /// A single comment as the compose page shows its parent.
@@ -103,8 +108,18 @@ pub async fn post(
         }
     };
     let typed = form.body.trim();
+    // What the comment quotes, checked against the article as it is now (and again when
+    // it is posted); a bad one is refused with the reader's text kept, without it.
+    let quote = match service::check_quote(&state, &target, form.quote.as_deref(), form.quote_text.as_deref()).await {
+        Ok(quote) => quote,
+        Err(error) => {
+            return refused(&req, error, |reason| compose_page(visitor, target, typed, None, Some(reason), sort, None))
+        }
+    };
+    let asked = quote.as_ref().map(|q| q.request());
+    let quote = quote.as_ref();
     let refuse = |error: AppError, target: service::Target, body: &str| {
-        refused(&req, error, |reason| compose_page(visitor, target, body, None, Some(reason), sort))
+        refused(&req, error, |reason| compose_page(visitor, target, body, None, Some(reason), sort, quote))
     };
     if let Err(error) = super::security::refuse_banned(user).and_then(|()| service::may_post(&state, user, locked)) {
         return refuse(error, target, typed);
@@ -113,14 +128,14 @@ pub async fn post(
         if super::wants_json(&req) {
             return Err(error);
         }
-        return Ok(error.refusal(compose_page(visitor, target, &kept, None, Some(&message), sort)));
+        return Ok(error.refusal(compose_page(visitor, target, &kept, None, Some(&message), sort, quote)));
     }
     let preview = form.action.as_deref() == Some("preview");
     let body = match CommentBody::parse(&form.body) {
         Ok(body) => body,
         Err(problem) if super::wants_json(&req) => return Ok(refused_json(&problem)),
         Err(problem) => {
-            let page = compose_page(visitor, target, typed, None, Some(&problem), sort);
+            let page = compose_page(visitor, target, typed, None, Some(&problem), sort, quote);
             return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
         }
     };
@@ -131,13 +146,14 @@ pub async fn post(
             Ok(rendered) if super::wants_json(&req) => {
                 Ok(HttpResponse::Ok().json(serde_json::json!({ "preview": rendered })))
             }
-            Ok(rendered) => {
-                Ok(html(StatusCode::OK, compose_page(visitor, target, body.as_str(), Some(rendered), None, sort)))
-            }
+            Ok(rendered) => Ok(html(
+                StatusCode::OK,
+                compose_page(visitor, target, body.as_str(), Some(rendered), None, sort, quote),
+            )),
             Err(error) => refuse(error, target, body.as_str()),
         };
     }
-    let posted = match service::post(&state, user, &target, &body).await {
+    let posted = match service::post(&state, user, &target, &body, asked).await {
         Ok(posted) => posted,
         Err(error) => return refuse(error, target, body.as_str()),
     };
@@ -201,7 +217,8 @@ async fn place_on_article(
             if within {
                 return Ok(Some(id));
             }
-            let page = threads::article_page(conn, comment.article_id, order, threads::Start::First, Some(reader))?;
+            let page =
+                threads::article_page(conn, comment.article_id, order, threads::Start::First, Some(reader), None)?;
             if page.order.contains(&id) {
                 return Ok(Some(id));
             }
@@ -239,6 +256,7 @@ fn compose_page(
     preview: Option<String>,
     error: Option<&str>,
     sort: Option<Sort>,
+    quote: Option<&ShownQuote>,
 ) -> Markup {
     let action = format!("/articles/{}/comments", target.article_slug);
     let is_reply = target.parent.is_some();
@@ -257,6 +275,7 @@ fn compose_page(
             error,
             submit: if is_reply { "Post reply" } else { "Post comment" },
             sort,
+            quote,
         },
     )
 }
@@ -288,7 +307,7 @@ pub async fn reply_form(
         article_title: title,
         parent: Some(item),
     };
-    Ok(compose_page(&signed_in.visitor, target, "", None, None, sort))
+    Ok(compose_page(&signed_in.visitor, target, "", None, None, sort, None))
 }
 
 /// One comment with its article's slug, title and lock.
@@ -457,6 +476,7 @@ fn edit_page_with_preview(
             error,
             submit: "Save",
             sort,
+            quote: None,
         },
     )
 }

@@ -119,6 +119,7 @@ impl From<CommentError> for AppError {
             CommentError::Db(e) => e.into(),
             CommentError::Denied(denied) => denied.into(),
             CommentError::ParentElsewhere | CommentError::TooDeep => AppError::BadRequest(capitalise(&err.to_string())),
+            CommentError::BadQuote(why) => AppError::BadRequest(why),
             CommentError::ParentDeleted | CommentError::NothingToDo(_) => {
                 AppError::NotApplicable(capitalise(&err.to_string()))
             }

@@ -24,10 +24,12 @@ pub async fn article_comments_feed(
 ) -> Result<Cacheable<HttpResponse>, AppError> {
     let slug = slug.into_inner();
     let s = slug.clone();
-    let (id, title, items) = state
+    let (id, title, items, quotes) = state
         .db(move |conn| {
             let (id, title, _) = articles::find_basic(conn, &s)?.ok_or(AppError::NotFound)?;
-            Ok((id, title, comments::newest_of_article(conn, id, 50)?))
+            let items = comments::newest_of_article(conn, id, 50)?;
+            let quotes = comments::shown_quotes(conn, items.iter().map(|(c, _, _)| c))?;
+            Ok((id, title, items, quotes))
         })
         .await?;
     let entries: Vec<CommentEntry> = items
@@ -36,6 +38,7 @@ pub async fn article_comments_feed(
             comment: c,
             author: deleted.is_none().then_some(name.as_str()),
             article_title: &title,
+            quote: quotes.get(&c.id),
         })
         .collect();
     let feed = atom(feeds::comments(
@@ -54,16 +57,22 @@ pub async fn user_comments_feed(
     username: web::Path<String>,
 ) -> Result<Cacheable<HttpResponse>, AppError> {
     let name = username.into_inner();
-    let (profile, items) = state
+    let (profile, items, quotes) = state
         .db(move |conn| {
             let profile = users::profile(conn, &name)?.ok_or(AppError::NotFound)?;
             let items = comments::by_author(conn, profile.id, 0, 50)?;
-            Ok((profile, items))
+            let quotes = comments::shown_quotes(conn, items.iter().map(|(c, _, _)| c))?;
+            Ok((profile, items, quotes))
         })
         .await?;
     let entries: Vec<CommentEntry> = items
         .iter()
-        .map(|(c, _, title)| CommentEntry { comment: c, author: Some(&profile.username), article_title: title })
+        .map(|(c, _, title)| CommentEntry {
+            comment: c,
+            author: Some(&profile.username),
+            article_title: title,
+            quote: quotes.get(&c.id),
+        })
         .collect();
     let feed = atom(feeds::comments(
         &state.config.base_url,

@@ -59,6 +59,11 @@ async fn every_page_passes_axe_and_the_html_checker() {
     let deep = app.comment(&bob, SEED_SLUG, "A reply to the reply", Some(reply)).await;
     let own = app.comment(&bob, SEED_SLUG, "Bob's second comment", None).await;
     app.comment(&ann, SEED_SLUG, "Another reply", Some(own)).await;
+    // Comments quoting a takeaway (the most useful one shows under it) and the summary.
+    let fields = [("body", "On the first takeaway"), ("quote", "takeaway-1")];
+    assert_eq!(app.post_form(&ann, &format!("{article}/comments"), &fields).await.status(), StatusCode::SEE_OTHER);
+    let fields = [("body", "On the summary"), ("quote", "summary-2"), ("quote_text", "a court filing")];
+    assert_eq!(app.post_form(&bob, &format!("{article}/comments"), &fields).await.status(), StatusCode::SEE_OTHER);
     let nasty = app.comment(&troll, SEED_SLUG, "Something nasty", None).await;
     let reported = app.comment(&troll, SEED_SLUG, "Something reported", None).await;
     let r = app.post_form(&ann, &format!("/comments/{reported}/report"), &[("reason", "spam")]).await;
@@ -79,6 +84,8 @@ async fn every_page_passes_axe_and_the_html_checker() {
         let mut pages = vec![
             visit("/"),
             visit(article.clone()),
+            visit(format!("{article}?takeaway=1")),
+            visit(format!("{article}?quote=takeaway-2")),
             visit(format!("/comments/{deep}")),
             visit(format!("/comments/{top}/replies?skip=0&indent=1")),
             visit("/search?q=reply"),

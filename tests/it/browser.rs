@@ -947,3 +947,124 @@ async fn comments_embedded_in_another_site(backend: Backend) {
 
     client.close().await.unwrap();
 }
+
+browser_tests!(a_reader_quotes_a_selection_and_a_takeaway);
+
+/// Saves a screenshot of the page at `width` when `AFTERWORD_SCREENSHOT_DIR` names a
+/// folder: for a person to look at the page, wide and narrow.
+async fn screenshot(client: &fantoccini::Client, name: &str, width: u32, at: &str) {
+    let Ok(dir) = std::env::var("AFTERWORD_SCREENSHOT_DIR") else { return };
+    client.set_window_size(width, 1400).await.unwrap();
+    let scroll = format!("document.querySelector({at:?}).scrollIntoView({{ block: 'start' }})");
+    client.execute(&scroll, vec![]).await.unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(std::path::Path::new(&dir).join(format!("{name}-{width}.png")), png).unwrap();
+}
+
+async fn a_reader_quotes_a_selection_and_a_takeaway(backend: Backend) {
+    let Some(client) = browser().await else { return };
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let bob = app.signup("bob").await;
+    let fields = [("body", "Bob on the first takeaway"), ("quote", "takeaway-1")];
+    let r = app.post_form(&bob, &format!("/articles/{SEED_SLUG}/comments"), &fields).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    sign_up(&client, &app, "ann").await;
+    let article = app.url(&format!("/articles/{SEED_SLUG}"));
+    client.goto(&article).await.unwrap();
+    client.wait().for_element(Locator::Css("#comment-form textarea")).await.unwrap();
+    mark_page(&client).await;
+
+    // Select "court filing" in the summary's second sentence, as a reader would with the
+    // mouse: the button appears, and pressing it fills the form's quote.
+    client
+        .execute(
+            "const node = document.getElementById('sentence-2').firstChild;
+             const at = node.textContent.indexOf('court filing');
+             const range = document.createRange();
+             range.setStart(node, at); range.setEnd(node, at + 'court filing'.length);
+             const selection = window.getSelection();
+             selection.removeAllRanges(); selection.addRange(range);
+             document.getElementById('sentence-2').dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let button = client.wait().for_element(Locator::Css("button.quote-selection:not([hidden])")).await.unwrap();
+    assert_eq!(button.text().await.unwrap(), "Quote in a comment");
+    button.click().await.unwrap();
+    wait_until(&client, "return !document.getElementById('compose-quote').hidden", "the quote shows in the form").await;
+    let fields: serde_json::Value = client
+        .execute(
+            "const form = document.getElementById('comment-form');
+             return [form.quote.value, form.quote_text.value, document.querySelector('#compose-quote blockquote').textContent,
+                     document.activeElement === form.querySelector('textarea')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fields, serde_json::json!(["summary-2", "court filing", "court filing", true]));
+    screenshot(&client, "quote-form", 1280, "#comments").await;
+    screenshot(&client, "quote-form", 390, "#comments").await;
+    client.set_window_size(1280, 900).await.unwrap();
+    client.find(Locator::Css("#comment-form textarea")).await.unwrap().send_keys("About that filing").await.unwrap();
+    client.find(Locator::Css("#comment-form button[value=post]")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//li[contains(@class,'comment')][.//blockquote[text()='court filing']]"))
+        .await
+        .unwrap();
+    assert!(same_page(&client).await, "posted without leaving the page");
+    // Posted, the form lets the quote go.
+    wait_until(&client, "return document.getElementById('compose-quote').hidden", "the quote is cleared").await;
+
+    // "Discuss" quotes its takeaway in place.
+    client.find(Locator::Css("#takeaway-2 a.discuss")).await.unwrap().click().await.unwrap();
+    wait_until(&client, "return !document.getElementById('compose-quote').hidden", "the takeaway is quoted").await;
+    assert!(same_page(&client).await, "no page change");
+    let quoted: serde_json::Value =
+        client.execute("return document.getElementById('comment-form').quote.value", vec![]).await.unwrap();
+    assert_eq!(quoted, "takeaway-2");
+    client.find(Locator::Css("#comment-form textarea")).await.unwrap().send_keys("On the second").await.unwrap();
+    client.find(Locator::Css("#comment-form button[value=post]")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::XPath("//div[@class='comment-body'][p='On the second']")).await.unwrap();
+
+    // After a reload the counts say so.
+    client.goto(&article).await.unwrap();
+    let counts: serde_json::Value = client
+        .execute(
+            "return [...document.querySelectorAll('.takeaway-item a.discuss [aria-hidden]')].map(e => e.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(counts, serde_json::json!(["Discuss · 1", "Discuss · 1", "Discuss · 0", "Discuss · 0"]));
+    client.find(Locator::Css("#takeaway-1 details.most-useful summary")).await.unwrap().click().await.unwrap();
+    screenshot(&client, "article", 1280, ".takeaways").await;
+    screenshot(&client, "article", 390, ".takeaways").await;
+    screenshot(&client, "thread", 1280, "#comments").await;
+    screenshot(&client, "thread", 390, "#comments").await;
+
+    // A thread filtered to one takeaway takes only the new comments that quote it.
+    client.goto(&format!("{article}?takeaway=1")).await.unwrap();
+    client.wait().for_element(Locator::Css("#comments[data-live=open]")).await.unwrap();
+    app.comment(&bob, SEED_SLUG, "Bob on nothing", None).await;
+    let fields = [("body", "Bob again on the first"), ("quote", "takeaway-1")];
+    let r = app.post_form(&bob, &format!("/articles/{SEED_SLUG}/comments"), &fields).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let count_css = "#comments .live-arrivals .live-arrivals-count";
+    wait_until(
+        &client,
+        &format!("return document.querySelector('{count_css}').textContent === '1 new comment'"),
+        "the quoting comment announced",
+    )
+    .await;
+    client.find(Locator::Css("#comments .live-arrivals button")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//div[@class='comment-body'][p='Bob again on the first']"))
+        .await
+        .unwrap();
+    let others = client.find_all(Locator::XPath("//div[@class='comment-body'][p='Bob on nothing']")).await.unwrap();
+    assert!(others.is_empty(), "a comment on nothing stays out of the filtered thread");
+    client.close().await.unwrap();
+}

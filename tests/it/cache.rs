@@ -15,6 +15,7 @@ both_backends!(
     cached_pages_are_compressed_once_and_identical,
     every_change_shows_on_the_next_anonymous_view,
     readers_never_get_the_anonymous_copy,
+    takeaway_counts_follow_every_change,
 );
 
 fn article() -> String {
@@ -245,4 +246,117 @@ async fn readers_never_get_the_anonymous_copy(backend: Backend) {
     assert_eq!(again.count(".site-nav .whoami"), 0);
     assert_eq!(again.count(".edit-link"), 0);
     assert_eq!(again.count("input[name=csrf_token]"), 0);
+}
+
+/// Posts a comment quoting takeaway `n` of the seed article.
+async fn quote_takeaway(app: &TestApp, client: &reqwest::Client, body: &str, n: usize) -> i64 {
+    let quote = format!("takeaway-{n}");
+    let fields = [("body", body), ("quote", quote.as_str()), ("action", "post")];
+    let r = app.post_form(client, &format!("/articles/{SEED_SLUG}/comments"), &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    location.rsplit("#comment-").next().unwrap().parse().unwrap()
+}
+
+async fn takeaway_counts_follow_every_change(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let bob = app.signup("bob").await;
+    let cy = app.signup("cyd").await;
+    let mo = app.signup_as("mona", "moderator").await;
+    let admin = app.signup_as("adela", "admin").await;
+    let filtered = format!("{}?takeaway=1", article());
+    // The anonymous pages (whole and filtered), and a signed-in reader's (shared thread),
+    // each seen before every change and after it.
+    let warm_all = || async {
+        for path in [article(), filtered.clone()] {
+            app.page(&path).await;
+            app.page_as(&cy, &path).await;
+        }
+    };
+    let check = |counts: [&'static str; 4], best: Option<&'static str>, label: &'static str| {
+        let app = &app;
+        let cy = &cy;
+        let filtered = filtered.clone();
+        async move {
+            for (who, body) in [
+                ("anonymous", app.page(&article()).await.1),
+                ("signed in", app.page_as(cy, &article()).await.1),
+                ("filtered", app.page(&filtered).await.1),
+                ("filtered, signed in", app.page_as(cy, &filtered).await.1),
+            ] {
+                let page = Page::parse(&body);
+                assert_eq!(page.texts(".takeaway-item a.discuss [aria-hidden=true]"), counts, "{label}: {who}");
+                let shown = page.texts("#takeaway-1 details.most-useful .comment-body");
+                assert_eq!(shown.first().map(String::as_str), best, "{label}: {who}");
+            }
+        }
+    };
+    check(["Discuss · 0"; 4], None, "at first").await;
+
+    warm_all().await;
+    let first = quote_takeaway(&app, &ann, "First on one", 1).await;
+    check(["Discuss · 1", "Discuss · 0", "Discuss · 0", "Discuss · 0"], Some("First on one"), "posted").await;
+
+    warm_all().await;
+    let second = quote_takeaway(&app, &bob, "Second on one", 1).await;
+    check(["Discuss · 2", "Discuss · 0", "Discuss · 0", "Discuss · 0"], Some("Second on one"), "newest first").await;
+
+    warm_all().await;
+    assert_eq!(app.vote(&cy, first, 1).await.status(), StatusCode::SEE_OTHER);
+    check(["Discuss · 2", "Discuss · 0", "Discuss · 0", "Discuss · 0"], Some("First on one"), "voted").await;
+
+    warm_all().await;
+    let r =
+        app.post_form(&ann, &format!("/comments/{first}/edit"), &[("body", "First, edited"), ("action", "post")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    check(["Discuss · 2", "Discuss · 0", "Discuss · 0", "Discuss · 0"], Some("First, edited"), "edited").await;
+
+    warm_all().await;
+    let r = app.post_form(&mo, &format!("/mod/comments/{first}/remove"), &[("reason", "Off topic")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    check(["Discuss · 1", "Discuss · 0", "Discuss · 0", "Discuss · 0"], Some("Second on one"), "removed").await;
+
+    warm_all().await;
+    app.post_form(&mo, &format!("/mod/comments/{first}/restore"), &[]).await;
+    check(["Discuss · 2", "Discuss · 0", "Discuss · 0", "Discuss · 0"], Some("First, edited"), "restored").await;
+
+    warm_all().await;
+    let r = app.post_form(&ann, &format!("/comments/{first}/delete"), &[("confirm", "yes")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    check(["Discuss · 1", "Discuss · 0", "Discuss · 0", "Discuss · 0"], Some("Second on one"), "deleted").await;
+
+    // Held, then approved.
+    let r = app.post_form(&admin, "/admin/settings/premoderation", &[("mode", "all"), ("count", "3")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    warm_all().await;
+    let fields = [("body", "Held on two"), ("quote", "takeaway-2"), ("action", "post")];
+    let r = app.post_form(&ann, &format!("/articles/{SEED_SLUG}/comments"), &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let held: i64 = r.headers()["location"].to_str().unwrap().rsplit("#comment-").next().unwrap().parse().unwrap();
+    check(["Discuss · 1", "Discuss · 0", "Discuss · 0", "Discuss · 0"], Some("Second on one"), "held").await;
+    warm_all().await;
+    assert_eq!(app.post_form(&mo, &format!("/mod/comments/{held}/approve"), &[]).await.status(), StatusCode::SEE_OTHER);
+    check(["Discuss · 1", "Discuss · 1", "Discuss · 0", "Discuss · 0"], Some("Second on one"), "approved").await;
+
+    // The article edited: a takeaway fewer; the quote of the first stays, its count too.
+    warm_all().await;
+    let form = Page::parse(&app.page_as(&admin, &format!("/admin/articles/{SEED_SLUG}/edit")).await.1);
+    let takeaways: Vec<String> = form.text("textarea[name=takeaways]").lines().map(str::to_owned).collect();
+    let _ = second;
+    let mut fields: Vec<(String, String)> = ["title", "source_url", "source_name", "published_at", "tags"]
+        .iter()
+        .map(|name| (name.to_string(), form.attr(&format!("input[name={name}]"), "value")))
+        .collect();
+    fields.push(("summary".into(), "A new summary.".into()));
+    fields.push(("takeaways".into(), "Only one takeaway now\nAnd a second".into()));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = app.post_form(&admin, &format!("/admin/articles/{SEED_SLUG}/edit"), &refs).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(!takeaways.is_empty());
+    for body in [app.page(&article()).await.1, app.page_as(&cy, &article()).await.1] {
+        let page = Page::parse(&body);
+        assert_eq!(page.texts(".takeaway-item a.discuss [aria-hidden=true]"), ["Discuss · 1", "Discuss · 1"]);
+        assert_eq!(page.count(".comment-quote .quote-changed"), 2, "both quotes are of text that changed");
+    }
 }

@@ -640,6 +640,7 @@ async fn a_thread_page_costs_the_same_queries_whatever_its_size(backend: Backend
             Sort::Best,
             afterword::db::threads::Start::First,
             Some(afterword::domain::UserId(viewer)),
+            None,
         )
         .unwrap();
         (counter.load(Ordering::SeqCst), page.items.len())

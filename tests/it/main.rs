@@ -38,6 +38,7 @@ mod schemathesis;
 mod security;
 mod shared;
 mod slow_clients;
+mod takeaways;
 mod threads;
 
 /// The harness runs only registered cases: a `#[test]` here would compile and never run.

@@ -592,7 +592,7 @@ async fn administrators_manage_articles(backend: Backend) {
     assert_eq!(location(&created), "/articles/a-new-article");
     let page = Page::parse(&app.page("/articles/a-new-article").await.1);
     assert_eq!(page.texts(".summary p"), ["First paragraph.", "Second paragraph."]);
-    assert_eq!(page.texts(".takeaways li"), ["One", "Two"]);
+    assert_eq!(page.texts(".takeaways .takeaway-text"), ["One", "Two"]);
     assert_eq!(page.texts(".tags li"), ["local", "news"]);
     assert_eq!(
         post("/admin/articles", fields("A new article", "2024-05-01")).await.status(),

@@ -10,8 +10,18 @@ use crate::domain::{CommentBody, CommentId};
 use crate::service::comments as service;
 use crate::web::{AppError, AppState};
 
+/// A quote refused (a 400 of the rules) as the API answers it: the request was well
+/// formed, the article does not hold it.
+fn state_refusal(error: AppError) -> AppError {
+    match error {
+        AppError::BadRequest(why) => AppError::NotApplicable(why),
+        other => other,
+    }
+}
+
 /// Posts a comment on an article, or (with `parent_id`) a reply. Held comments (the
-/// site pre-moderates, or a listed word) are created with status `pending`.
+/// site pre-moderates, or a listed word) are created with status `pending`. A top-level
+/// comment may quote a takeaway or a passage of the summary (`quote`).
 #[utoipa::path(
     operation_id = "post_comment",
     post,
@@ -20,7 +30,7 @@ use crate::web::{AppError, AppState};
     params(("slug" = String, Path, description = "The article's slug")),
     request_body = NewComment,
     responses(
-        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), or a conflicting request", body = ErrorBody),
+        (status = 409, description = "Not in a state this applies to (already done, not held, not removed, closed …), a quote the article does not hold (no such takeaway, a text it does not say, a quote on a reply), or a conflicting request", body = ErrorBody),
         (status = 201, description = "Posted; `Location` is the comment's address in the API", body = Comment,
          headers(("Location" = String, description = "The new comment"))),
         (status = 400, description = "The text is not acceptable, or the parent is of another article", body = ErrorBody),
@@ -61,10 +71,20 @@ pub async fn post(
     };
     service::may_post(&state, user, locked)?;
     let text = CommentBody::parse(&new.body).map_err(AppError::BadRequest)?;
-    let posted = service::post(&state, user, &target, &text).await?;
+    // A quote the article does not hold (now) conflicts with its state: 409.
+    let quote = new.quote.as_ref().map(|q| q.request());
+    if let Some(asked) = quote.clone() {
+        service::check_request(&state, &target, asked).await.map_err(state_refusal)?;
+    }
+    let posted = service::post(&state, user, &target, &text, quote).await?;
     let viewer = Some(user.id);
     let item = state.db(move |conn| Ok(comments::one(conn, posted.id, viewer)?)).await?.ok_or(AppError::NotFound)?;
-    let context =
-        Context { actor: Some(user.actor()), locked, now: crate::db::now(), edit_window: state.config.edit_window };
+    let context = Context {
+        actor: Some(user.actor()),
+        locked,
+        now: crate::db::now(),
+        edit_window: state.config.edit_window,
+        base: state.config.base_url.clone(),
+    };
     Ok(super::created(&format!("/api/v1/comments/{}", posted.id), &Comment::new(&item, &context)))
 }

@@ -100,7 +100,7 @@ pub async fn post(
     let (slug, _) = crate::service::embed::article_for_page(&state, user, item).await?;
     let (target, locked) = crate::service::comments::find_target(&state, &slug, None).await?;
     crate::service::comments::may_post(&state, user, locked)?;
-    let posted = crate::service::comments::post(&state, user, &target, &text).await?;
+    let posted = crate::service::comments::post(&state, user, &target, &text, None).await?;
     let viewer = Some(user.id);
     let (item, page) = state
         .db(move |conn| {
@@ -109,8 +109,13 @@ pub async fn post(
             Ok((item, page))
         })
         .await?;
-    let context =
-        Context { actor: Some(user.actor()), locked, now: crate::db::now(), edit_window: state.config.edit_window };
+    let context = Context {
+        actor: Some(user.actor()),
+        locked,
+        now: crate::db::now(),
+        edit_window: state.config.edit_window,
+        base: state.config.base_url.clone(),
+    };
     let answer = ThreadComment { article: Article::new(&page, &state.config), comment: Comment::new(&item, &context) };
     Ok(super::created(&format!("/api/v1/comments/{}", posted.id), &answer))
 }

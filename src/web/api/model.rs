@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::db::articles::ArticlePage;
 use crate::db::comments::ThreadComment;
+use crate::domain::quotes::{QuoteKind, QuoteRequest, ShownQuote};
 use crate::domain::{permissions, Actor, CommentStatus};
 use crate::views::{iso_date, iso_time};
 
@@ -24,6 +25,8 @@ pub struct Article {
     /// Paragraphs separated by blank lines.
     pub summary: String,
     pub takeaways: Vec<String>,
+    /// For each takeaway, in order: the published comments that quote it.
+    pub takeaway_comment_counts: Vec<i64>,
     pub tags: Vec<String>,
     /// Published comments.
     pub comment_count: i32,
@@ -46,6 +49,7 @@ impl Article {
             published_at: iso_date(a.published_at),
             summary: a.summary.clone(),
             takeaways: page.takeaways.clone(),
+            takeaway_comment_counts: page.takeaway_counts.clone(),
             tags: page.tags.clone(),
             comment_count: a.comment_count,
             locked: a.comments_locked,
@@ -83,8 +87,90 @@ pub struct Comment {
     pub distinguished: bool,
     /// The caller's vote: -1, 0 or 1 (0 when anonymous).
     pub my_vote: i32,
+    /// What the comment quotes of its article (none for replies, and once the comment is
+    /// deleted or removed).
+    pub quote: Option<Quote>,
     /// What the caller may do with it.
     pub can: Abilities,
+}
+
+/// What is quoted.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum QuoteKindName {
+    Takeaway,
+    Summary,
+}
+
+/// A passage of the article a comment quotes, as it was when the comment was posted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Quote {
+    pub kind: QuoteKindName,
+    /// The takeaway quoted, from 1 (for a takeaway).
+    pub takeaway: Option<i32>,
+    /// The summary sentence the passage starts in, from 1 (for the summary).
+    pub sentence: Option<i32>,
+    /// The text quoted, as it was.
+    pub text: String,
+    /// The article no longer says this there: it was edited since.
+    pub changed: bool,
+    /// The passage on the article's page.
+    pub url: String,
+}
+
+impl Quote {
+    pub fn new(shown: &ShownQuote, base: &url::Url) -> Quote {
+        let q = &shown.quote;
+        let number = q.position + 1;
+        let (kind, takeaway, sentence) = match q.kind {
+            QuoteKind::Takeaway => (QuoteKindName::Takeaway, Some(number), None),
+            QuoteKind::Summary => (QuoteKindName::Summary, None, Some(number)),
+        };
+        Quote {
+            kind,
+            takeaway,
+            sentence,
+            text: q.text.clone(),
+            changed: shown.changed,
+            url: base.join(shown.link().trim_start_matches('/')).map(String::from).unwrap_or_else(|_| shown.link()),
+        }
+    }
+}
+
+/// What a new top-level comment quotes: a takeaway (all of it, or a part given as
+/// `text`), or a passage of the summary (`text`, and optionally the sentence it starts
+/// in). A takeaway the article does not have, or a text it does not say, is refused
+/// (409: the article may have changed).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewQuote {
+    pub kind: QuoteKindName,
+    /// The takeaway, from 1; required for a takeaway.
+    #[schema(minimum = 1, maximum = 30)]
+    #[serde(default, deserialize_with = "super::schemas::optional_integer")]
+    pub takeaway: Option<i64>,
+    /// The summary sentence the passage starts in, from 1.
+    #[schema(minimum = 1, maximum = 10000)]
+    #[serde(default, deserialize_with = "super::schemas::optional_integer")]
+    pub sentence: Option<i64>,
+    /// The passage, at most 500 characters; required for the summary.
+    #[schema(schema_with = super::schemas::quote_text)]
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+impl NewQuote {
+    pub fn request(&self) -> QuoteRequest {
+        let kind = match self.kind {
+            QuoteKindName::Takeaway => QuoteKind::Takeaway,
+            QuoteKindName::Summary => QuoteKind::Summary,
+        };
+        let number = match kind {
+            QuoteKind::Takeaway => self.takeaway,
+            QuoteKind::Summary => self.sentence,
+        };
+        QuoteRequest { kind: Some(kind.as_str().to_owned()), number, text: self.text.clone() }
+    }
 }
 
 /// What the caller may do with a comment, by the same rules as the pages' buttons.
@@ -103,6 +189,8 @@ pub struct Context {
     pub locked: bool,
     pub now: time::PrimitiveDateTime,
     pub edit_window: time::Duration,
+    /// The site's address, for links.
+    pub base: url::Url,
 }
 
 impl Comment {
@@ -127,6 +215,7 @@ impl Comment {
             pinned: c.pinned,
             distinguished: c.distinguished,
             my_vote: item.my_vote,
+            quote: item.quote.as_ref().map(|q| Quote::new(q, &context.base)),
             can: Abilities {
                 reply: permissions::may_reply(actor, &facts).is_ok(),
                 vote: permissions::may_vote(actor, &facts).is_ok(),
@@ -149,4 +238,7 @@ pub struct NewComment {
     #[schema(minimum = 1)]
     #[serde(default, deserialize_with = "super::schemas::optional_integer")]
     pub parent_id: Option<i64>,
+    /// What a top-level comment quotes of the article (a reply quotes nothing).
+    #[serde(default)]
+    pub quote: Option<NewQuote>,
 }

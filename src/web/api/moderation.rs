@@ -40,7 +40,9 @@ async fn comment_as(state: &AppState, user: &AuthUser, id: CommentId) -> Result<
             let author = crate::db::users::find(conn, comment.author_id)?
                 .filter(|a| a.deleted_at.is_none() && !comment.is_deleted() && !comment.is_removed())
                 .map(|a| a.username);
-            Ok((comments::ThreadComment { comment, author, my_vote: 0 }, locked))
+            let mut items = vec![comments::ThreadComment { comment, author, my_vote: 0, quote: None }];
+            comments::show_quotes(conn, &mut items)?;
+            Ok((items.pop().expect("one comment"), locked))
         })
         .await?;
     let context = super::model::Context {
@@ -48,6 +50,7 @@ async fn comment_as(state: &AppState, user: &AuthUser, id: CommentId) -> Result<
         locked,
         now: crate::db::now(),
         edit_window: state.config.edit_window,
+        base: state.config.base_url.clone(),
     };
     Ok(Comment::new(&item, &context))
 }
@@ -475,6 +478,7 @@ pub async fn reports(
                 locked: false,
                 now,
                 edit_window: state.config.edit_window,
+                base: state.config.base_url.clone(),
             };
             Some(ReportedComment {
                 comment: Comment::new(item, &context),

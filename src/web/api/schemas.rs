@@ -25,6 +25,11 @@ pub fn comment_body() -> Object {
     visible_text(crate::domain::CommentBody::MAX_CHARS, "Markdown.")
 }
 
+/// A quoted passage of an article.
+pub fn quote_text() -> Object {
+    visible_text(crate::domain::quotes::MAX_QUOTE_CHARS, "The passage quoted.")
+}
+
 /// A text field of at most `max` characters, which may be empty, without control
 /// characters but tab, carriage return and new line.
 pub fn plain_text(max: usize, description: &str) -> Object {

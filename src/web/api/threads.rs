@@ -54,6 +54,10 @@ pub struct ThreadQuery {
     /// in the new and old orders). Absent: the first.
     #[param(pattern = "^(p[1-9][0-9]{0,4}|a[1-9][0-9]{0,17})$")]
     cursor: Option<String>,
+    /// Only the top-level comments quoting this takeaway (from 1), with their replies;
+    /// give it again with the `next_cursor` of a page filtered so.
+    #[param(minimum = 1, maximum = 30)]
+    takeaway: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -142,6 +146,7 @@ pub(super) fn context(state: &AppState, visitor: &Visitor, locked: bool) -> Cont
         locked,
         now: crate::db::now(),
         edit_window: state.config.edit_window,
+        base: state.config.base_url.clone(),
     }
 }
 
@@ -155,7 +160,7 @@ pub(super) fn context(state: &AppState, visitor: &Visitor, locked: bool) -> Cont
         (status = 200, description = "A page of the thread", body = Thread),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
         (status = 400, description = "The cursor or the order is not one this thread gives", body = ErrorBody),
-        (status = 404, description = "No such article, or no such page (in this order)", body = ErrorBody),
+        (status = 404, description = "No such article, no such page (in this order), or no such takeaway", body = ErrorBody),
     ),
     security((), ("token" = []), ("session" = []))
 )]
@@ -180,10 +185,21 @@ pub async fn article_thread(
         Some(_) => return Err(AppError::BadRequest("That cursor belongs to a page of replies.".into())),
     };
     let viewer = visitor.user.as_ref().map(|u| u.id);
+    let filter = match query.takeaway {
+        Some(n) if (1..=crate::import::MAX_TAKEAWAYS as u32).contains(&n) => Some(n as i32 - 1),
+        Some(n) => return Err(AppError::BadRequest(format!("There is no takeaway {n}."))),
+        None => None,
+    };
     let (article, page) = state
         .db(move |conn| {
             let (article_id, _, locked) = articles::find_basic(conn, &slug)?.ok_or(AppError::NotFound)?;
-            Ok(((article_id, locked), threads::article_page(conn, article_id, sort, start, viewer)?))
+            // A takeaway the article does not have is a missing page.
+            if let Some(position) = filter {
+                if i64::from(position) >= articles::takeaway_count(conn, article_id)? {
+                    return Err(AppError::NotFound);
+                }
+            }
+            Ok(((article_id, locked), threads::article_page(conn, article_id, sort, start, viewer, filter)?))
         })
         .await?;
     if page.top.is_empty() && start != Start::First {

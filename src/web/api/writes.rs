@@ -59,8 +59,13 @@ pub(super) async fn comment_as(state: &AppState, user: &AuthUser, id: CommentId)
             Ok((comments::one(conn, id, Some(viewer))?.ok_or(AppError::NotFound)?, locked))
         })
         .await?;
-    let context =
-        Context { actor: Some(user.actor()), locked, now: crate::db::now(), edit_window: state.config.edit_window };
+    let context = Context {
+        actor: Some(user.actor()),
+        locked,
+        now: crate::db::now(),
+        edit_window: state.config.edit_window,
+        base: state.config.base_url.clone(),
+    };
     Ok(Comment::new(&item, &context))
 }
 
