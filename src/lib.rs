@@ -266,6 +266,10 @@ async fn build_site(
     if let db::DbUrl::Postgres(url) = db::DbUrl::parse(&state.config.database_url)? {
         web::live::spawn_listener(state.clone(), url);
     }
+    if let Some(every) = state.config.digest_interval {
+        let site = service::digests::Site { base_url: state.config.base_url.clone(), key: state.csrf.clone() };
+        service::digests::spawn_schedule(state.pool.clone(), state.mailer.clone(), site, every);
+    }
     let cache = state.cache.clone();
     let server = http_server(listener, state)?;
     Ok(App { port, server, metrics, pool, shutdown: Arc::new(shutdown), cache })
