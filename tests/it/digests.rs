@@ -23,6 +23,7 @@ both_backends!(
     two_instances_running_at_once_send_each_digest_once,
     the_server_sends_due_digests_on_its_schedule_once,
     a_crash_mid_batch_does_not_resend,
+    operators_send_due_digests_from_the_command_line,
 );
 
 fn later(days: i64) -> PrimitiveDateTime {
@@ -374,8 +375,20 @@ async fn the_server_sends_due_digests_on_its_schedule_once(backend: Backend) {
     let b = a.second_instance_with(fast).await;
     let names = ["ann", "bob", "cat"];
     readers_with_news(&a, &names).await;
-    // A day has passed, as far as the digests know.
-    a.with_conn(|c| {
+    make_due(&a).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while digests(&a).await.len() < names.len() {
+        assert!(std::time::Instant::now() < deadline, "the schedule sent {:?}", digests(&a).await.len());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Many more ticks of both instances: nothing more.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_once_each(&digests(&b).await, &names);
+}
+
+/// A day passes, as far as the digests know: every digest is due now.
+async fn make_due(app: &TestApp) {
+    app.with_conn(|c| {
         let day = time::Duration::days(1);
         let rows: Vec<(i64, PrimitiveDateTime, PrimitiveDateTime)> = digest_subscriptions::table
             .select((digest_subscriptions::user_id, digest_subscriptions::since, digest_subscriptions::next_due_at))
@@ -389,14 +402,71 @@ async fn the_server_sends_due_digests_on_its_schedule_once(backend: Backend) {
         }
     })
     .await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while digests(&a).await.len() < names.len() {
-        assert!(std::time::Instant::now() < deadline, "the schedule sent {:?}", digests(&a).await.len());
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    // Many more ticks of both instances: nothing more.
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    assert_once_each(&digests(&b).await, &names);
+}
+
+fn send_digests(database_url: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_afterword"))
+        .args(["send-digests", "--base-url", "https://news.example/"])
+        .env("DATABASE_URL", database_url)
+        .env_remove("SMTP_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+async fn operators_send_due_digests_from_the_command_line(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let names = ["ann", "bob"];
+    readers_with_news(&app, &names).await;
+    let url = app.db.url.clone();
+    let run = |url: String| async move { tokio::task::spawn_blocking(move || send_digests(&url)).await.unwrap() };
+
+    // Nothing due yet.
+    let out = run(url.clone()).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "digests: 0 sent, 0 with nothing new, 0 to unconfirmed addresses (not sent)\n"
+    );
+
+    // Due, but another instance holds the lease: the command leaves it to it.
+    make_due(&app).await;
+    app.with_conn(|c| {
+        diesel::update(leases::table.find("digests"))
+            .set((leases::holder.eq("another"), leases::expires_at.eq(later(1))))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let out = run(url.clone()).await;
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("another instance is sending"));
+    assert!(digests(&app).await.is_empty());
+
+    // Once the lease is free: sent, with links to the public address given.
+    app.with_conn(|c| {
+        diesel::update(leases::table.find("digests")).set(leases::expires_at.eq(later(-1))).execute(c).unwrap()
+    })
+    .await;
+    let out = run(url.clone()).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("digests: 2 sent,"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let sent = digests(&app).await;
+    assert_once_each(&sent, &names);
+    assert!(sent.iter().all(|m| m.headers.contains("List-Unsubscribe: <https://news.example/digest/unsubscribe/")));
+    assert!(sent[0].body.contains("https://news.example/comments/"), "{}", sent[0].body);
+    // The site accepts the command's unsubscribe links (one key for both).
+    let path = unsubscribe_path(&app, &sent[0]).replace("https://news.example", "");
+    let r = app.new_client().get(app.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // And again: nothing more.
+    let out = run(url).await;
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("digests: 0 sent,"));
+    assert_eq!(digests(&app).await.len(), 2);
 }
 
 async fn a_crash_mid_batch_does_not_resend(backend: Backend) {
