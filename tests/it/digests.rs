@@ -24,6 +24,7 @@ both_backends!(
     the_server_sends_due_digests_on_its_schedule_once,
     a_crash_mid_batch_does_not_resend,
     operators_send_due_digests_from_the_command_line,
+    with_smtp_a_digest_is_sent_once_as_multipart_with_its_headers,
 );
 
 fn later(days: i64) -> PrimitiveDateTime {
@@ -498,4 +499,125 @@ async fn a_crash_mid_batch_does_not_resend(backend: Backend) {
     let count: i64 =
         app.with_conn(|c| outbox::table.filter(outbox::subject.like("%digest%")).count().get_result(c).unwrap()).await;
     assert_eq!(count, names.len() as i64);
+}
+
+/// A minimal SMTP server on a free port: it accepts every message and keeps its data.
+fn fake_smtp() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let kept = kept.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let _ = stream.write_all(b"220 fake ESMTP\r\n");
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "DATA" => {
+                            let _ = stream.write_all(b"354 go on\r\n");
+                            let mut data = String::new();
+                            loop {
+                                let mut part = String::new();
+                                if reader.read_line(&mut part).unwrap_or(0) == 0 || part == ".\r\n" {
+                                    break;
+                                }
+                                data.push_str(&part);
+                            }
+                            kept.lock().unwrap().push(data);
+                            b"250 kept\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = stream.write_all(b"221 bye\r\n");
+                            return;
+                        }
+                        _ => b"250 fine\r\n",
+                    };
+                    let _ = stream.write_all(answer);
+                }
+            });
+        }
+    });
+    (port, received)
+}
+
+async fn states(app: &TestApp) -> Vec<(String, String)> {
+    app.with_conn(|c| {
+        outbox::table
+            .filter(outbox::subject.like("%digest%"))
+            .order(outbox::id)
+            .select((outbox::recipient, outbox::state))
+            .load(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn with_smtp_a_digest_is_sent_once_as_multipart_with_its_headers(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let names = ["ann", "bob"];
+    readers_with_news(&app, &names).await;
+    let (port, received) = fake_smtp();
+    let smtp =
+        |port: u16| Mailer::new(Some(&format!("smtp://127.0.0.1:{port}")), "Afterword <noreply@localhost>").unwrap();
+    let run_with = |mailer: Mailer, now: PrimitiveDateTime| {
+        let (pool, app_site) = (app.pool.clone(), site(&app));
+        async move {
+            let site = app_site.await;
+            let run = Run { now, holder: "smtp".to_owned(), fail_after: None };
+            tokio::task::spawn_blocking(move || run_due(&pool, &mailer, &site, &run)).await.unwrap().unwrap()
+        }
+    };
+
+    // Ann's goes out; Bob's lies `sending`, as an instance that died mid-send left it.
+    let report = run_with(smtp(port), later(2)).await;
+    assert_eq!((report.sent, report.smtp_sent, report.smtp_failed), (2, 2, 0), "{report:?}");
+    assert_eq!(
+        states(&app).await,
+        vec![("ann@example.com".into(), "sent".into()), ("bob@example.com".into(), "sent".into())]
+    );
+    let messages = received.lock().unwrap().clone();
+    assert_eq!(messages.len(), 2);
+    for message in &messages {
+        let unfolded = message.replace("\r\n ", " ").replace("\r\n\t", " ");
+        assert!(unfolded.contains("List-Unsubscribe: <http://127.0.0.1:8080/digest/unsubscribe/"), "{unfolded}");
+        assert!(unfolded.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{unfolded}");
+        assert!(unfolded.contains("multipart/alternative"), "{unfolded}");
+        assert!(unfolded.contains("text/plain") && unfolded.contains("text/html"), "{unfolded}");
+        assert!(unfolded.contains("News for everyone"), "{unfolded}");
+    }
+
+    // A server that does not answer: the digest is marked failed, and not sent twice.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let carol = confirmed(&app, "carol").await;
+    assert_eq!(choose(&app, &carol, "daily").await.status(), StatusCode::SEE_OTHER);
+    save(&app, &carol, SEED_SLUG).await;
+    let writer = app.login("writer", crate::common::PASSWORD).await.0;
+    app.comment(&writer, SEED_SLUG, "More news", None).await;
+    let report = run_with(smtp(closed_port), later(2)).await;
+    assert_eq!((report.sent, report.smtp_sent, report.smtp_failed), (1, 0, 1), "{report:?}");
+    assert_eq!(states(&app).await[2], ("carol@example.com".into(), "failed".into()));
+
+    // A message left `sending` by a crash is not sent again either.
+    app.with_conn(|c| {
+        diesel::update(outbox::table.filter(outbox::recipient.eq("carol@example.com")))
+            .set(outbox::state.eq("sending"))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let report = run_with(smtp(port), later(2)).await;
+    assert_eq!((report.sent, report.smtp_sent), (0, 0), "{report:?}");
+    assert_eq!(received.lock().unwrap().len(), 2);
 }
