@@ -267,8 +267,7 @@ async fn build_site(
         web::live::spawn_listener(state.clone(), url);
     }
     if let Some(every) = state.config.digest_interval {
-        let site = service::digests::Site { base_url: state.config.base_url.clone(), key: state.csrf.clone() };
-        service::digests::spawn_schedule(state.pool.clone(), state.mailer.clone(), site, every);
+        service::digests::spawn_schedule(state.clone(), every);
     }
     let cache = state.cache.clone();
     let server = http_server(listener, state)?;

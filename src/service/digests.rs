@@ -333,27 +333,83 @@ enum Outcome {
     Skipped,
 }
 
+/// Where a run gets its database connections: straight from the pool (the command
+/// line, tests), or through the server's queue in front of the pool ([`Gated`]).
+pub trait Database {
+    /// Runs `f` with a connection; `write` says that it writes.
+    fn with<T, F>(&self, write: bool, f: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> anyhow::Result<T> + Send + 'static;
+}
+
+impl Database for DbPool {
+    fn with<T, F>(&self, _write: bool, f: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> anyhow::Result<T> + Send + 'static,
+    {
+        let mut conn = self.get()?;
+        f(&mut conn)
+    }
+}
+
+/// The server's connections: each step of a run queues for a connection like a
+/// request does (on SQLite, a writing step for the one write permit), so that the run
+/// never takes a connection the requests' queue counts on. Call from a blocking thread.
+pub struct Gated {
+    pub state: actix_web::web::Data<AppState>,
+    pub runtime: tokio::runtime::Handle,
+}
+
+impl Database for Gated {
+    fn with<T, F>(&self, write: bool, f: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> anyhow::Result<T> + Send + 'static,
+    {
+        let f = move |conn: &mut DbConn| f(conn).map_err(AppError::Internal);
+        let step = async {
+            if write {
+                self.state.db_write(f).await
+            } else {
+                self.state.db(f).await
+            }
+        };
+        self.runtime.block_on(step).map_err(anyhow::Error::from)
+    }
+}
+
 /// Sends every digest due at `run.now`, if this run can take the lease; then, with an
-/// SMTP server, sends what is queued. Blocking: call on the blocking thread pool.
-pub fn run_due(pool: &DbPool, mailer: &Mailer, site: &Site, run: &Run) -> anyhow::Result<Report> {
-    let mut conn = pool.get()?;
-    let conn = &mut conn;
+/// SMTP server, sends what is queued. Blocking: call on the blocking thread pool. No
+/// connection is held between steps, nor while SMTP is spoken to.
+pub fn run_due(db: &impl Database, mailer: &Mailer, site: &Site, run: &Run) -> anyhow::Result<Report> {
     let mut report = Report::default();
-    let lease_until = |now: PrimitiveDateTime| now + LEASE_FOR;
-    if !store::take_lease(conn, LEASE, &run.holder, run.now, lease_until(run.now))? {
+    let take = {
+        let (holder, now) = (run.holder.clone(), run.now);
+        move || {
+            let holder = holder.clone();
+            move |conn: &mut DbConn| Ok(store::take_lease(conn, LEASE, &holder, now, now + LEASE_FOR)?)
+        }
+    };
+    if !db.with(true, take())? {
         return Ok(report);
     }
     report.leased = true;
     let state = if mailer.smtp() { outbox::QUEUED } else { outbox::KEPT };
     let mut committed = 0usize;
     loop {
-        let due = store::due(conn, run.now, BATCH)?;
+        let now = run.now;
+        let due = db.with(false, move |conn| Ok(store::due(conn, now, BATCH)?))?;
         if due.is_empty() {
             break;
         }
         for seen in due {
             let fail = run.fail_after.is_some_and(|k| committed >= k);
-            let outcome = db::write_transaction(conn, |conn| one_reader(conn, site, run.now, &seen, state, fail))?;
+            let site = site.clone();
+            let outcome = db.with(true, move |conn| {
+                db::write_transaction(conn, |conn| one_reader(conn, &site, now, &seen, state, fail))
+            })?;
             committed += 1;
             match outcome {
                 Outcome::Sent => report.sent += 1,
@@ -363,13 +419,14 @@ pub fn run_due(pool: &DbPool, mailer: &Mailer, site: &Site, run: &Run) -> anyhow
             }
         }
         // Between batches: still ours? (An instance that stalled past the lease stops.)
-        if !store::take_lease(conn, LEASE, &run.holder, run.now, lease_until(run.now))? {
+        if !db.with(true, take())? {
             tracing::warn!("the digests' lease was lost mid-run; another instance goes on");
             return Ok(report);
         }
     }
     if mailer.smtp() {
-        while let Some(message) = outbox::claim_queued(conn)? {
+        while let Some(message) = db.with(true, |conn| Ok(outbox::claim_queued(conn)?))? {
+            let id = message.id;
             let mail = Mail {
                 to: message.recipient,
                 subject: message.subject,
@@ -377,21 +434,23 @@ pub fn run_due(pool: &DbPool, mailer: &Mailer, site: &Site, run: &Run) -> anyhow
                 html: message.html_body,
                 headers: Mail::parse_headers(&message.headers),
             };
-            // No transaction is open: the network call holds nothing.
-            match mailer.send_mail(&mail) {
+            // No connection is held: the network call holds nothing.
+            let outcome = match mailer.send_mail(&mail) {
                 Ok(()) => {
-                    outbox::set_state(conn, message.id, outbox::SENT)?;
                     report.smtp_sent += 1;
+                    outbox::SENT
                 }
                 Err(err) => {
                     tracing::error!(to = %mail.to, error = %err, "digest not sent");
-                    outbox::set_state(conn, message.id, outbox::FAILED)?;
                     report.smtp_failed += 1;
+                    outbox::FAILED
                 }
-            }
+            };
+            db.with(true, move |conn| Ok(outbox::set_state(conn, id, outcome)?))?;
         }
     }
-    store::release_lease(conn, LEASE, &run.holder)?;
+    let holder = run.holder.clone();
+    db.with(true, move |conn| Ok(store::release_lease(conn, LEASE, &holder)?))?;
     if report.sent + report.nothing_new + report.unconfirmed > 0 {
         tracing::info!(?report, "digests run");
     }
@@ -439,18 +498,23 @@ fn one_reader(
     Ok(Outcome::Sent)
 }
 
-/// Runs [`run_due`] every `every` in the background, as this instance (`holder`).
-pub fn spawn_schedule(pool: DbPool, mailer: std::sync::Arc<Mailer>, site: Site, every: Duration) {
+/// Runs [`run_due`] every `every` in the background, as this instance (a holder name
+/// of its own), through the server's queue for connections.
+pub fn spawn_schedule(state: actix_web::web::Data<AppState>, every: Duration) {
     let holder = format!("instance-{}", &crate::auth::random_token()[..12]);
+    let site = Site { base_url: state.config.base_url.clone(), key: state.csrf.clone() };
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let (pool, mailer, site, run) = (pool.clone(), mailer.clone(), site.clone(), Run::now(holder.clone()));
-            match tokio::task::spawn_blocking(move || run_due(&pool, &mailer, &site, &run)).await {
+            let db = Gated { state: state.clone(), runtime: tokio::runtime::Handle::current() };
+            let (mailer, site, run) = (state.mailer.clone(), site.clone(), Run::now(holder.clone()));
+            match tokio::task::spawn_blocking(move || run_due(&db, &mailer, &site, &run)).await {
                 Ok(Ok(_)) => {}
-                Ok(Err(err)) => tracing::warn!(error = %err, "digests run failed; the next tick tries again"),
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %format!("{err:#}"), "digests run failed; the next tick tries again")
+                }
                 Err(err) => tracing::error!(error = %err, "digests run panicked"),
             }
         }
