@@ -24,6 +24,7 @@ pub fn subscription(conn: &mut DbConn, user: UserId) -> QueryResult<Option<Subsc
 
 /// Starts a digest (`since` = `now`), or changes how often it comes (keeping what is
 /// new: the next one is due a period after the last). Call inside a write transaction.
+/// Two at once for one reader: the second waits for the first's row, then changes it.
 pub fn subscribe(
     conn: &mut DbConn,
     user: UserId,
@@ -31,26 +32,23 @@ pub fn subscribe(
     period: time::Duration,
     now: PrimitiveDateTime,
 ) -> QueryResult<()> {
-    match subscription(conn, user)? {
-        Some(existing) => {
-            diesel::update(digest_subscriptions::table.find(user))
-                .set((
-                    digest_subscriptions::frequency.eq(frequency),
-                    digest_subscriptions::next_due_at.eq(existing.since + period),
-                ))
-                .execute(conn)?;
+    let row = (
+        digest_subscriptions::user_id.eq(user),
+        digest_subscriptions::frequency.eq(frequency),
+        digest_subscriptions::since.eq(now),
+        digest_subscriptions::next_due_at.eq(now + period),
+    );
+    match conn {
+        DbConn::Pg(pg) => {
+            diesel::insert_into(digest_subscriptions::table).values(row).on_conflict_do_nothing().execute(pg)?
         }
-        None => {
-            diesel::insert_into(digest_subscriptions::table)
-                .values((
-                    digest_subscriptions::user_id.eq(user),
-                    digest_subscriptions::frequency.eq(frequency),
-                    digest_subscriptions::since.eq(now),
-                    digest_subscriptions::next_due_at.eq(now + period),
-                ))
-                .execute(conn)?;
-        }
-    }
+        DbConn::Sqlite(lite) => diesel::insert_or_ignore_into(digest_subscriptions::table).values(row).execute(lite)?,
+    };
+    let since: PrimitiveDateTime =
+        digest_subscriptions::table.find(user).select(digest_subscriptions::since).first(conn)?;
+    diesel::update(digest_subscriptions::table.find(user))
+        .set((digest_subscriptions::frequency.eq(frequency), digest_subscriptions::next_due_at.eq(since + period)))
+        .execute(conn)?;
     Ok(())
 }
 

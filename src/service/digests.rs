@@ -385,12 +385,13 @@ impl Database for Gated {
 /// connection is held between steps, nor while SMTP is spoken to.
 pub fn run_due(db: &impl Database, mailer: &Mailer, site: &Site, run: &Run) -> anyhow::Result<Report> {
     let mut report = Report::default();
-    let take = {
-        let (holder, now) = (run.holder.clone(), run.now);
-        move || {
-            let holder = holder.clone();
-            move |conn: &mut DbConn| Ok(store::take_lease(conn, LEASE, &holder, now, now + LEASE_FOR)?)
-        }
+    // The lease's clock: the run's `now`, moved on by the time the run has taken, so that
+    // renewing it between batches keeps it for another `LEASE_FOR`.
+    let started = std::time::Instant::now();
+    let take = || {
+        let holder = run.holder.clone();
+        let now = run.now + started.elapsed();
+        move |conn: &mut DbConn| Ok(store::take_lease(conn, LEASE, &holder, now, now + LEASE_FOR)?)
     };
     if !db.with(true, take())? {
         return Ok(report);

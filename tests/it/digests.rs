@@ -136,6 +136,19 @@ async fn the_digest_is_off_by_default_and_readers_opt_in(backend: Backend) {
     // Off removes it.
     assert_eq!(choose(&app, &ann, "off").await.status(), StatusCode::SEE_OTHER);
     assert!(subscriptions(&app).await.is_empty());
+
+    // Several choices at once: every one answered, one row, one of the choices.
+    let token = app.csrf_token(&bob).await;
+    let sends = ["daily", "weekly", "daily", "weekly", "daily", "weekly"].map(|choice| {
+        let request = bob.post(app.url("/settings/digest")).form(&[("digest", choice), ("csrf_token", token.as_str())]);
+        async move { request.send().await.unwrap().status() }
+    });
+    for status in futures_util::future::join_all(sends).await {
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let rows = subscriptions(&app).await;
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].1 == "daily" || rows[0].1 == "weekly");
 }
 
 async fn a_digest_groups_the_news_by_article(backend: Backend) {
