@@ -50,6 +50,9 @@ pub struct Config {
     /// Password hashes and verifications that may run at once, and how long a request
     /// waits for one before the site answers that it is busy.
     pub hashers: crate::auth::password::Hashers,
+    /// How often this instance checks for due email digests (the instance holding the
+    /// `digests` lease sends them); none: this instance sends none.
+    pub digest_interval: Option<Duration>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/afterword.db";
@@ -79,6 +82,7 @@ impl Config {
             header_timeout: Duration::from_secs(10),
             connections_per_address: 64,
             hashers: crate::auth::password::Hashers::for_this_machine(),
+            digest_interval: None,
         }
     }
 

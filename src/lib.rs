@@ -269,6 +269,9 @@ async fn build_site(
     if let db::DbUrl::Postgres(url) = db::DbUrl::parse(&state.config.database_url)? {
         web::live::spawn_listener(state.clone(), url);
     }
+    if let Some(every) = state.config.digest_interval {
+        service::digests::spawn_schedule(state.clone(), every);
+    }
     let cache = state.cache.clone();
     let server = http_server(listener, state)?;
     Ok(App { port, server, metrics, pool, shutdown: Arc::new(shutdown), cache })

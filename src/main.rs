@@ -64,6 +64,25 @@ enum Command {
     /// Manage administrators and roles
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Send the email digests that are due now (what `serve` does on its schedule), then
+    /// exit; safe beside running servers: whoever holds the digests' lease sends
+    SendDigests(SendDigestsArgs),
+}
+
+#[derive(Args)]
+struct SendDigestsArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Public address of the site, for the digests' links
+    #[arg(long, env = "AFTERWORD_BASE_URL", default_value = "http://127.0.0.1:8080/",
+          value_parser = afterword::config::parse_base_url)]
+    base_url: url::Url,
+    /// SMTP server for outgoing email (without it, digests are kept in the outbox)
+    #[arg(long, env = "SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender of the site's email
+    #[arg(long, env = "AFTERWORD_MAIL_FROM", default_value = "Afterword <noreply@localhost>")]
+    mail_from: String,
 }
 
 #[derive(Args)]
@@ -149,6 +168,10 @@ struct ServeArgs {
     /// Open connections one client address may hold (more are closed at once)
     #[arg(long, env = "AFTERWORD_CONNECTIONS_PER_ADDRESS", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     connections_per_address: u32,
+    /// Seconds between this instance's checks for due email digests (0: it sends none;
+    /// another instance or `afterword send-digests` must)
+    #[arg(long, env = "AFTERWORD_DIGEST_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    digest_interval: u64,
 }
 
 /// Bounds of the numeric flags: beyond them a value is a mistake (and could overflow).
@@ -201,6 +224,7 @@ fn main() -> ExitCode {
         }
         Command::Admin(AdminCommand::SetRole { db, username, role }) => set_role(&db.database_url, &username, &role),
         Command::Admin(AdminCommand::ResetPassword { db, username }) => reset_password(&db.database_url, &username),
+        Command::SendDigests(args) => send_digests(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -249,6 +273,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         header_timeout: Duration::from_secs(args.header_timeout),
         connections_per_address: args.connections_per_address as usize,
         hashers: afterword::auth::password::Hashers::for_this_machine(),
+        digest_interval: (args.digest_interval > 0).then(|| Duration::from_secs(args.digest_interval)),
     };
     raise_open_file_limit();
     return_large_allocations_at_once();
@@ -331,6 +356,31 @@ fn migrate(url: &str) -> anyhow::Result<()> {
         println!("{target} is up to date");
     } else {
         println!("applied {} migration(s) to {target}: {}", applied.len(), applied.join(", "));
+    }
+    Ok(())
+}
+
+fn send_digests(args: SendDigestsArgs) -> anyhow::Result<()> {
+    use afterword::service::digests::{self, Run, Site};
+    let mailer = afterword::mail::Mailer::new(args.smtp_url.as_deref(), &args.mail_from)?;
+    let pool = db::connect(&args.db.database_url, 2, Duration::from_secs(5))?;
+    let key = {
+        let mut conn = pool.get()?;
+        db::settings::get_or_insert_with(&mut conn, "csrf_key", afterword::auth::random_token)?
+    };
+    let site = Site { base_url: args.base_url, key: afterword::auth::csrf::CsrfKey::new(key.into_bytes()) };
+    let holder = format!("send-digests-{}", std::process::id());
+    let report = digests::run_due(&pool, &mailer, &site, &Run::now(holder))?;
+    if !report.leased {
+        println!("another instance is sending the digests now; nothing done");
+        return Ok(());
+    }
+    println!(
+        "digests: {} sent, {} with nothing new, {} to unconfirmed addresses (not sent)",
+        report.sent, report.nothing_new, report.unconfirmed
+    );
+    if mailer.smtp() {
+        println!("SMTP: {} delivered, {} refused", report.smtp_sent, report.smtp_failed);
     }
     Ok(())
 }

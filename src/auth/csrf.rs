@@ -27,6 +27,27 @@ impl CsrfKey {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.mac(binding).finalize().into_bytes())
     }
 
+    /// A token that names `user` for a digest's unsubscribe link: the id and an HMAC
+    /// of it under the site's key (nothing to store, nothing guessable; it works
+    /// without logging in).
+    pub fn unsubscribe_token(&self, user: i64) -> String {
+        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"afterword-digest-unsubscribe:");
+        mac.update(user.to_string().as_bytes());
+        format!("{user}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    /// The user an unsubscribe token names, if it is genuine (compared in constant time).
+    pub fn unsubscribe_user(&self, token: &str) -> Option<i64> {
+        let (id, presented) = token.split_once('.')?;
+        let user: i64 = id.parse().ok().filter(|id| *id > 0)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(presented).ok()?;
+        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"afterword-digest-unsubscribe:");
+        mac.update(user.to_string().as_bytes());
+        mac.verify_slice(&bytes).ok().map(|_| user)
+    }
+
     /// Compares in constant time.
     pub fn verify(&self, binding: &str, presented: &str) -> bool {
         match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(presented.trim()) {

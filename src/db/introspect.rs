@@ -75,13 +75,18 @@ pub fn foreign_key_columns(conn: &mut DbConn) -> QueryResult<Vec<TableColumn>> {
 }
 
 /// The leading column of every index (primary keys and unique constraints
-/// included) of every application table.
+/// included) of every application table; on SQLite also an `INTEGER PRIMARY KEY`,
+/// which is the table's own key (the rowid), not a separate index.
 pub fn index_leading_columns(conn: &mut DbConn) -> QueryResult<Vec<TableColumn>> {
     let query = match conn {
         DbConn::Sqlite(_) => {
             "SELECT m.name AS table_name, ii.name AS column_name \
              FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii \
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND ii.seqno = 0 AND ii.name IS NOT NULL \
+             UNION \
+             SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND p.pk = 1 AND upper(p.type) = 'INTEGER' \
+               AND (SELECT count(*) FROM pragma_table_info(m.name) q WHERE q.pk > 0) = 1 \
              ORDER BY 1, 2"
         }
         DbConn::Pg(_) => {

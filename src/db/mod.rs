@@ -3,6 +3,7 @@
 pub mod articles;
 pub mod comments;
 pub mod connection;
+pub mod digests;
 pub mod embed;
 pub mod introspect;
 pub mod listener;

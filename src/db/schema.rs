@@ -118,6 +118,12 @@ diesel::table! {
         subject -> Text,
         body -> Text,
         created_at -> Timestamp,
+        /// An HTML alternative to `body`.
+        html_body -> Nullable<Text>,
+        /// Headers of the message's own, one `Name: value` a line.
+        headers -> Text,
+        /// kept | queued | sending | sent | failed
+        state -> Text,
     }
 }
 
@@ -241,6 +247,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     moderation_log,
     live_events,
     api_tokens,
+    digest_subscriptions,
+    leases,
 );
 
 diesel::table! {
@@ -297,3 +305,26 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    /// Readers who get an email digest; no row: no digest.
+    digest_subscriptions (user_id) {
+        user_id -> BigInt,
+        /// daily | weekly
+        frequency -> Text,
+        /// Comments after this are new to the next digest.
+        since -> Timestamp,
+        next_due_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Background jobs one instance runs at a time: who holds each, and until when.
+    leases (name) {
+        name -> Text,
+        holder -> Nullable<Text>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(digest_subscriptions -> users (user_id));

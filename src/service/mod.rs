@@ -9,6 +9,8 @@
 //! moderation.rs   reports, the approval queue, removing (and banning), restoring, pins,
 //!                 locks, bans
 //! tokens.rs       personal API tokens: the scopes a role may give, lifetimes, the limit
+//! digests.rs      email digests: the setting, unsubscribing, and the scheduled run under a
+//!                 lease
 //! ```
 //!
 //! A handler parses its input into typed values (`domain`), calls one function here,
@@ -19,6 +21,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod comments;
+pub mod digests;
 pub mod embed;
 pub mod moderation;
 pub mod tokens;

@@ -208,6 +208,37 @@ pub fn message(v: &Visitor, title: &str, text: &str) -> Markup {
     )
 }
 
+/// The email digest's choice: off, daily or weekly.
+fn digest_section(v: &Visitor, user: &User, digest: &str, e: &FieldErrors) -> Markup {
+    const CHOICES: [(&str, &str); 3] = [("off", "Off"), ("daily", "Daily"), ("weekly", "Weekly")];
+    html! {
+        section class="settings-section" aria-labelledby="digest-heading" {
+            h2 id="digest-heading" { "Email digest" }
+            p { "A daily or weekly email of the replies to you and the new comments on the articles you "
+                a href="/saved" { "saved" } ", sent only when there is something new." }
+            @if !user.email_verified {
+                p class="hint" { "Your address is not confirmed yet: no digest is sent until it is." }
+            }
+            form method="post" action="/settings/digest" {
+                (csrf(v))
+                div class="field" {
+                    label for="field-digest" { "Email digest" }
+                    select id="field-digest" name="digest" aria-invalid=[e.get("digest").map(|_| "true")]
+                        aria-describedby=[e.get("digest").map(|_| "field-digest-error")] {
+                        @for (value, words) in CHOICES {
+                            option value=(value) selected[value == digest] { (words) }
+                        }
+                    }
+                    @if let Some(error) = e.get("digest") {
+                        p id="field-digest-error" class="field-error" { (error) }
+                    }
+                }
+                button type="submit" class="button secondary" { "Save" }
+            }
+        }
+    }
+}
+
 /// Errors and values for the forms of the settings page.
 #[derive(Default)]
 pub struct SettingsForms<'a> {
@@ -347,6 +378,7 @@ pub fn settings(
     notice: Option<&str>,
     forms: &SettingsForms,
     verification_required: bool,
+    digest: &str,
 ) -> Markup {
     let e = &forms.errors;
     layout::page(
@@ -432,6 +464,7 @@ pub fn settings(
                     button type="submit" class="button secondary" { "Save" }
                 }
             }
+            (digest_section(v, user, digest, e))
             section class="settings-section" aria-labelledby="sessions-heading" {
                 h2 id="sessions-heading" { "Sessions" }
                 ul class="sessions" {

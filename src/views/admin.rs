@@ -27,15 +27,25 @@ pub fn outbox(v: &Visitor, messages: &[Message]) -> Markup {
         &meta,
         html! {
             h1 { "Outbox" }
-            p { "Email the site would have sent. No SMTP server is configured (set SMTP_URL to send it)." }
+            p { "Email the site kept: without an SMTP server (set SMTP_URL) all of it; with one, the digests \
+                 and whether each was sent." }
             @if messages.is_empty() {
                 p class="empty" { "No messages." }
             }
             @for m in messages {
                 article class="outbox-message" {
                     h2 { (m.subject) }
-                    p class="byline" { "To " (m.recipient) " — " (display_time(m.created_at)) }
+                    p class="byline" {
+                        "To " (m.recipient) " — " (display_time(m.created_at))
+                        @if m.state != crate::db::outbox::KEPT { " — " (m.state) }
+                    }
+                    @if !m.headers.is_empty() {
+                        pre class="outbox-headers" { (m.headers.trim_end()) }
+                    }
                     pre { (m.body) }
+                    @if m.html_body.is_some() {
+                        p class="hint" { "With an HTML part as well." }
+                    }
                 }
             }
         },

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api_docs;
 pub mod articles;
 pub mod comments;
+pub mod digests;
 pub mod embed;
 pub mod error;
 pub mod feeds;

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod cache;
 pub mod comments;
 pub mod connection;
+pub mod digests;
 pub mod embed;
 pub mod error;
 pub mod feeds;

@@ -5,8 +5,8 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{
-    accounts, admin, api, articles, assets, comments, embed, feeds, health, moderation, profiles, reports, search,
-    settings, AppError,
+    accounts, admin, api, articles, assets, comments, digests, embed, feeds, health, moderation, profiles, reports,
+    search, settings, AppError,
 };
 
 /// One route of the table.
@@ -58,6 +58,8 @@ routes! {
     "/inbox/read" => { POST comments::mark_read },
     "/settings/notifications" => { POST settings::notification_settings },
     "/settings/profile" => { POST settings::update_profile },
+    "/settings/digest" => { POST settings::digest_setting },
+    "/digest/unsubscribe/{token}" => { GET digests::confirm, POST digests::unsubscribe },
     "/articles/{slug}/save" => { POST profiles::save },
     "/articles/{slug}/comments.atom" => { GET feeds::article_comments_feed },
     "/saved" => { GET profiles::saved_list },

@@ -126,7 +126,10 @@ pub async fn security(
         Ok(ServiceResponse::new(req, super::error::response_for(err, visitor)))
     };
 
-    if bearer.is_none() && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // A digest's one-click unsubscribe comes from mail clients, with no cookie, origin
+    // or form token: the signed token in its path is its proof (see `web::digests`).
+    let one_click = *req.method() == Method::POST && super::digests::is_one_click(req.path());
+    if bearer.is_none() && !one_click && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         if let Err(err) = check_origin(&req, config) {
             return refuse(req, err, &visitor);
         }
@@ -148,15 +151,16 @@ pub async fn security(
     // The forms a reader types into are refused by their handlers instead, which show
     // the form again with the text (see `keeps_typed_text`).
     if let Some(user) = &visitor.user {
-        const ALLOWED: [&str; 6] = [
+        const ALLOWED: [&str; 7] = [
             "/logout",
             "/settings/email",
             "/settings/password",
             "/settings/sessions",
             "/settings/verify-email",
             "/settings/delete",
+            "/settings/digest",
         ];
-        let allowed = ALLOWED.contains(&req.path()) || keeps_typed_text(req.path());
+        let allowed = ALLOWED.contains(&req.path()) || keeps_typed_text(req.path()) || one_click;
         if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !allowed {
             if let Err(err) = refuse_banned(user) {
                 return refuse(req, err, &visitor);

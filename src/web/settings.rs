@@ -24,6 +24,7 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
         "sessions" => "Your other sessions were logged out.",
         "verification-sent" => "We sent a confirmation link to your email address.",
         "notifications" => "Your notification settings were saved.",
+        "digest" => "Your digest setting was saved.",
         "profile" => "Your profile was saved.",
         "token-revoked" => "The API token was revoked: programs using it can no longer call the API.",
         _ => return None,
@@ -45,6 +46,7 @@ async fn render(
         })
         .await?;
     let tokens = crate::service::tokens::list(state, id).await?;
+    let digest = crate::service::digests::setting(state, id).await?;
     let page = view::settings(
         &signed_in.visitor,
         &user,
@@ -54,6 +56,7 @@ async fn render(
         notice,
         forms,
         state.config.require_email_verification,
+        digest,
     );
     Ok(html(status, page))
 }
@@ -290,6 +293,34 @@ pub async fn notification_settings(
     let user_id = signed_in.user.id;
     state.db(move |conn| Ok(crate::db::users::set_email_replies(conn, user_id, on)?)).await?;
     Ok(redirect("/settings?notice=notifications"))
+}
+
+/// POST /settings/digest
+#[derive(Deserialize)]
+pub struct DigestForm {
+    #[serde(default)]
+    digest: String,
+}
+
+pub async fn digest_setting(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    form: web::Form<DigestForm>,
+) -> Result<HttpResponse, AppError> {
+    use crate::service::digests;
+    // Nothing any cached page shows changes.
+    super::cache::touches_nothing();
+    match digests::parse_choice(&form.digest) {
+        Ok(choice) => {
+            digests::choose(&state, signed_in.user.id, choice).await?;
+            Ok(redirect("/settings?notice=digest#digest-heading"))
+        }
+        Err(problem) => {
+            let mut forms = SettingsForms::default();
+            forms.errors.add("digest", problem);
+            render(&state, &signed_in, StatusCode::BAD_REQUEST, None, &forms).await
+        }
+    }
 }
 
 pub async fn resend_verification(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {

@@ -79,6 +79,20 @@ async fn every_page_passes_axe_and_the_html_checker() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // The settings list API tokens when there are some.
     app.api_token("bob", "read,write").await;
+    // A digest's unsubscribe page, for a reader who gets one and for one who does not.
+    let r = app.post_form(&bob, "/settings/digest", &[("digest", "weekly")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let key: String = app
+        .with_conn(|c| {
+            use afterword::db::schema::settings;
+            use diesel::prelude::*;
+            settings::table.find("csrf_key").select(settings::value).first(c).unwrap()
+        })
+        .await;
+    let key = afterword::auth::csrf::CsrfKey::new(key.into_bytes());
+    let unsubscribe =
+        |name: &str| format!("/digest/unsubscribe/{}", key.unsubscribe_token(app.with_conn_blocking_user_id(name)));
+    let (bob_unsubscribe, ann_unsubscribe) = (unsubscribe("bob"), unsubscribe("ann"));
 
     let common = |extra: Vec<Visit>| {
         let mut pages = vec![
@@ -108,6 +122,8 @@ async fn every_page_passes_axe_and_the_html_checker() {
                 visit("/password-reset"),
                 visit("/account-deleted"),
                 visit("/articles/no-such-article"),
+                visit(bob_unsubscribe.clone()),
+                visit(ann_unsubscribe.clone()),
             ]),
         ),
         (

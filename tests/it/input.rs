@@ -29,6 +29,8 @@ const FORM_FIELDS: &[(&str, &[&str])] = &[
     ("/inbox/read", &["return_to"]),
     ("/settings/notifications", &["email_replies"]),
     ("/settings/profile", &["display_name", "bio"]),
+    ("/settings/digest", &["digest"]),
+    ("/digest/unsubscribe/{token}", &["List-Unsubscribe"]),
     ("/articles/{slug}/save", &["action", "return_to"]),
     ("/signup", &["username", "email", "password", "next", "save"]),
     ("/login", &["login", "password", "next", "save"]),

@@ -19,6 +19,7 @@ mod concurrency;
 mod confirm;
 mod demo;
 mod details;
+mod digests;
 mod embed;
 mod errors;
 mod exports;

@@ -55,7 +55,13 @@ async fn every_state_changing_route_refuses_forged_requests(backend: Backend) {
     let bob_token = app.csrf_token(&bob).await;
     let before = state(&app).await;
 
-    let unsafe_routes: Vec<_> = ROUTES.iter().filter(|r| r.method != "GET").collect();
+    // All but the digests' one-click unsubscribe, which mail clients post without a
+    // cookie, Origin or form token: its signed token is its proof (tests/it/digests.rs
+    // shows that a token that is not genuine changes nothing).
+    let unsafe_routes: Vec<_> = ROUTES
+        .iter()
+        .filter(|r| r.method != "GET" && !afterword::web::digests::is_one_click(&concrete(r.path)))
+        .collect();
     assert!(unsafe_routes.len() >= 10, "the table lists the state-changing routes: {unsafe_routes:?}");
     let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     for route in unsafe_routes {
