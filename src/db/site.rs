@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use time::{Date, PrimitiveDateTime};
 
 use super::schema::{
-    article_tags, article_takeaways, articles, comment_votes, comments, moderation_log, notifications, reports,
-    saved_articles, settings, users,
+    article_tags, article_takeaways, articles, comment_votes, comments, digest_subscriptions, moderation_log,
+    notifications, reports, saved_articles, settings, users,
 };
 use super::{write_transaction, DbConn};
 use crate::domain::{CommentStatus, ModAction, NotificationKind, ReportReason, Role, TargetType};
@@ -34,6 +34,7 @@ pub const EXCLUDED_TABLES: &[(&str, &str)] = &[
     ("login_failures", "the login lockout's failed attempts of the last minutes"),
     ("comment_posts", "the per-account comment limits' posts of the last day"),
     ("live_events", "thread changes kept a few minutes for readers watching live"),
+    ("leases", "which running instance holds a background job (the digests) now"),
 ];
 
 /// Columns left out of an exported table, and why.
@@ -351,6 +352,9 @@ site_tables! {
         removed_reason: Option<String>,
         pinned: bool,
         distinguished: bool,
+        quote_kind: Option<String>,
+        quote_position: Option<i32>,
+        quote_text: Option<String>,
     }
 
     CommentVotes(VoteRow) => comment_votes, key (comment_id: i64, user_id: i64), numbered: false, {
@@ -365,6 +369,14 @@ site_tables! {
         article_id: i64,
         saved_at: PrimitiveDateTime,
         last_seen_at: PrimitiveDateTime,
+    }
+
+    /// A reader's email digest: how often, and what the next one starts from.
+    DigestSubscriptions(DigestRow) => digest_subscriptions, key (user_id: i64), numbered: false, {
+        user_id: i64,
+        frequency: String,
+        since: PrimitiveDateTime,
+        next_due_at: PrimitiveDateTime,
     }
 
     Reports(ReportRow) => reports, key (id: i64), numbered: true, {
