@@ -20,6 +20,7 @@ pub mod accounts;
 pub mod articles;
 pub mod comments;
 pub mod embed;
+pub mod imports;
 pub mod moderation;
 pub mod tokens;
 
