@@ -83,7 +83,7 @@ pub fn clean_html(html: &str) -> String {
     let lower = html.to_ascii_lowercase();
     let has_blocks = ["<p", "<br", "<div", "<ul", "<ol", "<pre", "<blockquote"].iter().any(|t| lower.contains(t));
     if has_blocks || html.is_empty() {
-        return IMPORT_CLEANER.clean(html).to_string();
+        return IMPORT_CLEANER.clean(html).to_string().trim().to_owned();
     }
     let mut wrapped = String::with_capacity(html.len() + 16);
     for para in html.replace("\r\n", "\n").split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
@@ -91,7 +91,7 @@ pub fn clean_html(html: &str) -> String {
         wrapped.push_str(&para.replace('\n', "<br>\n"));
         wrapped.push_str("</p>\n");
     }
-    IMPORT_CLEANER.clean(&wrapped).to_string()
+    IMPORT_CLEANER.clean(wrapped.trim_end()).to_string()
 }
 
 /// The text of clean HTML (from [`clean_html`]), for a comment's source and the

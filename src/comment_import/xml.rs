@@ -21,6 +21,8 @@ struct XmlIn<R: BufRead> {
     buf: Vec<u8>,
     /// The line the reader is on (from 1).
     line: u64,
+    /// The line the last event started on.
+    event_line: u64,
     /// Elements open.
     depth: usize,
     /// Names of the open elements, for the message when the file ends inside one.
@@ -31,11 +33,11 @@ impl<R: BufRead> XmlIn<R> {
     fn new(input: R) -> XmlIn<R> {
         let mut reader = Reader::from_reader(input);
         reader.config_mut().check_end_names = true;
-        XmlIn { reader, buf: Vec::with_capacity(8 * 1024), line: 1, depth: 0, open: Vec::new() }
+        XmlIn { reader, buf: Vec::with_capacity(8 * 1024), line: 1, event_line: 1, depth: 0, open: Vec::new() }
     }
 
     fn at(&self) -> String {
-        format!("line {}", self.line)
+        format!("line {}", self.event_line)
     }
 
     fn bad(&self, reason: impl Into<String>) -> ImportError {
@@ -53,6 +55,9 @@ impl<R: BufRead> XmlIn<R> {
                 Ok(event) => decode(event, decoder).map_err(bad),
                 Err(err) => Err(bad(match &err {
                     quick_xml::Error::Io(io) => format!("could not read the file: {io}"),
+                    quick_xml::Error::Syntax(syntax) if format!("{syntax:?}").starts_with("Unclosed") => {
+                        format!("the file ends inside a tag or a section ({syntax}): it is cut short")
+                    }
                     other => format!("not well-formed XML ({other})"),
                 })),
             };
@@ -61,6 +66,7 @@ impl<R: BufRead> XmlIn<R> {
             let decoded = decoded?;
             // An event spanning lines: it starts on the current line, which moves on after.
             let line_of_event = self.line;
+            self.event_line = line_of_event;
             self.line += lines;
             if let Some(ev) = decoded {
                 match &ev {
@@ -178,7 +184,14 @@ impl<R: BufRead> XmlIn<R> {
     /// The root element's name, after the prolog; text before it is not XML.
     fn root(&mut self, expected: &str, what: &str) -> Result<(), ImportError> {
         loop {
-            match self.next()? {
+            let event = self.next().map_err(|err| match err {
+                ImportError::Malformed { at, reason } => ImportError::malformed(
+                    at,
+                    format!("this is not {what}: it does not start as an XML file ({reason})"),
+                ),
+                other => other,
+            })?;
+            match event {
                 Ev::Text(t) if t.trim().is_empty() => continue,
                 Ev::Start { name, .. } if name == expected => return Ok(()),
                 Ev::Start { name, .. } => {

@@ -22,6 +22,7 @@ mod details;
 mod embed;
 mod errors;
 mod health;
+mod imports;
 mod input;
 mod instances;
 mod lists;

@@ -40,7 +40,7 @@ async fn comment_as(state: &AppState, user: &AuthUser, id: CommentId) -> Result<
             let author = crate::db::users::find(conn, comment.author_id)?
                 .filter(|a| a.deleted_at.is_none() && !comment.is_deleted() && !comment.is_removed())
                 .map(|a| a.username);
-            Ok((comments::ThreadComment { comment, author, my_vote: 0 }, locked))
+            Ok((comments::ThreadComment { comment, author, my_vote: 0, imported_name: None }, locked))
         })
         .await?;
     let context = super::model::Context {
