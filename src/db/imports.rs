@@ -116,6 +116,17 @@ pub fn author(
             .select((users::display_name, users::imported_email_key))
             .first(conn)
             .optional()?;
+        let claimed: bool = users::table
+            .find(UserId(id))
+            .select(users::imported_from.is_null())
+            .first(conn)
+            .optional()?
+            .unwrap_or(false);
+        if claimed {
+            // A reader claimed this author's comments: later ones are theirs too, and
+            // their account is not the import's to rename.
+            return Ok((UserId(id), AuthorOutcome::Unchanged));
+        }
         if let Some((shown, known_email)) = current {
             if shown.as_deref() == Some(name) && known_email == email_key {
                 return Ok((UserId(id), AuthorOutcome::Unchanged));
@@ -232,4 +243,60 @@ pub fn insert_comment(conn: &mut DbConn, new: &NewImported) -> QueryResult<Place
     }
     remember(conn, new.source, "comment", new.source_id, id.0)?;
     Ok(Placed { id, article_id: new.article_id, root_id, parent_id: new.parent.map(|p| p.id), depth })
+}
+
+/// How many comments imported with this address (lower-cased) await a claim.
+pub fn claimable(conn: &mut DbConn, email_key: &str) -> QueryResult<i64> {
+    comments::table
+        .inner_join(users::table)
+        .filter(users::imported_email_key.eq(email_key))
+        .filter(users::imported_from.is_not_null())
+        .filter(users::deleted_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Follows a claim link: once, within its time, moves every comment imported with the
+/// reader's confirmed address to the reader, and retires the placeholders (their
+/// profiles go; a later import gives the same authors' comments to the reader). The
+/// articles whose pages changed, or `None` when the link is not valid.
+pub fn claim(conn: &mut DbConn, token_hash: &str, reader: UserId) -> QueryResult<Option<(usize, Vec<ArticleId>)>> {
+    use crate::domain::TokenPurpose;
+    super::write_transaction(conn, |conn| {
+        if !super::users::consume_token(conn, TokenPurpose::Claim, token_hash, reader)? {
+            return Ok(None);
+        }
+        let (email_key, verified): (Option<String>, bool) =
+            users::table.find(reader).select((users::email_key, users::email_verified)).first(conn)?;
+        let Some(email_key) = email_key.filter(|_| verified) else {
+            return Ok(Some((0, Vec::new())));
+        };
+        let placeholders: Vec<UserId> = users::table
+            .filter(users::imported_email_key.eq(&email_key))
+            .filter(users::imported_from.is_not_null())
+            .filter(users::deleted_at.is_null())
+            .select(users::id)
+            .load(conn)?;
+        if placeholders.is_empty() {
+            return Ok(Some((0, Vec::new())));
+        }
+        let articles: Vec<ArticleId> = comments::table
+            .filter(comments::author_id.eq_any(&placeholders))
+            .select(comments::article_id)
+            .distinct()
+            .load(conn)?;
+        let moved = diesel::update(comments::table.filter(comments::author_id.eq_any(&placeholders)))
+            .set(comments::author_id.eq(reader))
+            .execute(conn)?;
+        let ids: Vec<i64> = placeholders.iter().map(|u| u.0).collect();
+        diesel::update(
+            import_ids::table.filter(import_ids::kind.eq("author")).filter(import_ids::local_id.eq_any(&ids)),
+        )
+        .set(import_ids::local_id.eq(reader.0))
+        .execute(conn)?;
+        diesel::update(users::table.filter(users::id.eq_any(&placeholders)))
+            .set((users::imported_email_key.eq(None::<String>), users::deleted_at.eq(Some(now()))))
+            .execute(conn)?;
+        Ok(Some((moved, articles)))
+    })
 }

@@ -16,7 +16,64 @@ use std::path::{Path, PathBuf};
 use crate::comment_import::{self as ci, Body, Comment, Format, ImportError, Record};
 use crate::db::imports::{self as dbi, AuthorOutcome, Placed, ThreadOutcome};
 use crate::db::{write_transaction, DbConn};
-use crate::domain::{ArticleId, CommentStatus, UserId};
+use crate::domain::{ArticleId, CommentStatus, TokenPurpose, UserId};
+use crate::web::{AppError, AppState};
+
+/// How long a claim link works.
+const CLAIM_VALID_FOR: time::Duration = time::Duration::days(2);
+
+/// Why a claim was refused, in words for the reader.
+pub type Refused = &'static str;
+
+/// A signed-in reader asks for the comments imported with their address: the site
+/// mails a link to that address (the outbox, without SMTP); following it moves them.
+/// Refused when the address is not confirmed, or no imported comment has it.
+pub async fn request_claim(state: &AppState, reader: UserId) -> Result<Result<(), Refused>, AppError> {
+    let user = state.db(move |conn| crate::db::users::find(conn, reader)?.ok_or(AppError::NotFound)).await?;
+    let (Some(email), true) = (user.email.clone(), user.email_verified) else {
+        return Ok(Err("Confirm your email address first: imported comments go only to a confirmed address."));
+    };
+    let key = crate::db::users::key(&email);
+    let waiting = state.db(move |conn| Ok(dbi::claimable(conn, &key)?)).await?;
+    if waiting == 0 {
+        return Ok(Err("No imported comment was written with your address."));
+    }
+    let token = crate::auth::random_token();
+    let hash = crate::auth::token_hash(&token);
+    state
+        .db(move |conn| Ok(crate::db::users::create_token(conn, reader, TokenPurpose::Claim, &hash, CLAIM_VALID_FOR)?))
+        .await?;
+    let link = state.config.link(&format!("claim-comments/{token}"));
+    let body = format!(
+        "You asked Afterword for the {waiting} comment(s) imported from the site's previous comment system \
+         with this address. Open this link to move them to your account {}:\n\n{link}\n\n\
+         The link works once, within two days. If you did not ask, you need do nothing.",
+        user.username
+    );
+    state.send_mail(email, "Claim your imported comments".into(), body).await?;
+    Ok(Ok(()))
+}
+
+/// The reader a valid claim link belongs to, if it is valid.
+pub async fn claim_link_user(state: &AppState, token: &str) -> Result<Option<crate::db::users::User>, AppError> {
+    let hash = crate::auth::token_hash(token);
+    state.db(move |conn| Ok(crate::db::users::token_user(conn, TokenPurpose::Claim, &hash)?)).await
+}
+
+/// Follows a claim link: the number of comments moved, or `None` when the link has
+/// expired or was used.
+pub async fn claim(state: &AppState, token: &str) -> Result<Option<usize>, AppError> {
+    let Some(user) = claim_link_user(state, token).await? else { return Ok(None) };
+    let hash = crate::auth::token_hash(token);
+    let done = state.db(move |conn| Ok(dbi::claim(conn, &hash, user.id)?)).await?;
+    Ok(done.map(|(moved, articles)| {
+        if !articles.is_empty() {
+            // Names change on threads and profiles alike.
+            state.cache.touch_everything();
+        }
+        moved
+    }))
+}
 
 /// How a run should go.
 #[derive(Debug, Clone)]

@@ -79,6 +79,8 @@ routes! {
     "/settings/password" => { POST settings::change_password },
     "/settings/sessions" => { POST settings::end_other_sessions },
     "/settings/verify-email" => { POST settings::resend_verification },
+    "/settings/claim-comments" => { POST settings::claim_comments },
+    "/claim-comments/{token}" => { GET accounts::claim_form, POST accounts::claim },
     "/settings/delete" => { POST settings::delete_account },
     "/settings/tokens" => { POST settings::create_token },
     "/settings/tokens/{id}/revoke" => { POST settings::revoke_token },

@@ -25,6 +25,7 @@ both_backends!(
     malformed_or_wrong_files_write_nothing,
     dry_run_reports_and_writes_nothing,
     placeholder_accounts_cannot_log_in,
+    a_reader_claims_comments_imported_with_their_confirmed_address,
 );
 
 const DISQUS: &str = include_str!("../fixtures/import/isso-disqus.xml");
@@ -508,4 +509,104 @@ async fn placeholder_accounts_cannot_log_in(backend: Backend) {
     let (status, body) = app.page(&format!("/users/{username}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("peter") && body.contains("Disqus"), "{body}");
+}
+
+/// Gives `username` the address `email`, confirmed or not.
+async fn set_email(app: &TestApp, username: &str, email: &str, verified: bool) {
+    let (username, email) = (username.to_owned(), email.to_owned());
+    app.with_conn(move |c| {
+        diesel::update(users::table.filter(users::username.eq(username)))
+            .set((users::email.eq(Some(&email)), users::email_key.eq(Some(&email)), users::email_verified.eq(verified)))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+}
+
+async fn a_reader_claims_comments_imported_with_their_confirmed_address(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "disqus.xml", DISQUS.as_bytes());
+    import(&app.db, "disqus", &file, &[]);
+    let slug: String = articles::table
+        .filter(articles::source_url.eq("http://example.org/"))
+        .select(articles::slug)
+        .first(&mut app.db.connect())
+        .unwrap();
+    // The anonymous page is cached before the claim: the claim must refresh it.
+    assert!(app.page(&format!("/articles/{slug}")).await.1.contains("peter"));
+
+    // A reader whose confirmed address no imported comment has: refused, nothing sent.
+    let bob = app.signup("bob").await;
+    set_email(&app, "bob", "bob@example.com", true).await;
+    let response = app.post_form(&bob, "/settings/claim-comments", &[]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("No imported comment was written with your address."));
+    // The right address, not confirmed: refused.
+    let ann = app.signup("ann").await;
+    set_email(&app, "ann", "foo@bar.com", false).await;
+    let response = app.post_form(&ann, "/settings/claim-comments", &[]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("Confirm your email address first"));
+    assert!(app.outbox().await.iter().all(|m| m.1 != "Claim your imported comments"));
+    // Not signed in: no claim.
+    let anonymous = app.new_client();
+    let response = app.post_form(&anonymous, "/settings/claim-comments", &[]).await;
+    assert!(response.status().is_client_error() || response.headers()["location"].to_str().unwrap().contains("login"));
+    assert!(app.outbox().await.is_empty(), "nothing was mailed");
+
+    // Confirmed: a link goes to the address.
+    set_email(&app, "ann", "foo@bar.com", true).await;
+    let response = app.post_form(&ann, "/settings/claim-comments", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let mail = app.outbox().await.into_iter().find(|m| m.1 == "Claim your imported comments").expect("a claim mail");
+    assert_eq!(mail.0, "foo@bar.com");
+    let link = mail.2.split_whitespace().find(|w| w.contains("/claim-comments/")).unwrap().to_owned();
+    let path = &link[link.find("/claim-comments/").unwrap()..];
+    let (status, form) = app.page(path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("ann"), "{form}");
+    // Following it (whoever opens it: the link is the proof) moves the four comments.
+    let response = app.post_form(&anonymous, path, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("4 imported comment(s) are now yours"));
+    let ann_id = app.with_conn_blocking_user_id("ann");
+    let mine: i64 =
+        comments::table.filter(comments::author_id.eq(ann_id)).count().get_result(&mut app.db.connect()).unwrap();
+    assert_eq!(mine, 4);
+    let page = Page::parse(&app.page(&format!("/articles/{slug}")).await.1);
+    let authors = page.texts(".comment-meta .author");
+    assert!(authors.contains(&"ann".to_owned()) && !authors.contains(&"peter".to_owned()), "{authors:?}");
+    // The placeholder's profile is gone; a used link does nothing more.
+    let response = app.post_form(&anonymous, path, &[]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("This link has expired"));
+    assert_eq!(app.page(path).await.0, StatusCode::BAD_REQUEST);
+    // Importing again changes nothing and gives the claimed comments back to no one.
+    let again = import(&app.db, "disqus", &file, &[]);
+    assert!(again.contains("comments: 0 created"), "{again}");
+    let mine_after: i64 =
+        comments::table.filter(comments::author_id.eq(ann_id)).count().get_result(&mut app.db.connect()).unwrap();
+    assert_eq!(mine_after, 4);
+
+    // An expired link: refused, nothing moves.
+    let carl = app.signup("carl").await;
+    set_email(&app, "carl", "baz@email.foo", true).await;
+    assert_eq!(app.post_form(&carl, "/settings/claim-comments", &[]).await.status(), StatusCode::SEE_OTHER);
+    app.with_conn(|c| {
+        use afterword::db::schema::account_tokens;
+        diesel::update(account_tokens::table.filter(account_tokens::purpose.eq("claim")))
+            .set(account_tokens::expires_at.eq(afterword::db::now() - time::Duration::minutes(1)))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let mail = app.outbox().await.into_iter().rfind(|m| m.0 == "baz@email.foo").expect("a claim mail");
+    let link = mail.2.split_whitespace().find(|w| w.contains("/claim-comments/")).unwrap().to_owned();
+    let path = &link[link.find("/claim-comments/").unwrap()..];
+    assert_eq!(app.post_form(&carl, path, &[]).await.status(), StatusCode::BAD_REQUEST);
+    let carl_id = app.with_conn_blocking_user_id("carl");
+    let carls: i64 =
+        comments::table.filter(comments::author_id.eq(carl_id)).count().get_result(&mut app.db.connect()).unwrap();
+    assert_eq!(carls, 0);
 }
