@@ -19,6 +19,32 @@ use crate::db::{write_transaction, DbConn};
 use crate::domain::{ArticleId, CommentStatus, TokenPurpose, UserId};
 use crate::web::{AppError, AppState};
 
+/// Imports an uploaded file (from the administrators' page) with the same rules as
+/// the command line: its summary, or why nothing was imported.
+pub async fn import_upload(
+    state: &AppState,
+    bytes: Vec<u8>,
+    options: Options,
+) -> Result<Result<Summary, String>, AppError> {
+    let result = state
+        .db(move |conn| {
+            let mut file = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.into()))?;
+            std::io::Write::write_all(file.as_file_mut(), &bytes).map_err(|e| AppError::Internal(e.into()))?;
+            match import_file(conn, file.path(), &options, &mut |_| {}) {
+                Ok(summary) => Ok(Ok(summary)),
+                Err(ImportError::Db(e)) => Err(e.into()),
+                Err(other) => Ok(Err(other.to_string())),
+            }
+        })
+        .await?;
+    if let Ok(summary) = &result {
+        if !summary.dry_run && summary.comments.created + summary.threads.created > 0 {
+            state.cache.touch_everything();
+        }
+    }
+    Ok(result)
+}
+
 /// How long a claim link works.
 const CLAIM_VALID_FOR: time::Duration = time::Duration::days(2);
 

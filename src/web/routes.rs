@@ -115,6 +115,7 @@ routes! {
     "/admin/articles" => { GET admin::articles_page, POST admin::create_article },
     "/admin/articles/new" => { GET admin::new_article },
     "/admin/articles/import" => { POST admin::import_articles },
+    "/admin/comments/import" => { GET admin::comments_import_page, POST admin::import_comments },
     "/admin/articles/{slug}/edit" => { GET admin::edit_article_form, POST admin::edit_article },
     "/admin/articles/{slug}/delete" => { POST admin::delete_article },
     "/admin/outbox" => { GET admin::outbox },

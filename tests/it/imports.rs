@@ -26,6 +26,7 @@ both_backends!(
     dry_run_reports_and_writes_nothing,
     placeholder_accounts_cannot_log_in,
     a_reader_claims_comments_imported_with_their_confirmed_address,
+    administrators_import_an_upload_with_the_same_rules,
 );
 
 const DISQUS: &str = include_str!("../fixtures/import/isso-disqus.xml");
@@ -609,4 +610,74 @@ async fn a_reader_claims_comments_imported_with_their_confirmed_address(backend:
     let carls: i64 =
         comments::table.filter(comments::author_id.eq(carl_id)).count().get_result(&mut app.db.connect()).unwrap();
     assert_eq!(carls, 0);
+}
+
+async fn upload_comments(
+    app: &TestApp,
+    client: &reqwest::Client,
+    format: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    dry_run: bool,
+) -> reqwest::Response {
+    let token = app.csrf_token(client).await;
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    let mut form =
+        reqwest::multipart::Form::new().text("csrf_token", token).text("format", format.to_owned()).part("file", part);
+    if dry_run {
+        form = form.text("dry_run", "1");
+    }
+    client.post(app.url("/admin/comments/import")).multipart(form).send().await.unwrap()
+}
+
+async fn administrators_import_an_upload_with_the_same_rules(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = app.signup_as("ada", "admin").await;
+    let reader = app.signup("bob").await;
+    let (status, page) = app.page_as(&admin, "/admin/comments/import").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(Page::parse(&page).text("#comments-file-hint").contains("At most 2 MiB"));
+    // Readers may not.
+    let response = upload_comments(&app, &reader, "disqus", "disqus.xml", DISQUS.as_bytes().to_vec(), false).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let empty = snapshot(&mut app.db.connect());
+
+    // A wrong format: 400, the file named, what was chosen kept, nothing written.
+    let response = upload_comments(&app, &admin, "wordpress", "disqus.xml", DISQUS.as_bytes().to_vec(), false).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = Page::parse(&response.text().await.unwrap());
+    let error = page.text("#comments-file-error");
+    assert!(error.contains("“disqus.xml”") && error.contains("not a WordPress export"), "{error}");
+    assert_eq!(page.attr("#comments-format option[selected]", "value"), "wordpress");
+    assert_eq!(snapshot(&mut app.db.connect()), empty);
+    // A file cut short, likewise.
+    let cut = DISQUS.as_bytes()[..DISQUS.len() / 2].to_vec();
+    let response = upload_comments(&app, &admin, "disqus", "cut.xml", cut, false).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("cut short"));
+    assert_eq!(snapshot(&mut app.db.connect()), empty);
+    // Too big: 413, nothing written.
+    let big = vec![b' '; 3 * 1024 * 1024];
+    let response = upload_comments(&app, &admin, "disqus", "big.xml", big, false).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Only checking: the summary, nothing written.
+    let response = upload_comments(&app, &admin, "disqus", "disqus.xml", DISQUS.as_bytes().to_vec(), true).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let summary = Page::parse(&response.text().await.unwrap()).texts(".import-summary li");
+    assert!(summary.iter().any(|l| l.starts_with("comments: 5 created")), "{summary:?}");
+    assert_eq!(snapshot(&mut app.db.connect()), empty);
+    // For real, then again: the second changes nothing.
+    let response = upload_comments(&app, &admin, "disqus", "disqus.xml", DISQUS.as_bytes().to_vec(), false).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let summary = Page::parse(&response.text().await.unwrap()).texts(".import-summary li");
+    assert!(summary.iter().any(|l| l.starts_with("comments: 5 created")), "{summary:?}");
+    let after = snapshot(&mut app.db.connect());
+    assert_eq!(after.comments.len(), 5);
+    let (_, body) = app.page("/articles/hello-world").await;
+    assert!(body.contains("Hello, World.") && body.contains("peter"));
+    let response = upload_comments(&app, &admin, "disqus", "disqus.xml", DISQUS.as_bytes().to_vec(), false).await;
+    let summary = Page::parse(&response.text().await.unwrap()).texts(".import-summary li");
+    assert!(summary.iter().any(|l| l.starts_with("comments: 0 created, 0 updated, 5 unchanged")), "{summary:?}");
+    assert_eq!(snapshot(&mut app.db.connect()), after);
 }
