@@ -218,6 +218,7 @@ pub fn import_file(
         if options.dry_run {
             return Err(Abort::DryRun);
         }
+        dbi::announce_to_running_sites(conn)?;
         Ok(())
     });
     match result {

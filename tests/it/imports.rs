@@ -11,9 +11,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 
-use crate::both_backends;
 use crate::common::html::Page;
 use crate::common::{Backend, TestApp, TestDb, SEED_SLUG};
+use crate::{both_backends, postgres_only};
 
 both_backends!(
     disqus_export_keeps_threads_nesting_and_flags,
@@ -28,6 +28,8 @@ both_backends!(
     a_reader_claims_comments_imported_with_their_confirmed_address,
     administrators_import_an_upload_with_the_same_rules,
 );
+
+postgres_only!(running_instances_drop_cached_pages_when_an_import_commits);
 
 const DISQUS: &str = include_str!("../fixtures/import/isso-disqus.xml");
 const WXR: &str = include_str!("../fixtures/import/isso-wordpress.xml");
@@ -680,4 +682,20 @@ async fn administrators_import_an_upload_with_the_same_rules(backend: Backend) {
     let summary = Page::parse(&response.text().await.unwrap()).texts(".import-summary li");
     assert!(summary.iter().any(|l| l.starts_with("comments: 0 created, 0 updated, 5 unchanged")), "{summary:?}");
     assert_eq!(snapshot(&mut app.db.connect()), after);
+}
+
+async fn running_instances_drop_cached_pages_when_an_import_commits() {
+    let app = TestApp::builder(Backend::Postgres).with_seed_article().start().await;
+    let path = format!("/articles/{SEED_SLUG}");
+    assert!(!app.page(&path).await.1.contains("peter"));
+    assert!(!app.page(&path).await.1.contains("peter"), "cached");
+    let dir = tempfile::tempdir().unwrap();
+    let xml = DISQUS.replace("http://example.org/", "https://techcrunch.com/");
+    let file = write(&dir, "disqus.xml", xml.as_bytes());
+    import(&app.db, "disqus", &file, &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !app.page(&path).await.1.contains("peter") {
+        assert!(std::time::Instant::now() < deadline, "the cached page was not dropped");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
