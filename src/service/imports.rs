@@ -305,7 +305,6 @@ enum Fate {
 
 struct Plan {
     threads: Vec<PlannedThread>,
-    thread_index: HashMap<String, u32>,
     comments: Vec<PlannedComment>,
     comment_index: HashMap<Box<str>, u32>,
     orphans: u64,
@@ -394,9 +393,8 @@ fn check(input: &Input, options: &Options, progress: &mut dyn FnMut(Progress)) -
         }
     }
     drop(raw);
-    // A reply to a comment left out hangs from the nearest imported ancestor (none:
-    // it becomes top-level).
-    // Deleted comments stay only to hold replies that are imported.
+    // Deleted comments stay only to hold replies that are imported; a reply whose
+    // parent is not in the file, or is left out, becomes top-level.
     let n = comments.len();
     let mut needed = vec![false; n];
     for i in 0..n {
@@ -434,7 +432,7 @@ fn check(input: &Input, options: &Options, progress: &mut dyn FnMut(Progress)) -
         }
         comments[i].parent = parent;
     }
-    Ok(Plan { threads, thread_index, comments, comment_index, orphans })
+    Ok(Plan { threads, comments, comment_index, orphans })
 }
 
 /// The absolute address of a thread, or why it has none.
@@ -633,7 +631,6 @@ impl<'a> Writer<'a> {
                 Ok(_) => self.summary.threads.skip("no comments to import"),
             }
         }
-        let _ = &self.plan.thread_index;
         Ok(())
     }
 }
