@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod comment_import;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -1,4 +1,5 @@
-//! The command line: serve, migrate, import-articles, export, import-site, backup, admin.
+//! The command line: serve, migrate, import-articles, import-comments, export, import-site, backup,
+//! admin, send-digests.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,23 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
         /// A new file (an existing one is not overwritten)
+        file: PathBuf,
+    },
+    /// Import comments from Disqus, WordPress, Isso or Remark42: all or nothing, and
+    /// running it again changes nothing
+    ImportComments {
+        #[command(flatten)]
+        db: DbArgs,
+        /// disqus (XML export), wordpress (WXR export), isso (its SQLite database
+        /// file) or remark42 (a backup file); gzip-compressed files are read as they are
+        #[arg(long)]
+        format: afterword::comment_import::Format,
+        /// The site's address, for thread addresses that are only a path (Isso)
+        #[arg(long)]
+        site_url: Option<url::Url>,
+        /// Check the file and print what would be imported, writing nothing
+        #[arg(long)]
+        dry_run: bool,
         file: PathBuf,
     },
     /// Manage administrators and roles
@@ -219,6 +237,10 @@ fn main() -> ExitCode {
         Command::Export { db, file } => export(&db.database_url, &file),
         Command::ImportSite { db, file } => import_site(&db.database_url, &file),
         Command::Backup { db, file } => backup(&db.database_url, &file),
+        Command::ImportComments { db, format, site_url, dry_run, file } => {
+            let options = afterword::service::imports::Options { format, site_url, dry_run };
+            import_comments(&db.database_url, &file, &options)
+        }
         Command::Admin(AdminCommand::Create { db, username, email }) => {
             admin_create(&db.database_url, &username, &email)
         }
@@ -486,6 +508,52 @@ fn backup(url: &str, file: &Path) -> anyhow::Result<()> {
             println!("pg_dump is not installed here (PostgreSQL's client tools). Where it is, run:\n  {dump}");
             println!("To restore: {restore}");
         }
+    }
+    Ok(())
+}
+
+fn import_comments(
+    url: &str,
+    file: &std::path::Path,
+    options: &afterword::service::imports::Options,
+) -> anyhow::Result<()> {
+    use afterword::service::imports::{import_file, Progress};
+    if !file.is_file() {
+        anyhow::bail!("could not read {}: no such file", file.display());
+    }
+    let (mut conn, _, _) = db::open_migrated(url)?;
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_message(format!("checking {}", file.display()));
+    let mut writing = false;
+    let mut progress = |p: Progress| match p {
+        Progress::Checking { records } => {
+            bar.set_message(format!("checking {}: {records} records", file.display()));
+            bar.tick();
+        }
+        Progress::Writing { done, total } => {
+            if !writing {
+                writing = true;
+                bar.set_length(total);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} comments ({eta})")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar.set_message("importing");
+            }
+            bar.set_position(done);
+        }
+    };
+    let result = import_file(&mut conn, file, options, &mut progress);
+    bar.finish_and_clear();
+    let summary = result.map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?;
+    let verb = if summary.dry_run { "would import" } else { "imported" };
+    println!("{verb} {} ({})", file.display(), summary.format.label());
+    for line in summary.lines() {
+        println!("  {line}");
     }
     Ok(())
 }

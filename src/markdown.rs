@@ -8,7 +8,16 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(cleaner);
+
+/// For HTML from elsewhere: the same, and the text of scripts and styles goes too.
+static IMPORT_CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = cleaner();
+    builder.clean_content_tags(HashSet::from(["script", "style", "template", "noscript", "iframe", "object"]));
+    builder
+});
+
+fn cleaner() -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::empty();
     builder
         .tags(HashSet::from(["p", "em", "strong", "a", "code", "pre", "blockquote", "ul", "ol", "li", "br"]))
@@ -20,7 +29,7 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("nofollow ugc noopener noreferrer"));
     builder
-});
+}
 
 /// The deepest nesting of block quotes and lists (together) a rendering keeps: deeper
 /// markers are flattened into the level above, so no input can make rendering or the
@@ -69,6 +78,67 @@ pub fn render(source: &str) -> String {
 /// [`render`] makes passes unchanged; anything else loses what a comment cannot hold.
 pub fn clean(html: &str) -> String {
     CLEANER.clean(html).to_string()
+}
+
+/// Cleans HTML written elsewhere (comments imported from another system) to what a
+/// rendered comment may hold: the same tags, links and schemes; scripts, styles and
+/// everything else go (the text of unknown tags stays). Text without paragraph tags
+/// has its blank lines made paragraphs and its line breaks kept, as WordPress shows it.
+pub fn clean_html(html: &str) -> String {
+    let html = html.trim();
+    let lower = html.to_ascii_lowercase();
+    let has_blocks = ["<p", "<br", "<div", "<ul", "<ol", "<pre", "<blockquote"].iter().any(|t| lower.contains(t));
+    if has_blocks || html.is_empty() {
+        return IMPORT_CLEANER.clean(html).to_string().trim().to_owned();
+    }
+    let mut wrapped = String::with_capacity(html.len() + 16);
+    for para in html.replace("\r\n", "\n").split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        wrapped.push_str("<p>");
+        wrapped.push_str(&para.replace('\n', "<br>\n"));
+        wrapped.push_str("</p>\n");
+    }
+    IMPORT_CLEANER.clean(wrapped.trim_end()).to_string()
+}
+
+/// The text of clean HTML (from [`clean_html`]), for a comment's source and the
+/// search index: tags dropped, paragraphs and breaks as line breaks, entities decoded.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&decode_entities(&rest[..open]));
+        let Some(close) = rest[open..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = rest[open + 1..open + close].trim_start_matches('/').to_ascii_lowercase();
+        let name = tag.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
+        match name {
+            "p" | "blockquote" | "pre" | "ul" | "ol" if rest[open + 1..].starts_with('/') => out.push_str("\n\n"),
+            "br" | "li" if !rest[open + 1..].starts_with('/') => out.push('\n'),
+            _ => {}
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(&decode_entities(rest));
+    let lines: Vec<&str> = out.lines().map(str::trim_end).collect();
+    let mut text = lines.join("\n");
+    while text.contains("\n\n\n") {
+        text = text.replace("\n\n\n", "\n\n");
+    }
+    text.trim().to_owned()
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_owned();
+    }
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
 }
 
 /// Removes the block-quote and list markers at the start of a line beyond

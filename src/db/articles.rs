@@ -284,6 +284,29 @@ fn insert(conn: &mut DbConn, item: &NewArticle) -> QueryResult<(ArticleId, Strin
     Ok((id, slug))
 }
 
+/// Creates the article of a thread imported from another system: its title and
+/// address, no summary or takeaways yet (an administrator adds them). Inside the
+/// import's transaction.
+pub(crate) fn insert_imported(
+    conn: &mut DbConn,
+    title: &str,
+    source_url: &str,
+    source_name: &str,
+    published_at: time::Date,
+) -> QueryResult<(ArticleId, String)> {
+    let item = NewArticle {
+        slug: None,
+        title: title.to_owned(),
+        source_url: source_url.to_owned(),
+        source_name: source_name.to_owned(),
+        published_at,
+        summary: Vec::new(),
+        takeaways: Vec::new(),
+        tags: Vec::new(),
+    };
+    insert(conn, &item)
+}
+
 /// Replaces an article's content; its slug stays.
 fn overwrite(conn: &mut DbConn, id: ArticleId, item: &NewArticle) -> QueryResult<()> {
     diesel::update(articles::table.find(id))

@@ -107,13 +107,17 @@ pub struct ThreadComment {
     pub my_vote: i32,
     /// What it quotes of its article (see [`show_quotes`]); none once deleted or removed.
     pub quote: Option<ShownQuote>,
+    /// The name an imported author had in the other system (their placeholder
+    /// account's `author` is not a name anyone chose); `None` for everyone else.
+    pub imported_name: Option<String>,
 }
 
-type Row = (Comment, String, Option<PrimitiveDateTime>, Option<i32>);
+type Row = (Comment, String, Option<PrimitiveDateTime>, Option<i32>, Option<String>, Option<String>);
 
 fn into_thread(rows: Vec<Row>) -> Vec<ThreadComment> {
     rows.into_iter()
-        .map(|(comment, username, author_deleted, vote)| ThreadComment {
+        .map(|(comment, username, author_deleted, vote, imported_from, display_name)| ThreadComment {
+            imported_name: imported_from.and(display_name).filter(|_| !comment.is_deleted() && !comment.is_removed()),
             author: (!comment.is_deleted() && !comment.is_removed() && author_deleted.is_none()).then_some(username),
             my_vote: vote.unwrap_or(0),
             quote: None,
@@ -132,7 +136,14 @@ macro_rules! with_authors_and_votes {
                     .eq(comments::id)
                     .and(comment_votes::user_id.eq($viewer.unwrap_or(UserId(-1))))),
             )
-            .select((Comment::as_select(), users::username, users::deleted_at, comment_votes::value.nullable()))
+            .select((
+                Comment::as_select(),
+                users::username,
+                users::deleted_at,
+                comment_votes::value.nullable(),
+                users::imported_from,
+                users::display_name,
+            ))
             // Held comments show only to their author.
             .filter(
                 comments::status

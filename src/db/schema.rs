@@ -77,6 +77,12 @@ diesel::table! {
         pending_email_key -> Nullable<Text>,
         /// Show my saved articles on my public profile.
         show_saved -> Bool,
+        /// The system a placeholder account's comments were imported from (disqus,
+        /// wordpress, isso, remark42); NULL for every account made here.
+        imported_from -> Nullable<Text>,
+        /// The imported author's address, lower-cased: a reader who confirms it may
+        /// claim the placeholder's comments. Never used to log in or to mail.
+        imported_email_key -> Nullable<Text>,
     }
 }
 
@@ -328,3 +334,14 @@ diesel::table! {
 }
 
 diesel::joinable!(digest_subscriptions -> users (user_id));
+
+diesel::table! {
+    /// The other system's ids of imported threads, comments and authors (kind:
+    /// thread | comment | author), and the article, comment or account made of each.
+    import_ids (source, kind, source_id) {
+        source -> Text,
+        kind -> Text,
+        source_id -> Text,
+        local_id -> BigInt,
+    }
+}

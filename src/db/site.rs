@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use time::{Date, PrimitiveDateTime};
 
 use super::schema::{
-    article_tags, article_takeaways, articles, comment_votes, comments, digest_subscriptions, moderation_log,
-    notifications, reports, saved_articles, settings, users,
+    article_tags, article_takeaways, articles, comment_votes, comments, digest_subscriptions, import_ids,
+    moderation_log, notifications, reports, saved_articles, settings, users,
 };
 use super::{write_transaction, DbConn};
 use crate::domain::{CommentStatus, ModAction, NotificationKind, ReportReason, Role, TargetType};
@@ -81,6 +81,13 @@ macro_rules! site_tables {
     };
     (@after $table:ident, $after:ident, $k1:ident, $k2:ident) => {
         $table::$k1.gt($after.0.clone()).or($table::$k1.eq($after.0.clone()).and($table::$k2.gt($after.1.clone())))
+    };
+    (@after $table:ident, $after:ident, $k1:ident, $k2:ident, $k3:ident) => {
+        $table::$k1.gt($after.0.clone()).or($table::$k1.eq($after.0.clone()).and(
+            $table::$k2
+                .gt($after.1.clone())
+                .or($table::$k2.eq($after.1.clone()).and($table::$k3.gt($after.2.clone()))),
+        ))
     };
     (@first $k1:ident $(, $rest:ident)*; $table:ident) => {
         $table::$k1
@@ -301,6 +308,8 @@ site_tables! {
         pending_email: Option<String>,
         pending_email_key: Option<String>,
         show_saved: bool,
+        imported_from: Option<String>,
+        imported_email_key: Option<String>,
     }
 
     /// An article (its counters and search text as they are).
@@ -369,6 +378,15 @@ site_tables! {
         article_id: i64,
         saved_at: PrimitiveDateTime,
         last_seen_at: PrimitiveDateTime,
+    }
+
+    /// An imported thread, comment or author: its id in the other system and what it
+    /// became here (so that importing the same file again still changes nothing).
+    ImportIds(ImportIdRow) => import_ids, key (source: String, kind: String, source_id: String), numbered: false, {
+        source: String,
+        kind: String,
+        source_id: String,
+        local_id: i64,
     }
 
     /// A reader's email digest: how often, and what the next one starts from.

@@ -545,6 +545,9 @@ pub struct Profile {
     pub created_at: PrimitiveDateTime,
     /// Its saved articles show to everyone.
     pub show_saved: bool,
+    /// A placeholder for an author whose comments were imported: the system they came
+    /// from (disqus, wordpress, isso, remark42).
+    pub imported_from: Option<String>,
 }
 
 pub fn profile(conn: &mut DbConn, username: &str) -> QueryResult<Option<Profile>> {
@@ -559,6 +562,7 @@ pub fn profile(conn: &mut DbConn, username: &str) -> QueryResult<Option<Profile>
             users::bio_html,
             users::created_at,
             users::show_saved,
+            users::imported_from,
         ))
         .first(conn)
         .optional()

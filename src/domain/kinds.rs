@@ -172,6 +172,8 @@ text_enum! {
     pub enum TokenPurpose {
         Reset = "reset",
         Verify = "verify",
+        /// Moves imported comments written with the account's address to it.
+        Claim = "claim",
     }
 
     /// Account emails limited per recipient.

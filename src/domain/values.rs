@@ -150,7 +150,8 @@ impl Username {
             return Err("Use only letters, digits, '_' and '-'.".into());
         }
         let lower = name.to_lowercase();
-        if lower.starts_with("deleted") || RESERVED_USERNAMES.contains(&lower.as_str()) {
+        if lower.starts_with("deleted") || lower.starts_with("imported") || RESERVED_USERNAMES.contains(&lower.as_str())
+        {
             return Err("That username is reserved.".into());
         }
         Ok(Username(name.to_owned()))

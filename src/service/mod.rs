@@ -23,6 +23,7 @@ pub mod articles;
 pub mod comments;
 pub mod digests;
 pub mod embed;
+pub mod imports;
 pub mod moderation;
 pub mod tokens;
 

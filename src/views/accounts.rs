@@ -194,6 +194,42 @@ pub fn verify_link_expired(v: &Visitor) -> Markup {
     )
 }
 
+/// The page a claim link opens: the button that moves the imported comments.
+pub fn claim_comments(v: &Visitor, token: &str, username: &str) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("Claim your imported comments"),
+        html! {
+            section class="auth-card" {
+                h1 { "Claim your imported comments" }
+                p { "The comments imported with your address will show as written by " strong { (username) } "." }
+                form method="post" action={ "/claim-comments/" (token) } {
+                    (csrf(v))
+                    button type="submit" class="button" { "Claim them" }
+                }
+            }
+        },
+    )
+}
+
+/// A claim link that expired or was used.
+pub fn claim_link_expired(v: &Visitor) -> Markup {
+    layout::page(
+        Some(v),
+        &meta("This link has expired"),
+        html! {
+            section class="auth-card" {
+                h1 { "This link has expired" }
+                p { "This claim link is not valid: it has expired or was already used." }
+                p {
+                    "To get a new one, open " a class="settings-link" href="/settings#imported-comments" { "your settings" }
+                    " and press “Claim my imported comments”."
+                }
+            }
+        },
+    )
+}
+
 pub fn message(v: &Visitor, title: &str, text: &str) -> Markup {
     layout::page(
         Some(v),
@@ -409,6 +445,15 @@ pub fn settings(
                         autocomplete: "current-password", hint: None }, e))
                     button type="submit" class="button" { "Change email" }
                 }
+            }
+            section class="settings-section" id="imported-comments" aria-labelledby="imported-heading" {
+                h2 id="imported-heading" { "Imported comments" }
+                p class="hint" {
+                    "Comments this site imported from the comment system it used before keep the name they were "
+                    "written under. If you wrote some with your confirmed address, we send a link to it; "
+                    "following it moves them to this account."
+                }
+                (button_form(v, "/settings/claim-comments", "Claim my imported comments", "link-button"))
             }
             section class="settings-section" aria-labelledby="password-heading" {
                 h2 id="password-heading" { "Password" }

@@ -197,6 +197,7 @@ pub fn articles(v: &Visitor, p: &ArticlesPage) -> Markup {
                         aria-describedby=(if p.import_error.is_some() { "import-file-hint import-file-error" } else { "import-file-hint" });
                     button type="submit" class="button secondary" { "Import" }
                 }
+                p { "Comments from another system: " a href="/admin/comments/import" { "import comments" } "." }
             }
             form method="get" action="/admin/articles" class="search-form articles-search" role="search" {
                 label for="articles-q" { "Find by title" }
@@ -265,6 +266,80 @@ pub fn confirm_delete_article(v: &Visitor, slug: &str, title: &str, published: i
             fields: &[],
             button: "Delete the article",
             cancel: "/admin/articles",
+        },
+    )
+}
+
+/// The comment import form, as chosen, and what the last upload did.
+#[derive(Default)]
+pub struct CommentsImport<'a> {
+    pub format: &'a str,
+    pub site_url: &'a str,
+    pub dry_run: bool,
+    /// The name of the file sent.
+    pub file: &'a str,
+    /// Why nothing was imported.
+    pub error: Option<String>,
+    /// The summary's lines.
+    pub summary: Option<Vec<String>>,
+}
+
+pub fn comments_import(v: &Visitor, p: &CommentsImport) -> Markup {
+    let limit_mib = crate::web::security::UPLOAD_LIMIT / (1024 * 1024);
+    let described = if p.error.is_some() { "comments-file-hint comments-file-error" } else { "comments-file-hint" };
+    layout::page(
+        Some(v),
+        &meta("Import comments"),
+        html! {
+            h1 { "Import comments" }
+            (nav(v))
+            section class="settings-section" {
+                p {
+                    "Comments exported from Disqus, WordPress, Isso or Remark42, as "
+                    code { "afterword import-comments" } " takes them: all or nothing, and importing the same file "
+                    "again changes nothing."
+                }
+                p class="hint" id="comments-file-hint" {
+                    "At most " (limit_mib) " MiB (gzip-compressed files too). Import bigger files on the server with "
+                    code { "afterword import-comments --format FORMAT FILE" } "."
+                }
+                @if let Some(error) = &p.error {
+                    div class="flash error import-error" role="alert" id="comments-file-error" {
+                        "Nothing was imported"
+                        @if !p.file.is_empty() { " from “" (p.file) "”" }
+                        ": " (crate::text::sentence(error))
+                    }
+                }
+                @if let Some(lines) = &p.summary {
+                    div class="notice import-summary" role="status" {
+                        p {
+                            @if p.dry_run { "Checked" } @else { "Imported" }
+                            @if !p.file.is_empty() { " “" (p.file) "”" } ":"
+                        }
+                        ul { @for line in lines { li { (line) } } }
+                    }
+                }
+                form method="post" action="/admin/comments/import" enctype="multipart/form-data" class="mod-form" {
+                    input type="hidden" name="csrf_token" value=(v.csrf_token());
+                    label for="comments-format" { "Exported from" }
+                    select id="comments-format" name="format" {
+                        @for f in crate::comment_import::Format::ALL {
+                            option value=(f.as_str()) selected[p.format == f.as_str()] { (f.label()) }
+                        }
+                    }
+                    label for="comments-site" { "The site's address (for Isso's paths)" }
+                    input id="comments-site" type="url" name="site_url" value=(p.site_url) placeholder="https://blog.example/";
+                    label for="comments-file" { "File" }
+                    input id="comments-file" type="file" name="file" required
+                        aria-invalid=[p.error.as_ref().map(|_| "true")]
+                        aria-describedby=(described);
+                    label class="checkbox" {
+                        input type="checkbox" name="dry_run" value="1" checked[p.dry_run];
+                        " Only check: write nothing"
+                    }
+                    button type="submit" class="button secondary" { "Import" }
+                }
+            }
         },
     )
 }

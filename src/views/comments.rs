@@ -131,10 +131,11 @@ fn comment_in(view: &ThreadView, node: &Node, indent: usize, chain: Option<Optio
     let visible = c.is_visible();
     let anchor = format!("comment-{}", c.id);
     let current = matches!(chain, Some(None));
-    let author = match &node.item.author {
-        Some(name) => name.as_str(),
-        None if removed => "[removed]",
-        None => "[deleted]",
+    let author = match (&node.item.author, &node.item.imported_name) {
+        (Some(_), Some(shown)) => shown.as_str(),
+        (Some(name), None) => name.as_str(),
+        (None, _) if removed => "[removed]",
+        (None, _) => "[deleted]",
     };
     html! {
         li class={ "comment" @if current { " current" } } id=(anchor) data-id=(c.id) data-parent=[c.parent_id]
@@ -145,9 +146,13 @@ fn comment_in(view: &ThreadView, node: &Node, indent: usize, chain: Option<Optio
                     span class="toggle-label" { "Comment by " (author) }
                 }
                 p class="comment-meta" {
-                    @match &node.item.author {
-                        Some(name) => a class="author" href={ "/users/" (name) } { (name) },
-                        None => span class="author deleted" { (author) },
+                    @match (&node.item.author, &node.item.imported_name) {
+                        (Some(name), Some(shown)) => {
+                            a class="author" href={ "/users/" (name) } { (shown) }
+                            " " span class="badge imported" title="Imported from the comment system this site used before" { "imported" }
+                        }
+                        (Some(name), None) => a class="author" href={ "/users/" (name) } { (name) },
+                        (None, _) => span class="author deleted" { (author) },
                     }
                     @if c.distinguished && visible {
                         " " span class="badge moderator" title="Speaking as a moderator" { "moderator" }

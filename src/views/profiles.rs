@@ -63,6 +63,15 @@ pub fn profile(v: &Visitor, p: &ProfilePage) -> Markup {
                 @if user.display_name.is_some() {
                     p class="username" { "@" (user.username) }
                 }
+                @if let Some(from) = &user.imported_from {
+                    @let system = from.parse::<crate::comment_import::Format>().map_or(from.as_str(), |f| f.label());
+                    p class="imported-note" {
+                        span class="badge imported" { "imported" } " "
+                        "Comments imported from " (system) ", where this name wrote them. "
+                        "This is a placeholder, not an account anyone can log in to; "
+                        "the author can claim these comments from their own account's settings."
+                    }
+                }
                 p class="byline" {
                     "Joined " time datetime=(iso_time(user.created_at)) { (display_date(user.created_at.date())) }
                     " · " span class="karma" { (p.karma) " karma" }

@@ -331,3 +331,32 @@ pub async fn verify(
     }
     Ok(html(StatusCode::OK, view::message(&visitor, "Email confirmed", "Thank you: your email address is confirmed.")))
 }
+
+/// GET /claim-comments/{token}: what following the link will do, and the button that
+/// does it (a GET never writes).
+pub async fn claim_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    match crate::service::imports::claim_link_user(&state, &token).await? {
+        Some(user) => Ok(html(StatusCode::OK, view::claim_comments(&visitor, &token, &user.username))),
+        None => Ok(html(StatusCode::BAD_REQUEST, view::claim_link_expired(&visitor))),
+    }
+}
+
+/// POST /claim-comments/{token}: moves the imported comments, once.
+pub async fn claim(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    match crate::service::imports::claim(&state, &token.into_inner()).await? {
+        Some(moved) => {
+            let text = format!("{moved} imported comment(s) are now yours: they show your name.");
+            Ok(html(StatusCode::OK, view::message(&visitor, "Comments claimed", &text)))
+        }
+        None => Ok(html(StatusCode::BAD_REQUEST, view::claim_link_expired(&visitor))),
+    }
+}

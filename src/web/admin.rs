@@ -416,3 +416,88 @@ async fn import_refused(
     };
     Ok(html(StatusCode::BAD_REQUEST, admin_view::articles(&admin.0.visitor, &page)))
 }
+
+/// GET /admin/comments/import: the form that imports another system's comments.
+pub async fn comments_import_page(admin: Admin) -> Markup {
+    admin_view::comments_import(&admin.0.visitor, &admin_view::CommentsImport::default())
+}
+
+/// POST /admin/comments/import: an uploaded export (at most the upload limit), with the
+/// same rules as `afterword import-comments`. The summary, or why nothing was imported
+/// (400, naming the file), shows on the same page with what was chosen.
+pub async fn import_comments(
+    state: web::Data<AppState>,
+    admin: Admin,
+    mut upload: actix_multipart::Multipart,
+) -> Result<HttpResponse, AppError> {
+    use futures_util::TryStreamExt;
+    let unreadable =
+        |e: actix_multipart::MultipartError| AppError::BadRequest(format!("The upload could not be read: {e}."));
+    let limit = super::security::UPLOAD_LIMIT;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut total = 0usize;
+    while let Some(mut field) = upload.try_next().await.map_err(unreadable)? {
+        let disposition = field.content_disposition();
+        let name = disposition.and_then(|d| d.get_name()).unwrap_or("").to_owned();
+        let filename = disposition.and_then(|d| d.get_filename()).unwrap_or("").chars().take(200).collect::<String>();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
+            total += chunk.len();
+            if total > limit {
+                return Err(AppError::PayloadTooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if name == "file" {
+            file = Some((filename, bytes));
+        } else if ["format", "site_url", "dry_run"].contains(&name.as_str()) {
+            fields.insert(name, String::from_utf8_lossy(&bytes).chars().take(2_000).collect());
+        }
+    }
+    let format = fields.get("format").cloned().unwrap_or_default();
+    let site_url = fields.get("site_url").cloned().unwrap_or_default();
+    let dry_run = fields.contains_key("dry_run");
+    let (name, bytes) = file.unwrap_or_default();
+    if let Some(c) = crate::text::forbidden_control(&name).or_else(|| crate::text::forbidden_control(&site_url)) {
+        return Err(AppError::BadRequest(crate::text::control_message("file", c)));
+    }
+    let mut form = admin_view::CommentsImport {
+        format: &format,
+        site_url: &site_url,
+        dry_run,
+        file: &name,
+        error: None,
+        summary: None,
+    };
+    let refuse = |form: &admin_view::CommentsImport| {
+        html(StatusCode::BAD_REQUEST, admin_view::comments_import(&admin.0.visitor, form))
+    };
+    let parsed_format = format.parse::<crate::comment_import::Format>();
+    let parsed_site = if site_url.trim().is_empty() { Ok(None) } else { url::Url::parse(site_url.trim()).map(Some) };
+    let error = match (&parsed_format, &parsed_site) {
+        _ if bytes.is_empty() => Some("choose a file to import".to_owned()),
+        (Err(e), _) => Some(e.clone()),
+        (_, Err(_)) => Some("the site's address is not a valid address (https://blog.example/)".to_owned()),
+        _ => None,
+    };
+    if let Some(error) = error {
+        form.error = Some(error);
+        return Ok(refuse(&form));
+    }
+    let options = crate::service::imports::Options {
+        format: parsed_format.expect("checked"),
+        site_url: parsed_site.expect("checked"),
+        dry_run,
+    };
+    match crate::service::imports::import_upload(&state, bytes, options).await? {
+        Ok(summary) => {
+            form.summary = Some(summary.lines());
+            Ok(html(StatusCode::OK, admin_view::comments_import(&admin.0.visitor, &form)))
+        }
+        Err(error) => {
+            form.error = Some(error);
+            Ok(refuse(&form))
+        }
+    }
+}

@@ -39,7 +39,7 @@ const BATCH: i64 = 100;
 /// Most events a reconnecting reader is sent; past that, it is told to reload.
 pub const CATCH_UP: i64 = 200;
 /// The PostgreSQL channel of the page cache's invalidations.
-const CACHE_CHANNEL: &str = "afterword_cache";
+pub(crate) const CACHE_CHANNEL: &str = "afterword_cache";
 
 /// Who watches: what each is sent differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,6 +27,9 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
         "digest" => "Your digest setting was saved.",
         "profile" => "Your profile was saved.",
         "token-revoked" => "The API token was revoked: programs using it can no longer call the API.",
+        "claim-sent" => {
+            "We sent a link to your email address: follow it to move your imported comments to this account."
+        }
         _ => return None,
     })
 }
@@ -329,6 +332,21 @@ pub async fn resend_verification(state: web::Data<AppState>, signed_in: SignedIn
     state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
     accounts::resend_verification(&state, signed_in.user.id).await?;
     Ok(redirect("/settings?notice=verification-sent"))
+}
+
+/// POST /settings/claim-comments: mails a link that moves the comments imported with
+/// the reader's confirmed address to this account. Refused (the page again, with why)
+/// when the address is not confirmed or no imported comment has it.
+pub async fn claim_comments(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    // Nothing any cached page shows changes until the link is followed.
+    super::cache::touches_nothing();
+    state.limits.auth(signed_in.visitor.ip).map_err(too_many)?;
+    match crate::service::imports::request_claim(&state, signed_in.user.id).await? {
+        Ok(()) => Ok(redirect("/settings?notice=claim-sent#imported-comments")),
+        Err(refused) => {
+            render(&state, &signed_in, StatusCode::BAD_REQUEST, Some(refused), &SettingsForms::default()).await
+        }
+    }
 }
 
 #[derive(Deserialize)]

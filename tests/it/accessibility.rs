@@ -93,6 +93,34 @@ async fn every_page_passes_axe_and_the_html_checker() {
     let unsubscribe =
         |name: &str| format!("/digest/unsubscribe/{}", key.unsubscribe_token(app.with_conn_blocking_user_id(name)));
     let (bob_unsubscribe, ann_unsubscribe) = (unsubscribe("bob"), unsubscribe("ann"));
+    // Comments imported from another system, their placeholder author, and a claim link.
+    let disqus = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(disqus.path(), include_str!("../fixtures/import/isso-disqus.xml")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_afterword"))
+        .args(["import-comments", "--format", "disqus"])
+        .arg(disqus.path())
+        .env("DATABASE_URL", &app.db.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let placeholder = app
+        .with_conn(|c| {
+            use afterword::db::schema::{account_tokens, users};
+            use diesel::prelude::*;
+            let bob: i64 = users::table.filter(users::username.eq("bob")).select(users::id).first(c).unwrap();
+            diesel::insert_into(account_tokens::table)
+                .values((
+                    account_tokens::token_hash.eq(afterword::auth::token_hash("claim-link")),
+                    account_tokens::user_id.eq(bob),
+                    account_tokens::purpose.eq("claim"),
+                    account_tokens::created_at.eq(afterword::db::now()),
+                    account_tokens::expires_at.eq(afterword::db::now() + time::Duration::days(1)),
+                ))
+                .execute(c)
+                .unwrap();
+            users::table.filter(users::imported_from.is_not_null()).select(users::username).first::<String>(c).unwrap()
+        })
+        .await;
 
     let common = |extra: Vec<Visit>| {
         let mut pages = vec![
@@ -108,6 +136,10 @@ async fn every_page_passes_axe_and_the_html_checker() {
             visit("/modlog"),
             visit("/api/docs"),
             visit("/no-such-page"),
+            visit("/articles/hello-world"),
+            visit(format!("/users/{placeholder}")),
+            visit("/claim-comments/claim-link"),
+            visit("/claim-comments/no-such-link"),
         ];
         pages.extend(extra);
         pages
@@ -167,6 +199,7 @@ async fn every_page_passes_axe_and_the_html_checker() {
                 visit("/admin/articles/new"),
                 visit(format!("/admin/articles/{SEED_SLUG}/edit")),
                 visit("/admin/outbox"),
+                visit("/admin/comments/import"),
                 visit("/mod/reports"),
                 visit("/mod/queue"),
             ]),

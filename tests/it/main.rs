@@ -24,6 +24,7 @@ mod embed;
 mod errors;
 mod exports;
 mod health;
+mod imports;
 mod input;
 mod instances;
 mod lists;

@@ -40,7 +40,8 @@ async fn comment_as(state: &AppState, user: &AuthUser, id: CommentId) -> Result<
             let author = crate::db::users::find(conn, comment.author_id)?
                 .filter(|a| a.deleted_at.is_none() && !comment.is_deleted() && !comment.is_removed())
                 .map(|a| a.username);
-            let mut items = vec![comments::ThreadComment { comment, author, my_vote: 0, quote: None }];
+            let mut items =
+                vec![comments::ThreadComment { comment, author, my_vote: 0, quote: None, imported_name: None }];
             comments::show_quotes(conn, &mut items)?;
             Ok((items.pop().expect("one comment"), locked))
         })
