@@ -371,70 +371,41 @@ pub fn reader_state(
 
 /// Where the top-level comment `id` stands among its article's top-level comments in
 /// `sort`, as the article's pages show them to `viewer`: how many come before it (pinned
-/// ones first, then the others in order). `None` when it is not a top-level comment
-/// shown to `viewer`. One row and one count.
+/// ones first, then the others in order), counted up to `limit` (a comment further down
+/// gets `limit`). `None` when it is not a top-level comment shown to `viewer`.
+///
+/// It reads at most `limit + 1` rows of each group (pinned, then its own) in the order's
+/// index, whatever the thread's size: counting every comment before a new one (which a
+/// ranked order puts near the end) read the whole thread on each post.
 pub fn top_level_position(
     conn: &mut DbConn,
     id: CommentId,
     sort: Sort,
     viewer: Option<UserId>,
+    limit: i64,
 ) -> QueryResult<Option<i64>> {
-    let found: Option<(ArticleId, bool, f64, f64, i32)> = comments::table
+    let found: Option<(ArticleId, bool)> = comments::table
         .find(id)
         .filter(comments::depth.eq(0))
         .filter(shown_to!(viewer))
-        .select((
-            comments::article_id,
-            comments::pinned,
-            comments::rank_best,
-            comments::rank_controversial,
-            comments::upvotes - comments::downvotes,
-        ))
+        .select((comments::article_id, comments::pinned))
         .first(conn)
         .optional()?;
-    let Some((article, pinned, best, controversial, score)) = found else { return Ok(None) };
-    let others = comments::table
-        .filter(comments::article_id.eq(article))
-        .filter(comments::depth.eq(0))
-        .filter(comments::id.ne(id))
-        .filter(shown_to!(viewer));
-    // Among the pinned ones, or after all of them, in the page's order (ties newest first).
-    let same_group = comments::pinned.eq(pinned);
-    let before = match sort {
-        Sort::Best => others
-            .filter(comments::pinned.eq(true).and(comments::pinned.ne(pinned)).or(
-                same_group.and(comments::rank_best.gt(best).or(comments::rank_best.eq(best).and(comments::id.gt(id)))),
-            ))
-            .count()
-            .get_result(conn)?,
-        Sort::Controversial => others
-            .filter(
-                comments::pinned.eq(true).and(comments::pinned.ne(pinned)).or(same_group.and(
-                    comments::rank_controversial
-                        .gt(controversial)
-                        .or(comments::rank_controversial.eq(controversial).and(comments::id.gt(id))),
-                )),
-            )
-            .count()
-            .get_result(conn)?,
-        Sort::Top => others
-            .filter(
-                comments::pinned.eq(true).and(comments::pinned.ne(pinned)).or(same_group.and(
-                    (comments::upvotes - comments::downvotes)
-                        .gt(score)
-                        .or((comments::upvotes - comments::downvotes).eq(score).and(comments::id.gt(id))),
-                )),
-            )
-            .count()
-            .get_result(conn)?,
-        Sort::New => others
-            .filter(comments::pinned.eq(true).and(comments::pinned.ne(pinned)).or(same_group.and(comments::id.gt(id))))
-            .count()
-            .get_result(conn)?,
-        Sort::Old => others
-            .filter(comments::pinned.eq(true).and(comments::pinned.ne(pinned)).or(same_group.and(comments::id.lt(id))))
-            .count()
-            .get_result(conn)?,
+    let Some((article, pinned)) = found else { return Ok(None) };
+    let group = |pinned: bool, rows: i64| {
+        comments::table
+            .filter(comments::article_id.eq(article))
+            .filter(comments::depth.eq(0))
+            .filter(comments::pinned.eq(pinned))
+            .filter(shown_to!(viewer))
+            .select(comments::id)
+            .limit(rows)
     };
-    Ok(Some(before))
+    let pinned_before = if pinned { 0 } else { group(true, limit).load::<CommentId>(conn)?.len() as i64 };
+    if pinned_before >= limit {
+        return Ok(Some(limit));
+    }
+    let first: Vec<CommentId> = load_in_order!(conn, group(pinned, limit - pinned_before + 1), sort)?;
+    let within = first.iter().position(|c| *c == id).unwrap_or(first.len()) as i64;
+    Ok(Some((pinned_before + within).min(limit)))
 }

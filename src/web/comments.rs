@@ -184,7 +184,7 @@ pub async fn post(
 /// (`notice`) saying so: the later page's address depends on the comments around it,
 /// which change as others post, while the comment's own page always shows it.
 ///
-/// This costs a row and a count for most comments (where its thread stands, and the
+/// This costs a few rows for most comments (where its thread stands, and the
 /// replies around it); only a reply among more than a page shows loads the page to see.
 /// If that reading fails, the comment's own page.
 async fn place_on_article(
@@ -199,8 +199,9 @@ async fn place_on_article(
     let shown: Result<Option<CommentId>, AppError> = state
         .db(move |conn| {
             let comment = comments::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let first_page = threads::top_level_position(conn, comment.root_id, order, Some(reader))?
-                .is_some_and(|before| before < threads::TOP_PER_PAGE);
+            let first_page =
+                threads::top_level_position(conn, comment.root_id, order, Some(reader), threads::TOP_PER_PAGE)?
+                    .is_some_and(|before| before < threads::TOP_PER_PAGE);
             if !first_page {
                 return Ok(None);
             }
