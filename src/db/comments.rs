@@ -297,9 +297,9 @@ pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError>
 
 /// Takes, in the module's lock order, the locks that posting to `articles` by `authors`
 /// needs (PostgreSQL): each author's posting lock (where limits apply), then each
-/// article's row, each list in one order. Posts made after this in the same
-/// transaction take no lock another writer could be holding while it waits for one of
-/// theirs, so a batch of posts cannot deadlock with other writers or other batches.
+/// article's row, each list in one order, as one post takes its author's and then its
+/// article's. (A batch of posts goes to one article: holding several articles' rows at
+/// once could wait in a cycle with a writer that takes them in another order.)
 pub fn lock_for_posts(conn: &mut DbConn, authors: &[UserId], articles: &[ArticleId]) -> QueryResult<()> {
     if let DbConn::Sqlite(_) = conn {
         return Ok(());
@@ -330,6 +330,13 @@ pub fn post_within(conn: &mut DbConn, new: &NewComment) -> Result<Posted, Commen
             None
         }
         Some(parent_id) => {
+            // Another article's comment is refused before its article is locked: a
+            // post holds one article's lock.
+            let elsewhere: Option<ArticleId> =
+                comments::table.find(parent_id).select(comments::article_id).first(conn).optional()?;
+            if elsewhere.is_some_and(|article| article != new.article_id) {
+                return Err(CommentError::ParentElsewhere);
+            }
             let parent = lock_for_write(conn, parent_id)?;
             if parent.article_id != new.article_id {
                 return Err(CommentError::ParentElsewhere);

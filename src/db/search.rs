@@ -109,7 +109,7 @@ pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
         // walking every match to join the candidates' rows.
         DbConn::Sqlite(_) => {
             let candidates: Vec<Candidate> = diesel::sql_query(
-                "SELECT c.id, c.body_source AS text \
+                "SELECT c.id, substr(c.body_source, 1, 20000) AS text \
                  FROM fts_comments CROSS JOIN comments c ON c.id = fts_comments.rowid \
                  WHERE fts_comments MATCH $1 AND c.status = 'visible' \
                  ORDER BY fts_comments.rowid DESC LIMIT $2",
@@ -181,7 +181,7 @@ pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
                         ts_headline('english', c.body_source, plainto_tsquery('english', $1), \
                             'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS snippet \
                  FROM page \
-                 JOIN comments c ON c.id = page.id \
+                 JOIN comments c ON c.id = page.id AND c.status = 'visible' \
                  JOIN articles a ON a.id = c.article_id \
                  JOIN users u ON u.id = c.author_id \
                  ORDER BY page.score DESC, page.id DESC",

@@ -406,6 +406,6 @@ pub fn top_level_position(
         return Ok(Some(limit));
     }
     let first: Vec<CommentId> = load_in_order!(conn, group(pinned, limit - pinned_before + 1), sort)?;
-    let within = first.iter().position(|c| *c == id).unwrap_or(first.len()) as i64;
-    Ok(Some((pinned_before + within).min(limit)))
+    // Not among them: further down (or moved meanwhile), past the limit either way.
+    Ok(Some(first.iter().position(|c| *c == id).map_or(limit, |p| (pinned_before + p as i64).min(limit))))
 }

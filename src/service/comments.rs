@@ -188,6 +188,8 @@ struct Job {
 const BATCH: usize = 64;
 /// Comments waiting for a turn, at most; more wait to be let in.
 const WAITING: usize = 1024;
+/// Longest a post waits for its answer.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The queue every new comment goes through: posts that arrive together are written in
 /// one transaction (each in a savepoint of its own, so one refused post leaves the
@@ -212,8 +214,12 @@ impl PostQueue {
         if self.sender.send(Job { item, answer }).await.is_err() {
             return Err(AppError::Unavailable);
         }
-        // The writer dropped the job only when the server is stopping.
-        answered.await.map_err(|_| AppError::Unavailable)?
+        // The writer drops a job only when the server is stopping; a writer that stalls
+        // (the database gone) leaves the reader a 503 rather than a request that hangs.
+        match tokio::time::timeout(ANSWER_WITHIN, answered).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) | Err(_) => Err(AppError::Unavailable),
+        }
     }
 
     /// Starts the writer: on SQLite one batch at a time (one writer), on PostgreSQL a
@@ -250,32 +256,34 @@ impl PostQueue {
     }
 }
 
-/// Writes `jobs` in one transaction and answers each. Should the transaction itself
-/// fail (the database unreachable, a lost race twice), each is tried alone, so that
-/// each gets its own answer.
+/// Writes `jobs` and answers each: the posts to one article in one transaction (so
+/// that a transaction holds one article's lock, as a single post does), article after
+/// article. When a transaction fails as a whole (the database unreachable or full, a
+/// lost race twice), each of its posts is answered with that error: none was stored,
+/// and none is tried again here (a commit that failed may still have been made).
 async fn write_batch(state: &AppState, jobs: Vec<Job>) {
-    let (items, answers): (Vec<Item>, Vec<oneshot::Sender<Outcome>>) =
-        jobs.into_iter().map(|job| (job.item, job.answer)).unzip();
-    let items = Arc::new(items);
-    let batch = items.clone();
-    let written = state.db_write(move |conn| Ok(post_batch(conn, &batch)?)).await;
-    match written {
-        Ok(outcomes) => {
-            tracing::debug!(posts = outcomes.len(), "a batch of posts written");
-            for (answer, outcome) in answers.into_iter().zip(outcomes) {
-                let _ = answer.send(outcome);
+    let mut groups: Vec<(ArticleId, Vec<Job>)> = Vec::new();
+    for job in jobs {
+        match groups.iter_mut().find(|(article, _)| *article == job.item.article_id) {
+            Some((_, group)) => group.push(job),
+            None => groups.push((job.item.article_id, vec![job])),
+        }
+    }
+    for (_, group) in groups {
+        let (items, answers): (Vec<Item>, Vec<oneshot::Sender<Outcome>>) =
+            group.into_iter().map(|job| (job.item, job.answer)).unzip();
+        match state.db_write(move |conn| Ok(post_batch(conn, &items)?)).await {
+            Ok(outcomes) => {
+                tracing::debug!(posts = outcomes.len(), "a batch of posts written");
+                for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                    let _ = answer.send(outcome);
+                }
             }
-        }
-        Err(err) if items.len() == 1 => {
-            let _ = answers.into_iter().next().map(|answer| answer.send(Err(err)));
-        }
-        Err(err) => {
-            tracing::warn!(%err, posts = items.len(), "a batch of posts failed; posting each alone");
-            for (i, answer) in answers.into_iter().enumerate() {
-                let items = items.clone();
-                let outcome = state.db_write(move |conn| Ok(post_batch(conn, &items[i..=i])?)).await;
-                let _ =
-                    answer.send(outcome.and_then(|mut outcomes| outcomes.pop().unwrap_or(Err(AppError::Unavailable))));
+            Err(err) => {
+                tracing::warn!(%err, posts = answers.len(), "a batch of posts failed");
+                for answer in answers {
+                    let _ = answer.send(Err(err.again()));
+                }
             }
         }
     }
@@ -311,9 +319,10 @@ fn post_batch(conn: &mut DbConn, items: &[Item]) -> Result<Vec<Outcome>, Comment
                 };
                 comments::post_within(conn, &new).map(|posted| (posted, held))
             });
+            // A lost race undoes the whole transaction, to be tried again; any other
+            // error was this post's own, and its savepoint is rolled back.
             match posted {
                 Err(err) if err.is_retryable() => return Err(err),
-                Err(CommentError::Db(err)) if !matches!(err, diesel::result::Error::NotFound) => return Err(err.into()),
                 other => outcomes.push(other.map_err(AppError::from)),
             }
         }

@@ -59,6 +59,29 @@ pub enum AppError {
     Internal(anyhow::Error),
 }
 
+impl AppError {
+    /// The same error again, for each of several requests that one failure answers
+    /// (a bug's cause stays with the first, in the log; the others say the same).
+    pub fn again(&self) -> AppError {
+        match self {
+            AppError::BadRequest(m) => AppError::BadRequest(m.clone()),
+            AppError::NotFound => AppError::NotFound,
+            AppError::Unauthorized(m) => AppError::Unauthorized(m.clone()),
+            AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
+            AppError::Csrf(m) => AppError::Csrf(m),
+            AppError::LoginRequired { next } => AppError::LoginRequired { next: next.clone() },
+            AppError::TooManyRequests { retry_after } => AppError::TooManyRequests { retry_after: *retry_after },
+            AppError::PayloadTooLarge { limit } => AppError::PayloadTooLarge { limit: *limit },
+            AppError::Unavailable => AppError::Unavailable,
+            AppError::StorageFull => AppError::StorageFull,
+            AppError::Busy => AppError::Busy,
+            AppError::NotApplicable(m) => AppError::NotApplicable(m.clone()),
+            AppError::Conflict(m) => AppError::Conflict(m.clone()),
+            AppError::Internal(err) => AppError::Internal(anyhow::anyhow!("{err:#}")),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};

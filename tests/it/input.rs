@@ -30,6 +30,8 @@ const FORM_FIELDS: &[(&str, &[&str])] = &[
     ("/settings/notifications", &["email_replies"]),
     ("/settings/profile", &["display_name", "bio"]),
     ("/settings/digest", &["digest"]),
+    ("/settings/claim-comments", &[]),
+    ("/claim-comments/{token}", &[]),
     ("/digest/unsubscribe/{token}", &["List-Unsubscribe"]),
     ("/articles/{slug}/save", &["action", "return_to"]),
     ("/signup", &["username", "email", "password", "next", "save"]),
@@ -65,6 +67,7 @@ const FORM_FIELDS: &[(&str, &[&str])] = &[
     ("/admin/users/{username}/role", &["role"]),
     ("/admin/articles", &["title", "source_url", "source_name", "published_at", "summary", "takeaways", "tags"]),
     ("/admin/articles/import", &["file"]),
+    ("/admin/comments/import", &["file", "format", "site_url", "dry_run"]),
     (
         "/admin/articles/{slug}/edit",
         &["title", "source_url", "source_name", "published_at", "summary", "takeaways", "tags"],

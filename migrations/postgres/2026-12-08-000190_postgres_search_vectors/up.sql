@@ -3,6 +3,9 @@
 -- each stored vector (a word used in one comment in four: about 800 rows for 200
 -- matches), where the index alone reads every match first. A rare word still goes
 -- through the index. Named like SQLite's FTS5 table, which plays the same part.
+-- Instances still serving wait to write comments until this commits: no comment is
+-- written between the copy below and the triggers that keep the table after it.
+LOCK TABLE comments IN SHARE ROW EXCLUSIVE MODE;
 CREATE TABLE fts_comments (
     id BIGINT PRIMARY KEY REFERENCES comments (id) ON DELETE CASCADE,
     vector TSVECTOR NOT NULL
