@@ -219,19 +219,30 @@ struct Terms {
 impl Terms {
     fn new(words: &[String]) -> Terms {
         let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+        let words: Vec<String> = words.iter().map(|w| fold(w)).collect();
         let stems = words.iter().map(|w| stemmer.stem(w).into_owned()).collect();
-        Terms { stemmer, words: words.to_vec(), stems }
+        Terms { stemmer, words, stems }
     }
 
     /// Which searched word `token` (one word of a text) is, if any.
     fn find(&self, token: &str) -> Option<usize> {
-        let token = token.to_lowercase();
+        let token = fold(token);
         if let Some(i) = self.words.iter().position(|w| *w == token) {
             return Some(i);
         }
         let stem = self.stemmer.stem(&token);
         self.stems.iter().position(|s| *s == stem)
     }
+}
+
+/// A word as the index compares it: lower case, without accents ("Café" is "cafe"), as
+/// FTS5's `unicode61` tokenizer folds it.
+fn fold(word: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
+    word.nfd().filter(|c| !is_combining_mark(*c)).collect::<String>().to_lowercase()
 }
 
 /// The words of `text` (runs of letters and digits) with their places.
@@ -365,6 +376,8 @@ mod tests {
         assert_eq!(cut.split_whitespace().count(), SNIPPET_WORDS, "{cut}");
         assert!(cut.starts_with("…word word word word word "), "some words before the match: {cut}");
         assert_eq!(marked(&snippet(&terms, "Nothing here")), "Nothing here");
+        let accented = Terms::new(&words("cafe Zoë"));
+        assert_eq!(marked(&snippet(&accented, "Le Café de zoe")), "Le [Café] de [zoe]");
         assert_eq!(marked(&snippet(&terms, "¡¿ !")), "¡¿ !");
     }
 
