@@ -271,15 +271,23 @@ def run(backend, size, args, cache):
             measures = {k: v for k, v in measures.items() if k in chosen or k.removeprefix("nginx ") in chosen}
         results = {k: [] for k in measures}
         peak = idle
+        # A profile of the server while the chosen pages are measured (nginx's turns too).
+        perf = (subprocess.Popen(["perf", "record", "-F", "499", "--call-graph", os.environ.get("PERF_CALL_GRAPH", "fp"), "-p", str(server.pid), "-o", args.profile],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if args.profile else None)
         for _ in range(args.rounds):
             for name, (url, headers) in measures.items():
                 results[name].append(wrk(url, args.duration, args.connections, headers))
                 peak = max(peak, rss(server.pid))
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
         best = {k: max(v, key=lambda r: r["rate"]) for k, v in results.items()}
 
         if args.only and "posting" not in args.only.split(","):
             for name, r in best.items():
                 print(f"| {name} | {r['rate']:,.0f} | {r['p99']:.1f} ms |")
+            print(f"Page bytes, gzip: anonymous {sizes['anonymous']:,}, reader {sizes['reader']:,},"
+                  f" author {sizes['author']:,}.")
             return
         # Posting: every acknowledged comment must be stored.
         script = os.path.join(work, "post.lua")
@@ -335,12 +343,15 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--only", default="", help="measure only these (e.g. reader,posting); nginx beside them")
+    parser.add_argument("--profile", metavar="FILE", help="record the server with perf into FILE while measuring")
+    parser.add_argument("--no-build", action="store_true", help="use the release binaries already built")
     args = parser.parse_args()
     for tool, package in (("wrk", "wrk"), ("nginx", "nginx-light"), ("psql", "postgresql-client")):
         if not shutil.which(tool):
             subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True)
-    subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "afterword", "--example", "generate"],
-                   cwd=ROOT, check=True)
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "afterword", "--example", "generate"],
+                       cwd=ROOT, check=True)
     cache = os.path.join(ROOT, "target", "bench-data")
     os.makedirs(cache, exist_ok=True)
     for backend in args.backends.split(","):

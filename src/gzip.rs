@@ -21,23 +21,42 @@ pub struct Deflated {
 impl Deflated {
     /// Compresses `plain` on its own at `level` (0–9).
     pub fn new(plain: &[u8], level: u32) -> Deflated {
-        let mut compress = Compress::new(Compression::new(level), false);
-        Deflated::with(&mut compress, plain)
+        Deflated::after(plain, &[], level)
     }
 
-    /// The same with a compressor of this thread, for pieces made per request.
-    pub fn fast(plain: &[u8]) -> Deflated {
+    /// Compresses `plain` to follow `before`: it may refer to `before`'s bytes (the
+    /// last 32 KiB of them), so it is only valid right after a piece that decompresses
+    /// to exactly `before`. Pieces compressed apart lose what the text before them
+    /// would have taught the compressor; this keeps it.
+    pub fn after(plain: &[u8], before: &[u8], level: u32) -> Deflated {
+        let mut compress = Compress::new(Compression::new(level), false);
+        Deflated::with(&mut compress, plain, before)
+    }
+
+    /// [`Deflated::after`] with a fast compressor of this thread, for pieces made per
+    /// request.
+    pub fn fast_after(plain: &[u8], before: &[u8]) -> Deflated {
         thread_local! {
             static FAST: std::cell::RefCell<Compress> = std::cell::RefCell::new(Compress::new(Compression::new(1), false));
         }
         FAST.with(|c| {
             let mut compress = c.borrow_mut();
             compress.reset();
-            Deflated::with(&mut compress, plain)
+            Deflated::with(&mut compress, plain, before)
         })
     }
 
-    fn with(compress: &mut Compress, plain: &[u8]) -> Deflated {
+    /// [`Deflated::fast_after`] with nothing before.
+    pub fn fast(plain: &[u8]) -> Deflated {
+        Deflated::fast_after(plain, &[])
+    }
+
+    fn with(compress: &mut Compress, plain: &[u8], before: &[u8]) -> Deflated {
+        const WINDOW: usize = 32 * 1024;
+        if !before.is_empty() {
+            let start = before.len().saturating_sub(WINDOW);
+            compress.set_dictionary(&before[start..]).expect("a dictionary before any input");
+        }
         let mut data = Vec::with_capacity(plain.len() / 3 + 64);
         loop {
             let read = compress.total_in() as usize;
@@ -60,15 +79,24 @@ const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
 /// A gzip member of `pieces` in order.
 pub fn join<'a>(pieces: impl IntoIterator<Item = &'a Deflated>) -> Vec<u8> {
     let pieces: Vec<&Deflated> = pieces.into_iter().collect();
+    let mut crc = crc32fast::Hasher::new();
+    for piece in &pieces {
+        crc.combine(&crc32fast::Hasher::new_with_initial_len(piece.crc, piece.len));
+    }
+    let len = pieces.iter().map(|p| p.len).sum();
+    join_checked(pieces, crc, len)
+}
+
+/// [`join`] with the CRC-32 and length of the whole already known (`crc` has hashed
+/// every piece's plain text in order, `len` bytes): hashing the text again is cheaper
+/// than combining many pieces' CRCs.
+pub fn join_checked<'a>(pieces: impl IntoIterator<Item = &'a Deflated>, crc: crc32fast::Hasher, len: u64) -> Vec<u8> {
+    let pieces: Vec<&Deflated> = pieces.into_iter().collect();
     let size = pieces.iter().map(|p| p.data.len()).sum::<usize>();
     let mut out = Vec::with_capacity(size + HEADER.len() + FINAL_BLOCK.len() + 8);
     out.extend_from_slice(&HEADER);
-    let mut crc = crc32fast::Hasher::new();
-    let mut len = 0u64;
-    for piece in pieces {
+    for piece in &pieces {
         out.extend_from_slice(&piece.data);
-        crc.combine(&crc32fast::Hasher::new_with_initial_len(piece.crc, piece.len));
-        len += piece.len;
     }
     out.extend_from_slice(&FINAL_BLOCK);
     out.extend_from_slice(&crc.finalize().to_le_bytes());
@@ -106,5 +134,28 @@ mod tests {
             assert_eq!(gunzip(&joined), parts.concat(), "level {level}");
         }
         assert_eq!(gunzip(&join([])), b"");
+    }
+
+    #[test]
+    fn a_piece_compressed_after_another_refers_to_it() {
+        let first = "<li class=\"comment\">the same words again and again</li>".repeat(40).into_bytes();
+        let second = "<li class=\"comment\">the same words again and again</li>".repeat(3).into_bytes();
+        let big: Vec<u8> = (0..70_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        for level in [1, 6] {
+            let alone = Deflated::new(&second, level);
+            let linked = Deflated::after(&second, &first, level);
+            assert!(
+                linked.data.len() < alone.data.len() / 2,
+                "level {level}: {} ≥ {}",
+                linked.data.len(),
+                alone.data.len()
+            );
+            let joined = join([&Deflated::new(&first, level), &linked]);
+            assert_eq!(gunzip(&joined), [first.clone(), second.clone()].concat(), "level {level}");
+            // A dictionary longer than the window: its last 32 KiB count.
+            let before = [big.clone(), first.clone()].concat();
+            let joined = join([&Deflated::new(&before, level), &Deflated::fast_after(&second, &before)]);
+            assert_eq!(gunzip(&joined), [before.clone(), second.clone()].concat(), "level {level}");
+        }
     }
 }

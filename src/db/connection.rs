@@ -599,3 +599,21 @@ mod tests {
         assert_eq!(own.matches("keepalives_idle=").count(), 1);
     }
 }
+
+#[cfg(test)]
+mod sqlite_build {
+    use diesel::prelude::*;
+
+    /// The query planner's stability guarantee is compiled in (`.cargo/config.toml`):
+    /// without it SQLite plans a statement with a bound `LIMIT` again on every run.
+    #[test]
+    fn sqlite_keeps_its_plans() {
+        let mut conn = diesel::SqliteConnection::establish(":memory:").expect("an in-memory database");
+        let used: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+            "sqlite_compileoption_used('SQLITE_ENABLE_QPSG')",
+        ))
+        .get_result(&mut conn)
+        .expect("a compile option asked");
+        assert_eq!(used, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
+    }
+}

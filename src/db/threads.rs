@@ -327,27 +327,15 @@ pub fn reader_state(
         let votes: Vec<(CommentId, i32)> = match conn {
             // `IN (?, ?, …)` would be a new statement for every length of list, parsed
             // and planned on every view; the ids as one JSON array keep one statement,
-            // prepared once per connection.
+            // which diesel keeps prepared (see `VotesOnPage`).
             DbConn::Sqlite(sqlite) => {
-                #[derive(QueryableByName)]
-                struct Vote {
-                    #[diesel(sql_type = diesel::sql_types::BigInt)]
-                    comment_id: i64,
-                    #[diesel(sql_type = diesel::sql_types::Integer)]
-                    value: i32,
-                }
                 let list =
                     serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<i64>>()).expect("numbers serialise");
-                diesel::sql_query(
-                    "SELECT comment_id, value FROM comment_votes WHERE user_id = ? \
-                     AND comment_id IN (SELECT value FROM json_each(?))",
-                )
-                .bind::<diesel::sql_types::BigInt, _>(reader)
-                .bind::<diesel::sql_types::Text, _>(list)
-                .load::<Vote>(sqlite)?
-                .into_iter()
-                .map(|v| (CommentId(v.comment_id), v.value))
-                .collect()
+                VotesOnPage { reader: reader.0, ids: list }
+                    .load::<(i64, i32)>(sqlite)?
+                    .into_iter()
+                    .map(|(id, value)| (CommentId(id), value))
+                    .collect()
             }
             // One array parameter (`= ANY($1)`): one statement already.
             DbConn::Pg(_) => comment_votes::table
@@ -368,6 +356,36 @@ pub fn reader_state(
     state.seen = super::saved::seen_state(conn, reader, article)?;
     Ok(state)
 }
+
+/// A reader's votes on a list of comments given as a JSON array, on SQLite. Written out
+/// rather than through `sql_query`, which diesel prepares afresh on every call: this
+/// one has a fixed text, so each connection prepares it once and keeps it.
+#[derive(diesel::query_builder::QueryId)]
+struct VotesOnPage {
+    reader: i64,
+    /// The comments' ids, as a JSON array.
+    ids: String,
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for VotesOnPage {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql("SELECT comment_id, value FROM comment_votes WHERE user_id = ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.reader)?;
+        out.push_sql(" AND comment_id IN (SELECT value FROM json_each(");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.ids)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::Query for VotesOnPage {
+    type SqlType = (diesel::sql_types::BigInt, diesel::sql_types::Integer);
+}
+
+impl RunQueryDsl<diesel::SqliteConnection> for VotesOnPage {}
 
 /// Where the top-level comment `id` stands among its article's top-level comments in
 /// `sort`, as the article's pages show them to `viewer`: how many come before it (pinned

@@ -48,11 +48,15 @@ struct Slot {
     bystander: String,
 }
 
-/// A run of pieces, with the bystander's copy compressed.
+/// A run of pieces, with the bystander's copy compressed: on its own, and after the
+/// bystander's copy of the chunk before it (see [`Deflated::after`]), which is what a
+/// reader gets wherever the two follow each other.
 pub struct Chunk {
     pieces: Range<usize>,
     pub plain: String,
     pub deflated: Deflated,
+    /// `None` for the first chunk.
+    linked: Option<Deflated>,
 }
 
 /// A page of comments rendered once; see the module's documentation.
@@ -127,8 +131,10 @@ impl SharedThread {
             plain.push_str(thread.bystander(i));
             if plain.len() >= CHUNK || i + 1 == thread.pieces.len() {
                 let deflated = Deflated::new(plain.as_bytes(), 6);
-                thread.bytes += plain.len() + deflated.data.len();
-                thread.chunks.push(Chunk { pieces: start..i + 1, plain: std::mem::take(&mut plain), deflated });
+                let linked =
+                    thread.chunks.last().map(|before| Deflated::after(plain.as_bytes(), before.plain.as_bytes(), 6));
+                thread.bytes += plain.len() + deflated.data.len() + linked.as_ref().map_or(0, |l| l.data.len());
+                thread.chunks.push(Chunk { pieces: start..i + 1, plain: std::mem::take(&mut plain), deflated, linked });
                 start = i + 1;
             }
         }
@@ -184,6 +190,62 @@ impl SharedThread {
             })
             .collect()
     }
+}
+
+/// The page as one gzip member: `head`, the thread's `parts` and `tail`. A shared chunk
+/// right after the shared chunk before it goes in its linked copy; the reader's own
+/// pieces are compressed here, each after the text before it.
+pub fn gzip(head: &str, parts: &[Part], tail: &str) -> Vec<u8> {
+    enum Piece<'a> {
+        Kept(&'a Deflated),
+        Made(usize),
+    }
+    let mut made = Vec::with_capacity(parts.len() + 2);
+    let mut order = Vec::with_capacity(parts.len() + 2);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(head.as_bytes());
+    made.push(Deflated::fast(head.as_bytes()));
+    order.push(Piece::Made(0));
+    let mut before = head;
+    let mut after_shared = false;
+    for part in parts {
+        match part {
+            Part::Shared(chunk) => {
+                let kept = match &chunk.linked {
+                    Some(linked) if after_shared => linked,
+                    _ => &chunk.deflated,
+                };
+                order.push(Piece::Kept(kept));
+                crc.update(chunk.plain.as_bytes());
+                before = &chunk.plain;
+                after_shared = true;
+            }
+            Part::Own(text) => {
+                order.push(Piece::Made(made.len()));
+                made.push(Deflated::fast_after(text.as_bytes(), before.as_bytes()));
+                crc.update(text.as_bytes());
+                before = text;
+                after_shared = false;
+            }
+        }
+    }
+    order.push(Piece::Made(made.len()));
+    made.push(Deflated::fast_after(tail.as_bytes(), before.as_bytes()));
+    crc.update(tail.as_bytes());
+    let pieces = order.iter().map(|piece| match piece {
+        Piece::Kept(kept) => *kept,
+        Piece::Made(i) => &made[*i],
+    });
+    let len = head.len()
+        + tail.len()
+        + parts
+            .iter()
+            .map(|p| match p {
+                Part::Shared(c) => c.plain.len(),
+                Part::Own(t) => t.len(),
+            })
+            .sum::<usize>();
+    crate::gzip::join_checked(pieces, crc, len as u64)
 }
 
 /// The thread as plain HTML, for a reader whose client takes no gzip.

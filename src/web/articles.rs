@@ -15,11 +15,10 @@ use crate::db::PageRequest;
 use crate::db::{articles, saved};
 use crate::domain::quotes::{QuoteRequest, Sentences, ShownQuote};
 use crate::domain::ArticleId;
-use crate::gzip::Deflated;
 use crate::ranking::Sort;
 use crate::views::articles::{self as view, FrontPage, ThreadSection, PAGE_SIZE};
 use crate::views::comments::{build_forest, ThreadView};
-use crate::views::template::{self, Part, SharedThread};
+use crate::views::template::{self, SharedThread};
 
 /// Deepest page number accepted; beyond it the offset would be absurd.
 const MAX_PAGE: u32 = 100_000;
@@ -370,26 +369,7 @@ async fn shared_view(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| super::assets::accepts(v, "gzip"));
     let body = if gzip {
-        let own: Vec<Deflated> = std::iter::once(head)
-            .chain(parts.iter().filter_map(|p| match p {
-                Part::Own(text) => Some(text.as_str()),
-                Part::Shared(_) => None,
-            }))
-            .chain(std::iter::once(tail))
-            .map(|text| Deflated::fast(text.as_bytes()))
-            .collect();
-        let mut own = own.iter();
-        let first = own.next();
-        let last = own.next_back();
-        let mut pieces: Vec<&Deflated> = first.into_iter().collect();
-        for part in &parts {
-            match part {
-                Part::Shared(chunk) => pieces.push(&chunk.deflated),
-                Part::Own(_) => pieces.extend(own.next()),
-            }
-        }
-        pieces.extend(last);
-        crate::gzip::join(pieces)
+        template::gzip(head, &parts, tail)
     } else {
         let mut body = String::with_capacity(html.len() + 256 * 1024);
         body.push_str(head);
