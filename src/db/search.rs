@@ -55,48 +55,94 @@ pub fn words(query: &str) -> Vec<String> {
 
 /// Articles matching every word, best first.
 pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) -> QueryResult<Vec<ArticleHit>> {
-    match conn {
-        // As for comments: the newest matches, ranked; snippets for the page only.
-        DbConn::Sqlite(_) => diesel::sql_query(
-            "WITH candidates AS MATERIALIZED ( \
-                SELECT rowid AS id, bm25(fts_articles) AS score FROM fts_articles \
-                WHERE fts_articles MATCH $1 ORDER BY rowid DESC LIMIT $2), \
-             page AS MATERIALIZED ( \
-                SELECT id, score FROM candidates ORDER BY score, id DESC LIMIT $3 OFFSET $4) \
-             SELECT a.slug, a.title, \
-                    snippet(fts_articles, 0, char(57344), char(57345), '…', 24) AS snippet \
-             FROM page \
-             CROSS JOIN fts_articles ON fts_articles.rowid = page.id \
-             JOIN articles a ON a.id = page.id \
-             WHERE fts_articles MATCH $1 \
-             ORDER BY page.score, page.id DESC",
-        )
-        .bind::<Text, _>(fts5_query(words))
+    // As for comments: the newest matches, ranked; snippets for the page only.
+    let page: Vec<(i64, String)> = match conn {
+        DbConn::Sqlite(_) => {
+            let candidates: Vec<Candidate> = diesel::sql_query(
+                "SELECT a.id, substr(a.search_document, 1, 20000) AS text \
+                 FROM fts_articles CROSS JOIN articles a ON a.id = fts_articles.rowid \
+                 WHERE fts_articles MATCH $1 ORDER BY fts_articles.rowid DESC LIMIT $2",
+            )
+            .bind::<Text, _>(fts5_query(words))
+            .bind::<BigInt, _>(CANDIDATES)
+            .load(conn)?;
+            let terms = Terms::new(words);
+            rank(&terms, candidates, offset, limit).into_iter().map(|c| (c.id, snippet(&terms, &c.text))).collect()
+        }
+        DbConn::Pg(pg) => {
+            let text = words.join(" ");
+            let candidates = newest_matches(pg, "fts_articles", &text)?;
+            diesel::sql_query(
+                "WITH page AS MATERIALIZED ( \
+                    SELECT f.id, ts_rank(f.vector, plainto_tsquery('english', $1)) AS score \
+                    FROM fts_articles f WHERE f.id = ANY($2) \
+                    ORDER BY score DESC, f.id DESC LIMIT $3 OFFSET $4) \
+                 SELECT a.id, ts_headline('english', a.search_document, plainto_tsquery('english', $1), \
+                        'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS text \
+                 FROM page JOIN articles a ON a.id = page.id \
+                 ORDER BY page.score DESC, page.id DESC",
+            )
+            .bind::<Text, _>(&text)
+            .bind::<diesel::sql_types::Array<BigInt>, _>(candidates)
+            .bind::<BigInt, _>(limit)
+            .bind::<BigInt, _>(offset)
+            .load::<Candidate>(pg)?
+            .into_iter()
+            .map(|c| (c.id, c.text))
+            .collect()
+        }
+    };
+    let ids: Vec<i64> = page.iter().map(|(id, _)| *id).collect();
+    let mut rows: std::collections::HashMap<i64, (String, String)> = articles::table
+        .filter(articles::id.eq_any(&ids))
+        .select((articles::id, articles::slug, articles::title))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, slug, title)| (id, (slug, title)))
+        .collect();
+    Ok(page
+        .into_iter()
+        .filter_map(|(id, snippet)| {
+            let (slug, title) = rows.remove(&id)?;
+            Some(ArticleHit { slug, title, snippet })
+        })
+        .collect())
+}
+
+/// On PostgreSQL, the ids of the newest [`CANDIDATES`] rows of `table` (`fts_comments`
+/// or `fts_articles`) whose vector matches `text`: found by walking the newest rows'
+/// stored vectors (a common word: its 200 newest matches lie among the newest thousand
+/// or so), and through the index when those hold too few (a rarer word: fewer matches
+/// for the index to read). The index alone would read every match of a common word
+/// first, a quarter of a million rows on a million comments.
+fn newest_matches(pg: &mut diesel::PgConnection, table: &'static str, text: &str) -> QueryResult<Vec<i64>> {
+    let (recent_sql, indexed_sql) = match table {
+        "fts_comments" => (
+            "SELECT f.id FROM (SELECT id, vector FROM fts_comments ORDER BY id DESC LIMIT $2) f \
+             WHERE f.vector @@ plainto_tsquery('english', $1) ORDER BY f.id DESC LIMIT $3",
+            "SELECT id FROM fts_comments WHERE vector @@ plainto_tsquery('english', $1) \
+             ORDER BY id + 0 DESC LIMIT $2",
+        ),
+        _ => (
+            "SELECT f.id FROM (SELECT id, vector FROM fts_articles ORDER BY id DESC LIMIT $2) f \
+             WHERE f.vector @@ plainto_tsquery('english', $1) ORDER BY f.id DESC LIMIT $3",
+            "SELECT id FROM fts_articles WHERE vector @@ plainto_tsquery('english', $1) \
+             ORDER BY id + 0 DESC LIMIT $2",
+        ),
+    };
+    let recent: Vec<Id> = diesel::sql_query(recent_sql)
+        .bind::<Text, _>(text)
+        .bind::<BigInt, _>(RECENT)
         .bind::<BigInt, _>(CANDIDATES)
-        .bind::<BigInt, _>(limit)
-        .bind::<BigInt, _>(offset)
-        .load(conn),
-        DbConn::Pg(_) => diesel::sql_query(
-            "WITH candidates AS MATERIALIZED ( \
-                SELECT a.id FROM articles a \
-                WHERE to_tsvector('english', a.search_document) @@ plainto_tsquery('english', $1) \
-                ORDER BY a.id + 0 DESC LIMIT $2), \
-             page AS MATERIALIZED ( \
-                SELECT a.id, ts_rank(to_tsvector('english', a.search_document), plainto_tsquery('english', $1)) AS score \
-                FROM candidates JOIN articles a ON a.id = candidates.id \
-                ORDER BY score DESC, a.id DESC LIMIT $3 OFFSET $4) \
-             SELECT a.slug, a.title, \
-                    ts_headline('english', a.search_document, plainto_tsquery('english', $1), \
-                        'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS snippet \
-             FROM page JOIN articles a ON a.id = page.id \
-             ORDER BY page.score DESC, page.id DESC",
-        )
-        .bind::<Text, _>(words.join(" "))
-        .bind::<BigInt, _>(CANDIDATES)
-        .bind::<BigInt, _>(limit)
-        .bind::<BigInt, _>(offset)
-        .load(conn),
-    }
+        .load(pg)?;
+    // (`id + 0`: walking the key newest first, checking each vector, looks cheap to the
+    // planner and reads every row for a word nobody used.)
+    let found = if (recent.len() as i64) < CANDIDATES {
+        diesel::sql_query(indexed_sql).bind::<Text, _>(text).bind::<BigInt, _>(CANDIDATES).load(pg)?
+    } else {
+        recent
+    };
+    Ok(found.into_iter().map(|r| r.id).collect())
 }
 
 pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) -> QueryResult<Vec<CommentHit>> {
@@ -119,7 +165,7 @@ pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
             .load(conn)?;
             let terms = Terms::new(words);
             let page = rank(&terms, candidates, offset, limit);
-            let ids: Vec<CommentId> = page.iter().map(|c| c.id).collect();
+            let ids: Vec<CommentId> = page.iter().map(|c| CommentId(c.id)).collect();
             let rows: Vec<(CommentId, String, String, Option<String>)> = comments::table
                 .inner_join(articles::table)
                 .inner_join(users::table)
@@ -136,41 +182,20 @@ pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
             Ok(page
                 .into_iter()
                 .filter_map(|c| {
-                    let (slug, title, author) = rows.remove(&c.id)?;
-                    Some(CommentHit { comment_id: c.id, slug, title, author, snippet: snippet(&terms, &c.text) })
+                    let (slug, title, author) = rows.remove(&CommentId(c.id))?;
+                    Some(CommentHit {
+                        comment_id: CommentId(c.id),
+                        slug,
+                        title,
+                        author,
+                        snippet: snippet(&terms, &c.text),
+                    })
                 })
                 .collect())
         }
         DbConn::Pg(pg) => {
             let text = words.join(" ");
-            // The newest matches: found by walking the newest comments' stored vectors
-            // (a common word: its 200 newest matches lie among the newest thousand or
-            // so), and through the index when those hold too few (a rarer word: fewer
-            // matches for the index to read). The index alone would read every match of
-            // a common word first, a quarter of a million rows on a million comments.
-            let recent: Vec<Id> = diesel::sql_query(
-                "SELECT f.id FROM (SELECT id, vector FROM fts_comments ORDER BY id DESC LIMIT $2) f \
-                 WHERE f.vector @@ plainto_tsquery('english', $1) \
-                 ORDER BY f.id DESC LIMIT $3",
-            )
-            .bind::<Text, _>(&text)
-            .bind::<BigInt, _>(RECENT)
-            .bind::<BigInt, _>(CANDIDATES)
-            .load(pg)?;
-            // (`id + 0`: walking the key newest first, checking each vector, looks cheap
-            // to the planner and reads every row for a word nobody used.)
-            let found: Vec<Id> = if (recent.len() as i64) < CANDIDATES {
-                diesel::sql_query(
-                    "SELECT id FROM fts_comments WHERE vector @@ plainto_tsquery('english', $1) \
-                     ORDER BY id + 0 DESC LIMIT $2",
-                )
-                .bind::<Text, _>(&text)
-                .bind::<BigInt, _>(CANDIDATES)
-                .load(pg)?
-            } else {
-                recent
-            };
-            let candidates: Vec<CommentId> = found.into_iter().map(|r| r.id).collect();
+            let candidates = newest_matches(pg, "fts_comments", &text)?;
             diesel::sql_query(
                 "WITH page AS MATERIALIZED ( \
                     SELECT f.id, ts_rank(f.vector, plainto_tsquery('english', $1)) AS score \
@@ -199,7 +224,7 @@ pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
 #[derive(QueryableByName)]
 struct Candidate {
     #[diesel(sql_type = BigInt)]
-    id: CommentId,
+    id: i64,
     #[diesel(sql_type = Text)]
     text: String,
 }
@@ -226,6 +251,15 @@ impl Terms {
 
     /// Which searched word `token` (one word of a text) is, if any.
     fn find(&self, token: &str) -> Option<usize> {
+        // Most words of a text start with another letter than every searched word (the
+        // stemmer leaves a word's first letter as it is): they are passed over without
+        // being folded or stemmed.
+        if let Some(first) = token.chars().next().filter(char::is_ascii) {
+            let first = first.to_ascii_lowercase();
+            if !self.stems.iter().chain(&self.words).any(|w| w.starts_with(first)) {
+                return None;
+            }
+        }
         let token = fold(token);
         if let Some(i) = self.words.iter().position(|w| *w == token) {
             return Some(i);
@@ -340,7 +374,7 @@ fn snippet(terms: &Terms, text: &str) -> String {
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]
-    id: CommentId,
+    id: i64,
 }
 
 fn fts5_query(words: &[String]) -> String {
@@ -367,6 +401,22 @@ mod tests {
     }
 
     #[test]
+    fn words_are_found_whatever_their_case_accents_or_ending() {
+        let terms = Terms::new(&["privacy".to_owned(), "école".to_owned()]);
+        for (token, found) in [
+            ("Privacy", Some(0)),
+            ("PRIVACIES", Some(0)),
+            ("private", None),
+            ("Ecole", Some(1)),
+            ("École", Some(1)),
+            ("écoles", Some(1)),
+            ("policy", None),
+        ] {
+            assert_eq!(terms.find(token), found, "{token}");
+        }
+    }
+
+    #[test]
     fn snippets_mark_the_words_and_their_other_forms() {
         let terms = Terms::new(&words("privacy run"));
         assert_eq!(marked(&snippet(&terms, "Privacy matters; I was running.")), "[Privacy] matters; I was [running].");
@@ -384,17 +434,17 @@ mod tests {
     #[test]
     fn the_better_match_ranks_first_and_ties_go_to_the_newer() {
         let terms = Terms::new(&words("privacy"));
-        let c = |id: i64, text: &str| Candidate { id: CommentId(id), text: text.to_owned() };
+        let c = |id: i64, text: &str| Candidate { id, text: text.to_owned() };
         let candidates = vec![
             c(4, "privacy, and a great many other words besides, in a long comment about nothing much"),
             c(3, "privacy privacy"),
             c(2, "privacy here"),
             c(1, "privacy here"),
         ];
-        let ranked: Vec<i64> = rank(&terms, candidates, 0, 10).iter().map(|c| c.id.0).collect();
+        let ranked: Vec<i64> = rank(&terms, candidates, 0, 10).iter().map(|c| c.id).collect();
         assert_eq!(ranked, [3, 2, 1, 4]);
         let candidates = vec![c(2, "privacy"), c(1, "privacy")];
-        let page: Vec<i64> = rank(&terms, candidates, 1, 1).iter().map(|c| c.id.0).collect();
+        let page: Vec<i64> = rank(&terms, candidates, 1, 1).iter().map(|c| c.id).collect();
         assert_eq!(page, [1]);
     }
 }

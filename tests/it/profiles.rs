@@ -19,6 +19,7 @@ both_backends!(
     feeds_are_valid_atom_with_the_right_entries,
     search_finds_articles_and_comments,
     search_escapes_ranks_and_hides_deleted_comments,
+    search_follows_edited_and_deleted_articles,
     bad_searches_get_a_clear_message,
 );
 
@@ -342,6 +343,53 @@ async fn search_escapes_ranks_and_hides_deleted_comments(backend: Backend) {
     assert_eq!(page.attr(".search-results.comments a", "href"), format!("/comments/{thrice}"));
     let remaining: i64 = app.with_conn(|c| comments::table.count().get_result(c).unwrap()).await;
     assert_eq!(remaining, 3);
+}
+
+/// Edits `slug`'s summary as `admin`, keeping its other fields.
+async fn edit_summary(app: &TestApp, admin: &reqwest::Client, slug: &str, summary: &str) {
+    let path = format!("/admin/articles/{slug}/edit");
+    let form = Page::parse(&app.page_as(admin, &path).await.1);
+    let mut fields: Vec<(String, String)> = ["title", "source_url", "source_name", "published_at", "tags"]
+        .iter()
+        .map(|name| (name.to_string(), form.attr(&format!("input[name={name}]"), "value")))
+        .collect();
+    fields.push(("summary".into(), summary.into()));
+    fields.push(("takeaways".into(), form.text("textarea[name=takeaways]")));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(app.post_form(admin, &path, &refs).await.status(), StatusCode::SEE_OTHER, "{slug}");
+}
+
+async fn search_follows_edited_and_deleted_articles(backend: Backend) {
+    // More matches of one word than a search ranks, so that on PostgreSQL it walks the
+    // newest stored vectors rather than the index.
+    let app = TestApp::builder(backend).with_seed_article().with_articles(generated_articles(250)).start().await;
+    let admin = app.signup_as("adela", "admin").await;
+    let articles = |body: &str| Page::parse(body).attrs(".search-results.articles h3 a", "href");
+
+    let page = Page::parse(&app.page("/search?q=takeaway").await.1);
+    assert_eq!(page.count(".search-results.articles li"), 10, "a full page of the 250 matches");
+    assert_eq!(page.count(".search-results.articles .snippet mark"), 20, "each with both takeaways marked");
+    assert_eq!(Page::parse(&app.page("/search?q=takeaway&page=20").await.1).count(".search-results.articles li"), 10);
+
+    // An edited article is found by its new words, ranked by how much of it they are.
+    edit_summary(&app, &admin, "generated-article-number-7", "A zebra, another zebra and a third zebra.").await;
+    edit_summary(&app, &admin, "generated-article-number-240", "One zebra among the many other words of this summary.")
+        .await;
+    let (_, body) = app.page("/search?q=zebras").await;
+    assert_eq!(articles(&body), ["/articles/generated-article-number-7", "/articles/generated-article-number-240"]);
+    assert!(body.contains("<mark>zebra</mark>, another <mark>zebra</mark>"), "{body}");
+    // … and no longer by the words it lost.
+    assert!(articles(&app.page("/search?q=takeaway").await.1).len() == 10);
+    let (_, body) = app.page("/search?q=summary+generated+article+7").await;
+    assert!(!articles(&body).contains(&"/articles/generated-article-number-7".to_owned()), "{body}");
+    edit_summary(&app, &admin, "generated-article-number-7", "No stripes here.").await;
+    assert_eq!(articles(&app.page("/search?q=zebra").await.1), ["/articles/generated-article-number-240"]);
+
+    // A deleted article is gone from the results.
+    let deleted =
+        app.post_form(&admin, "/admin/articles/generated-article-number-240/delete", &[("confirm", "yes")]).await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert!(articles(&app.page("/search?q=zebra").await.1).is_empty());
 }
 
 async fn bad_searches_get_a_clear_message(backend: Backend) {
