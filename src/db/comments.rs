@@ -26,6 +26,7 @@
 use crate::domain::quotes::{Quote, QuoteKind, ShownQuote};
 use crate::domain::{ArticleId, CommentId, LiveKind, UserId};
 use diesel::prelude::*;
+use std::collections::HashMap;
 use time::PrimitiveDateTime;
 
 use super::connection::{write_transaction_retrying, Retryable};
@@ -226,12 +227,16 @@ pub enum CommentError {
 pub type ReplyNotice = (UserId, Option<String>);
 
 /// What posting did, for the notifications that follow.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Posted {
     pub id: CommentId,
     /// The author of the parent, when it is someone else with a live account:
     /// (user id, email if they want reply emails).
     pub notify: Option<ReplyNotice>,
+    /// A top-level comment (its `root_id` is set by [`finish_posts`]).
+    pub top_level: bool,
+    /// Published at once (not held for approval).
+    pub visible: bool,
 }
 
 impl Retryable for CommentError {
@@ -286,24 +291,15 @@ pub(crate) fn locked(conn: &mut DbConn, article_id: ArticleId) -> QueryResult<bo
     articles::table.find(article_id).select(articles::comments_locked).first(conn)
 }
 
-/// Posts a comment or reply, keeping the counters and the notifications in step. A held
-/// comment (`PENDING`) counts and notifies only once approved.
-///
-/// Beyond the author's limits it is refused (`TooMany`); otherwise it counts against
-/// them, in the same transaction: a post that fails later gives its place back.
-pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError> {
-    write_transaction_retrying(conn, |conn| post_within(conn, new))
-}
-
-/// Takes, in the module's lock order, the locks that posting to `articles` by `authors`
-/// needs (PostgreSQL): each author's posting lock (where limits apply), then each
-/// article's row, each list in one order, as one post takes its author's and then its
-/// article's. (A batch of posts goes to one article: holding several articles' rows at
-/// once could wait in a cycle with a writer that takes them in another order.)
-pub fn lock_for_posts(conn: &mut DbConn, authors: &[UserId], articles: &[ArticleId]) -> QueryResult<()> {
-    if let DbConn::Sqlite(_) = conn {
-        return Ok(());
-    }
+/// Takes the locks of a batch of posts, in the module's order: the posting locks of
+/// the `authors` who have limits, then each of `articles`' rows. Returns whether each
+/// article's comments are closed, read with its row held (an article that is gone is
+/// left out). On SQLite nothing is locked: the write transaction is already alone.
+pub fn lock_for_posts(
+    conn: &mut DbConn,
+    authors: &[UserId],
+    articles: &[ArticleId],
+) -> QueryResult<HashMap<ArticleId, bool>> {
     let mut authors = authors.to_vec();
     authors.sort_unstable();
     authors.dedup();
@@ -313,17 +309,52 @@ pub fn lock_for_posts(conn: &mut DbConn, authors: &[UserId], articles: &[Article
     let mut articles = articles.to_vec();
     articles.sort_unstable();
     articles.dedup();
+    let mut closed = HashMap::with_capacity(articles.len());
     for article in articles {
-        lock_article(conn, article)?;
+        let locked: Option<bool> = match conn {
+            DbConn::Pg(_) => {
+                #[derive(QueryableByName)]
+                struct Row {
+                    #[diesel(sql_type = diesel::sql_types::Bool)]
+                    comments_locked: bool,
+                }
+                diesel::sql_query("SELECT comments_locked FROM articles WHERE id = $1 FOR UPDATE")
+                    .bind::<diesel::sql_types::BigInt, _>(article)
+                    .get_result::<Row>(conn)
+                    .optional()?
+                    .map(|row| row.comments_locked)
+            }
+            DbConn::Sqlite(_) => locked(conn, article).optional()?,
+        };
+        if let Some(locked) = locked {
+            closed.insert(article, locked);
+        }
     }
-    Ok(())
+    Ok(closed)
 }
 
-/// [`post`] within a write transaction already begun.
-pub fn post_within(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError> {
-    record_post(conn, new.author.id, new.limits)?;
-    lock_article(conn, new.article_id)?;
-    let closed = locked(conn, new.article_id)?;
+/// Posts a comment or reply in a transaction of its own (see [`post_within`]).
+pub fn post(conn: &mut DbConn, new: &NewComment) -> Result<Posted, CommentError> {
+    write_transaction_retrying(conn, |conn| {
+        let limited: &[UserId] = if new.limits == PostingLimits::default() { &[] } else { &[new.author.id] };
+        let closed = lock_for_posts(conn, limited, &[new.article_id])?;
+        let closed = *closed.get(&new.article_id).ok_or(diesel::result::Error::NotFound)?;
+        let posted = post_within(conn, new, closed)?;
+        finish_posts(conn, new.article_id, std::slice::from_ref(&posted))?;
+        Ok(posted)
+    })
+}
+
+/// Writes a comment or reply inside a write transaction that holds its locks (see
+/// [`lock_for_posts`]; `closed` is what it read of the article), keeping the parent's
+/// reply count and the notifications in step; [`finish_posts`] then does what a batch
+/// of posts to one article shares. A held comment (`PENDING`) counts and notifies only
+/// once approved.
+///
+/// Beyond the author's limits it is refused (`TooMany`); otherwise it counts against
+/// them. Every refusal comes before the post's first write (but the pruning of the
+/// author's day-old posting records), so a refused post leaves nothing to undo.
+pub fn post_within(conn: &mut DbConn, new: &NewComment, closed: bool) -> Result<Posted, CommentError> {
     let parent = match new.parent_id {
         None => {
             permissions::may_comment(Some(&new.author), closed)?;
@@ -364,6 +395,7 @@ pub fn post_within(conn: &mut DbConn, new: &NewComment) -> Result<Posted, Commen
         }
         _ => None,
     };
+    record_post(conn, new.author.id, new.limits)?;
     let id: CommentId = diesel::insert_into(comments::table)
         .values((
             comments::article_id.eq(new.article_id),
@@ -381,23 +413,44 @@ pub fn post_within(conn: &mut DbConn, new: &NewComment) -> Result<Posted, Commen
         ))
         .returning(comments::id)
         .get_result(conn)?;
-    match &parent {
-        None => {
-            diesel::update(comments::table.find(id)).set(comments::root_id.eq(id)).execute(conn)?;
-        }
-        Some(parent) => {
-            diesel::update(comments::table.find(parent.id))
-                .set(comments::reply_count.eq(comments::reply_count + 1))
-                .execute(conn)?;
-        }
+    if let Some(parent) = &parent {
+        diesel::update(comments::table.find(parent.id))
+            .set(comments::reply_count.eq(comments::reply_count + 1))
+            .execute(conn)?;
     }
-    let notify = if new.status == CommentStatus::Visible {
-        super::live::record(conn, new.article_id, LiveKind::Comment, Some(id))?;
-        super::notifications::announce(conn, id)?
+    let visible = new.status == CommentStatus::Visible;
+    let notify = if visible {
+        super::notifications::notify_of_new(
+            conn,
+            id,
+            new.author.id,
+            new.article_id,
+            parent.as_ref().map(|p| p.author_id),
+        )?
     } else {
         None
     };
-    Ok(Posted { id, notify })
+    Ok(Posted { id, notify, top_level: parent.is_none(), visible })
+}
+
+/// What the posts written to `article` in this transaction share, done once for them
+/// all: the top-level comments' `root_id`, the article's comment count and its live
+/// events (one wake-up for its watchers).
+pub fn finish_posts(conn: &mut DbConn, article: ArticleId, posted: &[Posted]) -> QueryResult<()> {
+    let top: Vec<CommentId> = posted.iter().filter(|p| p.top_level).map(|p| p.id).collect();
+    if !top.is_empty() {
+        diesel::update(comments::table.filter(comments::id.eq_any(&top)))
+            .set(comments::root_id.eq(comments::id))
+            .execute(conn)?;
+    }
+    let visible: Vec<CommentId> = posted.iter().filter(|p| p.visible).map(|p| p.id).collect();
+    if !visible.is_empty() {
+        diesel::update(articles::table.find(article))
+            .set(articles::comment_count.eq(articles::comment_count + visible.len() as i32))
+            .execute(conn)?;
+        super::live::record_comments(conn, article, &visible)?;
+    }
+    Ok(())
 }
 
 /// The class of the advisory locks that make one author's posts take turns (PostgreSQL;

@@ -50,6 +50,39 @@ pub fn record(conn: &mut DbConn, article: ArticleId, kind: LiveKind, comment: Op
     Ok(())
 }
 
+/// A new comment event for each of `comments` on `article`, in one statement, and one
+/// wake-up for the article's watchers.
+pub fn record_comments(conn: &mut DbConn, article: ArticleId, comments: &[CommentId]) -> QueryResult<()> {
+    if comments.is_empty() {
+        return Ok(());
+    }
+    let now = now();
+    let rows: Vec<_> = comments
+        .iter()
+        .map(|id| {
+            (
+                live_events::article_id.eq(article),
+                live_events::kind.eq(LiveKind::Comment),
+                live_events::comment_id.eq(Some(*id)),
+                live_events::created_at.eq(now),
+            )
+        })
+        .collect();
+    match conn {
+        DbConn::Pg(pg) => {
+            diesel::insert_into(live_events::table).values(rows).execute(pg)?;
+            diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(channel(article)).execute(pg)?;
+        }
+        // In-process: a statement each costs no round trip.
+        DbConn::Sqlite(sqlite) => {
+            for row in rows {
+                diesel::insert_into(live_events::table).values(row).execute(sqlite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The newest event of an article: where a new watcher starts.
 pub fn newest(conn: &mut DbConn, article: ArticleId) -> QueryResult<i64> {
     Ok(live_events::table

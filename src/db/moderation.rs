@@ -633,8 +633,18 @@ pub fn parse_word_list(text: &str) -> Result<Vec<String>, String> {
 }
 
 pub fn premoderation(conn: &mut DbConn) -> QueryResult<Premoderation> {
-    let mode = settings::get(conn, "premoderation")?;
-    let count = settings::get(conn, "premoderation_count")?.and_then(|n| n.parse().ok()).unwrap_or(3);
+    let mut found = settings::get_many(conn, &PREMODERATION_KEYS)?;
+    premoderation_of(found.remove(PREMODERATION_KEYS[0]), found.remove(PREMODERATION_KEYS[1]))
+}
+
+/// The settings that say who is pre-moderated: the mode and the count of comments.
+pub const PREMODERATION_KEYS: [&str; 2] = ["premoderation", "premoderation_count"];
+/// The setting that holds the word list.
+pub const WORD_LIST_KEY: &str = "word_list";
+
+/// The pre-moderation the settings `mode` and `count` (see [`PREMODERATION_KEYS`]) say.
+pub fn premoderation_of(mode: Option<String>, count: Option<String>) -> QueryResult<Premoderation> {
+    let count = count.and_then(|n| n.parse().ok()).unwrap_or(3);
     match mode.as_deref() {
         Some("new") => Ok(Premoderation::NewAccounts(count)),
         Some("all") => Ok(Premoderation::Everyone),
@@ -653,8 +663,8 @@ pub fn set_premoderation(conn: &mut DbConn, admin_id: UserId, mode: Premoderatio
             Premoderation::NewAccounts(n) => ("new", n),
             Premoderation::Everyone => ("all", 3),
         };
-        settings::set(conn, "premoderation", value)?;
-        settings::set(conn, "premoderation_count", &count.to_string())?;
+        settings::set(conn, PREMODERATION_KEYS[0], value)?;
+        settings::set(conn, PREMODERATION_KEYS[1], &count.to_string())?;
         log(
             conn,
             &By::account(admin_id),
@@ -668,18 +678,17 @@ pub fn set_premoderation(conn: &mut DbConn, admin_id: UserId, mode: Premoderatio
 
 /// The words and phrases that hold a comment for approval, one a line.
 pub fn word_list(conn: &mut DbConn) -> QueryResult<Vec<String>> {
-    Ok(settings::get(conn, "word_list")?
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect())
+    Ok(word_list_of(settings::get(conn, WORD_LIST_KEY)?))
+}
+
+/// The words of the word list's setting (see [`WORD_LIST_KEY`]).
+pub fn word_list_of(setting: Option<String>) -> Vec<String> {
+    setting.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
 pub fn set_word_list(conn: &mut DbConn, admin_id: UserId, words: &[String]) -> QueryResult<()> {
     write_transaction(conn, |conn| {
-        settings::set(conn, "word_list", &words.join("\n"))?;
+        settings::set(conn, WORD_LIST_KEY, &words.join("\n"))?;
         let summary = format!("{} entries", words.len());
         log(conn, &By::account(admin_id), ModAction::ChangeSettings, (LogTarget::Site, "word list"), Some(&summary))?;
         Ok(())

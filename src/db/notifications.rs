@@ -8,7 +8,7 @@ use time::PrimitiveDateTime;
 use super::comments::{find, ReplyNotice};
 use super::schema::{articles, comments, notifications, users};
 use super::{now, DbConn};
-use crate::domain::{CommentId, CommentStatus, NotificationKind, UserId};
+use crate::domain::{ArticleId, CommentId, CommentStatus, NotificationKind, UserId};
 
 /// The notifications a reader is shown: those about a comment that is visible, and the
 /// moderators' decisions about the reader's own comment, whatever became of it. Of the
@@ -81,50 +81,64 @@ pub fn moderation_notice(
 /// Returns whom to email about a reply: (user id, email if they want reply emails).
 pub fn announce(conn: &mut DbConn, id: CommentId) -> QueryResult<Option<ReplyNotice>> {
     let comment = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
-    let now = now();
-    let mut notify = None;
-    match comment.parent_id {
-        None => {
-            diesel::sql_query(
-                "INSERT INTO notifications (user_id, kind, comment_id, actor_id, created_at) \
-                 SELECT s.user_id, 'saved_article', $1, $2, $3 FROM saved_articles s \
-                 JOIN users u ON u.id = s.user_id \
-                 WHERE s.article_id = $4 AND s.user_id <> $2 AND u.deleted_at IS NULL",
-            )
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .bind::<diesel::sql_types::BigInt, _>(comment.author_id)
-            .bind::<diesel::sql_types::Timestamp, _>(now)
-            .bind::<diesel::sql_types::BigInt, _>(comment.article_id)
-            .execute(conn)?;
-        }
-        Some(parent_id) => {
-            let parent = find(conn, parent_id)?.ok_or(diesel::result::Error::NotFound)?;
-            if parent.author_id != comment.author_id {
-                let (deleted, email, wants, verified): (Option<PrimitiveDateTime>, Option<String>, bool, bool) =
-                    users::table
-                        .find(parent.author_id)
-                        .select((users::deleted_at, users::email, users::email_replies, users::email_verified))
-                        .first(conn)?;
-                if deleted.is_none() {
-                    diesel::insert_into(notifications::table)
-                        .values((
-                            notifications::user_id.eq(parent.author_id),
-                            notifications::kind.eq(crate::domain::NotificationKind::Reply),
-                            notifications::comment_id.eq(id),
-                            notifications::actor_id.eq(comment.author_id),
-                            notifications::created_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                    // Email only an address its owner confirmed.
-                    notify = Some((parent.author_id, email.filter(|_| wants && verified)));
-                }
-            }
-        }
-    }
+    let parent_author = match comment.parent_id {
+        Some(parent_id) => Some(find(conn, parent_id)?.ok_or(diesel::result::Error::NotFound)?.author_id),
+        None => None,
+    };
+    let notify = notify_of_new(conn, id, comment.author_id, comment.article_id, parent_author)?;
     diesel::update(articles::table.find(comment.article_id))
         .set(articles::comment_count.eq(articles::comment_count + 1))
         .execute(conn)?;
     Ok(notify)
+}
+
+/// The notifications of a comment that became visible: to the author of its parent
+/// (`parent_author`, for a reply) unless that is its own author or a deleted account,
+/// or to the readers who saved its article (a top-level comment). The article's count
+/// is the caller's. Returns whom to email about a reply.
+pub fn notify_of_new(
+    conn: &mut DbConn,
+    id: CommentId,
+    author_id: UserId,
+    article_id: ArticleId,
+    parent_author: Option<UserId>,
+) -> QueryResult<Option<ReplyNotice>> {
+    let now = now();
+    let Some(parent_author) = parent_author else {
+        diesel::sql_query(
+            "INSERT INTO notifications (user_id, kind, comment_id, actor_id, created_at) \
+             SELECT s.user_id, 'saved_article', $1, $2, $3 FROM saved_articles s \
+             JOIN users u ON u.id = s.user_id \
+             WHERE s.article_id = $4 AND s.user_id <> $2 AND u.deleted_at IS NULL",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(id)
+        .bind::<diesel::sql_types::BigInt, _>(author_id)
+        .bind::<diesel::sql_types::Timestamp, _>(now)
+        .bind::<diesel::sql_types::BigInt, _>(article_id)
+        .execute(conn)?;
+        return Ok(None);
+    };
+    if parent_author == author_id {
+        return Ok(None);
+    }
+    let (deleted, email, wants, verified): (Option<PrimitiveDateTime>, Option<String>, bool, bool) = users::table
+        .find(parent_author)
+        .select((users::deleted_at, users::email, users::email_replies, users::email_verified))
+        .first(conn)?;
+    if deleted.is_some() {
+        return Ok(None);
+    }
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::user_id.eq(parent_author),
+            notifications::kind.eq(crate::domain::NotificationKind::Reply),
+            notifications::comment_id.eq(id),
+            notifications::actor_id.eq(author_id),
+            notifications::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    // Email only an address its owner confirmed.
+    Ok(Some((parent_author, email.filter(|_| wants && verified))))
 }
 
 #[derive(Debug, Clone, Queryable)]

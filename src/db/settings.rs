@@ -9,6 +9,13 @@ pub fn get(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
     settings::table.find(key).select(settings::value).first(conn).optional()
 }
 
+/// The values of those of `keys` that are set, in one query.
+pub fn get_many(conn: &mut DbConn, keys: &[&str]) -> QueryResult<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> =
+        settings::table.filter(settings::key.eq_any(keys)).select((settings::key, settings::value)).load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Sets a value; call inside a write transaction.
 pub fn set(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<()> {
     let updated = diesel::update(settings::table.find(key)).set(settings::value.eq(value)).execute(conn)?;

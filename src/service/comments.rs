@@ -223,7 +223,9 @@ impl PostQueue {
     }
 
     /// Starts the writer: on SQLite one batch at a time (one writer), on PostgreSQL a
-    /// few at once (posts to different articles need not wait on each other).
+    /// few at once, each to another article (posts to different articles need not wait
+    /// on each other; posts to one article wait on its row, so they wait here instead,
+    /// gathering into the next batch).
     pub fn start(state: actix_web::web::Data<AppState>) {
         let Some(mut receiver) = state.posts.receiver.lock().ok().and_then(|mut r| r.take()) else { return };
         let lanes = match crate::db::DbUrl::parse(&state.config.database_url) {
@@ -235,20 +237,62 @@ impl PostQueue {
         // the queue close, and this end, once the site is gone.
         let site = Arc::downgrade(&state.into_inner());
         tokio::spawn(async move {
+            // Articles with a batch being written, and a wake-up when one is done.
+            let busy = Arc::new(std::sync::Mutex::new(std::collections::HashSet::<ArticleId>::new()));
+            let done = Arc::new(tokio::sync::Notify::new());
+            // Posts taken from the queue that wait for a batch: at most `WAITING`.
+            let mut waiting: std::collections::VecDeque<Job> = std::collections::VecDeque::new();
+            let mut open = true;
             loop {
                 let Ok(lane) = lanes.clone().acquire_owned().await else { return };
-                // While every lane is busy, posts gather here for the next batch.
-                let Some(first) = receiver.recv().await else { return };
-                let mut jobs = vec![first];
-                while jobs.len() < BATCH {
-                    match receiver.try_recv() {
-                        Ok(job) => jobs.push(job),
-                        Err(_) => break,
+                let jobs = loop {
+                    while waiting.len() < WAITING {
+                        match receiver.try_recv() {
+                            Ok(job) => waiting.push_back(job),
+                            Err(mpsc::error::TryRecvError::Empty) => break,
+                            Err(mpsc::error::TryRecvError::Disconnected) => {
+                                open = false;
+                                break;
+                            }
+                        }
                     }
-                }
+                    let free = {
+                        let busy = busy.lock().unwrap_or_else(|e| e.into_inner());
+                        waiting.iter().map(|job| job.item.article_id).find(|article| !busy.contains(article))
+                    };
+                    if let Some(article) = free {
+                        let mut jobs = Vec::new();
+                        let mut rest = std::collections::VecDeque::with_capacity(waiting.len());
+                        for job in waiting.drain(..) {
+                            if job.item.article_id == article && jobs.len() < BATCH {
+                                jobs.push(job);
+                            } else {
+                                rest.push_back(job);
+                            }
+                        }
+                        waiting = rest;
+                        break jobs;
+                    }
+                    if !open && waiting.is_empty() {
+                        return;
+                    }
+                    // Nothing to start: wait for a post, or for a batch to be done.
+                    tokio::select! {
+                        job = receiver.recv(), if open && waiting.len() < WAITING => match job {
+                            Some(job) => waiting.push_back(job),
+                            None => open = false,
+                        },
+                        () = done.notified() => {}
+                    }
+                };
                 let Some(state) = site.upgrade() else { return };
+                let article = jobs[0].item.article_id;
+                busy.lock().unwrap_or_else(|e| e.into_inner()).insert(article);
+                let (busy, done) = (busy.clone(), done.clone());
                 tokio::spawn(async move {
                     write_batch(&state, jobs).await;
+                    busy.lock().unwrap_or_else(|e| e.into_inner()).remove(&article);
+                    done.notify_one();
                     drop(lane);
                 });
             }
@@ -256,77 +300,103 @@ impl PostQueue {
     }
 }
 
-/// Writes `jobs` and answers each: the posts to one article in one transaction (so
-/// that a transaction holds one article's lock, as a single post does), article after
-/// article. When a transaction fails as a whole (the database unreachable or full, a
-/// lost race twice), each of its posts is answered with that error: none was stored,
-/// and none is tried again here (a commit that failed may still have been made).
+/// Writes `jobs` (posts to one article) in one transaction and answers each. When the
+/// transaction fails as a whole (the database unreachable or full, a lost race twice),
+/// each post is answered with that error: none was stored, and none is tried again
+/// here (a commit that failed may still have been made).
 async fn write_batch(state: &AppState, jobs: Vec<Job>) {
-    let mut groups: Vec<(ArticleId, Vec<Job>)> = Vec::new();
-    for job in jobs {
-        match groups.iter_mut().find(|(article, _)| *article == job.item.article_id) {
-            Some((_, group)) => group.push(job),
-            None => groups.push((job.item.article_id, vec![job])),
-        }
-    }
-    for (_, group) in groups {
-        let (items, answers): (Vec<Item>, Vec<oneshot::Sender<Outcome>>) =
-            group.into_iter().map(|job| (job.item, job.answer)).unzip();
-        match state.db_write(move |conn| Ok(post_batch(conn, &items)?)).await {
-            Ok(outcomes) => {
-                tracing::debug!(posts = outcomes.len(), "a batch of posts written");
-                for (answer, outcome) in answers.into_iter().zip(outcomes) {
-                    let _ = answer.send(outcome);
-                }
+    let (items, answers): (Vec<Item>, Vec<oneshot::Sender<Outcome>>) =
+        jobs.into_iter().map(|job| (job.item, job.answer)).unzip();
+    match state.db_write(move |conn| Ok(post_batch(conn, &items)?)).await {
+        Ok(outcomes) => {
+            tracing::debug!(posts = outcomes.len(), "a batch of posts written");
+            for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                let _ = answer.send(outcome);
             }
-            Err(err) => {
-                tracing::warn!(%err, posts = answers.len(), "a batch of posts failed");
-                for answer in answers {
-                    let _ = answer.send(Err(err.again()));
-                }
+        }
+        Err(err) => {
+            tracing::warn!(%err, posts = answers.len(), "a batch of posts failed");
+            for answer in answers {
+                let _ = answer.send(Err(err.again()));
             }
         }
     }
 }
 
-/// Posts `items` in one write transaction, each in a savepoint: an item refused (its
-/// article closed, its author over the limits …) is rolled back alone and answered
-/// with the reason; the others are written. The transaction fails as a whole only on
-/// an error of the database itself (and is then tried once more when that was a lost
-/// race).
+/// Posts `items` (all to one article) in one write transaction. A post refused for its
+/// own reason (its article closed, its author over the limits …) is answered with it
+/// and leaves nothing behind: every refusal comes before a post's first write (see
+/// `comments::post_within`). A statement that fails undoes the whole transaction,
+/// which is then run again with each post in a savepoint of its own, so that the one
+/// post it concerns is rolled back alone and answered with the error. The transaction
+/// fails as a whole only on an error of the database itself (and is then tried once
+/// more when that was a lost race).
 fn post_batch(conn: &mut DbConn, items: &[Item]) -> Result<Vec<Outcome>, CommentError> {
+    let mut failed_inside = false;
+    match post_batch_with(conn, items, false, &mut failed_inside) {
+        // Rolled back, never committed: safe to write again.
+        Err(CommentError::Db(_)) if failed_inside => post_batch_with(conn, items, true, &mut failed_inside),
+        other => other,
+    }
+}
+
+/// One attempt of [`post_batch`]: with `savepoints`, each post in its own. Sets
+/// `failed_inside` when the transaction's work failed (as opposed to its commit).
+fn post_batch_with(
+    conn: &mut DbConn,
+    items: &[Item],
+    savepoints: bool,
+    failed_inside: &mut bool,
+) -> Result<Vec<Outcome>, CommentError> {
     write_transaction_retrying(conn, |conn| {
-        let limited: Vec<UserId> =
-            items.iter().filter(|i| i.limits != PostingLimits::default()).map(|i| i.author.id).collect();
-        let articles: Vec<ArticleId> = items.iter().map(|i| i.article_id).collect();
-        comments::lock_for_posts(conn, &limited, &articles)?;
-        let approval = Approval::load(conn)?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        for item in items {
-            let posted = write_transaction(conn, |conn| {
-                let held =
-                    item.author.role < Role::Moderator && approval.must_wait(conn, item.author.id, &item.source)?;
-                let status = if held { CommentStatus::Pending } else { CommentStatus::Visible };
-                let new = NewComment {
-                    article_id: item.article_id,
-                    author: item.author,
-                    parent_id: item.parent_id,
-                    source: &item.source,
-                    html: &item.html,
-                    status,
-                    limits: item.limits,
-                    quote: item.quote.clone(),
+        let work = |conn: &mut DbConn| -> Result<Vec<Outcome>, CommentError> {
+            let limited: Vec<UserId> =
+                items.iter().filter(|i| i.limits != PostingLimits::default()).map(|i| i.author.id).collect();
+            let articles: Vec<ArticleId> = items.iter().map(|i| i.article_id).collect();
+            let closed = comments::lock_for_posts(conn, &limited, &articles)?;
+            let approval = Approval::load(conn)?;
+            let mut outcomes = Vec::with_capacity(items.len());
+            let mut written = Vec::with_capacity(items.len());
+            for item in items {
+                let post = |conn: &mut DbConn| -> Result<(comments::Posted, bool), CommentError> {
+                    let closed = *closed.get(&item.article_id).ok_or(diesel::result::Error::NotFound)?;
+                    let held =
+                        item.author.role < Role::Moderator && approval.must_wait(conn, item.author.id, &item.source)?;
+                    let status = if held { CommentStatus::Pending } else { CommentStatus::Visible };
+                    let new = NewComment {
+                        article_id: item.article_id,
+                        author: item.author,
+                        parent_id: item.parent_id,
+                        source: &item.source,
+                        html: &item.html,
+                        status,
+                        limits: item.limits,
+                        quote: item.quote.clone(),
+                    };
+                    comments::post_within(conn, &new, closed).map(|posted| (posted, held))
                 };
-                comments::post_within(conn, &new).map(|posted| (posted, held))
-            });
-            // A lost race undoes the whole transaction, to be tried again; any other
-            // error was this post's own, and its savepoint is rolled back.
-            match posted {
-                Err(err) if err.is_retryable() => return Err(err),
-                other => outcomes.push(other.map_err(AppError::from)),
+                let posted = if savepoints { write_transaction(conn, post) } else { post(conn) };
+                match posted {
+                    // A lost race undoes the whole transaction, to be tried again; so
+                    // does any failed statement without savepoints (see above).
+                    Err(err) if err.is_retryable() => return Err(err),
+                    Err(err @ CommentError::Db(_)) if !savepoints => return Err(err),
+                    Ok((posted, held)) => {
+                        outcomes.push(Ok((posted.clone(), held)));
+                        written.push(posted);
+                    }
+                    Err(err) => outcomes.push(Err(AppError::from(err))),
+                }
             }
-        }
-        Ok(outcomes)
+            if let Some(item) = items.first() {
+                debug_assert!(items.iter().all(|i| i.article_id == item.article_id), "one article per batch");
+                comments::finish_posts(conn, item.article_id, &written)?;
+            }
+            Ok(outcomes)
+        };
+        let result = work(conn);
+        *failed_inside |= result.is_err();
+        result
     })
 }
 
@@ -338,9 +408,11 @@ struct Approval {
 
 impl Approval {
     fn load(conn: &mut DbConn) -> QueryResult<Approval> {
+        let [mode, count] = moderation::PREMODERATION_KEYS;
+        let mut found = crate::db::settings::get_many(conn, &[mode, count, moderation::WORD_LIST_KEY])?;
         Ok(Approval {
-            premoderation: moderation::premoderation(conn)?,
-            words: word_list_regex(&moderation::word_list(conn)?),
+            premoderation: moderation::premoderation_of(found.remove(mode), found.remove(count))?,
+            words: word_list_regex(&moderation::word_list_of(found.remove(moderation::WORD_LIST_KEY))),
         })
     }
 
