@@ -17,6 +17,7 @@ both_backends!(
     reports_votes_edits_and_removals_race_the_authors_delete,
     a_parent_and_its_child_deleted_at_once,
     posts_arriving_together_each_get_their_own_answer,
+    a_post_whose_write_fails_fails_alone,
 );
 
 async fn start(backend: Backend) -> TestApp {
@@ -329,4 +330,68 @@ async fn posts_arriving_together_each_get_their_own_answer(backend: Backend) {
     let replies: i32 =
         app.with_conn(move |c| comments::table.find(kept).select(comments::reply_count).first(c).unwrap()).await;
     assert_eq!(replies, 4, "the reply count of the comment replied to");
+}
+
+/// A post whose write the database refuses (here a trigger the test adds, standing for
+/// any statement that fails) fails alone: the posts written in the same batch are
+/// stored once each, with their root, their live event and the article's count.
+async fn a_post_whose_write_fails_fails_alone(backend: Backend) {
+    use afterword::db::schema::live_events;
+    use diesel::connection::SimpleConnection;
+    let app = start(backend).await;
+    let sql = match backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER refuse_explosions BEFORE INSERT ON comments \
+             WHEN NEW.body_source LIKE '%Explode%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse_explosions() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.body_source LIKE '%Explode%' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_explosions BEFORE INSERT ON comments \
+             FOR EACH ROW EXECUTE FUNCTION refuse_explosions();"
+        }
+    };
+    app.with_conn(move |c| c.batch_execute(sql).unwrap()).await;
+    let mut authors = Vec::new();
+    for name in ["ann", "bob", "cat", "dan"] {
+        authors.push(Author::new(&app, name, "reader").await);
+    }
+    let requests = (0..40).map(|i| {
+        let body = if i % 10 == 3 { format!("Explode {i}") } else { format!("Fine {i}") };
+        let (author, app) = (&authors[i % 4], &app);
+        async move {
+            let status =
+                author.post(app, format!("/articles/{SEED_SLUG}/comments"), vec![("body", body.clone())]).await;
+            (body, status.status())
+        }
+    });
+    let answers = join_all(requests).await;
+    for (body, status) in &answers {
+        if body.starts_with("Fine") {
+            assert_eq!(*status, StatusCode::SEE_OTHER, "{body}: {answers:?}");
+        } else {
+            assert!(*status != StatusCode::SEE_OTHER, "{body} was refused by the database: {answers:?}");
+        }
+    }
+    let stored: Vec<(i64, i64, String)> = app
+        .with_conn(|c| {
+            comments::table
+                .order(comments::id)
+                .select((comments::id, comments::root_id, comments::body_source))
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    let mut bodies: Vec<&str> = stored.iter().map(|(_, _, b)| b.as_str()).collect();
+    bodies.sort_unstable();
+    let mut expected: Vec<String> = (0..40).filter(|i| i % 10 != 3).map(|i| format!("Fine {i}")).collect();
+    expected.sort_unstable();
+    assert_eq!(bodies, expected, "every accepted post stored once, no refused one");
+    for (id, root, body) in &stored {
+        assert_eq!(id, root, "{body}: a top-level comment is its own root");
+    }
+    let events: i64 = app.with_conn(|c| live_events::table.count().get_result(c).unwrap()).await;
+    assert_eq!(events, 36, "one live event per stored comment");
+    assert_counters_consistent(&app).await;
 }
