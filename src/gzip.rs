@@ -34,8 +34,12 @@ impl Deflated {
     }
 
     /// [`Deflated::after`] with a fast compressor of this thread, for pieces made per
-    /// request.
+    /// request. Only the last KiB of `before` is given to the compressor: taking in a
+    /// dictionary costs about as much as compressing it, and the markup that repeats
+    /// is near.
     pub fn fast_after(plain: &[u8], before: &[u8]) -> Deflated {
+        const NEAR: usize = 1024;
+        let before = &before[before.len().saturating_sub(NEAR)..];
         thread_local! {
             static FAST: std::cell::RefCell<Compress> = std::cell::RefCell::new(Compress::new(Compression::new(1), false));
         }

@@ -339,7 +339,7 @@ async fn shared_view(
     let article_id = page.article.article.id;
     let ids = page.thread.ids.clone();
     let reader = user.id;
-    let mine = state.db(move |conn| Ok(threads::reader_state(conn, reader, article_id, &ids)?)).await?;
+    let mine = state.db_quick(move |conn| Ok(threads::reader_state(conn, reader, article_id, &ids)?)).await?;
     if mine.held {
         return Ok(None);
     }
