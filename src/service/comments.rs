@@ -264,6 +264,12 @@ impl PostQueue {
                         let mut jobs = Vec::new();
                         let mut rest = std::collections::VecDeque::with_capacity(waiting.len());
                         for job in waiting.drain(..) {
+                            // A post whose reader was already answered (503 after
+                            // `ANSWER_WITHIN`) or went away is not written: told it
+                            // failed, they may send it again.
+                            if job.answer.is_closed() {
+                                continue;
+                            }
                             if job.item.article_id == article && jobs.len() < BATCH {
                                 jobs.push(job);
                             } else {
@@ -271,6 +277,9 @@ impl PostQueue {
                             }
                         }
                         waiting = rest;
+                        if jobs.is_empty() {
+                            continue;
+                        }
                         break jobs;
                     }
                     if !open && waiting.is_empty() {
@@ -288,15 +297,29 @@ impl PostQueue {
                 let Some(state) = site.upgrade() else { return };
                 let article = jobs[0].item.article_id;
                 busy.lock().unwrap_or_else(|e| e.into_inner()).insert(article);
-                let (busy, done) = (busy.clone(), done.clone());
+                // The article is free again when the batch is done, however it ends.
+                let writing = Writing { article, busy: busy.clone(), done: done.clone() };
                 tokio::spawn(async move {
                     write_batch(&state, jobs).await;
-                    busy.lock().unwrap_or_else(|e| e.into_inner()).remove(&article);
-                    done.notify_one();
+                    drop(writing);
                     drop(lane);
                 });
             }
         });
+    }
+}
+
+/// An article with a batch being written, until dropped.
+struct Writing {
+    article: ArticleId,
+    busy: Arc<std::sync::Mutex<std::collections::HashSet<ArticleId>>>,
+    done: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.busy.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.article);
+        self.done.notify_one();
     }
 }
 
@@ -334,14 +357,18 @@ async fn write_batch(state: &AppState, jobs: Vec<Job>) {
 fn post_batch(conn: &mut DbConn, items: &[Item]) -> Result<Vec<Outcome>, CommentError> {
     let mut failed_inside = false;
     match post_batch_with(conn, items, false, &mut failed_inside) {
-        // Rolled back, never committed: safe to write again.
-        Err(CommentError::Db(_)) if failed_inside => post_batch_with(conn, items, true, &mut failed_inside),
+        // The last attempt's work failed, so it was rolled back and never committed:
+        // safe to write again. (A lost race was already tried again.)
+        Err(CommentError::Db(err)) if failed_inside && !err.is_retryable() => {
+            post_batch_with(conn, items, true, &mut failed_inside)
+        }
         other => other,
     }
 }
 
-/// One attempt of [`post_batch`]: with `savepoints`, each post in its own. Sets
-/// `failed_inside` when the transaction's work failed (as opposed to its commit).
+/// One attempt of [`post_batch`]: with `savepoints`, each post in its own.
+/// `failed_inside` tells whether the last transaction's work failed (as opposed to
+/// its commit, which may have been made though it failed).
 fn post_batch_with(
     conn: &mut DbConn,
     items: &[Item],
@@ -395,7 +422,7 @@ fn post_batch_with(
             Ok(outcomes)
         };
         let result = work(conn);
-        *failed_inside |= result.is_err();
+        *failed_inside = result.is_err();
         result
     })
 }

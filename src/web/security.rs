@@ -77,7 +77,9 @@ pub async fn security(
     if let Some(token) = session_token {
         let hash = token_hash(&token);
         let lifetime = config.session_lifetime;
-        let found = state.db_quick(move |conn| Ok(users::session_user(conn, &hash, lifetime)?));
+        // On the pool, not `db_quick`: the header's unread count reads every unread
+        // notification the reader has.
+        let found = state.db(move |conn| Ok(users::session_user(conn, &hash, lifetime)?));
         match found.await {
             Ok(Some((found, session, unread))) => {
                 if users::session_needs_touch(&session) {
