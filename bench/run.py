@@ -6,6 +6,7 @@ the same machine.
     python3 bench/run.py                         # SQLite and PostgreSQL, small and large
     python3 bench/run.py --backends sqlite --sizes small --duration 5
     python3 bench/run.py --backends sqlite --sizes small --only reader   # one page beside nginx
+    python3 bench/run.py --only reader --no-build --profile /tmp/perf.data   # perf, binaries as built
 
 For each backend and size it starts `afterword serve` (limits off), makes an article
 page with 200 comments (50 threads of four, Markdown in each, some votes) through

@@ -71,25 +71,19 @@ pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
         }
         DbConn::Pg(pg) => {
             let text = words.join(" ");
-            let candidates = newest_matches(pg, "fts_articles", &text)?;
-            diesel::sql_query(
-                "WITH page AS MATERIALIZED ( \
-                    SELECT f.id, ts_rank(f.vector, plainto_tsquery('english', $1)) AS score \
-                    FROM fts_articles f WHERE f.id = ANY($2) \
-                    ORDER BY score DESC, f.id DESC LIMIT $3 OFFSET $4) \
-                 SELECT a.id, ts_headline('english', a.search_document, plainto_tsquery('english', $1), \
+            let page = ranked_page(newest_matches(pg, "fts_articles", &text)?, offset, limit);
+            let mut snippets: std::collections::HashMap<i64, String> = diesel::sql_query(
+                "SELECT a.id, ts_headline('english', a.search_document, plainto_tsquery('english', $1), \
                         'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS text \
-                 FROM page JOIN articles a ON a.id = page.id \
-                 ORDER BY page.score DESC, page.id DESC",
+                 FROM articles a WHERE a.id = ANY($2)",
             )
             .bind::<Text, _>(&text)
-            .bind::<diesel::sql_types::Array<BigInt>, _>(candidates)
-            .bind::<BigInt, _>(limit)
-            .bind::<BigInt, _>(offset)
+            .bind::<diesel::sql_types::Array<BigInt>, _>(&page)
             .load::<Candidate>(pg)?
             .into_iter()
             .map(|c| (c.id, c.text))
-            .collect()
+            .collect();
+            page.into_iter().filter_map(|id| Some((id, snippets.remove(&id)?))).collect()
         }
     };
     let ids: Vec<i64> = page.iter().map(|(id, _)| *id).collect();
@@ -109,40 +103,56 @@ pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
         .collect())
 }
 
-/// On PostgreSQL, the ids of the newest [`CANDIDATES`] rows of `table` (`fts_comments`
-/// or `fts_articles`) whose vector matches `text`: found by walking the newest rows'
-/// stored vectors (a common word: its 200 newest matches lie among the newest thousand
-/// or so), and through the index when those hold too few (a rarer word: fewer matches
-/// for the index to read). The index alone would read every match of a common word
-/// first, a quarter of a million rows on a million comments.
-fn newest_matches(pg: &mut diesel::PgConnection, table: &'static str, text: &str) -> QueryResult<Vec<i64>> {
+/// On PostgreSQL, the newest [`CANDIDATES`] rows of `table` (`fts_comments` or
+/// `fts_articles`) whose vector matches `text`, each with its rank, read in one pass:
+/// found by walking the newest rows' stored vectors (a common word: its 200 newest
+/// matches lie among the newest thousand or so), and through the index when those hold
+/// too few (a rarer word: fewer matches for the index to read). The index alone would
+/// read every match of a common word first, a quarter of a million rows on a million
+/// comments.
+fn newest_matches(pg: &mut diesel::PgConnection, table: &'static str, text: &str) -> QueryResult<Vec<Ranked>> {
     let (recent_sql, indexed_sql) = match table {
         "fts_comments" => (
-            "SELECT f.id FROM (SELECT id, vector FROM fts_comments ORDER BY id DESC LIMIT $2) f \
+            "SELECT f.id, ts_rank(f.vector, plainto_tsquery('english', $1)) AS score \
+             FROM (SELECT id, vector FROM fts_comments ORDER BY id DESC LIMIT $2) f \
              WHERE f.vector @@ plainto_tsquery('english', $1) ORDER BY f.id DESC LIMIT $3",
-            "SELECT id FROM fts_comments WHERE vector @@ plainto_tsquery('english', $1) \
-             ORDER BY id + 0 DESC LIMIT $2",
+            "SELECT id, ts_rank(vector, plainto_tsquery('english', $1)) AS score FROM fts_comments \
+             WHERE vector @@ plainto_tsquery('english', $1) ORDER BY id + 0 DESC LIMIT $2",
         ),
         _ => (
-            "SELECT f.id FROM (SELECT id, vector FROM fts_articles ORDER BY id DESC LIMIT $2) f \
+            "SELECT f.id, ts_rank(f.vector, plainto_tsquery('english', $1)) AS score \
+             FROM (SELECT id, vector FROM fts_articles ORDER BY id DESC LIMIT $2) f \
              WHERE f.vector @@ plainto_tsquery('english', $1) ORDER BY f.id DESC LIMIT $3",
-            "SELECT id FROM fts_articles WHERE vector @@ plainto_tsquery('english', $1) \
-             ORDER BY id + 0 DESC LIMIT $2",
+            "SELECT id, ts_rank(vector, plainto_tsquery('english', $1)) AS score FROM fts_articles \
+             WHERE vector @@ plainto_tsquery('english', $1) ORDER BY id + 0 DESC LIMIT $2",
         ),
     };
-    let recent: Vec<Id> = diesel::sql_query(recent_sql)
+    let recent: Vec<Ranked> = diesel::sql_query(recent_sql)
         .bind::<Text, _>(text)
         .bind::<BigInt, _>(RECENT)
         .bind::<BigInt, _>(CANDIDATES)
         .load(pg)?;
     // (`id + 0`: walking the key newest first, checking each vector, looks cheap to the
     // planner and reads every row for a word nobody used.)
-    let found = if (recent.len() as i64) < CANDIDATES {
-        diesel::sql_query(indexed_sql).bind::<Text, _>(text).bind::<BigInt, _>(CANDIDATES).load(pg)?
-    } else {
-        recent
-    };
-    Ok(found.into_iter().map(|r| r.id).collect())
+    if (recent.len() as i64) < CANDIDATES {
+        return diesel::sql_query(indexed_sql).bind::<Text, _>(text).bind::<BigInt, _>(CANDIDATES).load(pg);
+    }
+    Ok(recent)
+}
+
+/// A match and its rank (PostgreSQL's `ts_rank`).
+#[derive(QueryableByName)]
+struct Ranked {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Float)]
+    score: f32,
+}
+
+/// The ids of `offset..offset + limit` of `matches`, best first; ties go to the newer.
+fn ranked_page(mut matches: Vec<Ranked>, offset: i64, limit: i64) -> Vec<i64> {
+    matches.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.id.cmp(&a.id)));
+    matches.into_iter().skip(offset.max(0) as usize).take(limit.max(0) as usize).map(|m| m.id).collect()
 }
 
 pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) -> QueryResult<Vec<CommentHit>> {
@@ -195,27 +205,24 @@ pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
         }
         DbConn::Pg(pg) => {
             let text = words.join(" ");
-            let candidates = newest_matches(pg, "fts_comments", &text)?;
-            diesel::sql_query(
-                "WITH page AS MATERIALIZED ( \
-                    SELECT f.id, ts_rank(f.vector, plainto_tsquery('english', $1)) AS score \
-                    FROM fts_comments f WHERE f.id = ANY($2) \
-                    ORDER BY score DESC, f.id DESC LIMIT $3 OFFSET $4) \
-                 SELECT c.id AS comment_id, a.slug, a.title, \
+            let page = ranked_page(newest_matches(pg, "fts_comments", &text)?, offset, limit);
+            let mut hits: std::collections::HashMap<CommentId, CommentHit> = diesel::sql_query(
+                "SELECT c.id AS comment_id, a.slug, a.title, \
                         CASE WHEN u.deleted_at IS NULL THEN u.username END AS author, \
                         ts_headline('english', c.body_source, plainto_tsquery('english', $1), \
                             'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS snippet \
-                 FROM page \
-                 JOIN comments c ON c.id = page.id AND c.status = 'visible' \
+                 FROM comments c \
                  JOIN articles a ON a.id = c.article_id \
                  JOIN users u ON u.id = c.author_id \
-                 ORDER BY page.score DESC, page.id DESC",
+                 WHERE c.id = ANY($2) AND c.status = 'visible'",
             )
             .bind::<Text, _>(&text)
-            .bind::<diesel::sql_types::Array<BigInt>, _>(candidates)
-            .bind::<BigInt, _>(limit)
-            .bind::<BigInt, _>(offset)
-            .load(pg)
+            .bind::<diesel::sql_types::Array<BigInt>, _>(&page)
+            .load::<CommentHit>(pg)?
+            .into_iter()
+            .map(|hit| (hit.comment_id, hit))
+            .collect();
+            Ok(page.into_iter().filter_map(|id| hits.remove(&CommentId(id))).collect())
         }
     }
 }
@@ -369,12 +376,6 @@ fn snippet(terms: &Terms, text: &str) -> String {
         out.push('…');
     }
     out
-}
-
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
 }
 
 fn fts5_query(words: &[String]) -> String {
