@@ -71,7 +71,7 @@ pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
         }
         DbConn::Pg(pg) => {
             let text = words.join(" ");
-            let page = ranked_page(newest_matches(pg, "fts_articles", &text)?, offset, limit);
+            let page = ranked_page(newest_matches(pg, Vectors::Articles, &text)?, offset, limit);
             let mut snippets: std::collections::HashMap<i64, String> = diesel::sql_query(
                 "SELECT a.id, ts_headline('english', a.search_document, plainto_tsquery('english', $1), \
                         'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15') AS text \
@@ -103,23 +103,22 @@ pub fn articles(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
         .collect())
 }
 
-/// On PostgreSQL, the newest [`CANDIDATES`] rows of `table` (`fts_comments` or
-/// `fts_articles`) whose vector matches `text`, each with its rank, read in one pass:
+/// On PostgreSQL, the newest [`CANDIDATES`] rows of `table` whose vector matches `text`, each with its rank, read in one pass:
 /// found by walking the newest rows' stored vectors (a common word: its 200 newest
 /// matches lie among the newest thousand or so), and through the index when those hold
 /// too few (a rarer word: fewer matches for the index to read). The index alone would
 /// read every match of a common word first, a quarter of a million rows on a million
 /// comments.
-fn newest_matches(pg: &mut diesel::PgConnection, table: &'static str, text: &str) -> QueryResult<Vec<Ranked>> {
+fn newest_matches(pg: &mut diesel::PgConnection, table: Vectors, text: &str) -> QueryResult<Vec<Ranked>> {
     let (recent_sql, indexed_sql) = match table {
-        "fts_comments" => (
+        Vectors::Comments => (
             "SELECT f.id, ts_rank(f.vector, plainto_tsquery('english', $1)) AS score \
              FROM (SELECT id, vector FROM fts_comments ORDER BY id DESC LIMIT $2) f \
              WHERE f.vector @@ plainto_tsquery('english', $1) ORDER BY f.id DESC LIMIT $3",
             "SELECT id, ts_rank(vector, plainto_tsquery('english', $1)) AS score FROM fts_comments \
              WHERE vector @@ plainto_tsquery('english', $1) ORDER BY id + 0 DESC LIMIT $2",
         ),
-        _ => (
+        Vectors::Articles => (
             "SELECT f.id, ts_rank(f.vector, plainto_tsquery('english', $1)) AS score \
              FROM (SELECT id, vector FROM fts_articles ORDER BY id DESC LIMIT $2) f \
              WHERE f.vector @@ plainto_tsquery('english', $1) ORDER BY f.id DESC LIMIT $3",
@@ -138,6 +137,15 @@ fn newest_matches(pg: &mut diesel::PgConnection, table: &'static str, text: &str
         return diesel::sql_query(indexed_sql).bind::<Text, _>(text).bind::<BigInt, _>(CANDIDATES).load(pg);
     }
     Ok(recent)
+}
+
+/// PostgreSQL's tables of stored search vectors.
+#[derive(Clone, Copy)]
+enum Vectors {
+    /// `fts_articles`
+    Articles,
+    /// `fts_comments`
+    Comments,
 }
 
 /// A match and its rank (PostgreSQL's `ts_rank`).
@@ -205,7 +213,7 @@ pub fn comments(conn: &mut DbConn, words: &[String], offset: i64, limit: i64) ->
         }
         DbConn::Pg(pg) => {
             let text = words.join(" ");
-            let page = ranked_page(newest_matches(pg, "fts_comments", &text)?, offset, limit);
+            let page = ranked_page(newest_matches(pg, Vectors::Comments, &text)?, offset, limit);
             let mut hits: std::collections::HashMap<CommentId, CommentHit> = diesel::sql_query(
                 "SELECT c.id AS comment_id, a.slug, a.title, \
                         CASE WHEN u.deleted_at IS NULL THEN u.username END AS author, \

@@ -159,71 +159,69 @@ pub fn reset_form(v: &Visitor, token: &str, username: &str, errors: &FieldErrors
 }
 
 pub fn verify_email(v: &Visitor, token: &str, email: &str) -> Markup {
-    layout::page(
-        Some(v),
-        &meta("Confirm your email"),
-        html! {
-            section class="auth-card" {
-                h1 { "Confirm your email" }
-                p { "Confirm that " strong { (email) } " is your address." }
-                form method="post" action={ "/verify-email/" (token) } {
-                    (csrf(v))
-                    button type="submit" class="button" { "Confirm" }
-                }
-            }
-        },
+    link_page(
+        v,
+        "Confirm your email",
+        html! { "Confirm that " strong { (email) } " is your address." },
+        &format!("/verify-email/{token}"),
+        "Confirm",
     )
 }
 
 /// An email-confirmation link that expired or was used: a new one is sent from the
 /// settings page.
 pub fn verify_link_expired(v: &Visitor) -> Markup {
-    layout::page(
-        Some(v),
-        &meta("This link has expired"),
-        html! {
-            section class="auth-card" {
-                h1 { "This link has expired" }
-                p { "This confirmation link is not valid: it has expired or was already used." }
-                p {
-                    "To get a new one, open " a class="settings-link" href="/settings" { "your settings" }
-                    " (log in first if need be) and press “Send me a confirmation link”."
-                }
-            }
-        },
-    )
+    link_expired(v, "confirmation", "/settings", "(log in first if need be) and press “Send me a confirmation link”.")
 }
 
 /// The page a claim link opens: the button that moves the imported comments.
 pub fn claim_comments(v: &Visitor, token: &str, username: &str) -> Markup {
-    layout::page(
-        Some(v),
-        &meta("Claim your imported comments"),
-        html! {
-            section class="auth-card" {
-                h1 { "Claim your imported comments" }
-                p { "The comments imported with your address will show as written by " strong { (username) } "." }
-                form method="post" action={ "/claim-comments/" (token) } {
-                    (csrf(v))
-                    button type="submit" class="button" { "Claim them" }
-                }
-            }
-        },
+    link_page(
+        v,
+        "Claim your imported comments",
+        html! { "The comments imported with your address will show as written by " strong { (username) } "." },
+        &format!("/claim-comments/{token}"),
+        "Claim them",
     )
 }
 
 /// A claim link that expired or was used.
 pub fn claim_link_expired(v: &Visitor) -> Markup {
+    link_expired(v, "claim", "/settings#imported-comments", "and press “Claim my imported comments”.")
+}
+
+/// The page a mailed link opens: what it does, and the button (a form to `action`)
+/// that does it; opening the link changes nothing.
+fn link_page(v: &Visitor, title: &str, what: Markup, action: &str, button: &str) -> Markup {
+    layout::page(
+        Some(v),
+        &meta(title),
+        html! {
+            section class="auth-card" {
+                h1 { (title) }
+                p { (what) }
+                form method="post" action=(action) {
+                    (csrf(v))
+                    button type="submit" class="button" { (button) }
+                }
+            }
+        },
+    )
+}
+
+/// A mailed `kind` link ("confirmation", "claim") that expired or was used, and where
+/// in the settings (`settings`) a new one is asked for (`then`, after "your settings").
+fn link_expired(v: &Visitor, kind: &str, settings: &str, then: &str) -> Markup {
     layout::page(
         Some(v),
         &meta("This link has expired"),
         html! {
             section class="auth-card" {
                 h1 { "This link has expired" }
-                p { "This claim link is not valid: it has expired or was already used." }
+                p { "This " (kind) " link is not valid: it has expired or was already used." }
                 p {
-                    "To get a new one, open " a class="settings-link" href="/settings#imported-comments" { "your settings" }
-                    " and press “Claim my imported comments”."
+                    "To get a new one, open " a class="settings-link" href=(settings) { "your settings" }
+                    " " (then)
                 }
             }
         },

@@ -355,26 +355,7 @@ pub async fn import_articles(
     admin: Admin,
     mut upload: actix_multipart::Multipart,
 ) -> Result<HttpResponse, AppError> {
-    use futures_util::TryStreamExt;
-    let unreadable =
-        |e: actix_multipart::MultipartError| AppError::BadRequest(format!("The upload could not be read: {e}."));
-    let limit = super::security::UPLOAD_LIMIT;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(mut field) = upload.try_next().await.map_err(unreadable)? {
-        let disposition = field.content_disposition();
-        let is_file = disposition.and_then(|d| d.get_name()) == Some("file");
-        let name = disposition.and_then(|d| d.get_filename()).unwrap_or("").chars().take(200).collect::<String>();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
-            if bytes.len() + chunk.len() > limit {
-                return Err(AppError::PayloadTooLarge { limit });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if is_file {
-            file = Some((name, bytes));
-        }
-    }
+    let file = read_upload(&mut upload, &[]).await?.file;
     let refused = |file: &str, error: &str| import_refused(&state, &admin, file.to_owned(), error.to_owned());
     let Some((name, bytes)) = file.filter(|(name, bytes)| !name.is_empty() || !bytes.is_empty()) else {
         return refused("", "choose a JSON file to import").await;
@@ -393,6 +374,43 @@ pub async fn import_articles(
         }
         Err(e) => refused(&name, &e).await,
     }
+}
+
+/// An admin's multipart upload: the `file` field (its name, cut to 200 characters, and
+/// its bytes) and the text fields asked for (each cut to 2,000 characters).
+struct Upload {
+    file: Option<(String, Vec<u8>)>,
+    fields: std::collections::HashMap<String, String>,
+}
+
+/// Reads an upload of at most the upload limit in all (413 beyond it); other fields
+/// than `file` and `text_fields` are read and dropped.
+async fn read_upload(upload: &mut actix_multipart::Multipart, text_fields: &[&str]) -> Result<Upload, AppError> {
+    use futures_util::TryStreamExt;
+    let unreadable =
+        |e: actix_multipart::MultipartError| AppError::BadRequest(format!("The upload could not be read: {e}."));
+    let limit = super::security::UPLOAD_LIMIT;
+    let mut read = Upload { file: None, fields: std::collections::HashMap::new() };
+    let mut total = 0usize;
+    while let Some(mut field) = upload.try_next().await.map_err(unreadable)? {
+        let disposition = field.content_disposition();
+        let name = disposition.and_then(|d| d.get_name()).unwrap_or("").to_owned();
+        let filename = disposition.and_then(|d| d.get_filename()).unwrap_or("").chars().take(200).collect::<String>();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
+            total += chunk.len();
+            if total > limit {
+                return Err(AppError::PayloadTooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if name == "file" {
+            read.file = Some((filename, bytes));
+        } else if text_fields.contains(&name.as_str()) {
+            read.fields.insert(name, String::from_utf8_lossy(&bytes).chars().take(2_000).collect());
+        }
+    }
+    Ok(read)
 }
 
 /// The articles page with the import form's error: 400, nothing imported.
@@ -430,31 +448,7 @@ pub async fn import_comments(
     admin: Admin,
     mut upload: actix_multipart::Multipart,
 ) -> Result<HttpResponse, AppError> {
-    use futures_util::TryStreamExt;
-    let unreadable =
-        |e: actix_multipart::MultipartError| AppError::BadRequest(format!("The upload could not be read: {e}."));
-    let limit = super::security::UPLOAD_LIMIT;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    let mut total = 0usize;
-    while let Some(mut field) = upload.try_next().await.map_err(unreadable)? {
-        let disposition = field.content_disposition();
-        let name = disposition.and_then(|d| d.get_name()).unwrap_or("").to_owned();
-        let filename = disposition.and_then(|d| d.get_filename()).unwrap_or("").chars().take(200).collect::<String>();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
-            total += chunk.len();
-            if total > limit {
-                return Err(AppError::PayloadTooLarge { limit });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if name == "file" {
-            file = Some((filename, bytes));
-        } else if ["format", "site_url", "dry_run"].contains(&name.as_str()) {
-            fields.insert(name, String::from_utf8_lossy(&bytes).chars().take(2_000).collect());
-        }
-    }
+    let Upload { file, fields } = read_upload(&mut upload, &["format", "site_url", "dry_run"]).await?;
     let format = fields.get("format").cloned().unwrap_or_default();
     let site_url = fields.get("site_url").cloned().unwrap_or_default();
     let dry_run = fields.contains_key("dry_run");
