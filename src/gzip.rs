@@ -50,6 +50,21 @@ impl Deflated {
         })
     }
 
+    /// `plain` in stored blocks, not compressed: for a few bytes made per request, which
+    /// compressing would cost more than it saves.
+    pub fn stored(plain: &[u8]) -> Deflated {
+        let mut data = Vec::with_capacity(plain.len() + 5 * (plain.len() / 65_535 + 1));
+        for block in plain.chunks(65_535) {
+            // Not final, stored; the rest of the byte is padding.
+            data.push(0);
+            let len = block.len() as u16;
+            data.extend_from_slice(&len.to_le_bytes());
+            data.extend_from_slice(&(!len).to_le_bytes());
+            data.extend_from_slice(block);
+        }
+        Deflated { data, crc: crc32fast::hash(plain), len: plain.len() as u64 }
+    }
+
     /// [`Deflated::fast_after`] with nothing before.
     pub fn fast(plain: &[u8]) -> Deflated {
         Deflated::fast_after(plain, &[])
@@ -88,13 +103,11 @@ pub fn join<'a>(pieces: impl IntoIterator<Item = &'a Deflated>) -> Vec<u8> {
         crc.combine(&crc32fast::Hasher::new_with_initial_len(piece.crc, piece.len));
     }
     let len = pieces.iter().map(|p| p.len).sum();
-    join_checked(pieces, crc, len)
+    join_checked(pieces, crc.finalize(), len)
 }
 
-/// [`join`] with the CRC-32 and length of the whole already known (`crc` has hashed
-/// every piece's plain text in order, `len` bytes): hashing the text again is cheaper
-/// than combining many pieces' CRCs.
-pub fn join_checked<'a>(pieces: impl IntoIterator<Item = &'a Deflated>, crc: crc32fast::Hasher, len: u64) -> Vec<u8> {
+/// [`join`] with the CRC-32 and length of the whole already known (see [`CrcShift`]).
+pub fn join_checked<'a>(pieces: impl IntoIterator<Item = &'a Deflated>, crc: u32, len: u64) -> Vec<u8> {
     let pieces: Vec<&Deflated> = pieces.into_iter().collect();
     let size = pieces.iter().map(|p| p.data.len()).sum::<usize>();
     let mut out = Vec::with_capacity(size + HEADER.len() + FINAL_BLOCK.len() + 8);
@@ -103,9 +116,72 @@ pub fn join_checked<'a>(pieces: impl IntoIterator<Item = &'a Deflated>, crc: crc
         out.extend_from_slice(&piece.data);
     }
     out.extend_from_slice(&FINAL_BLOCK);
-    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
     out.extend_from_slice(&(len as u32).to_le_bytes());
     out
+}
+
+/// The CRC-32 of text followed by `len` more bytes, from the two CRCs: the operator
+/// for `len` (x^(8·len) modulo the CRC's polynomial), made once and applied with a
+/// single carry-less multiplication per join (zlib's `crc32_combine_gen` and
+/// `crc32_combine_op`). A page joined from many kept pieces thus needs no hashing of
+/// their text.
+#[derive(Debug, Clone, Copy)]
+pub struct CrcShift(u32);
+
+/// The CRC-32 polynomial, reflected.
+const POLY: u32 = 0xedb8_8320;
+
+/// a·b modulo the polynomial, both reflected.
+const fn multmodp(a: u32, mut b: u32) -> u32 {
+    let mut m: u32 = 1 << 31;
+    let mut p: u32 = 0;
+    loop {
+        if a & m != 0 {
+            p ^= b;
+            if a & (m - 1) == 0 {
+                break;
+            }
+        }
+        m >>= 1;
+        b = if b & 1 != 0 { (b >> 1) ^ POLY } else { b >> 1 };
+    }
+    p
+}
+
+/// x^(8·2^k) modulo the polynomial, for k from 0: the operator of 2^k bytes.
+const BYTE_POWERS: [u32; 64] = {
+    let mut table = [0u32; 64];
+    let mut power = 1u32 << (31 - 8); // x^8
+    let mut k = 0;
+    while k < 64 {
+        table[k] = power;
+        power = multmodp(power, power);
+        k += 1;
+    }
+    table
+};
+
+impl CrcShift {
+    /// The operator for `len` bytes: one multiplication per bit set in `len`.
+    pub fn of_len(len: u64) -> CrcShift {
+        let mut shift = 1u32 << 31; // 1
+        let mut n = len;
+        let mut k = 0;
+        while n != 0 {
+            if n & 1 != 0 {
+                shift = multmodp(BYTE_POWERS[k], shift);
+            }
+            n >>= 1;
+            k += 1;
+        }
+        CrcShift(shift)
+    }
+
+    /// The CRC of A then B, from A's and B's (B `len` bytes long, this `len`).
+    pub fn join(self, a: u32, b: u32) -> u32 {
+        multmodp(self.0, a) ^ b
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +193,16 @@ mod tests {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).expect("a valid gzip member");
         out
+    }
+
+    #[test]
+    fn crcs_join_as_the_text_does() {
+        let text: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+        for cut in [0, 1, 7, 8, 255, 4096, 12_345, 20_000] {
+            let (a, b) = text.split_at(cut);
+            let joined = CrcShift::of_len(b.len() as u64).join(crc32fast::hash(a), crc32fast::hash(b));
+            assert_eq!(joined, crc32fast::hash(&text), "cut at {cut}");
+        }
     }
 
     #[test]
@@ -132,12 +218,21 @@ mod tests {
             let pieces: Vec<Deflated> = parts
                 .iter()
                 .enumerate()
-                .map(|(i, p)| if i % 2 == 0 { Deflated::new(p, level) } else { Deflated::fast(p) })
+                .map(|(i, p)| match i % 3 {
+                    0 => Deflated::new(p, level),
+                    1 => Deflated::fast(p),
+                    _ => Deflated::stored(p),
+                })
                 .collect();
             let joined = join(&pieces);
             assert_eq!(gunzip(&joined), parts.concat(), "level {level}");
         }
         assert_eq!(gunzip(&join([])), b"");
+        // More than one stored block's worth.
+        assert_eq!(
+            gunzip(&join([&Deflated::stored(&parts[3]), &Deflated::fast(&parts[4])])),
+            [&parts[3][..], &parts[4]].concat()
+        );
     }
 
     #[test]

@@ -270,6 +270,9 @@ async fn build_site(
     if let db::DbUrl::Postgres(url) = db::DbUrl::parse(&state.config.database_url)? {
         web::live::spawn_listener(state.clone(), url);
     }
+    if let Some(watch) = db::connection::ChangeWatch::open(&state.config.database_url)? {
+        state.cache.watch_with(move || watch.changed());
+    }
     if let Some(every) = state.config.digest_interval {
         service::digests::spawn_schedule(state.clone(), every);
     }

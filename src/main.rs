@@ -581,6 +581,7 @@ fn reset_password(url: &str, username: &str) -> anyhow::Result<()> {
     let password = NewPassword::parse(&password, &user.username).map_err(|p| anyhow::anyhow!("password: {p}"))?;
     let hash = password::hash(password.as_str());
     users::set_password(&mut conn, user.id, &hash, None)?;
+    db::live::announce_to_running_sites(&mut conn, &format!("u:{}", user.id.0))?;
     println!("set a new password for {}; their sessions have ended", user.username);
     Ok(())
 }

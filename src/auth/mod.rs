@@ -62,11 +62,28 @@ pub struct Visitor {
     pub ip: IpAddr,
     /// Path and query of the request, for "come back here after logging in".
     pub path: String,
+    /// Stands in for every signed-in reader in good standing (see
+    /// [`Visitor::stand_in`]).
+    stand_in: bool,
 }
 
 impl Visitor {
     pub fn new(user: Option<AuthUser>, csrf_token: String, ip: IpAddr, path: String) -> Visitor {
-        Visitor { user, csrf_token, csrf_used: Default::default(), ip, path }
+        Visitor { user, csrf_token, csrf_used: Default::default(), ip, path, stand_in: false }
+    }
+
+    /// A stand-in for every signed-in reader in good standing (`user` is one of them),
+    /// for rendering once what they share of a page (`views::template::Frame`): its
+    /// CSRF token is `csrf_marker`, and the parts of the page that show who the reader
+    /// is (the site's navigation, the save button) render as markers.
+    pub fn stand_in(user: AuthUser, csrf_marker: &str, path: String) -> Visitor {
+        let ip = IpAddr::from([0, 0, 0, 0]);
+        Visitor { stand_in: true, ..Visitor::new(Some(user), csrf_marker.to_owned(), ip, path) }
+    }
+
+    /// Whether this is a [`Visitor::stand_in`].
+    pub fn is_stand_in(&self) -> bool {
+        self.stand_in
     }
 
     /// The token for a form of this page; asking for it marks the page as having one.

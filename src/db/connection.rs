@@ -196,6 +196,56 @@ impl ConnectionManager {
     }
 }
 
+/// On SQLite: whether anything was committed to the database since the last look, by
+/// any connection of this process or of another (the command line, another server on
+/// the same file). It asks `PRAGMA data_version` on a connection of its own, which
+/// never writes: its answer changes with every commit made through any other
+/// connection.
+pub struct ChangeWatch {
+    conn: Mutex<(SqliteConnection, i64)>,
+}
+
+#[derive(QueryableByName)]
+struct DataVersion {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    data_version: i64,
+}
+
+fn data_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    Ok(diesel::sql_query("PRAGMA data_version").get_result::<DataVersion>(conn)?.data_version)
+}
+
+impl ChangeWatch {
+    /// `None` on PostgreSQL, whose instances tell each other of their changes instead.
+    pub fn open(url: &str) -> Result<Option<ChangeWatch>, DbError> {
+        let url = DbUrl::parse(url)?;
+        if let DbUrl::Postgres(_) = url {
+            return Ok(None);
+        }
+        let target = url.describe();
+        let DbConn::Sqlite(mut conn) = ConnectionManager::new(url)?.connect_unbounded()? else {
+            unreachable!("a SQLite URL makes a SQLite connection")
+        };
+        // Never waits on a lock: a database that cannot answer at once counts as changed.
+        let seen = conn
+            .batch_execute("PRAGMA busy_timeout = 0")
+            .and_then(|_| data_version(&mut conn))
+            .map_err(|source| DbError::Setup { target, source })?;
+        Ok(Some(ChangeWatch { conn: Mutex::new((conn, seen)) }))
+    }
+
+    /// Whether anything was committed since the last call (or since it was opened).
+    /// A database that cannot be asked counts as changed.
+    pub fn changed(&self) -> bool {
+        let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let (conn, seen) = &mut *guard;
+        match data_version(conn) {
+            Ok(now) => std::mem::replace(seen, now) != now,
+            Err(_) => true,
+        }
+    }
+}
+
 impl ManageConnection for ConnectionManager {
     type Connection = DbConn;
     type Error = DbError;

@@ -300,17 +300,3 @@ pub fn claim(conn: &mut DbConn, token_hash: &str, reader: UserId) -> QueryResult
         Ok(Some((moved, articles)))
     })
 }
-
-/// Tells every running instance on PostgreSQL, when the transaction commits, that any
-/// cached page may show imported comments now (the command line runs apart from the
-/// site). On SQLite the site's cache lives in its own process: a running site shows
-/// the imported comments once its cached copies are replaced (restart it to be sure).
-pub fn announce_to_running_sites(conn: &mut DbConn) -> QueryResult<()> {
-    if let DbConn::Pg(_) = conn {
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<diesel::sql_types::Text, _>(crate::web::live::CACHE_CHANNEL)
-            .bind::<diesel::sql_types::Text, _>("import-comments *")
-            .execute(conn)?;
-    }
-    Ok(())
-}

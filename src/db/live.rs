@@ -16,6 +16,22 @@ use crate::domain::{ArticleId, CommentId, LiveKind};
 /// How long events are kept: a reader who reconnects within it misses nothing.
 pub const RETENTION: time::Duration = time::Duration::minutes(10);
 
+/// Tells every running instance on PostgreSQL, when the transaction commits, of a
+/// change the command line made (it runs apart from the site): `touch` as
+/// `web::cache::PageCache::apply_remote` reads it (`*` for anything, `u:ID` for an
+/// account, `readers` for accounts or sessions changed in the database directly). On SQLite the site's cache lives in its own process: a running site shows
+/// the change once what it keeps expires (`web::cache::MAX_AGE`, and
+/// `ACCOUNT_MAX_AGE` for an account).
+pub fn announce_to_running_sites(conn: &mut DbConn, touch: &str) -> QueryResult<()> {
+    if let DbConn::Pg(_) = conn {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(crate::web::live::CACHE_CHANNEL)
+            .bind::<Text, _>(format!("command-line {touch}"))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// The channel an article's events are announced on.
 pub fn channel(article: ArticleId) -> String {
     format!("afterword_article_{}", article.0)

@@ -478,6 +478,7 @@ pub fn set_role_from_command_line(conn: &mut DbConn, user_id: UserId, role: Role
         }
         diesel::update(users::table.find(user_id)).set(users::role.eq(role)).execute(conn)?;
         log_by(conn, None, None, ModAction::ChangeRole, (LogTarget::User(user_id), &name), Some(role.as_str()))?;
+        super::live::announce_to_running_sites(conn, &format!("u:{}", user_id.0))?;
         Ok(true)
     })
 }

@@ -218,7 +218,7 @@ pub fn import_file(
         if options.dry_run {
             return Err(Abort::DryRun);
         }
-        dbi::announce_to_running_sites(conn)?;
+        crate::db::live::announce_to_running_sites(conn, "*")?;
         Ok(())
     });
     match result {

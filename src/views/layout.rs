@@ -92,7 +92,12 @@ pub fn page(visitor: Option<&Visitor>, meta: &Meta, body: Markup) -> Markup {
     }
 }
 
-fn site_nav(visitor: &Visitor) -> Markup {
+/// The account links of the header: a marker when rendered for a stand-in
+/// (`views::template::Frame` fills it per reader).
+pub fn site_nav(visitor: &Visitor) -> Markup {
+    if visitor.is_stand_in() {
+        return maud::PreEscaped(super::template::NAV_MARKER.to_owned());
+    }
     html! {
         nav class="site-nav" aria-label="Account" {
             @if let Some(user) = &visitor.user {

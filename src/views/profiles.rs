@@ -11,8 +11,12 @@ use crate::db::saved::SavedItem;
 use crate::db::search::{ArticleHit, CommentHit, MARK_END, MARK_START};
 use crate::db::users::Profile;
 
-/// Save or unsave an article; for anonymous readers a link that logs in and saves.
+/// Save or unsave an article; for anonymous readers a link that logs in and saves; a
+/// marker when rendered for a stand-in (`views::template::Frame` fills it per reader).
 pub fn save_button(visitor: &Visitor, slug: &str, saved: bool) -> Markup {
+    if visitor.is_stand_in() {
+        return maud::PreEscaped(super::template::SAVE_MARKER.to_owned());
+    }
     let back = format!("/articles/{slug}");
     html! {
         @if visitor.user.is_some() {

@@ -2,13 +2,13 @@
 
 use actix_web::http::header;
 use actix_web::web;
-use actix_web::{Either, HttpRequest, HttpResponse};
+use actix_web::{Either, HttpMessage, HttpRequest, HttpResponse};
 use maud::{Markup, PreEscaped};
 use serde::Deserialize;
 
 use super::cache::{Cacheable, Scope};
 use super::{AppError, AppState};
-use crate::auth::Visitor;
+use crate::auth::{AuthUser, Visitor};
 use crate::db::articles::ArticlePage;
 use crate::db::threads::{self, Start};
 use crate::db::PageRequest;
@@ -18,7 +18,7 @@ use crate::domain::ArticleId;
 use crate::ranking::Sort;
 use crate::views::articles::{self as view, FrontPage, ThreadSection, PAGE_SIZE};
 use crate::views::comments::{build_forest, ThreadView};
-use crate::views::template::{self, SharedThread};
+use crate::views::template::{self, Frame, FramePart, FrameSlot, SharedThread};
 
 /// Deepest page number accepted; beyond it the offset would be absurd.
 const MAX_PAGE: u32 = 100_000;
@@ -186,7 +186,10 @@ pub async fn show(
     let asked = Asked { sort, start, filter, quote: query.quote.clone() };
     // A reader in good standing gets the thread every such reader shares, with their
     // own parts filled in (the quote of the form is theirs too).
-    let shares = visitor.user.as_ref().is_some_and(|u| template::shares(&u.actor()));
+    // (What is kept for signed-in readers serves a read once this instance has heard
+    // of every change made before it: see `cache::Synced`.)
+    let shares = visitor.user.as_ref().is_some_and(|u| template::shares(&u.actor()))
+        && req.extensions().get::<super::cache::Synced>().is_some();
     if shares && super::cache::cacheable_query_with(req.query_string(), &["quote"]) {
         // One key per page of a thread, however its address is spelled.
         let key = format!("{slug}\n{}\n{start:?}\n{filter:?}", sort.as_str());
@@ -270,11 +273,39 @@ async fn mark_seen(state: &AppState, visitor: &Visitor, article_id: ArticleId, s
     }
 }
 
+/// The reader's own parts of the rendering of a page named `key` (of `article`, whose
+/// thread has the comments `ids`): from memory while nothing of theirs or of the
+/// article changed (see `cache::Scope::Reader`), else read.
+async fn reader_state(
+    state: &AppState,
+    reader: crate::domain::UserId,
+    article: ArticleId,
+    key: &str,
+    ids: &[crate::domain::CommentId],
+) -> Result<std::sync::Arc<super::cache::Kept<threads::ReaderState>>, AppError> {
+    let key = format!("{}\n{key}", reader.0);
+    if let Some(kept) = state.cache.reader(&key) {
+        return Ok(kept);
+    }
+    let rendered = state.cache.mark();
+    let ids = ids.to_vec();
+    let mine = state.db_quick(move |conn| Ok(threads::reader_state(conn, reader, article, &ids)?)).await?;
+    // New comments unseen are marked seen by this view (`mark_seen`): the next one
+    // reads the state again.
+    if mine.seen == Some(true) {
+        return Ok(std::sync::Arc::new(super::cache::Kept::unkept(mine)));
+    }
+    Ok(state.cache.keep_reader(key, reader, article, rendered, mine))
+}
+
 /// An article page's parts that every reader in good standing shares: the article and
 /// one page of its thread, rendered once (see `views::template`).
 pub struct SharedPage {
     article: ArticlePage,
     thread: SharedThread,
+    /// The page around the thread (head, tail), as readers share it; see
+    /// `template::Frame`.
+    frame: (Frame, Frame),
     /// This page's address and the next one's.
     here: String,
     next: Option<String>,
@@ -286,7 +317,7 @@ pub struct SharedPage {
 
 impl SharedPage {
     pub fn bytes(&self) -> usize {
-        self.thread.bytes() + 4096
+        self.thread.bytes() + self.frame.0.bytes() + self.frame.1.bytes() + 4096
     }
 }
 
@@ -322,59 +353,102 @@ async fn shared_view(
             let path = format!("/articles/{}", article.article.slug);
             let (here, next) = thread_links(&path, sort, start, filter, &thread);
             let (visitor, edit_window) = (visitor.clone(), state.config.edit_window);
+            let base_url = state.config.base_url.clone();
+            let stand_in_user = user.clone();
             let page = web::block(move || {
                 let view = ThreadView::new(&visitor, article.article.comments_locked, &here, edit_window, sort);
                 let nodes = build_forest(thread);
                 let thread = SharedThread::render(&view, &nodes);
-                SharedPage { article, thread, here, next, empty: nodes.is_empty(), live_after }
+                let empty = nodes.is_empty();
+                // The page around the thread, as a stand-in for every such reader sees it.
+                let reader =
+                    AuthUser { username: String::new(), unread: 0, session_hash: String::new(), ..stand_in_user };
+                let stand_in = Visitor::stand_in(reader, template::csrf_marker(), here.clone());
+                let view = ThreadView::new(&stand_in, article.article.comments_locked, &here, edit_window, sort);
+                let section = ThreadSection {
+                    forest: PreEscaped(template::MARKER.to_owned()),
+                    empty,
+                    first: start == Start::First,
+                    next: next.clone(),
+                    must_verify: false,
+                    live_after,
+                    view,
+                    filter,
+                    quote: None,
+                };
+                let html = view::article_page(&stand_in, &article, &section, false, &base_url).into_string();
+                let (head, tail) = html.split_once(template::MARKER).unwrap_or((&html, ""));
+                let frame = (Frame::new(head), Frame::new(tail));
+                SharedPage { article, thread, frame, here, next, empty, live_after }
             })
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
             let scope = Scope::Article(page.article.article.id);
-            state.cache.keep_shared(key, scope, rendered, page)
+            state.cache.keep_shared(key.clone(), scope, rendered, page)
         }
     };
     let page = &kept.value;
     let quote = form_quote(&page.article, asked.quote.as_deref())?;
     let article_id = page.article.article.id;
-    let ids = page.thread.ids.clone();
-    let reader = user.id;
-    let mine = state.db_quick(move |conn| Ok(threads::reader_state(conn, reader, article_id, &ids)?)).await?;
+    // Kept with this rendering of the thread: read for its comments.
+    let rendering = format!("{key}\n{}", kept.rendered());
+    let mine = reader_state(state, user.id, article_id, &rendering, &page.thread.ids).await?;
+    let mine = &mine.value;
     if mine.held {
         return Ok(None);
     }
     mark_seen(state, visitor, article_id, mine.seen).await;
     let view =
         ThreadView::new(visitor, page.article.article.comments_locked, &page.here, state.config.edit_window, sort);
-    let section = ThreadSection {
-        forest: PreEscaped(template::MARKER.to_owned()),
-        empty: page.empty,
-        first: start == Start::First,
-        next: page.next.clone(),
-        must_verify: must_verify(state, visitor),
-        live_after: page.live_after,
-        view,
-        filter,
-        quote,
+    let must_verify = must_verify(state, visitor);
+    let parts = page.thread.fill(&view, user.actor(), &mine.votes);
+    let (head, tail) = if quote.is_none() && !must_verify {
+        // The shared frame, with this reader's own parts.
+        let slug = &page.article.article.slug;
+        let own = |slot: &FrameSlot| match slot {
+            FrameSlot::Nav => crate::views::layout::site_nav(visitor).into_string(),
+            FrameSlot::Save => crate::views::profiles::save_button(visitor, slug, mine.seen.is_some()).into_string(),
+            FrameSlot::Csrf => visitor.csrf_token().to_owned(),
+        };
+        (page.frame.0.fill(own), page.frame.1.fill(own))
+    } else {
+        // A form quoting something, or a notice instead of it: rendered for this reader.
+        let section = ThreadSection {
+            forest: PreEscaped(template::MARKER.to_owned()),
+            empty: page.empty,
+            first: start == Start::First,
+            next: page.next.clone(),
+            must_verify,
+            live_after: page.live_after,
+            view: ThreadView::new(
+                visitor,
+                page.article.article.comments_locked,
+                &page.here,
+                state.config.edit_window,
+                sort,
+            ),
+            filter,
+            quote,
+        };
+        let html = view::article_page(visitor, &page.article, &section, mine.seen.is_some(), &state.config.base_url)
+            .into_string();
+        let (head, tail) = html
+            .split_once(template::MARKER)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the article page lost the place of its thread")))?;
+        (vec![FramePart::Fresh(head.to_owned())], vec![FramePart::Fresh(tail.to_owned())])
     };
-    let html =
-        view::article_page(visitor, &page.article, &section, mine.seen.is_some(), &state.config.base_url).into_string();
-    let (head, tail) = html
-        .split_once(template::MARKER)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the article page lost the place of its thread")))?;
-    let parts = page.thread.fill(&section.view, user.actor(), &mine.votes);
     let gzip = req
         .headers()
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| super::assets::accepts(v, "gzip"));
     let body = if gzip {
-        template::gzip(head, &parts, tail)
+        page.thread.gzip(&head, &parts, &tail)
     } else {
-        let mut body = String::with_capacity(html.len() + 256 * 1024);
-        body.push_str(head);
+        let mut body = String::with_capacity(256 * 1024);
+        template::frame_plain(&head, &mut body);
         body.push_str(&template::plain(&parts));
-        body.push_str(tail);
+        template::frame_plain(&tail, &mut body);
         body.into_bytes()
     };
     Ok(Some(

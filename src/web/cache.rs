@@ -49,7 +49,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpMessage, HttpResponse};
 
 use crate::auth::Visitor;
-use crate::domain::ArticleId;
+use crate::domain::{ArticleId, UserId};
 
 /// Longest an entry is served, whatever happens: the bound on staleness after a change
 /// made by another process.
@@ -70,6 +70,30 @@ const KNOWN_PARAMETERS: [&str; 6] = ["sort", "page", "after", "skip", "indent", 
 /// Slots for articles' touches.
 const SLOTS: usize = 4096;
 
+/// Longest a signed-in reader's identity is taken from memory: the bound on how long
+/// a change made by another process (the command line) takes to show on their pages.
+/// Requests that change anything always read it afresh.
+pub const ACCOUNT_MAX_AGE: Duration = Duration::from_secs(10);
+/// Bytes of the readers' identities together, and of their own parts of pages.
+const ACCOUNTS_BUDGET: usize = 4 * 1024 * 1024;
+const READERS_BUDGET: usize = 8 * 1024 * 1024;
+
+/// Longest a request waits for [`PageCache::sync`].
+const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What this instance tells the listener that speaks to the others (`web::live`).
+pub enum Announcement {
+    /// A touch made here: `a:ID`, `u:ID`, `*` (see [`PageCache::apply_remote`]).
+    Touch(String),
+    /// Answer once everything before has been said and heard (see [`PageCache::sync`]).
+    Sync(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Set on a signed-in reader's read once [`PageCache::sync`] answered: what this
+/// instance keeps for signed-in readers may serve it.
+#[derive(Debug, Clone, Copy)]
+pub struct Synced;
+
 /// What a cached page shows, and so which changes make it stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -77,6 +101,13 @@ pub enum Scope {
     Article(ArticleId),
     /// Something of the whole site: any change may alter it.
     Site,
+    /// A signed-in reader's identity: their account, session and unread count. Any
+    /// change anywhere may bring them a notification or take one away, and changes to
+    /// the account touch it ([`PageCache::touch_user`]).
+    Account(UserId),
+    /// A reader's own parts of one article's pages: their votes, held comments and
+    /// saved state there.
+    Reader(UserId, ArticleId),
 }
 
 /// One rendered page, in each encoding.
@@ -104,6 +135,18 @@ pub struct Kept<T> {
     pub value: T,
 }
 
+impl<T> Kept<T> {
+    /// The sequence number read before it was made: it names this rendering.
+    pub fn rendered(&self) -> u64 {
+        self.rendered
+    }
+
+    /// A value that was not kept, in the shape of one that was.
+    pub fn unkept(value: T) -> Kept<T> {
+        Kept { scope: Scope::Site, rendered: 0, born: Instant::now(), size: 0, value }
+    }
+}
+
 /// Entries by key, least recently used first out beyond a byte budget.
 struct Store<T> {
     entries: lru::LruCache<String, Arc<Kept<T>>>,
@@ -125,6 +168,10 @@ pub struct PageCache {
     store: Mutex<Store<Entry>>,
     /// Threads shared by signed-in readers (`views::template`), with their article.
     shared: Mutex<Store<super::articles::SharedPage>>,
+    /// Signed-in readers' identities, by session token hash (`web::security`).
+    accounts: Mutex<Store<super::security::KnownSession>>,
+    /// Readers' own parts of pages, by reader and page (`web::articles`).
+    readers: Mutex<Store<crate::db::threads::ReaderState>>,
     /// The sequence every touch draws from.
     sequence: AtomicU64,
     /// The last touch of anything (every touch).
@@ -133,11 +180,22 @@ pub struct PageCache {
     everything: AtomicU64,
     /// The last touch of the articles in each slot.
     articles: Box<[AtomicU64]>,
+    /// The last touch of the accounts in each slot.
+    users: Box<[AtomicU64]>,
     /// Pages sent from the cache, and pages rendered to be kept (for the metrics).
     hits: AtomicU64,
     misses: AtomicU64,
     /// Tells the other instances of this one's touches (PostgreSQL; see `web::live`).
-    announce: std::sync::OnceLock<Box<dyn Fn(String) + Send + Sync>>,
+    announce: std::sync::OnceLock<Box<dyn Fn(Announcement) + Send + Sync>>,
+    /// On SQLite: whether anything was committed to the database since last asked (see
+    /// `db::connection::ChangeWatch`), and the lock under which it is asked and
+    /// `outside` moved.
+    watch: std::sync::OnceLock<Box<dyn Fn() -> bool + Send + Sync>>,
+    watching: Mutex<()>,
+    /// The last commit the watch saw (of this process or another), or the last change
+    /// to accounts announced from outside the site: what is kept of signed-in readers is
+    /// stale after it.
+    outside: AtomicU64,
     /// Names this instance in its announcements, so that it skips its own.
     instance: String,
     /// Set while this instance cannot hear the others' touches (PostgreSQL, while its
@@ -156,21 +214,64 @@ impl PageCache {
         PageCache {
             store: Store::new(BUDGET),
             shared: Store::new(SHARED_BUDGET),
+            accounts: Store::new(ACCOUNTS_BUDGET),
+            readers: Store::new(READERS_BUDGET),
             sequence: AtomicU64::new(1),
             any: AtomicU64::new(0),
             everything: AtomicU64::new(0),
             articles: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            users: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             announce: std::sync::OnceLock::new(),
+            watch: std::sync::OnceLock::new(),
+            watching: Mutex::new(()),
+            outside: AtomicU64::new(0),
             instance: crate::auth::random_token(),
             deaf: AtomicBool::new(false),
         }
     }
 
-    /// Sends every touch made here to `announce` too (once set, for good).
-    pub fn announce_with(&self, announce: impl Fn(String) + Send + Sync + 'static) {
+    /// Sends every touch made here to `announce` too, and the syncs (once set, for good).
+    pub fn announce_with(&self, announce: impl Fn(Announcement) + Send + Sync + 'static) {
         let _ = self.announce.set(Box::new(announce));
+    }
+
+    /// On SQLite: `changed` tells whether anything was committed to the database since
+    /// it was last called (once set, for good). A site on SQLite is one process, but
+    /// the command line, or a second server on the same file, may change what it keeps
+    /// of signed-in readers; [`PageCache::sync`] asks.
+    pub fn watch_with(&self, changed: impl Fn() -> bool + Send + Sync + 'static) {
+        let _ = self.watch.set(Box::new(changed));
+    }
+
+    /// Waits until every touch announced here so far has been sent to the other
+    /// instances, and every touch they had sent when this was called has been applied
+    /// here: what is kept here is then no staler than the database was when this was
+    /// called. At once on SQLite (one process). `false` when this instance is not
+    /// hearing the others or its listener did not answer in time: then nothing kept
+    /// here may be trusted. The listener answers the syncs of many requests with one
+    /// round trip to the database.
+    ///
+    /// On SQLite, the database is asked whether anything was committed since the last
+    /// sync, by this process or another; if so, everything kept of signed-in readers is
+    /// stale (see [`PageCache::watch_with`]).
+    pub async fn sync(&self) -> bool {
+        if let Some(changed) = self.watch.get() {
+            let _watching = self.watching.lock().unwrap_or_else(|e| e.into_inner());
+            if changed() {
+                let n = self.next();
+                self.outside.fetch_max(n, Ordering::SeqCst);
+            }
+            return true;
+        }
+        let Some(announce) = self.announce.get() else { return true };
+        if !self.hearing() {
+            return false;
+        }
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        announce(Announcement::Sync(answer));
+        matches!(tokio::time::timeout(SYNC_TIMEOUT, answered).await, Ok(Ok(())))
     }
 
     /// Whether this instance hears the others' touches. While it does not, pages are
@@ -178,6 +279,11 @@ impl PageCache {
     /// instance's change for as long as it is kept.
     pub fn set_hearing(&self, hearing: bool) {
         self.deaf.store(!hearing, Ordering::SeqCst);
+    }
+
+    /// Whether this instance tells other instances of its touches (PostgreSQL).
+    pub fn announces(&self) -> bool {
+        self.announce.get().is_some()
     }
 
     /// Whether this instance hears the others' touches (always, on SQLite).
@@ -192,21 +298,32 @@ impl PageCache {
 
     fn announce(&self, touch: String) {
         if let Some(announce) = self.announce.get() {
-            announce(touch);
+            announce(Announcement::Touch(touch));
         }
     }
 
-    /// A touch another instance announced: `a:ID` (an article) or anything else
+    /// A touch another instance announced: `a:ID` (an article), `u:ID` (an account),
+    /// `readers` (accounts changed from outside the site) or anything else
     /// (everything).
     pub fn apply_remote(&self, touch: &str) {
         // A setting no cached page shows (`s:NAME`, see `announce_setting`).
         if touch.starts_with("s:") {
             return;
         }
-        match touch.strip_prefix("a:").and_then(|id| id.parse().ok()) {
-            Some(id) => self.touch_article_quietly(ArticleId(id)),
-            None => self.touch_everything_quietly(),
+        if let Some(id) = touch.strip_prefix("a:").and_then(|id| id.parse().ok()) {
+            return self.touch_article_quietly(ArticleId(id));
         }
+        if let Some(id) = touch.strip_prefix("u:").and_then(|id| id.parse().ok()) {
+            return self.touch_user_quietly(UserId(id));
+        }
+        // Accounts or sessions changed from outside the site: what is kept of every
+        // signed-in reader, and nothing else.
+        if touch == "readers" {
+            let n = self.next();
+            self.outside.fetch_max(n, Ordering::SeqCst);
+            return;
+        }
+        self.touch_everything_quietly()
     }
 
     /// Tells the other instances that a setting they keep in memory changed
@@ -230,8 +347,17 @@ impl PageCache {
         self.any.fetch_max(n, Ordering::SeqCst);
     }
 
+    fn touch_user_quietly(&self, user: UserId) {
+        let n = self.next();
+        self.user_slot(user).fetch_max(n, Ordering::SeqCst);
+    }
+
     fn slot(&self, article: ArticleId) -> &AtomicU64 {
         &self.articles[(article.0 as u64 % SLOTS as u64) as usize]
+    }
+
+    fn user_slot(&self, user: UserId) -> &AtomicU64 {
+        &self.users[(user.0 as u64 % SLOTS as u64) as usize]
     }
 
     fn next(&self) -> u64 {
@@ -250,6 +376,14 @@ impl PageCache {
         declare_touched();
     }
 
+    /// A committed change to one account, or one made by it (`track_writes` touches the
+    /// account of every state-changing request): what is kept of its identity and of
+    /// its own parts of pages is stale. No page anyone else sees changes by it.
+    pub fn touch_user(&self, user: UserId) {
+        self.touch_user_quietly(user);
+        self.announce(format!("u:{}", user.0));
+    }
+
     /// A committed change that may show anywhere (an account renamed or deleted,
     /// articles added or removed, a setting).
     pub fn touch_everything(&self) {
@@ -260,12 +394,17 @@ impl PageCache {
 
     fn fresh<T>(&self, entry: &Kept<T>) -> bool {
         let after = |touched: &AtomicU64| entry.rendered >= touched.load(Ordering::SeqCst);
+        let max_age = if matches!(entry.scope, Scope::Account(_)) { ACCOUNT_MAX_AGE } else { MAX_AGE };
         !self.deaf.load(Ordering::SeqCst)
-            && entry.born.elapsed() < MAX_AGE
+            && entry.born.elapsed() < max_age
             && after(&self.everything)
             && match entry.scope {
                 Scope::Site => after(&self.any),
                 Scope::Article(id) => after(self.slot(id)),
+                Scope::Account(user) => after(&self.any) && after(self.user_slot(user)) && after(&self.outside),
+                Scope::Reader(user, article) => {
+                    after(self.slot(article)) && after(self.user_slot(user)) && after(&self.outside)
+                }
             }
     }
 
@@ -273,7 +412,6 @@ impl PageCache {
         let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
         let entry = store.entries.get(key)?.clone();
         if self.fresh(&entry) {
-            self.hits.fetch_add(1, Ordering::Relaxed);
             return Some(entry);
         }
         store.entries.pop(key);
@@ -301,7 +439,11 @@ impl PageCache {
     }
 
     fn get(&self, key: &str) -> Option<Arc<Kept<Entry>>> {
-        self.get_from(&self.store, key)
+        let hit = self.get_from(&self.store, key);
+        if hit.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        hit
     }
 
     fn put(&self, key: String, entry: Arc<Kept<Entry>>) {
@@ -311,7 +453,11 @@ impl PageCache {
 
     /// The shared thread kept under `key`, if still fresh.
     pub fn shared(&self, key: &str) -> Option<Arc<Kept<super::articles::SharedPage>>> {
-        self.get_from(&self.shared, key)
+        let hit = self.get_from(&self.shared, key);
+        if hit.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        hit
     }
 
     /// Keeps a shared thread, rendered from what was read after [`PageCache::mark`]
@@ -327,6 +473,41 @@ impl PageCache {
         let size = page.bytes();
         let kept = Arc::new(Kept { scope, rendered, born: Instant::now(), size, value: page });
         self.put_into(&self.shared, key, kept.clone());
+        kept
+    }
+
+    /// The identity kept for the session whose token hashes to `hash`, if still fresh.
+    pub fn account(&self, hash: &str) -> Option<Arc<Kept<super::security::KnownSession>>> {
+        self.get_from(&self.accounts, hash)
+    }
+
+    /// Keeps a session's identity, read after [`PageCache::mark`] returned `rendered`.
+    pub fn keep_account(&self, hash: String, rendered: u64, known: super::security::KnownSession) {
+        let scope = Scope::Account(known.user.id);
+        let size = known.size();
+        let kept = Kept { scope, rendered, born: Instant::now(), size, value: known };
+        self.put_into(&self.accounts, hash, Arc::new(kept));
+    }
+
+    /// A reader's own parts of a page kept under `key`, if still fresh.
+    pub fn reader(&self, key: &str) -> Option<Arc<Kept<crate::db::threads::ReaderState>>> {
+        self.get_from(&self.readers, key)
+    }
+
+    /// Keeps a reader's own parts of a page of `article`, read after
+    /// [`PageCache::mark`] returned `rendered`.
+    pub fn keep_reader(
+        &self,
+        key: String,
+        user: UserId,
+        article: ArticleId,
+        rendered: u64,
+        state: crate::db::threads::ReaderState,
+    ) -> Arc<Kept<crate::db::threads::ReaderState>> {
+        let size = state.votes.len() * 48 + key.len() + 256;
+        let kept =
+            Arc::new(Kept { scope: Scope::Reader(user, article), rendered, born: Instant::now(), size, value: state });
+        self.put_into(&self.readers, key, kept.clone());
         kept
     }
 
@@ -375,33 +556,51 @@ pub fn touches_nothing() {
 /// Runs a state-changing request; unless it declared what it touched, or was refused
 /// (a 4xx, or an error page that is not a failure, such as the redirect to the login
 /// form), everything counts as touched once it is done, or if it is dropped midway
-/// (its database work may still commit).
-pub async fn track_writes<F, B>(cache: &PageCache, fut: F) -> Result<ServiceResponse<B>, actix_web::Error>
+/// (its database work may still commit). Unless refused, it also touches the account
+/// of `user`, who made it: whatever it changed of theirs (their session, settings,
+/// votes, notifications read) is no longer taken from memory.
+pub async fn track_writes<F, B>(
+    cache: &PageCache,
+    user: Option<UserId>,
+    fut: F,
+) -> Result<ServiceResponse<B>, actix_web::Error>
 where
     F: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
 {
-    /// Touches everything when dropped, unless disarmed.
-    struct Guard<'a>(&'a PageCache, Arc<AtomicBool>);
+    /// Touches everything when dropped, unless declared; the user's account unless
+    /// refused.
+    struct Guard<'a> {
+        cache: &'a PageCache,
+        declared: Arc<AtomicBool>,
+        user: Option<UserId>,
+        refused: bool,
+    }
     impl Drop for Guard<'_> {
         fn drop(&mut self) {
-            if !self.1.load(Ordering::SeqCst) {
-                self.0.touch_everything();
+            if !self.declared.load(Ordering::SeqCst) {
+                self.cache.touch_everything();
+            }
+            if let (Some(user), false) = (self.user, self.refused) {
+                self.cache.touch_user(user);
             }
         }
     }
     let declared = Arc::new(AtomicBool::new(false));
-    let guard = Guard(cache, declared.clone());
+    let mut guard = Guard { cache, declared: declared.clone(), user, refused: false };
     let result = DECLARED.scope(declared.clone(), fut).await;
-    let refused = match &result {
+    guard.refused = match &result {
         Ok(res) => {
             res.status().is_client_error() || (res.response().error().is_some() && !res.status().is_server_error())
         }
         Err(_) => false,
     };
-    if refused {
+    if guard.refused {
         declared.store(true, Ordering::SeqCst);
     }
     drop(guard);
+    // The other instances have heard of the change before the writer is answered: a
+    // read they serve after this answer is not taken from what they keep of before it.
+    cache.sync().await;
     result
 }
 

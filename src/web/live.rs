@@ -101,6 +101,19 @@ pub enum Command {
     Unlisten(ArticleId),
     /// Tell the other instances of a cache invalidation.
     Announce(String),
+    /// Answer once every invalidation announced here before it has been sent, and
+    /// every one another instance sent before it has been heard (see
+    /// `PageCache::sync`).
+    Sync(tokio::sync::oneshot::Sender<()>),
+}
+
+impl From<super::cache::Announcement> for Command {
+    fn from(announcement: super::cache::Announcement) -> Command {
+        match announcement {
+            super::cache::Announcement::Touch(touch) => Command::Announce(touch),
+            super::cache::Announcement::Sync(answer) => Command::Sync(answer),
+        }
+    }
 }
 
 /// The channels of the articles watched on this instance.
@@ -342,6 +355,20 @@ pub fn spawn_upkeep(state: actix_web::web::Data<AppState>) {
     });
 }
 
+/// Longest a statement on the listening connection may take: beyond it the connection
+/// counts as lost (and is made again), rather than holding up the requests that wait
+/// for it (`PageCache::sync`).
+const LISTENER_TIMEOUT: Duration = Duration::from_secs(5);
+
+async fn bounded<T>(
+    statement: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(LISTENER_TIMEOUT, statement).await {
+        Ok(answer) => answer.map_err(|err| err.to_string()),
+        Err(_) => Err(format!("no answer within {LISTENER_TIMEOUT:?}")),
+    }
+}
+
 /// On PostgreSQL: one connection that listens on the channels of the articles watched
 /// here and on the cache's channel, and sends this instance's cache invalidations.
 /// When it drops, it reconnects, then treats everything as changed (it may have missed
@@ -366,8 +393,8 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
         return;
     }
     let announcer = commands.clone();
-    state.cache.announce_with(move |touch| {
-        let _ = announcer.send(Command::Announce(touch));
+    state.cache.announce_with(move |announcement| {
+        let _ = announcer.send(announcement.into());
     });
     let instance = state.cache.instance().to_owned();
     tokio::spawn(async move {
@@ -418,45 +445,76 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
                             let state = state.clone();
                             tokio::spawn(async move { fan_out(&state, article).await });
                         }
+                        // What another instance said on a channel listened to.
+                        let hear = |channel: String, payload: String| {
+                            if channel == CACHE_CHANNEL {
+                                let mut words = payload.split(' ');
+                                if words.next() != Some(instance.as_str()) {
+                                    let touch = words.next().unwrap_or("*");
+                                    if touch == super::embed::ANNOUNCEMENT {
+                                        let state = state.clone();
+                                        tokio::spawn(async move { super::embed::reload(&state).await });
+                                    }
+                                    state.cache.apply_remote(touch);
+                                }
+                            } else if let Some(id) =
+                                channel.strip_prefix("afterword_article_").and_then(|id| id.parse().ok())
+                            {
+                                let state = state.clone();
+                                tokio::spawn(async move { fan_out(&state, ArticleId(id)).await });
+                            }
+                        };
                         loop {
                             tokio::select! {
                                 command = queue.recv() => {
                                     let Some(command) = command else { return };
-                                    let done = match command {
-                                        Command::Listen(a) => {
-                                            let done = client.batch_execute(&format!("LISTEN {}", events::channel(a))).await;
-                                            // What came before it listened.
-                                            let state = state.clone();
-                                            tokio::spawn(async move { fan_out(&state, a).await });
-                                            done
+                                    // Everything queued meanwhile goes in one round: the
+                                    // announcements in one statement, which also answers
+                                    // the syncs.
+                                    let mut commands = vec![command];
+                                    while let Ok(more) = queue.try_recv() {
+                                        commands.push(more);
+                                    }
+                                    let (mut touches, mut syncs) = (Vec::new(), Vec::new());
+                                    let mut done: Result<(), String> = Ok(());
+                                    for command in commands {
+                                        match command {
+                                            Command::Listen(a) => {
+                                                done = done.and(bounded(client.batch_execute(&format!("LISTEN {}", events::channel(a)))).await);
+                                                // What came before it listened.
+                                                let state = state.clone();
+                                                tokio::spawn(async move { fan_out(&state, a).await });
+                                            }
+                                            Command::Unlisten(a) => done = done.and(bounded(client.batch_execute(&format!("UNLISTEN {}", events::channel(a)))).await),
+                                            Command::Announce(touch) => touches.push(format!("{instance} {touch}")),
+                                            Command::Sync(answer) => syncs.push(answer),
                                         }
-                                        Command::Unlisten(a) => client.batch_execute(&format!("UNLISTEN {}", events::channel(a))).await,
-                                        Command::Announce(touch) => client
-                                            .execute("SELECT pg_notify($1, $2)", &[&CACHE_CHANNEL, &format!("{instance} {touch}")])
+                                    }
+                                    if !touches.is_empty() {
+                                        done = done.and(bounded(client
+                                            .execute("SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t", &[&CACHE_CHANNEL, &touches]))
                                             .await
-                                            .map(|_| ()),
-                                    };
+                                            .map(|_| ()));
+                                    } else if !syncs.is_empty() {
+                                        done = done.and(bounded(client.batch_execute("SELECT 1")).await);
+                                    }
                                     if let Err(err) = done {
                                         tracing::warn!(%err, "the live-events connection failed");
                                         break;
                                     }
+                                    // The server sent what it had for this connection before
+                                    // answering the statement, and the driver passed it on in
+                                    // order: heard before the syncs are answered.
+                                    while let Ok((channel, payload)) = notifications.try_recv() {
+                                        hear(channel, payload);
+                                    }
+                                    for answer in syncs {
+                                        let _ = answer.send(());
+                                    }
                                 }
                                 note = notifications.recv() => {
                                     let Some((channel, payload)) = note else { break };
-                                    if channel == CACHE_CHANNEL {
-                                        let mut words = payload.split(' ');
-                                        if words.next() != Some(instance.as_str()) {
-                                            let touch = words.next().unwrap_or("*");
-                                            if touch == super::embed::ANNOUNCEMENT {
-                                                let state = state.clone();
-                                                tokio::spawn(async move { super::embed::reload(&state).await });
-                                            }
-                                            state.cache.apply_remote(touch);
-                                        }
-                                    } else if let Some(id) = channel.strip_prefix("afterword_article_").and_then(|id| id.parse().ok()) {
-                                        let state = state.clone();
-                                        tokio::spawn(async move { fan_out(&state, ArticleId(id)).await });
-                                    }
+                                    hear(channel, payload);
                                 }
                             }
                         }

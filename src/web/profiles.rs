@@ -97,12 +97,18 @@ pub async fn save(
 /// Saves the article named by a login or sign-up form's `save` field, if there is one.
 pub async fn save_after_login(state: &AppState, user_id: UserId, slug: Option<String>) -> Result<(), AppError> {
     let Some(slug) = slug.filter(|s| crate::import::is_valid_slug(s)) else { return Ok(()) };
-    state
+    let public = state
         .db(move |conn| {
-            if let Some((article_id, _, _)) = articles::find_basic(conn, &slug)? {
-                saved::save(conn, user_id, article_id)?;
-            }
-            Ok(())
+            let Some((article_id, _, _)) = articles::find_basic(conn, &slug)? else { return Ok(false) };
+            saved::save(conn, user_id, article_id)?;
+            Ok(crate::db::users::shows_saved(conn, user_id)?)
         })
-        .await
+        .await?;
+    // The request was not the reader's own (they were not signed in yet): what is kept
+    // of them, and a profile that lists what they saved, are stale.
+    state.cache.touch_user(user_id);
+    if public {
+        state.cache.touch_everything();
+    }
+    Ok(())
 }

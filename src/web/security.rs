@@ -74,28 +74,16 @@ pub async fn security(
     } else {
         req.cookie(config.session_cookie()).map(|c| c.value().to_owned())
     };
+    let mut synced = false;
     if let Some(token) = session_token {
         let hash = token_hash(&token);
-        let lifetime = config.session_lifetime;
-        // On the pool, not `db_quick`: the header's unread count reads every unread
-        // notification the reader has.
-        let found = state.db(move |conn| Ok(users::session_user(conn, &hash, lifetime)?));
-        match found.await {
-            Ok(Some((found, session, unread))) => {
-                if users::session_needs_touch(&session) {
-                    // Best effort, beside the answer: a busy database neither fails nor
-                    // delays the request.
-                    let (state, hash) = (state.clone(), session.token_hash);
-                    tokio::spawn(async move {
-                        state
-                            .db_write_best_effort("session seen", move |conn| {
-                                users::touch_session(conn, &hash)?;
-                                Ok(())
-                            })
-                            .await
-                    });
-                }
-                user = Some(signed_in(found, unread, token_hash(&token), None));
+        // A read may be served from what this instance keeps for signed-in readers
+        // once it has heard of every change made before the request (see
+        // `PageCache::sync`); a write always reads afresh.
+        synced = matches!(*req.method(), Method::GET | Method::HEAD) && state.cache.sync().await;
+        match known_session(&state, hash.clone(), synced).await {
+            Ok(Some(known)) => {
+                user = Some(signed_in(known.user, known.unread, hash, None));
                 binding = Some(token);
             }
             Ok(None) => stale_session = true,
@@ -171,11 +159,24 @@ pub async fn security(
     }
 
     let has_form = visitor.clone();
+    let user_id = visitor.user.as_ref().map(|u| u.id);
     req.extensions_mut().insert(visitor);
+    if synced {
+        req.extensions_mut().insert(super::cache::Synced);
+    }
 
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let mut res = if writes {
-        super::cache::track_writes(&state.cache, super::as_write_request(next.call(req))).await
+        let res = super::cache::track_writes(&state.cache, user_id, super::as_write_request(next.call(req))).await;
+        if state.cache.announces() && !state.cache.hearing() {
+            // This instance's listener is down, and with it the announcement of this
+            // change: the other instances hear of it through a pooled connection.
+            let announced = state.db(|conn| Ok(crate::db::live::announce_to_running_sites(conn, "*")?)).await;
+            if let Err(err) = announced {
+                tracing::warn!(%err, "a change could not be announced to the other instances");
+            }
+        }
+        res
     } else {
         next.call(req).await
     }?
@@ -199,6 +200,85 @@ pub async fn security(
         res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     }
     Ok(res)
+}
+
+/// A signed-in reader's identity as a session token finds it: their account, the
+/// session, and their unread notifications.
+#[derive(Clone)]
+pub struct KnownSession {
+    pub user: users::User,
+    pub session: users::Session,
+    pub unread: i64,
+}
+
+impl KnownSession {
+    /// Memory held, roughly.
+    pub fn size(&self) -> usize {
+        let user = &self.user;
+        let strings = [
+            &user.email,
+            &user.ban_reason,
+            &user.display_name,
+            &user.bio_source,
+            &user.pending_email,
+            &self.session.user_agent,
+        ];
+        512 + user.username.len()
+            + user.password_hash.len()
+            + strings.iter().map(|s| s.as_ref().map_or(0, String::len)).sum::<usize>()
+    }
+}
+
+/// The live session whose token hashes to `hash`, with its account and unread count.
+/// A synced read (`reads`) by a reader takes it from memory when nothing has been
+/// changed since it was read that could alter it (see `cache::Scope::Account`);
+/// requests that change anything, and moderators' and admins' requests, always read it
+/// afresh.
+async fn known_session(
+    state: &web::Data<AppState>,
+    hash: String,
+    reads: bool,
+) -> Result<Option<KnownSession>, AppError> {
+    let lifetime = state.config.session_lifetime;
+    if reads {
+        if let Some(kept) = state.cache.account(&hash) {
+            let session = &kept.value.session;
+            let now = crate::db::now();
+            if session.expires_at > now
+                && session.last_seen_at > now - lifetime.idle
+                && !users::session_needs_touch(session)
+            {
+                return Ok(Some(kept.value.clone()));
+            }
+        }
+    }
+    let rendered = state.cache.mark();
+    let lookup = hash.clone();
+    // On the pool, not `db_quick`: the header's unread count reads every unread
+    // notification the reader has.
+    let found = state.db(move |conn| Ok(users::session_user(conn, &lookup, lifetime)?)).await?;
+    let Some((user, session, unread)) = found else { return Ok(None) };
+    let touch = users::session_needs_touch(&session);
+    if touch {
+        // Best effort, beside the answer: a busy database neither fails nor delays the
+        // request.
+        let (state, hash) = (state.clone(), session.token_hash.clone());
+        tokio::spawn(async move {
+            state
+                .db_write_best_effort("session seen", move |conn| {
+                    users::touch_session(conn, &hash)?;
+                    Ok(())
+                })
+                .await
+        });
+    }
+    let known = KnownSession { user, session, unread };
+    // Kept once the session is marked seen (the mark may fail: the next read tries it
+    // again).
+    if reads && !touch && known.user.role == crate::domain::Role::Reader {
+        state.cache.keep_account(hash, rendered, known.clone());
+    }
+    Ok(Some(known))
 }
 
 /// The token of `Authorization: Bearer TOKEN` on an API route; `None` without the

@@ -720,10 +720,21 @@ impl TestApp {
         reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
-    /// Runs `f` with a pooled connection, off the async workers.
+    /// Runs `f` with a pooled connection, off the async workers. What `f` changes is
+    /// made from outside the site, as an operator's tool would: on PostgreSQL it is
+    /// announced to the running instances, as the command line does, so that what they
+    /// keep of signed-in readers is read again (on SQLite they notice by themselves).
     pub async fn with_conn<T: Send + 'static>(&self, f: impl FnOnce(&mut DbConn) -> T + Send + 'static) -> T {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap())).await.unwrap()
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().unwrap();
+            let result = f(&mut conn);
+            // (A connection `f` left unusable announces nothing.)
+            let _ = afterword::db::live::announce_to_running_sites(&mut conn, "readers");
+            result
+        })
+        .await
+        .unwrap()
     }
 }
 

@@ -16,6 +16,7 @@ use crate::common::{generated_articles, Backend, TestApp, TestDb, PASSWORD, SEED
 both_backends!(
     a_lockout_on_one_instance_holds_on_the_other,
     a_ban_on_one_instance_ends_the_session_on_the_other,
+    what_an_instance_keeps_of_a_reader_follows_changes_through_the_other,
     comment_limits_hold_across_instances,
     posts_at_once_through_two_instances_stay_within_the_limit,
     two_instances_start_together_on_an_empty_database,
@@ -71,6 +72,47 @@ async fn a_ban_on_one_instance_ends_the_session_on_the_other(backend: Backend) {
     assert!(location.starts_with("/login"), "{} {location}", refused.status());
     let count: i64 = b.with_conn(|c| comments::table.count().get_result(c).unwrap()).await;
     assert_eq!(count, 1, "nothing was posted after the ban");
+}
+
+/// An instance keeps what it read of a signed-in reader (account, unread count, own
+/// votes and saved state); a change through the other instance shows on its very next
+/// view.
+async fn what_an_instance_keeps_of_a_reader_follows_changes_through_the_other(backend: Backend) {
+    use crate::common::html::Page;
+    let a = TestApp::builder(backend).with_seed_article().start().await;
+    let b = a.second_instance().await;
+    let ann = a.signup("ann").await;
+    let bob = a.signup("bob").await;
+    let article = format!("/articles/{SEED_SLUG}");
+    let first = a.comment(&ann, SEED_SLUG, "Ann's comment", None).await;
+    let other = a.comment(&bob, SEED_SLUG, "Bob's comment", None).await;
+    // Each view twice: the second from what B keeps.
+    let view = |client: &reqwest::Client| {
+        let (b, client, article) = (&b, client.clone(), article.clone());
+        async move {
+            let (status, _) = b.page_as(&client, &article).await;
+            assert_eq!(status, StatusCode::OK);
+            let (status, body) = b.page_as(&client, &article).await;
+            assert_eq!(status, StatusCode::OK);
+            Page::parse(&body)
+        }
+    };
+    let page = view(&ann).await;
+    assert_eq!(page.text(".whoami"), "ann");
+    assert_eq!(page.count(".inbox-link .badge"), 0);
+    a.comment(&bob, SEED_SLUG, "A reply through A", Some(first)).await;
+    assert_eq!(view(&ann).await.texts(".inbox-link .badge").concat(), "1 unread", "a reply through A");
+    a.vote(&ann, other, 1).await;
+    assert_eq!(view(&ann).await.attr(&format!("#comment-{other} .vote.up"), "aria-pressed"), "true", "a vote");
+    let saved = a.post_form(&ann, &format!("/articles/{SEED_SLUG}/save"), &[("action", "save")]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(view(&ann).await.attr(".save-button", "aria-pressed"), "true", "saved through A");
+    // Another session of hers ends this one, through A.
+    let (elsewhere, login) = a.login("ann", PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let ended = a.post_form(&elsewhere, "/settings/sessions", &[]).await;
+    assert_eq!(ended.status(), StatusCode::SEE_OTHER);
+    assert_eq!(view(&ann).await.count(".whoami"), 0, "the session ended through A");
 }
 
 /// Three comments a minute and four a day: posts through A and B count together,

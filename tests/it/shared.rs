@@ -11,7 +11,11 @@ use crate::both_backends;
 use crate::common::html::Page;
 use crate::common::{Backend, TestApp, SEED_SLUG};
 
-both_backends!(a_shared_thread_is_each_readers_own_page, a_shared_thread_follows_every_change);
+both_backends!(
+    a_shared_thread_is_each_readers_own_page,
+    a_shared_thread_follows_every_change,
+    what_is_kept_of_a_reader_follows_every_change,
+);
 
 fn article() -> String {
     format!("/articles/{SEED_SLUG}")
@@ -141,4 +145,83 @@ async fn a_shared_thread_follows_every_change(backend: Backend) {
     let page = view(bob.clone()).await;
     assert_eq!(page.count(".vote"), 0);
     assert_eq!(page.count(".reply-link"), 0);
+}
+
+/// What the site keeps in memory of a signed-in reader (their account, session and
+/// unread count, and their own parts of a page) follows every change to it, made by
+/// them or by others: each shows on the view right after it, though the view before
+/// was served from memory.
+async fn what_is_kept_of_a_reader_follows_every_change(backend: Backend) {
+    let app = TestApp::builder(backend).with_seed_article().start().await;
+    let ann = app.signup("ann").await;
+    let bob = app.signup("bob").await;
+    let mona = app.signup_as("mona", "moderator").await;
+    let ada = app.signup_as("ada", "admin").await;
+    let first = app.comment(&ann, SEED_SLUG, "Ann's comment", None).await;
+    let other = app.comment(&bob, SEED_SLUG, "Bob's comment", None).await;
+    // Each view is asked for twice (plain and gzip): the second comes from memory.
+    let view = |client: &reqwest::Client| {
+        let (app, client) = (&app, client.clone());
+        async move { Page::parse(&both_encodings(app, &client, &article()).await) }
+    };
+    let unread = |page: &Page| page.texts(".inbox-link .badge").concat();
+    let ok = |r: reqwest::Response, what: &str| assert_eq!(r.status(), StatusCode::SEE_OTHER, "{what}");
+
+    let page = view(&ann).await;
+    assert_eq!(page.text(".whoami"), "ann");
+    assert_eq!(unread(&page), "");
+    // Others' changes: a reply to her brings a notification, its removal takes it away.
+    let reply = app.comment(&bob, SEED_SLUG, "A reply to Ann", Some(first)).await;
+    assert_eq!(unread(&view(&ann).await), "1 unread", "a reply");
+    ok(app.post_form(&mona, &format!("/mod/comments/{reply}/remove"), &[("reason", "Off topic")]).await, "remove");
+    assert_eq!(unread(&view(&ann).await), "", "the reply removed");
+    ok(app.post_form(&mona, &format!("/mod/comments/{reply}/restore"), &[]).await, "restore");
+    assert_eq!(unread(&view(&ann).await), "1 unread", "the reply restored");
+    ok(app.post_form(&ann, "/inbox/read", &[]).await, "read");
+    assert_eq!(unread(&view(&ann).await), "", "read");
+    // Her own parts: a vote, the article saved.
+    app.vote(&ann, other, 1).await;
+    assert_eq!(view(&ann).await.attr(&format!("#comment-{other} .vote.up"), "aria-pressed"), "true", "her vote");
+    app.vote(&ann, other, 0).await;
+    assert_eq!(view(&ann).await.attr(&format!("#comment-{other} .vote.up"), "aria-pressed"), "false", "unvoted");
+    let save = format!("/articles/{SEED_SLUG}/save");
+    ok(app.post_form(&ann, &save, &[("action", "save")]).await, "save");
+    assert_eq!(view(&ann).await.attr(".save-button", "aria-pressed"), "true", "saved");
+    ok(app.post_form(&ann, &save, &[("action", "unsave")]).await, "unsave");
+    assert_eq!(view(&ann).await.attr(".save-button", "aria-pressed"), "false", "unsaved");
+    // Saved by logging in elsewhere to save it: a request that was not yet hers.
+    let elsewhere = app.new_client();
+    let login = [("login", "ann"), ("password", crate::common::PASSWORD), ("save", SEED_SLUG)];
+    ok(app.post_form(&elsewhere, "/login", &login).await, "login to save");
+    assert_eq!(view(&ann).await.attr(".save-button", "aria-pressed"), "true", "saved by a login");
+    ok(app.post_form(&ann, &save, &[("action", "unsave")]).await, "unsave");
+    // The account, changed by moderators and admins: a ban (which ends her sessions),
+    // a role.
+    let ban = app.post_form(&mona, "/mod/users/ann/ban", &[("reason", "Trolling"), ("duration", "7d")]).await;
+    ok(ban, "ban");
+    assert_eq!(view(&ann).await.count(".whoami"), 0, "the ban ended her session");
+    ok(app.post_form(&mona, "/mod/users/ann/unban", &[]).await, "unban");
+    let (ann, login) = app.login("ann", crate::common::PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let page = view(&ann).await;
+    assert_eq!(page.text(".whoami"), "ann");
+    assert_eq!(page.count(&format!("#comment-{other} .vote")), 2, "her buttons are back");
+    ok(app.post_form(&ada, "/admin/users/ann/role", &[("role", "moderator")]).await, "role");
+    assert_eq!(view(&ann).await.count(".site-nav a[href='/mod/reports']"), 1, "a moderator now");
+    ok(app.post_form(&ada, "/admin/users/ann/role", &[("role", "reader")]).await, "role");
+    assert_eq!(view(&ann).await.count(".site-nav a[href='/mod/reports']"), 0, "a reader again");
+    // Her session, ended elsewhere: another session of hers changes the password.
+    let (elsewhere, login) = app.login("ann", crate::common::PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let changed = app
+        .post_form(
+            &elsewhere,
+            "/settings/password",
+            &[("current_password", crate::common::PASSWORD), ("new_password", "an entirely new passphrase")],
+        )
+        .await;
+    ok(changed, "password");
+    let page = view(&ann).await;
+    assert_eq!(page.count(".whoami"), 0, "the other session ended");
+    assert_eq!(view(&elsewhere).await.text(".whoami"), "ann", "the session that changed it stays");
 }
