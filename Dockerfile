@@ -1,7 +1,7 @@
 # Build: the same cargo build CI runs, in release.
 FROM rust:1-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq-dev pkg-config \
+ && apt-get install -y --no-install-recommends libssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
@@ -12,11 +12,11 @@ COPY static ./static
 COPY demo ./demo
 RUN cargo build --release --locked --bin afterword
 
-# Run: a slim Debian with only what the binary links (libpq, OpenSSL for SMTP) and curl
-# for the health check.
+# Run: a slim Debian with only what the binary links (OpenSSL, for PostgreSQL and SMTP)
+# and curl for the health check.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 libssl3 ca-certificates curl \
+ && apt-get install -y --no-install-recommends libssl3 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin afterword \
  && mkdir -p /data && chown afterword:afterword /data

@@ -307,6 +307,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             display_addr(&config.bind, starting.port())
         );
         let app = starting.ready().await?;
+        return_freed_memory();
         app.end_streams_on_signal()?;
         if let (Some(bind), Some(port)) = (&config.metrics_bind, app.metrics_port()) {
             tracing::info!("metrics on http://{}/metrics", display_addr(bind, port));
@@ -318,11 +319,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Each password hash takes a 19 MiB block. glibc's malloc otherwise raises its mmap
-/// threshold after the first such block is freed and keeps later ones in per-thread
-/// arenas, so memory grows with the blocking threads that ever hashed (545 MiB peak
-/// for 200 logins, against 108 MiB with a fixed threshold): fix it at 1 MiB so large
-/// blocks are mapped and returned to the system when freed.
 /// Memory freed after a burst (answers held for slow readers, many sessions at once)
 /// stays in glibc's heaps and arenas unless trimmed: every 30 s, give what is free at
 /// their tops back to the system.
@@ -332,15 +328,27 @@ fn return_freed_memory_periodically() {
         .name("malloc-trim".into())
         .spawn(|| loop {
             std::thread::sleep(std::time::Duration::from_secs(30));
-            // SAFETY: malloc_trim only releases free memory of the allocator's heaps.
-            unsafe {
-                libc::malloc_trim(0);
-            }
+            return_freed_memory();
         })
         .map(|_| ())
         .unwrap_or_else(|err| tracing::warn!(%err, "could not start the memory trimmer"));
 }
 
+/// Gives what is free in glibc's heaps back to the system: periodically, and once
+/// start-up (migrations, the demo seed, TLS set-up) is done.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Each password hash takes a 19 MiB block. glibc's malloc otherwise raises its mmap
+/// threshold after the first such block is freed and keeps later ones in per-thread
+/// arenas, so memory grows with the blocking threads that ever hashed (545 MiB peak
+/// for 200 logins, against 108 MiB with a fixed threshold): fix it at 1 MiB so large
+/// blocks are mapped and returned to the system when freed.
 fn return_large_allocations_at_once() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a malloc tunable.

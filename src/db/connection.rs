@@ -91,15 +91,25 @@ impl DbUrl {
     pub fn describe(&self) -> String {
         match self {
             DbUrl::Sqlite(path) => format!("SQLite database {}", path.display()),
-            DbUrl::Postgres(raw) => match url::Url::parse(raw) {
-                Ok(u) => format!(
-                    "PostgreSQL at {}:{}{}",
-                    u.host_str().unwrap_or("localhost"),
-                    u.port().unwrap_or(5432),
-                    u.path()
-                ),
-                Err(_) => "PostgreSQL (unparsable URL)".to_owned(),
-            },
+            DbUrl::Postgres(raw) => {
+                // A socket's folder is a `host` parameter (`postgres://user@/db?host=/run/…`,
+                // which is not a URL to the url crate: read by hand).
+                let rest = raw.split_once("://").map_or(raw.as_str(), |(_, rest)| rest);
+                let (address, query) = rest.split_once('?').unwrap_or((rest, ""));
+                let socket = url::form_urlencoded::parse(query.as_bytes())
+                    .find_map(|(name, value)| (name == "host" && !value.is_empty()).then_some(value));
+                let database = address.split_once('/').map_or("", |(_, db)| db);
+                match (socket, url::Url::parse(raw)) {
+                    (None, Ok(u)) if u.host_str().is_some_and(|h| !h.is_empty()) => format!(
+                        "PostgreSQL at {}:{}{}",
+                        u.host_str().unwrap_or_default(),
+                        u.port().unwrap_or(5432),
+                        u.path()
+                    ),
+                    (Some(host), _) => format!("PostgreSQL at {host}/{database}"),
+                    (None, _) => format!("PostgreSQL at the default socket/{database}"),
+                }
+            }
         }
     }
 }
@@ -635,6 +645,13 @@ mod tests {
     fn describes_without_password() {
         let d = DbUrl::parse("postgres://me:secret@db.example:6543/site").unwrap().describe();
         assert_eq!(d, "PostgreSQL at db.example:6543/site");
+        let socket = |url: &str| DbUrl::parse(url).unwrap().describe();
+        assert_eq!(
+            socket("postgres://me:secret@/site?host=/var/run/postgresql"),
+            "PostgreSQL at /var/run/postgresql/site"
+        );
+        assert_eq!(socket("postgres:///site?host=%2Frun%2Fpg&sslmode=disable"), "PostgreSQL at /run/pg/site");
+        assert_eq!(socket("postgres:///site"), "PostgreSQL at the default socket/site");
     }
 
     #[test]

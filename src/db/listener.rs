@@ -66,6 +66,11 @@ pub fn settings(url: &str) -> anyhow::Result<(tokio_postgres::Config, MakeTlsCon
         other => bail!("sslmode={other} is not one of disable, allow, prefer, require, verify-ca, verify-full"),
     };
     config.ssl_mode(ssl);
+    // As libpq: a given root is the only one trusted; the system's roots serve only to
+    // check a certificate (`verify-ca`, `verify-full`) when none is given. (Left out, the
+    // system's bundle is parsed and dropped at once rather than kept for the process.)
+    let system_roots = matches!(mode.as_str(), "verify-ca" | "verify-full") && root.is_none();
+    tls.disable_built_in_roots(!system_roots);
     if let Some(path) = root {
         let pem = std::fs::read(&path).with_context(|| format!("reading sslrootcert {path}"))?;
         tls.add_root_certificate(
