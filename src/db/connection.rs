@@ -215,14 +215,30 @@ pub struct ChangeWatch {
     conn: Mutex<(SqliteConnection, i64)>,
 }
 
-#[derive(QueryableByName)]
-struct DataVersion {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    data_version: i64,
+/// `PRAGMA data_version`, written out rather than through `sql_query` (which diesel
+/// prepares afresh on every call): asked before every signed-in read, it is prepared
+/// once and kept.
+#[derive(diesel::query_builder::QueryId)]
+struct DataVersion;
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for DataVersion {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql("PRAGMA data_version");
+        Ok(())
+    }
 }
 
+impl diesel::query_builder::Query for DataVersion {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl diesel::RunQueryDsl<SqliteConnection> for DataVersion {}
+
 fn data_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
-    Ok(diesel::sql_query("PRAGMA data_version").get_result::<DataVersion>(conn)?.data_version)
+    DataVersion.get_result(conn)
 }
 
 impl ChangeWatch {

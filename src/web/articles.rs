@@ -334,7 +334,14 @@ async fn shared_view(
 ) -> Result<Option<HttpResponse>, AppError> {
     let (sort, start, filter) = (asked.sort, asked.start, asked.filter);
     let Some(user) = visitor.user.clone() else { return Ok(None) };
-    let kept = match state.cache.shared(&key) {
+    let mut found = state.cache.shared(&key);
+    let mut building = None;
+    if found.is_none() {
+        // One build at a time (see `PageCache::build_turn`); the builder looks again too.
+        building = state.cache.build_turn("shared", &key).await;
+        found = state.cache.shared(&key);
+    }
+    let kept = match found {
         Some(kept) => kept,
         None => {
             let rendered = state.cache.mark();
@@ -387,6 +394,7 @@ async fn shared_view(
             state.cache.keep_shared(key.clone(), scope, rendered, page)
         }
     };
+    drop(building);
     let page = &kept.value;
     let quote = form_quote(&page.article, asked.quote.as_deref())?;
     let article_id = page.article.article.id;

@@ -201,6 +201,22 @@ pub struct PageCache {
     /// Set while this instance cannot hear the others' touches (PostgreSQL, while its
     /// listener is not listening): nothing is kept or served from the cache then.
     deaf: AtomicBool,
+    /// Pages being built to be kept, by key: see [`PageCache::build_turn`].
+    building: Mutex<std::collections::HashMap<String, tokio::sync::watch::Receiver<()>>>,
+}
+
+/// The one build of a page under way, until dropped (once what it built is kept).
+pub struct Building<'a> {
+    building: &'a Mutex<std::collections::HashMap<String, tokio::sync::watch::Receiver<()>>>,
+    key: String,
+    /// Dropped after the key is freed: it wakes the requests that waited.
+    _done: tokio::sync::watch::Sender<()>,
+}
+
+impl Drop for Building<'_> {
+    fn drop(&mut self) {
+        self.building.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
+    }
 }
 
 impl Default for PageCache {
@@ -229,7 +245,34 @@ impl PageCache {
             outside: AtomicU64::new(0),
             instance: crate::auth::random_token(),
             deaf: AtomicBool::new(false),
+            building: Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// The turn to build the page kept under `key` (`kind` names the store) after a miss.
+    /// The first request to miss a page builds it and keeps it; those that miss it
+    /// meanwhile wait for that build and then look again, rather than each building it
+    /// too (a busy page dropped by a change would otherwise be read, rendered and
+    /// compressed once for every request that arrives before the first copy is kept,
+    /// each build holding its own buffers). `Some` for the builder, to hold until what
+    /// it built is kept; `None` for a request that waited, which builds on its own
+    /// (without waiting again) if it still finds nothing kept.
+    pub async fn build_turn(&self, kind: &str, key: &str) -> Option<Building<'_>> {
+        let key = format!("{kind}\n{key}");
+        let mut waiting = {
+            let mut building = self.building.lock().unwrap_or_else(|e| e.into_inner());
+            match building.get(&key) {
+                Some(waiting) => waiting.clone(),
+                None => {
+                    let (done, waiting) = tokio::sync::watch::channel(());
+                    building.insert(key.clone(), waiting);
+                    return Some(Building { building: &self.building, key, _done: done });
+                }
+            }
+        };
+        // Never sent to: ends when the builder is done, however it ends.
+        let _ = waiting.changed().await;
+        None
     }
 
     /// Sends every touch made here to `announce` too, and the syncs (once set, for good).
@@ -634,6 +677,12 @@ pub async fn middleware(
     if !cacheable_query(req.query_string()) {
         return next.call(req).await;
     }
+    if let Some(entry) = cache.get(&key) {
+        let response = respond(&entry, req.request());
+        return Ok(req.into_response(response));
+    }
+    // The builder looks again too: a build may have ended between the miss and its turn.
+    let _building = cache.build_turn("page", &key).await;
     if let Some(entry) = cache.get(&key) {
         let response = respond(&entry, req.request());
         return Ok(req.into_response(response));

@@ -11,6 +11,7 @@ use crate::common::html::Page;
 use crate::common::{Backend, TestApp, SEED_SLUG};
 
 both_backends!(
+    a_page_missed_by_many_at_once_is_built_once,
     anonymous_pages_carry_etags_and_answer_304,
     cached_pages_are_compressed_once_and_identical,
     every_change_shows_on_the_next_anonymous_view,
@@ -358,5 +359,47 @@ async fn takeaway_counts_follow_every_change(backend: Backend) {
         let page = Page::parse(&body);
         assert_eq!(page.texts(".takeaway-item a.discuss [aria-hidden=true]"), ["Discuss · 1", "Discuss · 1"]);
         assert_eq!(page.count(".comment-quote .quote-changed"), 2, "both quotes are of text that changed");
+    }
+}
+
+/// Pages built to be kept so far (the metrics' `afterword_page_cache_misses_total`).
+async fn builds(metrics_url: &str) -> f64 {
+    let text = reqwest::get(metrics_url).await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("afterword_page_cache_misses_total ")?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no page cache misses in {text}"))
+}
+
+/// A busy page dropped by a change is built once, not once for every request that
+/// arrives before the first copy is kept: those wait for it, and every one of them
+/// shows the change (anonymous readers and signed-in readers alike).
+async fn a_page_missed_by_many_at_once_is_built_once(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .with_seed_article()
+        .configure(|c| c.metrics_bind = Some("127.0.0.1:0".to_owned()))
+        .start()
+        .await;
+    let metrics_url = format!("http://127.0.0.1:{}/metrics", app.metrics_port.expect("a metrics port"));
+    let writer = app.signup("wren").await;
+    let reader = app.signup("rhea").await;
+    let anonymous = reqwest::Client::new();
+    for round in 0..3 {
+        let text = format!("Comment number {round} of the crowd");
+        app.comment(&writer, SEED_SLUG, &text, None).await;
+        let before = builds(&metrics_url).await;
+        let views = (0..24).map(|i| {
+            let client = if i % 2 == 0 { anonymous.clone() } else { reader.clone() };
+            let url = app.url(&article());
+            async move {
+                let response = client.get(url).send().await.unwrap();
+                (response.status(), response.text().await.unwrap())
+            }
+        });
+        for (status, body) in futures_util::future::join_all(views).await {
+            assert_eq!(status, StatusCode::OK);
+            assert!(body.contains(&text), "round {round}: every view shows the new comment");
+        }
+        // One copy for anonymous readers, one shared thread for signed-in readers.
+        assert_eq!(builds(&metrics_url).await - before, 2.0, "round {round}");
     }
 }
