@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use super::comments::{find, ReplyNotice};
-use super::schema::{articles, comments, notifications, users};
+use super::schema::{articles, comments, notifications, saved_articles, users};
 use super::{now, DbConn};
 use crate::domain::{ArticleId, CommentId, CommentStatus, NotificationKind, UserId};
 
@@ -105,17 +105,32 @@ pub fn notify_of_new(
 ) -> QueryResult<Option<ReplyNotice>> {
     let now = now();
     let Some(parent_author) = parent_author else {
-        diesel::sql_query(
-            "INSERT INTO notifications (user_id, kind, comment_id, actor_id, created_at) \
-             SELECT s.user_id, 'saved_article', $1, $2, $3 FROM saved_articles s \
-             JOIN users u ON u.id = s.user_id \
-             WHERE s.article_id = $4 AND s.user_id <> $2 AND u.deleted_at IS NULL",
-        )
-        .bind::<diesel::sql_types::BigInt, _>(id)
-        .bind::<diesel::sql_types::BigInt, _>(author_id)
-        .bind::<diesel::sql_types::Timestamp, _>(now)
-        .bind::<diesel::sql_types::BigInt, _>(article_id)
-        .execute(conn)?;
+        // Written with the query builder (not `sql_query`, which is parsed and planned
+        // again on every call): it runs for every top-level comment and stays prepared.
+        use diesel::sql_types::{BigInt, Text, Timestamp};
+        let savers = saved_articles::table
+            .filter(saved_articles::article_id.eq(article_id))
+            .filter(saved_articles::user_id.ne(author_id))
+            .filter(diesel::dsl::exists(
+                users::table.filter(users::id.eq(saved_articles::user_id)).filter(users::deleted_at.is_null()),
+            ))
+            .select((
+                saved_articles::user_id,
+                NotificationKind::SavedArticle.into_sql::<Text>(),
+                id.into_sql::<BigInt>(),
+                author_id.into_sql::<BigInt>(),
+                now.into_sql::<Timestamp>(),
+            ));
+        diesel::insert_into(notifications::table)
+            .values(savers)
+            .into_columns((
+                notifications::user_id,
+                notifications::kind,
+                notifications::comment_id,
+                notifications::actor_id,
+                notifications::created_at,
+            ))
+            .execute(conn)?;
         return Ok(None);
     };
     if parent_author == author_id {

@@ -167,11 +167,26 @@ async fn saved_articles_notify_of_new_threads(backend: Backend) {
     let bob = app.signup("bob").await;
     save(&app, &ann, SEED_SLUG, "save").await;
     save(&app, &bob, SEED_SLUG, "save").await;
+    // A reader who saved the article and then deleted their account is told nothing.
+    let cyd = app.signup("cyd").await;
+    save(&app, &cyd, SEED_SLUG, "save").await;
+    let cyd_id = app.with_conn_blocking_user_id("cyd");
+    let gone = app.post_form(&cyd, "/settings/delete", &[("delete_password", crate::common::PASSWORD)]).await;
+    assert_eq!(gone.status(), StatusCode::SEE_OTHER);
     let top = app.comment(&bob, SEED_SLUG, "A new thread", None).await;
     let inbox = Page::parse(&app.page_as(&ann, "/inbox").await.1);
     assert!(inbox.text(".notification").starts_with("bob commented on Meta (again)"));
     assert_eq!(inbox.attr(".notification a", "href"), format!("/comments/{top}"));
     assert_eq!(Page::parse(&app.page_as(&bob, "/inbox").await.1).count(".notification"), 0, "not for his own");
+    let told: Vec<(i64, String, i64)> = app
+        .with_conn(move |conn| {
+            use afterword::db::schema::notifications::dsl::*;
+            notifications.select((user_id, kind, actor_id)).filter(comment_id.eq(top)).load(conn).unwrap()
+        })
+        .await;
+    let ann_id = app.with_conn_blocking_user_id("ann");
+    let bob_id = app.with_conn_blocking_user_id("bob");
+    assert_eq!(told, [(ann_id, "saved_article".to_owned(), bob_id)], "only ann, not the deleted cyd ({cyd_id})");
 }
 
 async fn profiles_show_name_karma_and_comments(backend: Backend) {
