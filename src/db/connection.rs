@@ -98,16 +98,19 @@ impl DbUrl {
                 let (address, query) = rest.split_once('?').unwrap_or((rest, ""));
                 let socket = url::form_urlencoded::parse(query.as_bytes())
                     .find_map(|(name, value)| (name == "host" && !value.is_empty()).then_some(value));
-                let database = address.split_once('/').map_or("", |(_, db)| db);
+                // What follows the credentials: host and port, then the database.
+                let address = address.rsplit_once('@').map_or(address, |(_, after)| after);
+                let (host, database) = address.split_once('/').unwrap_or((address, ""));
                 match (socket, url::Url::parse(raw)) {
-                    (None, Ok(u)) if u.host_str().is_some_and(|h| !h.is_empty()) => format!(
+                    (Some(folder), _) => format!("PostgreSQL at {folder}/{database}"),
+                    (None, _) if host.is_empty() => format!("PostgreSQL at the default socket/{database}"),
+                    (None, Ok(u)) => format!(
                         "PostgreSQL at {}:{}{}",
                         u.host_str().unwrap_or_default(),
                         u.port().unwrap_or(5432),
                         u.path()
                     ),
-                    (Some(host), _) => format!("PostgreSQL at {host}/{database}"),
-                    (None, _) => format!("PostgreSQL at the default socket/{database}"),
+                    (None, Err(_)) => "PostgreSQL (unparsable URL)".to_owned(),
                 }
             }
         }
@@ -668,6 +671,8 @@ mod tests {
         );
         assert_eq!(socket("postgres:///site?host=%2Frun%2Fpg&sslmode=disable"), "PostgreSQL at /run/pg/site");
         assert_eq!(socket("postgres:///site"), "PostgreSQL at the default socket/site");
+        assert_eq!(socket("postgres://me:pa/ss@/site"), "PostgreSQL at the default socket/site");
+        assert_eq!(socket("postgres://me:secret@db.example:99999/site"), "PostgreSQL (unparsable URL)");
     }
 
     #[test]

@@ -15,28 +15,33 @@ use tokio_postgres::config::SslMode;
 /// names it.
 pub const APPLICATION_NAME: &str = "afterword-listener";
 
+/// Where libpq (as built into the binary) looks for the server's socket when the URL
+/// names no host.
+const DEFAULT_SOCKET_FOLDER: &str = "/tmp";
+
 /// The listener's connection settings and TLS connector for `url`.
 pub fn settings(url: &str) -> anyhow::Result<(tokio_postgres::Config, MakeTlsConnector)> {
-    let mut parsed = url::Url::parse(url).context("the database URL is not a URL")?;
+    // Split by hand: libpq's URLs may name no host (`postgres://me@/site`, a socket),
+    // which the url crate refuses.
+    let (address, query) = url.split_once('?').unwrap_or((url, ""));
     let mut mode = "prefer".to_owned();
     let (mut root, mut cert, mut key) = (None, None, None);
-    let mut kept = Vec::new();
-    for (name, value) in parsed.query_pairs() {
+    let mut kept = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         match &*name {
             "sslmode" => mode = value.into_owned(),
             "sslrootcert" => root = Some(value.into_owned()),
             "sslcert" => cert = Some(value.into_owned()),
             "sslkey" => key = Some(value.into_owned()),
-            _ => kept.push((name.into_owned(), value.into_owned())),
+            _ => {
+                kept.append_pair(&name, &value);
+            }
         }
     }
-    if kept.is_empty() {
-        parsed.set_query(None);
-    } else {
-        parsed.query_pairs_mut().clear().extend_pairs(&kept);
-    }
+    let kept = kept.finish();
+    let parsed = if kept.is_empty() { address.to_owned() } else { format!("{address}?{kept}") };
     let mut config: tokio_postgres::Config =
-        parsed.as_str().parse().context("the database URL has a parameter the listener does not know")?;
+        parsed.parse().context("the listener cannot read the database URL (a parameter it does not know?)")?;
     if config.get_application_name().is_none() {
         config.application_name(APPLICATION_NAME);
     }
@@ -66,11 +71,24 @@ pub fn settings(url: &str) -> anyhow::Result<(tokio_postgres::Config, MakeTlsCon
         other => bail!("sslmode={other} is not one of disable, allow, prefer, require, verify-ca, verify-full"),
     };
     config.ssl_mode(ssl);
-    // As libpq: a given root is the only one trusted; the system's roots serve only to
-    // check a certificate (`verify-ca`, `verify-full`) when none is given. (Left out, the
-    // system's bundle is parsed and dropped at once rather than kept for the process.)
+    // As libpq 16 and later: `sslrootcert=system` trusts the system's roots, and only
+    // with `verify-full`.
+    let system = root.as_deref() == Some("system");
+    if system && mode != "verify-full" {
+        bail!("sslrootcert=system needs sslmode=verify-full (weak sslmode {mode:?})");
+    }
+    let root = root.filter(|_| !system);
+    // A given root is the only one trusted, as with libpq. Checking a certificate without
+    // one (`verify-ca`, `verify-full`), libpq reads ~/.postgresql/root.crt; the listener
+    // uses the system's roots. Otherwise no root is needed: left out, the system's bundle
+    // is parsed and dropped at once rather than kept for the life of the process.
     let system_roots = matches!(mode.as_str(), "verify-ca" | "verify-full") && root.is_none();
     tls.disable_built_in_roots(!system_roots);
+    // With no host, libpq connects to its default socket folder; tokio-postgres would
+    // refuse to connect.
+    if config.get_hosts().is_empty() {
+        config.host_path(DEFAULT_SOCKET_FOLDER);
+    }
     if let Some(path) = root {
         let pem = std::fs::read(&path).with_context(|| format!("reading sslrootcert {path}"))?;
         tls.add_root_certificate(
@@ -117,6 +135,18 @@ mod tests {
         let (config, _) = settings("postgresql://h/d?application_name=blue").unwrap();
         assert_eq!(config.get_ssl_mode(), SslMode::Prefer);
         assert_eq!(config.get_application_name(), Some("blue"));
+    }
+
+    #[test]
+    fn sockets_and_system_roots_are_read_as_libpq_reads_them() {
+        use tokio_postgres::config::Host;
+        let (config, _) = settings("postgres://me@/site").unwrap();
+        assert_eq!(config.get_hosts(), [Host::Unix("/tmp".into())]);
+        let (config, _) = settings("postgres://me@/site?host=/var/run/postgresql").unwrap();
+        assert_eq!(config.get_hosts(), [Host::Unix("/var/run/postgresql".into())]);
+        let (config, _) = settings("postgres://h/d?sslmode=verify-full&sslrootcert=system").unwrap();
+        assert_eq!(config.get_ssl_mode(), SslMode::Require);
+        assert!(settings("postgres://h/d?sslmode=require&sslrootcert=system").is_err());
     }
 
     #[test]

@@ -336,10 +336,12 @@ async fn shared_view(
     let Some(user) = visitor.user.clone() else { return Ok(None) };
     let mut found = state.cache.shared(&key);
     let mut building = None;
-    if found.is_none() {
-        // One build at a time (see `PageCache::build_turn`); the builder looks again too.
-        building = state.cache.build_turn("shared", &key).await;
-        found = state.cache.shared(&key);
+    // One build at a time (see `PageCache::after_miss`), unless nothing would be kept.
+    if found.is_none() && state.cache.hearing() {
+        match state.cache.after_miss("shared", &key, || state.cache.shared(&key)).await {
+            Ok(kept) => found = Some(kept),
+            Err(turn) => building = turn,
+        }
     }
     let kept = match found {
         Some(kept) => kept,

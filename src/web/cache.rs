@@ -80,6 +80,10 @@ const READERS_BUDGET: usize = 8 * 1024 * 1024;
 
 /// Longest a request waits for [`PageCache::sync`].
 const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
+/// Builds of one page a request waits for at most before building its own.
+const TURNS: usize = 3;
+/// Anonymous addresses remembered as not kept.
+const UNKEPT: usize = 1024;
 
 /// What this instance tells the listener that speaks to the others (`web::live`).
 pub enum Announcement {
@@ -203,6 +207,9 @@ pub struct PageCache {
     deaf: AtomicBool,
     /// Pages being built to be kept, by key: see [`PageCache::build_turn`].
     building: Mutex<std::collections::HashMap<String, tokio::sync::watch::Receiver<()>>>,
+    /// Anonymous addresses whose last answer could not be kept (a 404, a form, a
+    /// stream …): their misses take no turn, as nothing would be kept to wait for.
+    unkept: Mutex<lru::LruCache<String, ()>>,
 }
 
 /// The one build of a page under way, until dropped (once what it built is kept).
@@ -246,7 +253,42 @@ impl PageCache {
             instance: crate::auth::random_token(),
             deaf: AtomicBool::new(false),
             building: Mutex::new(std::collections::HashMap::new()),
+            unkept: Mutex::new(lru::LruCache::new(NonZeroUsize::new(UNKEPT).expect("not zero"))),
         }
+    }
+
+    /// After a miss of the page kept under `key` (`look` looks again): what another
+    /// request built while this one waited its turn (`Ok`), or the turn to build it
+    /// (`Err(Some)`); `Err(None)` to build without a turn, after a few builds whose
+    /// result could not be used (the page changed again while it was built, or its
+    /// builder went away), so that a page changing all the time is not waited for.
+    pub async fn after_miss<T>(
+        &self,
+        kind: &str,
+        key: &str,
+        look: impl Fn() -> Option<T>,
+    ) -> Result<T, Option<Building<'_>>> {
+        for _ in 0..TURNS {
+            let turn = self.build_turn(kind, key).await;
+            // The builder looks again too: a build may have ended between the miss and
+            // its turn.
+            if let Some(found) = look() {
+                return Ok(found);
+            }
+            if turn.is_some() {
+                return Err(turn);
+            }
+        }
+        Err(None)
+    }
+
+    /// Whether the last answer at the anonymous address `key` could not be kept.
+    fn is_unkept(&self, key: &str) -> bool {
+        self.unkept.lock().unwrap_or_else(|e| e.into_inner()).contains(key)
+    }
+
+    fn note_unkept(&self, key: &str) {
+        self.unkept.lock().unwrap_or_else(|e| e.into_inner()).put(key.to_owned(), ());
     }
 
     /// The turn to build the page kept under `key` (`kind` names the store) after a miss.
@@ -255,9 +297,9 @@ impl PageCache {
     /// too (a busy page dropped by a change would otherwise be read, rendered and
     /// compressed once for every request that arrives before the first copy is kept,
     /// each build holding its own buffers). `Some` for the builder, to hold until what
-    /// it built is kept; `None` for a request that waited, which builds on its own
-    /// (without waiting again) if it still finds nothing kept.
-    pub async fn build_turn(&self, kind: &str, key: &str) -> Option<Building<'_>> {
+    /// it built is kept; `None` for a request that waited, which looks again (see
+    /// [`PageCache::after_miss`]).
+    async fn build_turn(&self, kind: &str, key: &str) -> Option<Building<'_>> {
         let key = format!("{kind}\n{key}");
         let mut waiting = {
             let mut building = self.building.lock().unwrap_or_else(|e| e.into_inner());
@@ -491,6 +533,7 @@ impl PageCache {
 
     fn put(&self, key: String, entry: Arc<Kept<Entry>>) {
         self.misses.fetch_add(1, Ordering::Relaxed);
+        self.unkept.lock().unwrap_or_else(|e| e.into_inner()).pop(&key);
         self.put_into(&self.store, key, entry)
     }
 
@@ -681,11 +724,17 @@ pub async fn middleware(
         let response = respond(&entry, req.request());
         return Ok(req.into_response(response));
     }
-    // The builder looks again too: a build may have ended between the miss and its turn.
-    let _building = cache.build_turn("page", &key).await;
-    if let Some(entry) = cache.get(&key) {
-        let response = respond(&entry, req.request());
-        return Ok(req.into_response(response));
+    // One build at a time, unless nothing would be kept (while deaf, or an address whose
+    // last answer was not kept).
+    let mut _building = None;
+    if cache.hearing() && !cache.is_unkept(&key) {
+        match cache.after_miss("page", &key, || cache.get(&key)).await {
+            Ok(entry) => {
+                let response = respond(&entry, req.request());
+                return Ok(req.into_response(response));
+            }
+            Err(turn) => _building = turn,
+        }
     }
     let rendered = cache.sequence.load(Ordering::SeqCst);
     let visitor = req.extensions().get::<Visitor>().cloned();
@@ -693,10 +742,12 @@ pub async fn middleware(
     let scope = res.response().extensions().get::<Scope>().copied();
     let used_form = visitor.is_some_and(|v| v.csrf_used());
     let (Some(scope), StatusCode::OK, false) = (scope, res.status(), used_form) else {
+        cache.note_unkept(&key);
         return Ok(res);
     };
     // Only a body whose size is known and small enough is kept.
     if !matches!(res.response().body().size(), BodySize::Sized(n) if n <= MAX_BODY as u64) {
+        cache.note_unkept(&key);
         return Ok(res);
     }
     let (request, response) = res.into_parts();
