@@ -726,14 +726,14 @@ pub async fn middleware(
     }
     // One build at a time, unless nothing would be kept (while deaf, or an address whose
     // last answer was not kept).
-    let mut _building = None;
+    let mut building = None;
     if cache.hearing() && !cache.is_unkept(&key) {
         match cache.after_miss("page", &key, || cache.get(&key)).await {
             Ok(entry) => {
                 let response = respond(&entry, req.request());
                 return Ok(req.into_response(response));
             }
-            Err(turn) => _building = turn,
+            Err(turn) => building = turn,
         }
     }
     let rendered = cache.sequence.load(Ordering::SeqCst);
@@ -741,15 +741,15 @@ pub async fn middleware(
     let res = next.call(req).await?;
     let scope = res.response().extensions().get::<Scope>().copied();
     let used_form = visitor.is_some_and(|v| v.csrf_used());
-    let (Some(scope), StatusCode::OK, false) = (scope, res.status(), used_form) else {
-        cache.note_unkept(&key);
+    // Only an answer to a page, found, without a form, and of a size known and small
+    // enough is kept. An address that took a turn and is not kept takes none again.
+    let sized = matches!(res.response().body().size(), BodySize::Sized(n) if n <= MAX_BODY as u64);
+    let (Some(scope), StatusCode::OK, false, true) = (scope, res.status(), used_form, sized) else {
+        if building.is_some() {
+            cache.note_unkept(&key);
+        }
         return Ok(res);
     };
-    // Only a body whose size is known and small enough is kept.
-    if !matches!(res.response().body().size(), BodySize::Sized(n) if n <= MAX_BODY as u64) {
-        cache.note_unkept(&key);
-        return Ok(res);
-    }
     let (request, response) = res.into_parts();
     let content_type =
         response.headers().get(header::CONTENT_TYPE).cloned().unwrap_or(HeaderValue::from_static("text/html"));
@@ -760,6 +760,7 @@ pub async fn middleware(
         .map_err(actix_web::error::ErrorInternalServerError)?;
     let entry = Arc::new(entry);
     cache.put(key, entry.clone());
+    drop(building);
     let response = respond(&entry, &request);
     Ok(ServiceResponse::new(request, response))
 }

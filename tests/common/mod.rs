@@ -739,6 +739,12 @@ impl TestApp {
 }
 
 /// `count` made-up articles, dated one day apart going back from 2024-03-01, as JSON.
+/// The value of the metrics sample `series` (name and labels, exactly as written) in
+/// `text`.
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
 pub fn generated_articles(count: usize) -> String {
     let start = time::macros::date!(2024 - 03 - 01);
     let items: Vec<serde_json::Value> = (0..count)

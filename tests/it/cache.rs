@@ -365,9 +365,7 @@ async fn takeaway_counts_follow_every_change(backend: Backend) {
 /// Pages built to be kept so far (the metrics' `afterword_page_cache_misses_total`).
 async fn builds(metrics_url: &str) -> f64 {
     let text = reqwest::get(metrics_url).await.unwrap().text().await.unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix("afterword_page_cache_misses_total ")?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no page cache misses in {text}"))
+    crate::common::sample(&text, "afterword_page_cache_misses_total").unwrap_or_else(|| panic!("no builds in {text}"))
 }
 
 /// A busy page dropped by a change is built once, not once for every request that

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use reqwest::StatusCode;
 
-use crate::common::{Backend, TestApp, SEED_SLUG};
+use crate::common::{sample, Backend, TestApp, SEED_SLUG};
 use crate::{both_backends, plain_tests};
 
 both_backends!(readyz_answers_whether_to_send_traffic, metrics_count_requests_by_route_pattern_and_status);
@@ -35,11 +35,6 @@ async fn readyz_answers_whether_to_send_traffic(backend: Backend) {
         assert_eq!(response.text().await.unwrap(), "database unavailable\n");
         assert_eq!(app.get("/healthz").await.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
-}
-
-/// The value of the sample `series` (name and labels, exactly as written) in `text`.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 async fn metrics_count_requests_by_route_pattern_and_status(backend: Backend) {
