@@ -369,6 +369,52 @@ async fn bounded<T>(
     }
 }
 
+/// The listener's connection and its notifications, as (channel, payload), passed on by
+/// a task that drives the connection (ended by aborting it).
+type Listening = (tokio_postgres::Client, mpsc::UnboundedReceiver<(String, String)>, tokio::task::JoinHandle<()>);
+
+/// Connects the listener, with TLS when `tls` is given.
+async fn connect(
+    config: &tokio_postgres::Config,
+    tls: Option<&postgres_native_tls::MakeTlsConnector>,
+) -> Result<Listening, tokio_postgres::Error> {
+    Ok(match tls {
+        Some(tls) => {
+            let (client, connection) = config.connect(tls.clone()).await?;
+            drive(client, connection)
+        }
+        None => {
+            let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+            drive(client, connection)
+        }
+    })
+}
+
+fn drive<S, T>(client: tokio_postgres::Client, mut connection: tokio_postgres::Connection<S, T>) -> Listening
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (notes, notifications) = mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        use futures_util::StreamExt;
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                    let _ = notes.send((n.channel().to_owned(), n.payload().to_owned()));
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(%err, "the live-events connection failed");
+                    break;
+                }
+            }
+        }
+    });
+    (client, notifications, driver)
+}
+
 /// On PostgreSQL: one connection that listens on the channels of the articles watched
 /// here and on the cache's channel, and sends this instance's cache invalidations.
 /// When it drops, it reconnects, then treats everything as changed (it may have missed
@@ -399,25 +445,8 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
     let instance = state.cache.instance().to_owned();
     tokio::spawn(async move {
         loop {
-            match config.connect(tls.clone()).await {
-                Ok((client, mut connection)) => {
-                    let (notes, mut notifications) = mpsc::unbounded_channel();
-                    let driver = tokio::spawn(async move {
-                        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-                        use futures_util::StreamExt;
-                        while let Some(message) = messages.next().await {
-                            match message {
-                                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
-                                    let _ = notes.send((n.channel().to_owned(), n.payload().to_owned()));
-                                }
-                                Ok(_) => {}
-                                Err(err) => {
-                                    tracing::warn!(%err, "the live-events connection failed");
-                                    break;
-                                }
-                            }
-                        }
-                    });
+            match connect(&config, tls.as_ref()).await {
+                Ok((client, mut notifications, driver)) => {
                     let mut listening = vec![CACHE_CHANNEL.to_owned()];
                     listening.extend(state.live.articles().into_iter().map(events::channel));
                     let listened = async {

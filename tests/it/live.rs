@@ -262,7 +262,9 @@ async fn a_change_on_one_instance_is_served_fresh_by_the_other() {
 
 /// The listener (live events and cache invalidations) connects as the database URL
 /// says, as the site's other connections do: with TLS when `sslmode` asks for it and
-/// without when it forbids it. One whose settings cannot be honoured caches nothing.
+/// without when it forbids it, and over a socket (the server's own, where libpq never
+/// uses TLS, whatever `sslmode` says). One whose settings cannot be honoured caches
+/// nothing.
 async fn the_listener_connects_as_the_database_url_says() {
     let a = TestApp::builder(Backend::Postgres).with_seed_article().start().await;
     let on = |query: &str| {
@@ -274,7 +276,18 @@ async fn the_listener_connects_as_the_database_url_says() {
     };
     let tls = TestApp::builder(Backend::Postgres).start_on(on("sslmode=require&application_name=aw-tls")).await;
     let plain = TestApp::builder(Backend::Postgres).start_on(on("sslmode=disable&application_name=aw-plain")).await;
-    // Both started hearing (the harness waits for it); each listener's connection is
+    let socket = {
+        let mut db = a.db.clone();
+        let url = url::Url::parse(&a.db.url).unwrap();
+        db.url = format!(
+            "postgres://{}@{}?host=/var/run/postgresql&port={}&sslmode=require&application_name=aw-socket",
+            url.username(),
+            url.path(),
+            url.port().unwrap_or(5432)
+        );
+        TestApp::builder(Backend::Postgres).start_on(db).await
+    };
+    // All started hearing (the harness waits for it); each listener's connection is
     // as its URL asked.
     let listeners = a
         .with_conn(|conn| {
@@ -288,7 +301,7 @@ async fn the_listener_connects_as_the_database_url_says() {
             use diesel::RunQueryDsl;
             diesel::sql_query(
                 "SELECT a.application_name AS name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid \
-                 WHERE a.application_name IN ('aw-tls', 'aw-plain') \
+                 WHERE a.application_name IN ('aw-tls', 'aw-plain', 'aw-socket') \
                  AND (a.query LIKE 'LISTEN%' OR a.query = 'SELECT pg_notify($1, $2)') ORDER BY 1",
             )
             .load::<Listener>(conn)
@@ -298,12 +311,15 @@ async fn the_listener_connects_as_the_database_url_says() {
             .collect::<Vec<_>>()
         })
         .await;
-    assert_eq!(listeners, [("aw-plain".to_owned(), false), ("aw-tls".to_owned(), true)]);
+    assert_eq!(
+        listeners,
+        [("aw-plain".to_owned(), false), ("aw-socket".to_owned(), false), ("aw-tls".to_owned(), true)]
+    );
     // A change through A is heard by both.
     let ann = a.signup("ann").await;
     a.comment(&ann, SEED_SLUG, "Heard everywhere", None).await;
     let article = format!("/articles/{SEED_SLUG}");
-    for app in [&tls, &plain] {
+    for app in [&tls, &plain, &socket] {
         eventually(app, &app.new_client(), &article, |body| body.contains("Heard everywhere")).await;
     }
 
@@ -312,11 +328,23 @@ async fn the_listener_connects_as_the_database_url_says() {
     // it could not hear being changed.
     let mut config = a.config.clone();
     let mut url = url::Url::parse(&a.db.url).unwrap();
-    url.query_pairs_mut().append_pair("sslrootcert", "/nonexistent/root.crt");
+    url.set_query(Some("sslmode=prefer&sslrootcert=/nonexistent/root.crt"));
     config.database_url = url.to_string();
     let deaf = afterword::App::build(config).await.expect("the instance starts");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!deaf.hearing());
+    // Without TLS (`disable`), libpq reads no certificate file, and neither does the
+    // listener.
+    let mut config = a.config.clone();
+    url.set_query(Some("sslmode=disable&sslrootcert=/nonexistent/root.crt"));
+    config.database_url = url.to_string();
+    let plain_again = afterword::App::build(config).await.expect("the instance starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !plain_again.hearing() {
+        assert!(std::time::Instant::now() < deadline, "the listener connects without reading the file");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(socket);
     drop(plain);
     drop(tls);
 }
