@@ -419,23 +419,20 @@ pub fn post_within(conn: &mut DbConn, new: &NewComment, closed: bool) -> Result<
             .execute(conn)?;
     }
     let visible = new.status == CommentStatus::Visible;
-    let notify = if visible {
-        super::notifications::notify_of_new(
-            conn,
-            id,
-            new.author.id,
-            new.article_id,
-            parent.as_ref().map(|p| p.author_id),
-        )?
-    } else {
-        None
+    // A visible reply notifies its parent's author here; a top-level comment notifies
+    // its article's savers in `finish_posts`, once for the batch.
+    let notify = match &parent {
+        Some(parent) if visible => {
+            super::notifications::notify_of_new(conn, id, new.author.id, Some(parent.author_id))?
+        }
+        _ => None,
     };
     Ok(Posted { id, notify, top_level: parent.is_none(), visible })
 }
 
 /// What the posts written to `article` in this transaction share, done once for them
-/// all: the top-level comments' `root_id`, the article's comment count and its live
-/// events (one wake-up for its watchers).
+/// all: the top-level comments' `root_id` and their savers' notifications, the
+/// article's comment count and its live events (one wake-up for its watchers).
 pub fn finish_posts(conn: &mut DbConn, article: ArticleId, posted: &[Posted]) -> QueryResult<()> {
     let top: Vec<CommentId> = posted.iter().filter(|p| p.top_level).map(|p| p.id).collect();
     if !top.is_empty() {
@@ -443,6 +440,8 @@ pub fn finish_posts(conn: &mut DbConn, article: ArticleId, posted: &[Posted]) ->
             .set(comments::root_id.eq(comments::id))
             .execute(conn)?;
     }
+    let visible_top: Vec<CommentId> = posted.iter().filter(|p| p.top_level && p.visible).map(|p| p.id).collect();
+    super::notifications::notify_savers(conn, &visible_top)?;
     let visible: Vec<CommentId> = posted.iter().filter(|p| p.visible).map(|p| p.id).collect();
     if !visible.is_empty() {
         diesel::update(articles::table.find(article))

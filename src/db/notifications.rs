@@ -8,7 +8,7 @@ use time::PrimitiveDateTime;
 use super::comments::{find, ReplyNotice};
 use super::schema::{articles, comments, notifications, saved_articles, users};
 use super::{now, DbConn};
-use crate::domain::{ArticleId, CommentId, CommentStatus, NotificationKind, UserId};
+use crate::domain::{CommentId, CommentStatus, NotificationKind, UserId};
 
 /// The notifications a reader is shown: those about a comment that is visible, and the
 /// moderators' decisions about the reader's own comment, whatever became of it. Of the
@@ -85,7 +85,7 @@ pub fn announce(conn: &mut DbConn, id: CommentId) -> QueryResult<Option<ReplyNot
         Some(parent_id) => Some(find(conn, parent_id)?.ok_or(diesel::result::Error::NotFound)?.author_id),
         None => None,
     };
-    let notify = notify_of_new(conn, id, comment.author_id, comment.article_id, parent_author)?;
+    let notify = notify_of_new(conn, id, comment.author_id, parent_author)?;
     diesel::update(articles::table.find(comment.article_id))
         .set(articles::comment_count.eq(articles::comment_count + 1))
         .execute(conn)?;
@@ -94,43 +94,18 @@ pub fn announce(conn: &mut DbConn, id: CommentId) -> QueryResult<Option<ReplyNot
 
 /// The notifications of a comment that became visible: to the author of its parent
 /// (`parent_author`, for a reply) unless that is its own author or a deleted account,
-/// or to the readers who saved its article (a top-level comment). The article's count
-/// is the caller's. Returns whom to email about a reply.
+/// or to the readers who saved its article (a top-level comment, see
+/// [`notify_savers`]). The article's count is the caller's. Returns whom to email
+/// about a reply.
 pub fn notify_of_new(
     conn: &mut DbConn,
     id: CommentId,
     author_id: UserId,
-    article_id: ArticleId,
     parent_author: Option<UserId>,
 ) -> QueryResult<Option<ReplyNotice>> {
     let now = now();
     let Some(parent_author) = parent_author else {
-        // Written with the query builder (not `sql_query`, which is parsed and planned
-        // again on every call): it runs for every top-level comment and stays prepared.
-        use diesel::sql_types::{BigInt, Text, Timestamp};
-        let savers = saved_articles::table
-            .filter(saved_articles::article_id.eq(article_id))
-            .filter(saved_articles::user_id.ne(author_id))
-            .filter(diesel::dsl::exists(
-                users::table.filter(users::id.eq(saved_articles::user_id)).filter(users::deleted_at.is_null()),
-            ))
-            .select((
-                saved_articles::user_id,
-                NotificationKind::SavedArticle.into_sql::<Text>(),
-                id.into_sql::<BigInt>(),
-                author_id.into_sql::<BigInt>(),
-                now.into_sql::<Timestamp>(),
-            ));
-        diesel::insert_into(notifications::table)
-            .values(savers)
-            .into_columns((
-                notifications::user_id,
-                notifications::kind,
-                notifications::comment_id,
-                notifications::actor_id,
-                notifications::created_at,
-            ))
-            .execute(conn)?;
+        notify_savers(conn, &[id])?;
         return Ok(None);
     };
     if parent_author == author_id {
@@ -154,6 +129,42 @@ pub fn notify_of_new(
         .execute(conn)?;
     // Email only an address its owner confirmed.
     Ok(Some((parent_author, email.filter(|_| wants && verified))))
+}
+
+/// The notifications of new top-level comments `ids` (visible ones) to the readers who
+/// saved their articles: all in one statement, whatever their number (a batch of posts
+/// makes one round trip for it). Not to a comment's own author, nor to a deleted account.
+pub fn notify_savers(conn: &mut DbConn, ids: &[CommentId]) -> QueryResult<()> {
+    use diesel::sql_types::{Text, Timestamp};
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let savers = saved_articles::table
+        .inner_join(comments::table.on(comments::article_id.eq(saved_articles::article_id)))
+        .filter(comments::id.eq_any(ids))
+        .filter(saved_articles::user_id.ne(comments::author_id))
+        .filter(diesel::dsl::exists(
+            users::table.filter(users::id.eq(saved_articles::user_id)).filter(users::deleted_at.is_null()),
+        ))
+        .order((comments::id, saved_articles::user_id))
+        .select((
+            saved_articles::user_id,
+            NotificationKind::SavedArticle.into_sql::<Text>(),
+            comments::id,
+            comments::author_id,
+            now().into_sql::<Timestamp>(),
+        ));
+    diesel::insert_into(notifications::table)
+        .values(savers)
+        .into_columns((
+            notifications::user_id,
+            notifications::kind,
+            notifications::comment_id,
+            notifications::actor_id,
+            notifications::created_at,
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, Queryable)]

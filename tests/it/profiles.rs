@@ -187,6 +187,46 @@ async fn saved_articles_notify_of_new_threads(backend: Backend) {
     let ann_id = app.with_conn_blocking_user_id("ann");
     let bob_id = app.with_conn_blocking_user_id("bob");
     assert_eq!(told, [(ann_id, "saved_article".to_owned(), bob_id)], "only ann, not the deleted cyd ({cyd_id})");
+
+    // Threads started together are written in one batch, whose savers are told in one
+    // statement: once for each new thread, by the right author; a reply tells no saver.
+    let bodies: Vec<String> = (0..6).map(|n| format!("Thread {n}")).collect();
+    let mut threads = futures_util::future::join_all(
+        bodies
+            .iter()
+            .enumerate()
+            .map(|(n, body)| app.comment(if n % 2 == 0 { &bob } else { &ann }, SEED_SLUG, body, None)),
+    )
+    .await;
+    threads.sort_unstable();
+    app.comment(&bob, SEED_SLUG, "A reply to the first", Some(top)).await;
+    let told: Vec<(i64, i64, i64)> = app
+        .with_conn(move |conn| {
+            use afterword::db::schema::notifications::dsl::*;
+            notifications
+                .select((user_id, comment_id, actor_id))
+                .filter(kind.eq("saved_article"))
+                .order((comment_id, user_id))
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    let mut expected = vec![(ann_id, top, bob_id)];
+    for &thread in &threads {
+        // Its author is not told of it; the other saver is.
+        let author = threads_author(&app, thread).await;
+        let saver = if author == bob_id { ann_id } else { bob_id };
+        expected.push((saver, thread, author));
+    }
+    assert_eq!(told, expected);
+}
+
+async fn threads_author(app: &TestApp, comment: i64) -> i64 {
+    app.with_conn(move |conn| {
+        use afterword::db::schema::comments::dsl::*;
+        comments.find(comment).select(author_id).first(conn).unwrap()
+    })
+    .await
 }
 
 async fn profiles_show_name_karma_and_comments(backend: Backend) {
