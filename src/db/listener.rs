@@ -86,13 +86,15 @@ pub fn settings(url: &str) -> anyhow::Result<(tokio_postgres::Config, Option<Mak
     // is parsed and dropped at once rather than kept for the life of the process.
     let system_roots = matches!(mode.as_str(), "verify-ca" | "verify-full") && root.is_none();
     tls.disable_built_in_roots(!system_roots);
-    // With no host, libpq connects to its default socket folder; tokio-postgres would
-    // refuse to connect.
-    if config.get_hosts().is_empty() {
+    // With no host (nor `hostaddr`), libpq connects to its default socket folder;
+    // tokio-postgres would refuse to connect.
+    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
         config.host_path(DEFAULT_SOCKET_FOLDER);
     }
-    // libpq ignores `sslmode` over a socket (the server refuses TLS there).
-    let sockets_only = config.get_hosts().iter().all(|host| matches!(host, tokio_postgres::config::Host::Unix(_)));
+    // libpq ignores `sslmode` over a socket (the server refuses TLS there). A `hostaddr`
+    // is always reached over TCP, whatever the host beside it says.
+    let sockets_only = config.get_hostaddrs().is_empty()
+        && config.get_hosts().iter().all(|host| matches!(host, tokio_postgres::config::Host::Unix(_)));
     if ssl == SslMode::Disable || sockets_only {
         config.ssl_mode(SslMode::Disable);
         return Ok((config, None));
@@ -158,6 +160,14 @@ mod tests {
         let (config, tls) = settings("postgres://h/d?sslmode=verify-full&sslrootcert=system").unwrap();
         assert_eq!(config.get_ssl_mode(), SslMode::Require);
         assert!(tls.is_some());
+        // A `hostaddr` is TCP, even beside a socket folder: TLS as the URL asks.
+        for url in
+            ["postgres://u@/d?hostaddr=10.0.0.5&sslmode=require", "postgres://u@/d?host=/run/pg&hostaddr=10.0.0.5"]
+        {
+            let (config, tls) = settings(url).unwrap();
+            assert_ne!(config.get_ssl_mode(), SslMode::Disable, "{url}");
+            assert!(tls.is_some(), "{url}");
+        }
         let (config, tls) = settings("postgres://h/d?sslmode=disable").unwrap();
         assert_eq!(config.get_ssl_mode(), SslMode::Disable);
         assert!(tls.is_none(), "OpenSSL is not set up without TLS");

@@ -449,6 +449,20 @@ async fn pre_moderation_of_new_accounts_and_everyone(backend: Backend) {
     let ann = app.signup("ann").await;
     let bob = app.signup("bob").await;
     let article = format!("/articles/{SEED_SLUG}");
+    // Bob saved the article: he is told of a held thread once it is approved, not before.
+    let r = app.post_form(&bob, &format!("{article}/save"), &[("action", "save"), ("return_to", &article)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let told = |comment: i64| {
+        app.with_conn(move |conn| {
+            use afterword::db::schema::notifications;
+            notifications::table
+                .filter(notifications::comment_id.eq(comment))
+                .filter(notifications::kind.eq("saved_article"))
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap()
+        })
+    };
     set_premoderation(&app, &admin, "new", "1").await;
     assert_eq!(
         app.post_form(&admin, "/admin/settings/premoderation", &[("mode", "new"), ("count", "0")]).await.status(),
@@ -470,8 +484,10 @@ async fn pre_moderation_of_new_accounts_and_everyone(backend: Backend) {
     assert_eq!(own.text(&format!("#comment-{held} .held")), "awaiting approval");
     let queue = Page::parse(&app.page_as(&mo, "/mod/queue").await.1);
     assert_eq!(queue.attrs(".queue-item", "id"), [format!("held-{held}")]);
+    assert_eq!(told(held).await, 0, "a held thread tells no saver");
 
     assert_eq!(app.post_form(&mo, &format!("/mod/comments/{held}/approve"), &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(told(held).await, 1, "approved, it tells its article's saver once");
     let page = Page::parse(&app.page_as(&bob, &article).await.1);
     assert_eq!(page.text(&format!("#comment-{held} .comment-body")), "My first words");
     assert_eq!(page.text("#comments-heading"), "Comments (1)");
