@@ -435,6 +435,11 @@ impl TestAppBuilder {
         self
     }
 
+    /// Serves the metrics on a port of their own (`TestApp::metrics_url`).
+    pub fn with_metrics(self) -> Self {
+        self.configure(|c| c.metrics_bind = Some("127.0.0.1:0".to_owned()))
+    }
+
     pub async fn start(self) -> TestApp {
         let db = TestDb::migrated(self.backend);
         self.start_on(db).await
@@ -513,6 +518,11 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Where the metrics are served (an app started `with_metrics`).
+    pub fn metrics_url(&self) -> String {
+        format!("http://127.0.0.1:{}/metrics", self.metrics_port.expect("started with_metrics"))
+    }
+
     pub fn builder(backend: Backend) -> TestAppBuilder {
         let mut config = Config::new("set at start");
         config.bind = "127.0.0.1:0".to_owned();

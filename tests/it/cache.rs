@@ -372,12 +372,8 @@ async fn builds(metrics_url: &str) -> f64 {
 /// arrives before the first copy is kept: those wait for it, and every one of them
 /// shows the change (anonymous readers and signed-in readers alike).
 async fn a_page_missed_by_many_at_once_is_built_once(backend: Backend) {
-    let app = TestApp::builder(backend)
-        .with_seed_article()
-        .configure(|c| c.metrics_bind = Some("127.0.0.1:0".to_owned()))
-        .start()
-        .await;
-    let metrics_url = format!("http://127.0.0.1:{}/metrics", app.metrics_port.expect("a metrics port"));
+    let app = TestApp::builder(backend).with_seed_article().with_metrics().start().await;
+    let metrics_url = app.metrics_url();
     let writer = app.signup("wren").await;
     let reader = app.signup("rhea").await;
     let anonymous = reqwest::Client::new();

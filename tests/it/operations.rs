@@ -38,12 +38,8 @@ async fn readyz_answers_whether_to_send_traffic(backend: Backend) {
 }
 
 async fn metrics_count_requests_by_route_pattern_and_status(backend: Backend) {
-    let app = TestApp::builder(backend)
-        .with_seed_article()
-        .configure(|c| c.metrics_bind = Some("127.0.0.1:0".to_owned()))
-        .start()
-        .await;
-    let metrics_url = format!("http://127.0.0.1:{}/metrics", app.metrics_port.expect("a metrics port"));
+    let app = TestApp::builder(backend).with_seed_article().with_metrics().start().await;
+    let metrics_url = app.metrics_url();
     let article = format!("/articles/{SEED_SLUG}");
     for _ in 0..3 {
         assert_eq!(app.get(&article).await.status(), StatusCode::OK);
