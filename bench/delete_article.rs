@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
         articles::table
             .filter(articles::source_url.eq("https://example.com/going"))
             .select(articles::id)
-            .first(&mut conn)?
+            .first(&mut **conn)?
     };
 
     let started = Instant::now();
@@ -78,7 +78,7 @@ fn main() -> anyhow::Result<()> {
     let count: i64 = {
         use afterword::db::schema::notifications;
         use diesel::prelude::*;
-        notifications::table.count().get_result(&mut conn)?
+        notifications::table.count().get_result(&mut **conn)?
     };
     println!("filled {url}: {} comments, {count} notifications, in {:.1?}", TOP_LEVEL + REPLIES, started.elapsed());
 

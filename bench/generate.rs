@@ -126,10 +126,10 @@ fn main() -> anyhow::Result<()> {
         }
     }
     // The pool's statement timeout is for requests; ANALYZE of a million rows may take longer.
-    if let DbConn::Pg(_) = &mut *conn {
-        diesel::sql_query("SET statement_timeout = 0").execute(&mut conn)?;
+    if let DbConn::Pg(_) = &**conn {
+        diesel::sql_query("SET statement_timeout = 0").execute(&mut **conn)?;
     }
-    diesel::sql_query("ANALYZE").execute(&mut conn)?;
+    diesel::sql_query("ANALYZE").execute(&mut **conn)?;
     println!("filled {url}: {written} comments in {:.1?}", started.elapsed());
     Ok(())
 }

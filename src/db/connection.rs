@@ -1,6 +1,7 @@
 //! Connections: the backend enum, the pool, per-connection set-up and migrations.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,40 @@ pub enum DbConn {
 }
 
 pub type DbPool = r2d2::Pool<ConnectionManager>;
+
+/// A connection as the pool holds it: the connection, and when its last user vouched
+/// that it answered ([`Pooled::answered`]). Dereferences to the connection.
+pub struct Pooled {
+    conn: DbConn,
+    answered: Option<Instant>,
+}
+
+impl Pooled {
+    /// Vouches that the connection answered just now (the work done on it succeeded):
+    /// the next checkout, if it comes within [`TRUST_ANSWER`], does not ask it again.
+    pub fn answered(&mut self) {
+        self.answered = Some(Instant::now());
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+/// How long a connection that answered is trusted to still be open. Under load a
+/// connection is handed out again within milliseconds, and a round trip to ask it
+/// costs as much as a short query; one idle for longer (when a server restart, an
+/// idle timeout or a network device may have closed it) is asked first.
+pub const TRUST_ANSWER: Duration = Duration::from_secs(1);
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -132,13 +167,20 @@ pub struct ConnectionManager {
     health: DbHealth,
 }
 
-/// The last failed connection attempt, shared by the pool's manager and the request path.
+/// The last failed connection attempt, shared by the pool's manager and the request
+/// path, and how many checkouts asked their connection whether it is still open.
 #[derive(Debug, Clone, Default)]
 pub struct DbHealth {
     last_failure: Arc<Mutex<Option<(Instant, String)>>>,
+    checks: Arc<AtomicU64>,
 }
 
 impl DbHealth {
+    /// Checkouts that asked their connection (a round trip) before handing it out.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
+    }
+
     /// The error of a connection attempt that failed within the last second, if any.
     pub fn recent_failure(&self) -> Option<String> {
         let guard = self.last_failure.lock().unwrap_or_else(|e| e.into_inner());
@@ -276,11 +318,11 @@ impl ChangeWatch {
 }
 
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = DbError;
 
     /// A connection for the pool. On PostgreSQL its statements time out.
-    fn connect(&self) -> Result<DbConn, DbError> {
+    fn connect(&self) -> Result<Pooled, DbError> {
         if let Some(err) = self.health.recent_failure() {
             return Err(DbError::RecentlyFailed(err));
         }
@@ -293,20 +335,28 @@ impl ManageConnection for ConnectionManager {
             Ok(conn)
         });
         self.health.record(&result);
-        result
+        result.map(|conn| Pooled { conn, answered: None })
     }
 
     /// Asked at every checkout. A SQLite file does not hang up: nothing to ask. A
-    /// PostgreSQL connection may have been closed by the server since its last use.
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
-        match conn {
+    /// PostgreSQL connection may have been closed by the server since its last use: it
+    /// is asked (a round trip), unless its last user vouched within [`TRUST_ANSWER`] that
+    /// it answered. Each vouch serves one checkout: work that fails does not vouch, so
+    /// the checkout after it asks.
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), DbError> {
+        let answered = pooled.answered.take();
+        match &pooled.conn {
             DbConn::Sqlite(_) => Ok(()),
-            DbConn::Pg(_) => conn.ping().map_err(DbError::Query),
+            DbConn::Pg(_) if answered.is_some_and(|at| at.elapsed() < TRUST_ANSWER) => Ok(()),
+            DbConn::Pg(_) => {
+                self.health.checks.fetch_add(1, Ordering::Relaxed);
+                pooled.conn.ping().map_err(DbError::Query)
+            }
         }
     }
 
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.conn.is_broken()
     }
 }
 

@@ -28,7 +28,7 @@ pub mod votes;
 
 pub use connection::{
     connect, connect_with, open_migrated, run_migrations, with_startup_lock, write_transaction, Backend, DbConn,
-    DbError, DbHealth, DbPool, DbUrl,
+    DbError, DbHealth, DbPool, DbUrl, Pooled, TRUST_ANSWER,
 };
 
 /// A `LIKE … ESCAPE '!'` pattern matching any text that holds `text` in lower case,

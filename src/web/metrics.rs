@@ -106,6 +106,12 @@ impl Collector for Gauges {
             "Requests waiting for a database connection (or, on SQLite, for the write turn)",
             i64::try_from(self.gate.waiting()).unwrap_or(i64::MAX),
         )?;
+        counter(
+            &mut encoder,
+            "afterword_db_connection_checks",
+            "Checkouts that first asked their connection whether it is still open (a round trip)",
+            self.gate.health.checks(),
+        )?;
         gauge(
             &mut encoder,
             "afterword_live_streams",

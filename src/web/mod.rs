@@ -160,6 +160,14 @@ impl DbGate {
 
 use tokio::sync::OwnedSemaphorePermit;
 
+/// Work on a connection that succeeded vouches that the connection answered: checked
+/// out again within a moment, it is not asked first (`db::connection::TRUST_ANSWER`).
+fn vouch<T>(conn: &mut crate::db::Pooled, result: &Result<T, AppError>) {
+    if result.is_ok() {
+        conn.answered();
+    }
+}
+
 /// Counts one waiter for as long as it lives (a request dropped while it waits stops
 /// counting too).
 struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
@@ -225,6 +233,7 @@ impl AppState {
         if let Some(permit) = self.gate.quick_permit() {
             if let Some(mut conn) = self.pool.try_get() {
                 let result = f(&mut conn);
+                vouch(&mut conn, &result);
                 drop(conn);
                 drop(permit);
                 return result;
@@ -258,16 +267,14 @@ impl AppState {
                 tracing::warn!(%err, "no database connection");
                 AppError::Unavailable
             })?;
-            f(&mut conn)
+            let result = f(&mut conn);
+            vouch(&mut conn, &result);
+            result
         })
         .await?;
         result
     }
 
-    /// A write that may be skipped (marking something seen): it never waits behind
-    /// other writers (on SQLite it is dropped when a write is under way, and waits at
-    /// most a moment for another process's lock), and a failure is logged, not returned.
-    /// `what` names it in the log.
     /// Like `db_write`, but only if the write permit is free at once: `Unavailable`
     /// otherwise.
     pub async fn db_write_now<T, F>(&self, f: F) -> Result<T, AppError>
@@ -282,6 +289,10 @@ impl AppState {
         self.run(false, f).await
     }
 
+    /// A write that may be skipped (marking something seen): it never waits behind
+    /// other writers (on SQLite it is dropped when a write is under way, and waits at
+    /// most a moment for another process's lock), and a failure is logged, not returned.
+    /// `what` names it in the log.
     pub async fn db_write_best_effort<F>(&self, what: &'static str, f: F)
     where
         F: FnOnce(&mut DbConn) -> Result<(), AppError> + Send + 'static,

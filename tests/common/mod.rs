@@ -384,7 +384,10 @@ impl TestDb {
 
     /// A plain connection, without migrations.
     pub fn connect(&self) -> DbConn {
-        ConnectionManager::new(DbUrl::parse(&self.url).unwrap()).unwrap().connect().expect("connect to test database")
+        ConnectionManager::new(DbUrl::parse(&self.url).unwrap())
+            .unwrap()
+            .connect_unbounded()
+            .expect("connect to test database")
     }
 
     /// Drops a PostgreSQL database now, ending its connections: the site loses its database.
@@ -700,7 +703,7 @@ impl TestApp {
     pub fn with_conn_blocking_user_id(&self, username: &str) -> i64 {
         use afterword::db::schema::users;
         let mut conn = self.pool.get().unwrap();
-        users::table.filter(users::username.eq(username)).select(users::id).first(&mut conn).unwrap()
+        users::table.filter(users::username.eq(username)).select(users::id).first(&mut **conn).unwrap()
     }
 
     /// A new API token of `username` with `scopes` (`"read,write"` …), made the way the

@@ -217,7 +217,8 @@ async fn round_trip(from: Backend, to: Backend) {
     assert_eq!(rows_of(&again), rows_of(&file));
     let counters = |pool: afterword::db::DbPool| async move {
         tokio::task::spawn_blocking(move || {
-            let c = &mut pool.get().unwrap();
+            let mut pooled = pool.get().unwrap();
+            let c: &mut afterword::db::DbConn = &mut pooled;
             use afterword::db::schema::{articles, comments};
             let articles: Vec<(i64, i32)> =
                 articles::table.order(articles::id).select((articles::id, articles::comment_count)).load(c).unwrap();

@@ -44,7 +44,7 @@ async fn a_full_storage_answers_503_and_recovers_without_restart() {
             // Every connection of the pool at once, so that each gets the limit.
             let mut all: Vec<_> = (0..size).map(|_| pool.get().unwrap()).collect();
             for conn in &mut all {
-                diesel::sql_query(format!("PRAGMA max_page_count = {pages}")).execute(&mut **conn).unwrap();
+                diesel::sql_query(format!("PRAGMA max_page_count = {pages}")).execute(&mut ***conn).unwrap();
             }
         })
     };

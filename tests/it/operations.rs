@@ -9,7 +9,11 @@ use reqwest::StatusCode;
 use crate::common::{sample, Backend, TestApp, SEED_SLUG};
 use crate::{both_backends, plain_tests};
 
-both_backends!(readyz_answers_whether_to_send_traffic, metrics_count_requests_by_route_pattern_and_status);
+both_backends!(
+    readyz_answers_whether_to_send_traffic,
+    metrics_count_requests_by_route_pattern_and_status,
+    pooled_connections_are_asked_after_a_pause_not_on_every_use
+);
 plain_tests!(serve_takes_a_metrics_address_and_refuses_a_taken_one);
 
 async fn readyz_answers_whether_to_send_traffic(backend: Backend) {
@@ -93,6 +97,67 @@ async fn metrics_count_requests_by_route_pattern_and_status(backend: Backend) {
     // The metrics address serves nothing else.
     let other = metrics_url.replace("/metrics", "/");
     assert_eq!(reqwest::get(&other).await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+/// A PostgreSQL connection is asked whether it is still open (a round trip) only when
+/// it was idle for a while: under steady use it is not asked at every checkout. A
+/// connection the server closed is still found out after a pause and replaced, so
+/// readers get their pages. SQLite connections are never asked.
+async fn pooled_connections_are_asked_after_a_pause_not_on_every_use(backend: Backend) {
+    use diesel::prelude::*;
+
+    let app = TestApp::builder(backend).with_seed_article().with_metrics().start().await;
+    let ann = app.signup("ann").await;
+    let metrics_url = app.metrics_url();
+    let checks = || async {
+        let text = reqwest::get(&metrics_url).await.unwrap().text().await.unwrap();
+        sample(&text, "afterword_db_connection_checks_total").unwrap_or_else(|| panic!("no checks counter: {text}"))
+    };
+    // `/healthz` asks the database on each request, whatever is cached.
+    let uses = |n: usize| {
+        let app = &app;
+        async move {
+            for _ in 0..n {
+                let response = app.get("/healthz").await;
+                assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+            }
+        }
+    };
+    uses(1).await;
+    let before = checks().await;
+    uses(10).await;
+    let steady = checks().await - before;
+    if backend == Backend::Sqlite {
+        assert_eq!(steady + before, 0.0, "a SQLite file is never asked");
+        return;
+    }
+    assert!(steady <= 3.0, "ten uses in a row asked {steady} times");
+
+    // After a pause the connection is asked again.
+    tokio::time::sleep(afterword::db::TRUST_ANSWER + std::time::Duration::from_millis(200)).await;
+    let before = checks().await;
+    uses(1).await;
+    assert!(checks().await > before, "asked after a pause");
+
+    // The server closes every connection of the site; after a pause readers get their
+    // pages and can post: the closed connections are asked, found closed and replaced.
+    let mut admin = app.db.connect();
+    let closed: Vec<bool> = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
+         AND pid <> pg_backend_pid()",
+    ))
+    .load(&mut admin)
+    .unwrap();
+    assert!(!closed.is_empty() && closed.iter().all(|&c| c), "{closed:?}");
+    tokio::time::sleep(afterword::db::TRUST_ANSWER + std::time::Duration::from_millis(200)).await;
+    uses(3).await;
+    let article = format!("/articles/{SEED_SLUG}");
+    let (status, body) = app.page_as(&ann, &article).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.comment(&ann, SEED_SLUG, "Still here after the server hung up", None).await;
+    let (status, body) = app.page_as(&app.new_client(), &article).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Still here after the server hung up"));
 }
 
 /// `serve` binds the metrics address before it creates or migrates anything (a taken
