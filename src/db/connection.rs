@@ -362,7 +362,9 @@ impl ManageConnection for ConnectionManager {
 
 /// libpq waits for the operating system's TCP timeouts unless told otherwise: fail fast
 /// when connecting, and notice a server that stopped answering (keepalives, and a limit
-/// on unacknowledged data) within seconds rather than hours. Parameters the URL sets win.
+/// on unacknowledged data) within seconds rather than hours. A server on this machine
+/// is asked without TLS first (`sslmode=allow`, see `db::listener::local_default`).
+/// Parameters the URL sets win.
 fn with_connection_params(url: &str) -> String {
     const PARAMS: [(&str, &str); 6] = [
         ("connect_timeout", "5"),
@@ -372,8 +374,9 @@ fn with_connection_params(url: &str) -> String {
         ("keepalives_count", "3"),
         ("tcp_user_timeout", "10000"),
     ];
+    let local = super::listener::local_default(url).map(|mode| ("sslmode", mode));
     let mut out = url.to_owned();
-    for (key, value) in PARAMS {
+    for (key, value) in PARAMS.into_iter().chain(local) {
         let present = out.split(['?', '&']).skip(1).any(|pair| pair.split('=').next() == Some(key));
         if !present {
             out.push(if out.contains('?') { '&' } else { '?' });

@@ -28,6 +28,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::AppState;
 use crate::auth::Visitor;
+use crate::db::listener::Tls;
 use crate::db::live::{self as events, Batch};
 use crate::domain::{ArticleId, CommentId, LiveKind};
 use crate::ranking::Sort;
@@ -374,19 +375,30 @@ async fn bounded<T>(
 type Listening = (tokio_postgres::Client, mpsc::UnboundedReceiver<(String, String)>, tokio::task::JoinHandle<()>);
 
 /// Connects the listener, with TLS when `tls` is given.
-async fn connect(
-    config: &tokio_postgres::Config,
-    tls: Option<&postgres_native_tls::MakeTlsConnector>,
-) -> Result<Listening, tokio_postgres::Error> {
+/// Connects as the settings say; for libpq's `allow`, without TLS first and, if the
+/// server refuses that, again with TLS.
+async fn connect(url: &str, config: &tokio_postgres::Config, tls: &Tls) -> anyhow::Result<Listening> {
     Ok(match tls {
-        Some(tls) => {
+        Tls::On(tls) => {
             let (client, connection) = config.connect(tls.clone()).await?;
             drive(client, connection)
         }
-        None => {
+        Tls::Off => {
             let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
             drive(client, connection)
         }
+        Tls::Fallback => match config.connect(tokio_postgres::NoTls).await {
+            Ok((client, connection)) => drive(client, connection),
+            Err(plain) => {
+                let (config, tls) = crate::db::listener::with_tls(url)?;
+                let Tls::On(tls) = tls else { return Err(plain.into()) };
+                let (client, connection) = config
+                    .connect(tls)
+                    .await
+                    .map_err(|err| anyhow::anyhow!("without TLS: {plain}; with TLS: {err}"))?;
+                drive(client, connection)
+            }
+        },
     })
 }
 
@@ -445,7 +457,7 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
     let instance = state.cache.instance().to_owned();
     tokio::spawn(async move {
         loop {
-            match connect(&config, tls.as_ref()).await {
+            match connect(&url, &config, &tls).await {
                 Ok((client, mut notifications, driver)) => {
                     let mut listening = vec![CACHE_CHANNEL.to_owned()];
                     listening.extend(state.live.articles().into_iter().map(events::channel));
@@ -551,7 +563,7 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
                     state.cache.set_hearing(false);
                     driver.abort();
                 }
-                Err(err) => tracing::warn!(%err, "could not connect for live events"),
+                Err(err) => tracing::warn!("could not connect for live events: {err:#}"),
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }

@@ -18,7 +18,8 @@ both_backends!(
 postgres_only!(
     a_comment_on_one_instance_appears_live_on_the_other,
     a_change_on_one_instance_is_served_fresh_by_the_other,
-    the_listener_connects_as_the_database_url_says
+    the_listener_connects_as_the_database_url_says,
+    a_server_on_this_machine_is_asked_without_tls_first
 );
 
 fn events_path() -> String {
@@ -360,6 +361,110 @@ async fn the_listener_connects_as_the_database_url_says() {
     drop(socket);
     drop(plain);
     drop(tls);
+}
+
+/// A URL without `sslmode` naming a server on this machine is reached without TLS,
+/// which protects nothing over loopback, by the pool and the listener alike; a server
+/// that refuses that (only `hostssl` lines in its `pg_hba.conf`) is reached with TLS.
+async fn a_server_on_this_machine_is_asked_without_tls_first() {
+    let a = TestApp::builder(Backend::Postgres).with_seed_article().start().await;
+    let url = url::Url::parse(&a.db.url).unwrap();
+    let ssl_of = |name: &'static str| {
+        a.with_conn(move |conn| {
+            #[derive(diesel::QueryableByName)]
+            struct Ssl {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                ssl: bool,
+            }
+            use diesel::RunQueryDsl;
+            diesel::sql_query(
+                "SELECT s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid \
+                 WHERE a.application_name = $1",
+            )
+            .bind::<diesel::sql_types::Text, _>(name)
+            .load::<Ssl>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.ssl)
+            .collect::<Vec<_>>()
+        })
+    };
+    let article = format!("/articles/{SEED_SLUG}");
+    let ann = a.signup("ann").await;
+
+    // The test server, if on this machine: no TLS, on any connection of the site.
+    if matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) {
+        let mut db = a.db.clone();
+        let mut local = url.clone();
+        local.set_query(Some("application_name=aw-local"));
+        db.url = local.to_string();
+        let plain = TestApp::builder(Backend::Postgres).start_on(db).await;
+        assert_eq!(plain.page_as(&plain.new_client(), &article).await.0, StatusCode::OK);
+        let ssl = ssl_of("aw-local").await;
+        assert!(ssl.len() >= 2 && ssl.iter().all(|&s| !s), "the pool's and the listener's: {ssl:?}");
+    }
+
+    // A server on this machine that refuses connections without TLS.
+    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let port = refusing_plaintext(upstream).await;
+    let mut db = a.db.clone();
+    let mut proxied = url.clone();
+    proxied.set_host(Some("127.0.0.1")).unwrap();
+    proxied.set_port(Some(port)).unwrap();
+    proxied.set_query(Some("application_name=aw-hostssl"));
+    db.url = proxied.to_string();
+    // The harness waits until its listener hears.
+    let tls = TestApp::builder(Backend::Postgres).start_on(db).await;
+    let reader = tls.new_client();
+    assert_eq!(tls.page_as(&reader, &article).await.0, StatusCode::OK);
+    let ssl = ssl_of("aw-hostssl").await;
+    assert!(ssl.len() >= 2 && ssl.iter().all(|&s| s), "the pool's and the listener's: {ssl:?}");
+    a.comment(&ann, SEED_SLUG, "Heard over TLS", None).await;
+    eventually(&tls, &reader, &article, |body| body.contains("Heard over TLS")).await;
+}
+
+/// A TCP proxy to `upstream` that answers a connection starting without TLS as a
+/// server with only `hostssl` lines does (an authentication error), and passes on
+/// those that ask for TLS. Its port.
+async fn refusing_plaintext(upstream: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+    const GSSENC_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x30];
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let mut first = [0u8; 8];
+                loop {
+                    if client.read_exact(&mut first).await.is_err() {
+                        return;
+                    }
+                    if first != GSSENC_REQUEST {
+                        break;
+                    }
+                    // No GSSAPI encryption here: the client goes on with its next request.
+                    if client.write_all(b"N").await.is_err() {
+                        return;
+                    }
+                }
+                if first != SSL_REQUEST {
+                    let fields = b"SFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry for a connection without TLS\0\0";
+                    let mut message = vec![b'E'];
+                    message.extend(u32::try_from(fields.len() + 4).unwrap().to_be_bytes());
+                    message.extend(fields);
+                    let _ = client.write_all(&message).await;
+                    return;
+                }
+                let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else { return };
+                if server.write_all(&first).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    port
 }
 
 /// While a new version replaces an old one, both share `live_events`: an event kind the
