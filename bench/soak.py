@@ -6,7 +6,8 @@ resident memory sampled every 5 s.
     cargo build --release --bin afterword
     python3 bench/soak.py [SECONDS]          # default 600
 
-Prints RSS idle, the peak and where it ends, and what each load managed.
+Prints RSS idle, the peak and where it ends, the largest sample of each minute and the
+trend over the second half, and what each load managed.
 """
 
 import os
@@ -96,9 +97,23 @@ wrk.headers["Origin"] = "{bench.BASE}"
         print(f"\nRSS: {idle:.0f} MiB idle before, {peak:.0f} MiB peak, {samples[-1]:.0f} MiB at the end of the load, "
               f"{after:.0f} MiB idle after; samples every 5 s: "
               f"first minute max {max(samples[:12]):.0f}, last minute max {max(samples[-12:]):.0f} MiB.")
+        minutes = [max(samples[i:i + 12]) for i in range(0, len(samples), 12)]
+        print("Largest sample of each minute (MiB): " + ", ".join(f"{m:.1f}" for m in minutes))
+        half = samples[len(samples) // 2:]
+        print(f"Trend over the second half (least squares): {slope(half, 5.0) * 1024:+.1f} KiB/s.")
     finally:
         server.terminate()
         server.wait()
+
+
+def slope(values, step):
+    """The least-squares slope of `values` sampled every `step` seconds, per second."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    xs = [i * step for i in range(n)]
+    mx, my = sum(xs) / n, sum(values) / n
+    return sum((x - mx) * (y - my) for x, y in zip(xs, values)) / sum((x - mx) ** 2 for x in xs)
 
 
 if __name__ == "__main__":
