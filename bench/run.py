@@ -8,7 +8,7 @@ the same machine.
     python3 bench/run.py --backends sqlite --sizes small --only reader   # one page beside nginx
     python3 bench/run.py --only reader --no-build --profile /tmp/perf.data   # perf, binaries as built
     python3 bench/run.py --backends postgres --postgres-socket /var/run/postgresql   # no TCP, no TLS
-    python3 bench/run.py --backends postgres --postgres-sslmode prefer   # TCP with TLS
+    python3 bench/run.py --backends postgres --postgres-sslmode allow   # TCP without TLS
 
 For each backend and size it starts `afterword serve` (limits off), makes an article
 page with 200 comments (50 threads of four, Markdown in each, some votes) through
@@ -18,10 +18,9 @@ asks) into nginx's folder, and measures in rounds: each of our pages, then
 nginx with its bytes. "small" is the demo site; "large" is filled by
 `bench/generate.rs` (10,000 articles, 50,000 accounts, 1,000,000 comments) first.
 Then posting (every acknowledged comment must be stored) and memory (RSS idle, peak).
-Prints a Markdown table per run. The site reaches PostgreSQL over TCP on 127.0.0.1, as
-its URL names no `sslmode` without TLS (a server on the same machine: `allow`), unless
-told an `sslmode` (`--postgres-sslmode prefer`: TLS, as to a server elsewhere) or the
-server's socket.
+Prints a Markdown table per run. The site reaches PostgreSQL over TCP on 127.0.0.1, with
+TLS when the server offers it (libpq's `sslmode=prefer`), unless told another `sslmode`
+(`--postgres-sslmode allow`: no TLS) or the server's socket.
 """
 
 import argparse
@@ -363,9 +362,9 @@ def main():
     parser.add_argument("--no-build", action="store_true", help="use the release binaries already built")
     parser.add_argument("--postgres-socket", metavar="DIR",
                         help="the site reaches PostgreSQL through its socket in DIR (else TCP on 127.0.0.1, "
-                             "without TLS unless --postgres-sslmode asks for it)")
+                             "with TLS when the server offers it, unless --postgres-sslmode says otherwise)")
     parser.add_argument("--postgres-sslmode", metavar="MODE",
-                        help="the sslmode of the site's URL over TCP (prefer: TLS when the server offers it)")
+                        help="the sslmode of the site's URL over TCP (allow: no TLS unless the server insists)")
     args = parser.parse_args()
     global PG_SOCKET, PG_SSLMODE
     PG_SOCKET = args.postgres_socket

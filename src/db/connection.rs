@@ -374,9 +374,8 @@ fn with_connection_params(url: &str) -> String {
         ("keepalives_count", "3"),
         ("tcp_user_timeout", "10000"),
     ];
-    let local = super::listener::local_default(url).map(|mode| ("sslmode", mode));
     let mut out = url.to_owned();
-    for (key, value) in PARAMS.into_iter().chain(local) {
+    for (key, value) in PARAMS {
         let present = out.split(['?', '&']).skip(1).any(|pair| pair.split('=').next() == Some(key));
         if !present {
             out.push(if out.contains('?') { '&' } else { '?' });

@@ -32,11 +32,6 @@ pub enum Tls {
 
 /// The listener's connection settings for `url`, and how it uses TLS. Where it uses
 /// none, OpenSSL is left alone: set up, it maps 3 MiB more of its code.
-///
-/// A URL that names no `sslmode` and only servers on this machine (`localhost`, loopback
-/// addresses, sockets) means `allow`, for this connection and the pool's
-/// ([`local_default`]): TLS over loopback protects nothing (whoever could read it could
-/// read the server's memory) and costs memory and a little time per statement.
 pub fn settings(url: &str) -> anyhow::Result<(tokio_postgres::Config, Tls)> {
     read(url, false)
 }
@@ -46,32 +41,16 @@ pub fn with_tls(url: &str) -> anyhow::Result<(tokio_postgres::Config, Tls)> {
     read(url, true)
 }
 
-/// `sslmode=allow` for a URL that names no `sslmode` and only servers on this machine;
-/// `None` otherwise (libpq's own default, `prefer`, then holds), or for a URL this
-/// cannot read.
-pub fn local_default(url: &str) -> Option<&'static str> {
-    let parsed = parse(url).ok()?;
-    (parsed.mode.is_none() && local_only(&parsed.config)).then_some("allow")
-}
-
-/// What the URL says, the TLS parameters apart (tokio-postgres does not know them).
-struct Parsed {
-    config: tokio_postgres::Config,
-    mode: Option<String>,
-    root: Option<String>,
-    cert: Option<String>,
-    key: Option<String>,
-}
-
-fn parse(url: &str) -> anyhow::Result<Parsed> {
+fn read(url: &str, fallen_back: bool) -> anyhow::Result<(tokio_postgres::Config, Tls)> {
     // Split by hand: libpq's URLs may name no host (`postgres://me@/site`, a socket),
     // which the url crate refuses.
     let (address, query) = url.split_once('?').unwrap_or((url, ""));
-    let (mut mode, mut root, mut cert, mut key) = (None, None, None, None);
+    let mut mode = "prefer".to_owned();
+    let (mut root, mut cert, mut key) = (None, None, None);
     let mut kept = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         match &*name {
-            "sslmode" => mode = Some(value.into_owned()),
+            "sslmode" => mode = value.into_owned(),
             "sslrootcert" => root = Some(value.into_owned()),
             "sslcert" => cert = Some(value.into_owned()),
             "sslkey" => key = Some(value.into_owned()),
@@ -84,44 +63,10 @@ fn parse(url: &str) -> anyhow::Result<Parsed> {
     let parsed = if kept.is_empty() { address.to_owned() } else { format!("{address}?{kept}") };
     let mut config: tokio_postgres::Config =
         parsed.parse().context("the listener cannot read the database URL (a parameter it does not know?)")?;
-    // With no host (nor `hostaddr`), libpq connects to its default socket folder;
-    // tokio-postgres would refuse to connect.
-    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
-        config.host_path(DEFAULT_SOCKET_FOLDER);
-    }
-    Ok(Parsed { config, mode, root, cert, key })
-}
-
-/// Whether every server the settings name is on this machine. A `hostaddr` is where
-/// libpq connects, whatever the host beside it says.
-fn local_only(config: &tokio_postgres::Config) -> bool {
-    use tokio_postgres::config::Host;
-    if !config.get_hostaddrs().is_empty() {
-        return config.get_hostaddrs().iter().all(std::net::IpAddr::is_loopback);
-    }
-    config.get_hosts().iter().all(|host| match host {
-        Host::Unix(_) => true,
-        Host::Tcp(name) => {
-            name.eq_ignore_ascii_case("localhost")
-                || name
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }
-    })
-}
-
-fn read(url: &str, fallen_back: bool) -> anyhow::Result<(tokio_postgres::Config, Tls)> {
-    let Parsed { mut config, mode, root, cert, key } = parse(url)?;
-    let mode = match mode {
-        Some(mode) => mode,
-        None if local_only(&config) => "allow".to_owned(),
-        None => "prefer".to_owned(),
-    };
     if config.get_application_name().is_none() {
         config.application_name(APPLICATION_NAME);
     }
+
     let mut tls = native_tls::TlsConnector::builder();
     // As libpq: `require` checks the certificate only when a root certificate is given,
     // `verify-ca` checks the chain but not the host name, `verify-full` both.
@@ -161,6 +106,11 @@ fn read(url: &str, fallen_back: bool) -> anyhow::Result<(tokio_postgres::Config,
     // is parsed and dropped at once rather than kept for the life of the process.
     let system_roots = matches!(mode.as_str(), "verify-ca" | "verify-full") && root.is_none();
     tls.disable_built_in_roots(!system_roots);
+    // With no host (nor `hostaddr`), libpq connects to its default socket folder;
+    // tokio-postgres would refuse to connect.
+    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
+        config.host_path(DEFAULT_SOCKET_FOLDER);
+    }
     // libpq ignores `sslmode` over a socket (the server refuses TLS there). A `hostaddr`
     // is always reached over TCP, whatever the host beside it says.
     let sockets_only = config.get_hostaddrs().is_empty()
@@ -248,38 +198,17 @@ mod tests {
     }
 
     #[test]
-    fn a_server_on_this_machine_is_asked_without_tls_first() {
-        for url in [
-            "postgres://u@127.0.0.1:5432/d",
-            "postgres://u@localhost/d",
-            "postgres://u@[::1]:5433/d",
-            "postgres://u@127.0.0.2,localhost/d",
-            "postgres://u@db.example/d?hostaddr=127.0.0.1",
-            "postgres://u@/d?host=/run/postgresql",
-        ] {
-            assert_eq!(local_default(url), Some("allow"), "{url}");
-        }
-        for url in [
-            "postgres://u@db.example/d",
-            "postgres://u@127.0.0.1,db.example/d",
-            "postgres://u@localhost/d?hostaddr=10.0.0.5",
-            "postgres://u@127.0.0.1/d?sslmode=prefer",
-            "postgres://u@127.0.0.1/d?sslmode=disable",
-        ] {
-            assert_eq!(local_default(url), None, "{url}");
-        }
-        // The listener: no TLS set up at first, with TLS as `prefer` once fallen back.
-        for url in ["postgres://u@127.0.0.1/d", "postgres://u@db.example/d?sslmode=allow"] {
-            let (config, tls) = settings(url).unwrap();
-            assert_eq!(config.get_ssl_mode(), SslMode::Disable, "{url}");
-            assert!(matches!(tls, Tls::Fallback), "{url}");
-            let (config, tls) = with_tls(url).unwrap();
-            assert_eq!(config.get_ssl_mode(), SslMode::Prefer, "{url}");
-            assert!(matches!(tls, Tls::On(_)), "{url}");
-        }
-        // Asked for, TLS is used on this machine too.
-        let (config, tls) = settings("postgres://u@127.0.0.1/d?sslmode=require").unwrap();
-        assert_eq!(config.get_ssl_mode(), SslMode::Require);
+    fn allow_is_without_tls_first() {
+        let (config, tls) = settings("postgres://u@db.example/d?sslmode=allow").unwrap();
+        assert_eq!(config.get_ssl_mode(), SslMode::Disable);
+        assert!(matches!(tls, Tls::Fallback), "no TLS set up at first");
+        let (config, tls) = with_tls("postgres://u@db.example/d?sslmode=allow").unwrap();
+        assert_eq!(config.get_ssl_mode(), SslMode::Prefer);
+        assert!(matches!(tls, Tls::On(_)), "with TLS as `prefer` once fallen back");
+        // On this machine as elsewhere, TLS is used as the URL says: a forwarder on
+        // 127.0.0.1 may lead to a server far away.
+        let (config, tls) = settings("postgres://u@127.0.0.1/d").unwrap();
+        assert_eq!(config.get_ssl_mode(), SslMode::Prefer);
         assert!(matches!(tls, Tls::On(_)));
     }
 

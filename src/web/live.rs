@@ -374,9 +374,9 @@ async fn bounded<T>(
 /// a task that drives the connection (ended by aborting it).
 type Listening = (tokio_postgres::Client, mpsc::UnboundedReceiver<(String, String)>, tokio::task::JoinHandle<()>);
 
-/// Connects the listener, with TLS when `tls` is given.
-/// Connects as the settings say; for libpq's `allow`, without TLS first and, if the
-/// server refuses that, again with TLS.
+/// Connects the listener as the settings say; for libpq's `allow`, without TLS first
+/// and, if the server refuses that (it answered with an error: not when it is down), again
+/// with TLS.
 async fn connect(url: &str, config: &tokio_postgres::Config, tls: &Tls) -> anyhow::Result<Listening> {
     Ok(match tls {
         Tls::On(tls) => {
@@ -389,9 +389,13 @@ async fn connect(url: &str, config: &tokio_postgres::Config, tls: &Tls) -> anyho
         }
         Tls::Fallback => match config.connect(tokio_postgres::NoTls).await {
             Ok((client, connection)) => drive(client, connection),
+            Err(plain) if plain.as_db_error().is_none() => return Err(plain.into()),
             Err(plain) => {
-                let (config, tls) = crate::db::listener::with_tls(url)?;
-                let Tls::On(tls) = tls else { return Err(plain.into()) };
+                let with_tls = crate::db::listener::with_tls(url);
+                let Ok((config, Tls::On(tls))) = with_tls else {
+                    let why = with_tls.err().map(|err| format!("; TLS cannot be used: {err:#}")).unwrap_or_default();
+                    return Err(anyhow::anyhow!("{plain}{why}"));
+                };
                 let (client, connection) = config
                     .connect(tls)
                     .await

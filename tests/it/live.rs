@@ -19,7 +19,7 @@ postgres_only!(
     a_comment_on_one_instance_appears_live_on_the_other,
     a_change_on_one_instance_is_served_fresh_by_the_other,
     the_listener_connects_as_the_database_url_says,
-    a_server_on_this_machine_is_asked_without_tls_first
+    sslmode_allow_is_without_tls_first
 );
 
 fn events_path() -> String {
@@ -363,10 +363,10 @@ async fn the_listener_connects_as_the_database_url_says() {
     drop(tls);
 }
 
-/// A URL without `sslmode` naming a server on this machine is reached without TLS,
-/// which protects nothing over loopback, by the pool and the listener alike; a server
-/// that refuses that (only `hostssl` lines in its `pg_hba.conf`) is reached with TLS.
-async fn a_server_on_this_machine_is_asked_without_tls_first() {
+/// `sslmode=allow`, as with libpq: without TLS, by the pool and the listener alike; with
+/// TLS where the server refuses a connection without it (only `hostssl` lines in its
+/// `pg_hba.conf`).
+async fn sslmode_allow_is_without_tls_first() {
     let a = TestApp::builder(Backend::Postgres).with_seed_article().start().await;
     let url = url::Url::parse(&a.db.url).unwrap();
     let ssl_of = |name: &'static str| {
@@ -392,26 +392,23 @@ async fn a_server_on_this_machine_is_asked_without_tls_first() {
     let article = format!("/articles/{SEED_SLUG}");
     let ann = a.signup("ann").await;
 
-    // The test server, if on this machine: no TLS, on any connection of the site.
-    if matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) {
-        let mut db = a.db.clone();
-        let mut local = url.clone();
-        local.set_query(Some("application_name=aw-local"));
-        db.url = local.to_string();
-        let plain = TestApp::builder(Backend::Postgres).start_on(db).await;
-        assert_eq!(plain.page_as(&plain.new_client(), &article).await.0, StatusCode::OK);
-        let ssl = ssl_of("aw-local").await;
-        assert!(ssl.len() >= 2 && ssl.iter().all(|&s| !s), "the pool's and the listener's: {ssl:?}");
-    }
+    let mut db = a.db.clone();
+    let mut allow = url.clone();
+    allow.set_query(Some("sslmode=allow&application_name=aw-allow"));
+    db.url = allow.to_string();
+    let plain = TestApp::builder(Backend::Postgres).start_on(db).await;
+    assert_eq!(plain.page_as(&plain.new_client(), &article).await.0, StatusCode::OK);
+    let ssl = ssl_of("aw-allow").await;
+    assert!(ssl.len() >= 2 && ssl.iter().all(|&s| !s), "the pool's and the listener's: {ssl:?}");
 
-    // A server on this machine that refuses connections without TLS.
-    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-    let port = refusing_plaintext(upstream).await;
+    // A server that refuses connections without TLS (a TCP one: a socket never has TLS).
+    let Some(host) = url.host_str() else { return };
+    let port = refusing_plaintext(format!("{host}:{}", url.port().unwrap_or(5432))).await;
     let mut db = a.db.clone();
     let mut proxied = url.clone();
     proxied.set_host(Some("127.0.0.1")).unwrap();
     proxied.set_port(Some(port)).unwrap();
-    proxied.set_query(Some("application_name=aw-hostssl"));
+    proxied.set_query(Some("sslmode=allow&application_name=aw-hostssl"));
     db.url = proxied.to_string();
     // The harness waits until its listener hears.
     let tls = TestApp::builder(Backend::Postgres).start_on(db).await;
