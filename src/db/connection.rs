@@ -23,14 +23,24 @@ pub type DbPool = r2d2::Pool<ConnectionManager>;
 /// that it answered ([`Pooled::answered`]). Dereferences to the connection.
 pub struct Pooled {
     conn: DbConn,
-    answered: Option<Instant>,
+    /// When, and how many failures the pool had seen then ([`Pooled::failed`]).
+    answered: Option<(Instant, u64)>,
+    doubts: Arc<AtomicU64>,
 }
 
 impl Pooled {
     /// Vouches that the connection answered just now (the work done on it succeeded):
-    /// the next checkout, if it comes within [`TRUST_ANSWER`], does not ask it again.
+    /// the next checkout, if it comes within [`TRUST_ANSWER`] and no connection failed
+    /// meanwhile, does not ask it again.
     pub fn answered(&mut self) {
-        self.answered = Some(Instant::now());
+        self.answered = Some((Instant::now(), self.doubts.load(Ordering::Relaxed)));
+    }
+
+    /// Work on this connection failed as a closed connection would: the vouches of every
+    /// connection of the pool are void, and each is asked at its next checkout (a server
+    /// that closed one has likely closed the others).
+    pub fn failed(&self) {
+        self.doubts.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -168,11 +178,13 @@ pub struct ConnectionManager {
 }
 
 /// The last failed connection attempt, shared by the pool's manager and the request
-/// path, and how many checkouts asked their connection whether it is still open.
+/// path; how many checkouts asked their connection whether it is still open; and how
+/// many times work on a connection failed, voiding every vouch ([`Pooled::failed`]).
 #[derive(Debug, Clone, Default)]
 pub struct DbHealth {
     last_failure: Arc<Mutex<Option<(Instant, String)>>>,
     checks: Arc<AtomicU64>,
+    doubts: Arc<AtomicU64>,
 }
 
 impl DbHealth {
@@ -335,19 +347,21 @@ impl ManageConnection for ConnectionManager {
             Ok(conn)
         });
         self.health.record(&result);
-        result.map(|conn| Pooled { conn, answered: None })
+        result.map(|conn| Pooled { conn, answered: None, doubts: self.health.doubts.clone() })
     }
 
     /// Asked at every checkout. A SQLite file does not hang up: nothing to ask. A
     /// PostgreSQL connection may have been closed by the server since its last use: it
     /// is asked (a round trip), unless its last user vouched within [`TRUST_ANSWER`] that
-    /// it answered. Each vouch serves one checkout: work that fails does not vouch, so
-    /// the checkout after it asks.
+    /// it answered and no work on any connection failed since. Each vouch serves one
+    /// checkout: work that fails does not vouch, so the checkout after it asks.
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), DbError> {
         let answered = pooled.answered.take();
+        let doubts = self.health.doubts.load(Ordering::Relaxed);
+        let trusted = answered.is_some_and(|(at, era)| era == doubts && at.elapsed() < TRUST_ANSWER);
         match &pooled.conn {
             DbConn::Sqlite(_) => Ok(()),
-            DbConn::Pg(_) if answered.is_some_and(|at| at.elapsed() < TRUST_ANSWER) => Ok(()),
+            DbConn::Pg(_) if trusted => Ok(()),
             DbConn::Pg(_) => {
                 self.health.checks.fetch_add(1, Ordering::Relaxed);
                 pooled.conn.ping().map_err(DbError::Query)
@@ -362,9 +376,7 @@ impl ManageConnection for ConnectionManager {
 
 /// libpq waits for the operating system's TCP timeouts unless told otherwise: fail fast
 /// when connecting, and notice a server that stopped answering (keepalives, and a limit
-/// on unacknowledged data) within seconds rather than hours. A server on this machine
-/// is asked without TLS first (`sslmode=allow`, see `db::listener::local_default`).
-/// Parameters the URL sets win.
+/// on unacknowledged data) within seconds rather than hours. Parameters the URL sets win.
 fn with_connection_params(url: &str) -> String {
     const PARAMS: [(&str, &str); 6] = [
         ("connect_timeout", "5"),

@@ -162,9 +162,14 @@ use tokio::sync::OwnedSemaphorePermit;
 
 /// Work on a connection that succeeded vouches that the connection answered: checked
 /// out again within a moment, it is not asked first (`db::connection::TRUST_ANSWER`).
+/// Work that found the database unavailable (a closed connection among other causes)
+/// voids every vouch: each connection is asked at its next checkout, so that one
+/// request, not one per connection, meets a server that hung up.
 fn vouch<T>(conn: &mut crate::db::Pooled, result: &Result<T, AppError>) {
-    if result.is_ok() {
-        conn.answered();
+    match result {
+        Ok(_) => conn.answered(),
+        Err(AppError::Unavailable) => conn.failed(),
+        Err(_) => {}
     }
 }
 
