@@ -410,6 +410,21 @@ pub fn top_level_position(
         .first(conn)
         .optional()?;
     let Some((article, pinned)) = found else { return Ok(None) };
+    position_among_top_level(conn, article, id, pinned, sort, viewer, limit).map(Some)
+}
+
+/// How many of `article`'s top-level comments come before `id` (top-level, `pinned` or
+/// not) in `sort`, pinned ones first, as `viewer` sees them: at most `limit`. For a
+/// comment known to be top-level, without looking it up.
+pub fn position_among_top_level(
+    conn: &mut DbConn,
+    article: ArticleId,
+    id: CommentId,
+    pinned: bool,
+    sort: Sort,
+    viewer: Option<UserId>,
+    limit: i64,
+) -> QueryResult<i64> {
     let group = |pinned: bool, rows: i64| {
         comments::table
             .filter(comments::article_id.eq(article))
@@ -421,9 +436,9 @@ pub fn top_level_position(
     };
     let pinned_before = if pinned { 0 } else { group(true, limit).load::<CommentId>(conn)?.len() as i64 };
     if pinned_before >= limit {
-        return Ok(Some(limit));
+        return Ok(limit);
     }
     let first: Vec<CommentId> = load_in_order!(conn, group(pinned, limit - pinned_before + 1), sort)?;
     // Not among them: further down (or moved meanwhile), past the limit either way.
-    Ok(Some(first.iter().position(|c| *c == id).map_or(limit, |p| (pinned_before + p as i64).min(limit))))
+    Ok(first.iter().position(|c| *c == id).map_or(limit, |p| (pinned_before + p as i64).min(limit)))
 }

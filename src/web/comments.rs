@@ -1,7 +1,7 @@
 //! Posting, replying, editing, deleting and voting on comments; permalinks, the inbox
 //! and the live stream of new comments.
 
-use crate::domain::{CommentId, UserId};
+use crate::domain::{ArticleId, CommentId, UserId};
 use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
@@ -163,7 +163,8 @@ pub async fn post(
         // says so.
         format!("/comments/{id}?notice=held#comment-{id}")
     } else {
-        place_on_article(&state, &target.article_slug, id, sort, user.id, "posted").await
+        let new_thread = parent_id.is_none().then_some(target.article_id);
+        place_on_article(&state, &target.article_slug, id, new_thread, sort, user.id, "posted").await
     };
     if super::wants_json(&req) {
         return Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -186,11 +187,13 @@ pub async fn post(
 ///
 /// This costs a few rows for most comments (where its thread stands, and the
 /// replies around it); only a reply among more than a page shows loads the page to see.
-/// If that reading fails, the comment's own page.
+/// A new thread (`new_thread`: its article), not pinned and top-level, needs only its
+/// position. If that reading fails, the comment's own page.
 async fn place_on_article(
     state: &AppState,
     slug: &str,
     id: CommentId,
+    new_thread: Option<ArticleId>,
     sort: Option<Sort>,
     reader: UserId,
     notice: &str,
@@ -198,6 +201,18 @@ async fn place_on_article(
     let order = sort.unwrap_or_default();
     let shown: Result<Option<CommentId>, AppError> = state
         .db(move |conn| {
+            if let Some(article) = new_thread {
+                let before = threads::position_among_top_level(
+                    conn,
+                    article,
+                    id,
+                    false,
+                    order,
+                    Some(reader),
+                    threads::TOP_PER_PAGE,
+                )?;
+                return Ok((before < threads::TOP_PER_PAGE).then_some(id));
+            }
             let comment = comments::find(conn, id)?.ok_or(AppError::NotFound)?;
             let first_page =
                 threads::top_level_position(conn, comment.root_id, order, Some(reader), threads::TOP_PER_PAGE)?
@@ -562,7 +577,7 @@ pub async fn edit(
     if let Err(error) = service::edit(&state, &signed_in.user, id, &body).await {
         return refuse(error, body.as_str());
     }
-    let location = place_on_article(&state, &slug, id, sort, signed_in.user.id, "edited").await;
+    let location = place_on_article(&state, &slug, id, None, sort, signed_in.user.id, "edited").await;
     if super::wants_json(&req) {
         return Ok(HttpResponse::Ok().json(serde_json::json!({ "id": id, "location": location })));
     }
