@@ -308,6 +308,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
         let app = starting.ready().await?;
         return_freed_memory();
+        release_relocation_table();
         app.end_streams_on_signal()?;
         if let (Some(bind), Some(port)) = (&config.metrics_bind, app.metrics_port()) {
             tracing::info!("metrics on http://{}/metrics", display_addr(bind, port));
@@ -342,6 +343,77 @@ fn return_freed_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// The dynamic loader reads this binary's relocation table (`.rela.dyn`, about 1 MiB)
+/// once, before `main`, and nothing reads it again: its pages are given back. They are
+/// clean pages of the executable's file, read from it again should anything look.
+fn release_relocation_table() {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    if let Some((start, len)) = relocation_table() {
+        // SAFETY: whole pages inside the table, in a read-only private mapping of the
+        // executable: dropping them loses nothing the file does not hold.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED);
+        }
+    }
+}
+
+/// The whole pages of the executable's relocation table, as (address, length), found
+/// through its dynamic section (`DT_RELA`, `DT_RELASZ`).
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn relocation_table() -> Option<(usize, usize)> {
+    /// An entry of the dynamic section (`Elf64_Dyn`).
+    #[repr(C)]
+    struct Dyn {
+        tag: i64,
+        value: u64,
+    }
+    const DT_NULL: i64 = 0;
+    const DT_RELA: i64 = 7;
+    const DT_RELASZ: i64 = 8;
+
+    unsafe extern "C" fn executable(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        found: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: the loader hands a valid description of each loaded object, the
+        // executable first; `found` is the `Option` passed below. The dynamic section
+        // it names is mapped and ends with `DT_NULL`.
+        unsafe {
+            let (info, found) = (&*info, &mut *found.cast::<Option<(usize, usize)>>());
+            let base = info.dlpi_addr as usize;
+            let headers = std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum));
+            if let Some(dynamic) = headers.iter().find(|h| h.p_type == libc::PT_DYNAMIC) {
+                let (mut table, mut size) = (0, 0);
+                let mut entry = (base + dynamic.p_vaddr as usize) as *const Dyn;
+                while (*entry).tag != DT_NULL {
+                    match (*entry).tag {
+                        DT_RELA => table = (*entry).value as usize,
+                        DT_RELASZ => size = (*entry).value as usize,
+                        _ => {}
+                    }
+                    entry = entry.add(1);
+                }
+                // The loader may have made the address absolute in place.
+                let table = if table < base { base + table } else { table };
+                let page = 4096;
+                let (start, end) = (table.next_multiple_of(page), (table + size) / page * page);
+                if table != 0 && end > start {
+                    *found = Some((start, end - start));
+                }
+            }
+        }
+        1 // The executable is the first object: stop.
+    }
+
+    let mut found: Option<(usize, usize)> = None;
+    // SAFETY: the callback reads what the loader describes and writes only `found`.
+    unsafe {
+        libc::dl_iterate_phdr(Some(executable), (&raw mut found).cast());
+    }
+    found
 }
 
 /// Each password hash takes a 19 MiB block. glibc's malloc otherwise raises its mmap
@@ -631,4 +703,38 @@ fn set_role(url: &str, username: &str, role: &str) -> anyhow::Result<()> {
         println!("{} is already {}", user.username, role.as_str());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The relocation table is found inside this executable's first mapping, and giving
+    /// it back lowers what of that mapping is resident.
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    #[test]
+    fn the_relocation_table_is_found_and_given_back() {
+        let (start, len) = super::relocation_table().expect("a PIE executable has one");
+        assert!(len >= 4096 && start % 4096 == 0 && len % 4096 == 0, "{start:#x} {len}");
+        let resident = || {
+            let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+            let mut inside = false;
+            for line in smaps.lines() {
+                if let Some((range, _)) = line.split_once(' ').filter(|(r, _)| r.contains('-') && !r.ends_with(':')) {
+                    let (from, to) = range.split_once('-').unwrap();
+                    let (from, to) = (usize::from_str_radix(from, 16).unwrap(), usize::from_str_radix(to, 16).unwrap());
+                    inside = from <= start && start + len <= to;
+                } else if inside && line.starts_with("Rss:") {
+                    return line.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap() * 1024;
+                }
+            }
+            panic!("no mapping holds {start:#x}");
+        };
+        // Read it all (as the loader did), then give it back.
+        // SAFETY: the pages are mapped and readable: they are part of this executable.
+        let sum = (start..start + len).step_by(4096).map(|at| unsafe { *(at as *const u8) } as usize).sum::<usize>();
+        std::hint::black_box(sum);
+        let before = resident();
+        super::release_relocation_table();
+        let after = resident();
+        assert!(after + len / 2 <= before, "resident {before} before, {after} after giving back {len}");
+    }
 }

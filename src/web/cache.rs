@@ -842,9 +842,9 @@ mod tests {
             let mut i = 0u64;
             while out.len() < len {
                 i = i.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "<li class=\"comment\" id=\"c{}\">Comment {} says {}</li>\n",
+                    "<li class=\"comment\" id=\"c{}\">Comment {} says {}</li>",
                     i >> 40,
                     i % 997,
                     i >> 50
