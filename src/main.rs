@@ -398,7 +398,7 @@ fn relocation_table() -> Option<(usize, usize)> {
                 }
                 // The loader may have made the address absolute in place.
                 let table = if table < base { base + table } else { table };
-                let page = 4096;
+                let page = usize::try_from(libc::sysconf(libc::_SC_PAGESIZE)).unwrap_or(4096);
                 let (start, end) = (table.next_multiple_of(page), (table + size) / page * page);
                 if table != 0 && end > start {
                     *found = Some((start, end - start));
@@ -713,7 +713,9 @@ mod tests {
     #[test]
     fn the_relocation_table_is_found_and_given_back() {
         let (start, len) = super::relocation_table().expect("a PIE executable has one");
-        assert!(len >= 4096 && start % 4096 == 0 && len % 4096 == 0, "{start:#x} {len}");
+        // SAFETY: sysconf only reads a setting.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap();
+        assert!(len >= page && start % page == 0 && len % page == 0, "{start:#x} {len}");
         let resident = || {
             let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
             let mut inside = false;
@@ -730,7 +732,7 @@ mod tests {
         };
         // Read it all (as the loader did), then give it back.
         // SAFETY: the pages are mapped and readable: they are part of this executable.
-        let sum = (start..start + len).step_by(4096).map(|at| unsafe { *(at as *const u8) } as usize).sum::<usize>();
+        let sum = (start..start + len).step_by(page).map(|at| unsafe { *(at as *const u8) } as usize).sum::<usize>();
         std::hint::black_box(sum);
         let before = resident();
         super::release_relocation_table();

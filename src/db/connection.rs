@@ -23,17 +23,20 @@ pub type DbPool = r2d2::Pool<ConnectionManager>;
 /// that it answered ([`Pooled::answered`]). Dereferences to the connection.
 pub struct Pooled {
     conn: DbConn,
-    /// When, and how many failures the pool had seen then ([`Pooled::failed`]).
+    /// When, and how many failures the pool had seen at the checkout before
+    /// ([`Pooled::failed`]).
     answered: Option<(Instant, u64)>,
+    /// How many failures the pool had seen when this connection was checked out.
+    doubts_at_checkout: u64,
     doubts: Arc<AtomicU64>,
 }
 
 impl Pooled {
     /// Vouches that the connection answered just now (the work done on it succeeded):
     /// the next checkout, if it comes within [`TRUST_ANSWER`] and no connection failed
-    /// meanwhile, does not ask it again.
+    /// since this one was checked out, does not ask it again.
     pub fn answered(&mut self) {
-        self.answered = Some((Instant::now(), self.doubts.load(Ordering::Relaxed)));
+        self.answered = Some((Instant::now(), self.doubts_at_checkout));
     }
 
     /// Work on this connection failed as a closed connection would: the vouches of every
@@ -347,7 +350,8 @@ impl ManageConnection for ConnectionManager {
             Ok(conn)
         });
         self.health.record(&result);
-        result.map(|conn| Pooled { conn, answered: None, doubts: self.health.doubts.clone() })
+        let doubts = self.health.doubts.clone();
+        result.map(|conn| Pooled { conn, answered: None, doubts_at_checkout: doubts.load(Ordering::Relaxed), doubts })
     }
 
     /// Asked at every checkout. A SQLite file does not hang up: nothing to ask. A
@@ -358,7 +362,8 @@ impl ManageConnection for ConnectionManager {
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), DbError> {
         let answered = pooled.answered.take();
         let doubts = self.health.doubts.load(Ordering::Relaxed);
-        let trusted = answered.is_some_and(|(at, era)| era == doubts && at.elapsed() < TRUST_ANSWER);
+        pooled.doubts_at_checkout = doubts;
+        let trusted = answered.is_some_and(|(at, seen)| seen == doubts && at.elapsed() < TRUST_ANSWER);
         match &pooled.conn {
             DbConn::Sqlite(_) => Ok(()),
             DbConn::Pg(_) if trusted => Ok(()),

@@ -782,17 +782,22 @@ fn build(scope: Scope, rendered: u64, content_type: HeaderValue, identity: Bytes
 /// the encoder allocates a ring buffer of twice the window, and a window beyond the
 /// input's size compresses nothing more. A 200 KiB page takes 0.5 MiB instead of 8.
 fn brotli(bytes: &[u8]) -> Vec<u8> {
-    // The window holds 2^lgwin - 16 bytes; brotli's windows go from 2^10 to 2^24.
-    let lgwin = (bytes.len() + 16).next_power_of_two().trailing_zeros().clamp(10, 24);
     let params = brotli::enc::BrotliEncoderParams {
         quality: 6,
-        lgwin: lgwin as i32,
+        lgwin: brotli_window(bytes.len()),
         size_hint: bytes.len(),
         ..Default::default()
     };
     let mut out = Vec::with_capacity(bytes.len() / 4);
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("compressing into memory");
     out
+}
+
+/// The window (as a power of two) for `len` bytes: it holds 2^lgwin - 16 bytes. At least
+/// 2^17: below, at this quality, the brotli crate falls back to a hasher of 32 MiB (the
+/// one it would pick is not implemented); at most 2^22, as large as a page can be.
+fn brotli_window(len: usize) -> i32 {
+    (len + 16).next_power_of_two().trailing_zeros().clamp(17, 22) as i32
 }
 
 /// A cached page as this request wants it: 304 when it has it already.
@@ -853,7 +858,8 @@ mod tests {
             out.truncate(len);
             out
         };
-        for len in [0, 1, 1000, 64 * 1024, 200 * 1024, MAX_BODY] {
+        assert_eq!([0, 30_000, 131_056, 131_057, 200 * 1024, MAX_BODY].map(brotli_window), [17, 17, 17, 18, 18, 22]);
+        for len in [0, 1, 1000, 30_000, 64 * 1024, 200 * 1024, MAX_BODY] {
             let bytes = page(len);
             let packed = brotli(&bytes);
             let mut unpacked = Vec::new();
