@@ -23,10 +23,9 @@ pub type DbPool = r2d2::Pool<ConnectionManager>;
 /// that it answered ([`Pooled::answered`]). Dereferences to the connection.
 pub struct Pooled {
     conn: DbConn,
-    /// When, and how many failures the pool had seen at the checkout before
-    /// ([`Pooled::failed`]).
-    answered: Option<(Instant, u64)>,
-    /// How many failures the pool had seen when this connection was checked out.
+    answered: Option<Instant>,
+    /// How many failures the pool had seen ([`Pooled::failed`]) when this connection
+    /// was last checked out.
     doubts_at_checkout: u64,
     doubts: Arc<AtomicU64>,
 }
@@ -36,7 +35,7 @@ impl Pooled {
     /// the next checkout, if it comes within [`TRUST_ANSWER`] and no connection failed
     /// since this one was checked out, does not ask it again.
     pub fn answered(&mut self) {
-        self.answered = Some((Instant::now(), self.doubts_at_checkout));
+        self.answered = Some(Instant::now());
     }
 
     /// Work on this connection failed as a closed connection would: the vouches of every
@@ -360,10 +359,10 @@ impl ManageConnection for ConnectionManager {
     /// it answered and no work on any connection failed since. Each vouch serves one
     /// checkout: work that fails does not vouch, so the checkout after it asks.
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), DbError> {
-        let answered = pooled.answered.take();
         let doubts = self.health.doubts.load(Ordering::Relaxed);
-        pooled.doubts_at_checkout = doubts;
-        let trusted = answered.is_some_and(|(at, seen)| seen == doubts && at.elapsed() < TRUST_ANSWER);
+        let no_failure_since = std::mem::replace(&mut pooled.doubts_at_checkout, doubts) == doubts;
+        let vouched = pooled.answered.take().is_some_and(|at| at.elapsed() < TRUST_ANSWER);
+        let trusted = vouched && no_failure_since;
         match &pooled.conn {
             DbConn::Sqlite(_) => Ok(()),
             DbConn::Pg(_) if trusted => Ok(()),

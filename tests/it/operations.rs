@@ -141,15 +141,22 @@ async fn pooled_connections_are_asked_after_a_pause_not_on_every_use(backend: Ba
 
     // The server closes every connection of the site, as a restart or an idle timeout
     // would (its other processes, autovacuum's, are left alone).
+    // From a connection of its own, off the async workers.
     let hang_up = || {
-        let mut admin = app.db.connect();
-        let closed: Vec<bool> = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
-             AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
-        ))
-        .load(&mut admin)
-        .unwrap();
-        assert!(!closed.is_empty() && closed.iter().all(|&c| c), "{closed:?}");
+        let db = app.db.clone();
+        async move {
+            let closed: Vec<bool> = tokio::task::spawn_blocking(move || {
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                ))
+                .load(&mut db.connect())
+                .unwrap()
+            })
+            .await
+            .unwrap();
+            assert!(!closed.is_empty() && closed.iter().all(|&c| c), "{closed:?}");
+        }
     };
     // At once, while the connections are still vouched for (several of them: requests
     // at once): one request at most meets a closed connection, and its failure has the
@@ -158,7 +165,7 @@ async fn pooled_connections_are_asked_after_a_pause_not_on_every_use(backend: Ba
         let at_once = futures_util::future::join_all((0..16).map(|_| app.get("/healthz"))).await;
         assert!(at_once.iter().all(|r| r.status() == StatusCode::OK));
     }
-    hang_up();
+    hang_up().await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let mut failed = 0;
     for _ in 0..5 {
@@ -172,7 +179,7 @@ async fn pooled_connections_are_asked_after_a_pause_not_on_every_use(backend: Ba
     // After a pause, readers get their pages and can post: the closed connections are
     // asked, found closed and replaced.
     uses(2).await;
-    hang_up();
+    hang_up().await;
     tokio::time::sleep(afterword::db::TRUST_ANSWER + std::time::Duration::from_millis(200)).await;
     uses(3).await;
     let article = format!("/articles/{SEED_SLUG}");
