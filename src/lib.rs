@@ -71,6 +71,7 @@ fn http_server(listener: TcpListener, state: actix_web::web::Data<AppState>) -> 
     let server = builder
         .listen("afterword", listener, move || {
             let state = state.clone();
+            web::live::spawn_worker_link(&state);
             // The last `wrap` runs first: log, then metrics, then headers, then JSON errors,
             // then the body deadline, then the security checks, then compression, then the
             // error pages (rendered for the visitor), then the page cache. The embed's headers

@@ -14,12 +14,16 @@ use tokio_postgres::config::SslMode;
 /// What the listener's connection is called in `pg_stat_activity`, unless the URL
 /// names it.
 pub const APPLICATION_NAME: &str = "afterword-listener";
+/// What a worker thread's link to the database calls itself (`web::live`), unless the
+/// URL names the application.
+pub const LINK_APPLICATION_NAME: &str = "afterword-link";
 
 /// Where libpq (as built into the binary) looks for the server's socket when the URL
 /// names no host.
 const DEFAULT_SOCKET_FOLDER: &str = "/tmp";
 
 /// How the listener's connection uses TLS.
+#[derive(Clone)]
 pub enum Tls {
     /// Never: `sslmode=disable`, or sockets only, over which libpq never uses TLS.
     Off,

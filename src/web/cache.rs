@@ -330,13 +330,14 @@ impl PageCache {
         let _ = self.watch.set(Box::new(changed));
     }
 
-    /// Waits until every touch announced here so far has been sent to the other
-    /// instances, and every touch they had sent when this was called has been applied
-    /// here: what is kept here is then no staler than the database was when this was
-    /// called. At once on SQLite (one process). `false` when this instance is not
-    /// hearing the others or its listener did not answer in time: then nothing kept
-    /// here may be trusted. The listener answers the syncs of many requests with one
-    /// round trip to the database.
+    /// Waits until every touch announced on this thread so far has been sent to the
+    /// other instances (a request announces and syncs on its worker thread), and every
+    /// touch they had sent when this was called has been applied here: what is kept
+    /// here is then no staler than the database was when this was called. At once on
+    /// SQLite (one process). `false` when this instance is not hearing the others or the
+    /// database did not answer in time: then nothing kept here may be trusted. One round
+    /// trip to the database, on the worker thread's link or through the listener
+    /// (`web::live`), answers the syncs of all the requests waiting for it.
     ///
     /// On SQLite, the database is asked whether anything was committed since the last
     /// sync, by this process or another; if so, everything kept of signed-in readers is

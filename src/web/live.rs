@@ -12,19 +12,21 @@
 //! once it committed; on PostgreSQL a `NOTIFY` on the article's own channel, which the
 //! changing transaction sends and every instance with watchers of that article hears
 //! ([`listen`]). The same connection carries the page cache's invalidations between
-//! instances.
+//! instances, and each worker thread has a connection of its own that carries its
+//! requests' invalidations and syncs ([`spawn_worker_link`]).
 //!
 //! Every event has an id; a reader who reconnects sends the last one it saw
 //! (`Last-Event-ID`) and gets what it missed, within `db::live::RETENTION`.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use actix_web::web::Bytes;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::AppState;
 use crate::auth::Visitor;
@@ -122,6 +124,13 @@ pub struct Hub {
     channels: Mutex<HashMap<ArticleId, Channel>>,
     /// On PostgreSQL, the listener's queue.
     listener: OnceLock<mpsc::UnboundedSender<Command>>,
+    /// On PostgreSQL, how the listener connects: each worker thread connects the same
+    /// way for its own link (see [`spawn_worker_link`]).
+    settings: OnceLock<Arc<(String, tokio_postgres::Config, Tls)>>,
+    /// Worker threads given a link so far.
+    links: AtomicUsize,
+    /// Syncs sent through a worker's link, and through the listener.
+    syncs: Arc<[AtomicU64; 2]>,
 }
 
 impl Default for Hub {
@@ -132,11 +141,23 @@ impl Default for Hub {
 
 impl Hub {
     pub fn new() -> Hub {
-        Hub { channels: Mutex::new(HashMap::new()), listener: OnceLock::new() }
+        Hub {
+            channels: Mutex::new(HashMap::new()),
+            listener: OnceLock::new(),
+            settings: OnceLock::new(),
+            links: AtomicUsize::new(0),
+            syncs: Arc::default(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ArticleId, Channel>> {
         self.channels.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Syncs sent through workers' links, and through the listener (see
+    /// `spawn_worker_link`).
+    pub fn syncs(&self) -> (u64, u64) {
+        (self.syncs[0].load(Ordering::Relaxed), self.syncs[1].load(Ordering::Relaxed))
     }
 
     /// Open streams on this instance.
@@ -356,6 +377,269 @@ pub fn spawn_upkeep(state: actix_web::web::Data<AppState>) {
     });
 }
 
+/// Most worker threads with a link of their own; the others' requests go through the
+/// instance's listener. Each link is one more connection to the database.
+const MAX_LINKS: usize = 8;
+
+thread_local! {
+    /// The worker thread's own link, once it has one.
+    static WORKER_LINK: RefCell<Option<Arc<WorkerLink>>> = const { RefCell::new(None) };
+}
+
+/// A worker thread's own listening connection, for the syncs and announcements of the
+/// requests it serves. The thread drives their round trips itself: a request's sync
+/// wakes no other thread, and its answer wakes tasks of this thread only. Through the
+/// instance's listener, under load, each sync waited for a thread to be scheduled on
+/// the way out and for its turn behind the worker's other tasks on the way back. A
+/// link listens to the cache's channel only and applies what it hears as the listener
+/// does; live events stay with the listener.
+struct WorkerLink {
+    commands: mpsc::UnboundedSender<Command>,
+    up: AtomicBool,
+}
+
+impl WorkerLink {
+    /// Hands `announcement` to the link while it is up; gives it back otherwise.
+    fn send(&self, announcement: super::cache::Announcement) -> Result<(), super::cache::Announcement> {
+        if !self.up.load(Ordering::SeqCst) {
+            return Err(announcement);
+        }
+        self.commands.send(announcement.into()).map_err(|refused| match refused.0 {
+            Command::Announce(touch) => super::cache::Announcement::Touch(touch),
+            Command::Sync(answer) => super::cache::Announcement::Sync(answer),
+            Command::Listen(_) | Command::Unlisten(_) => unreachable!("a link is sent announcements only"),
+        })
+    }
+}
+
+/// Hands `announcement` to the calling thread's link if it has one that is up; gives
+/// it back otherwise.
+fn through_worker_link(announcement: super::cache::Announcement) -> Result<(), super::cache::Announcement> {
+    match WORKER_LINK.with(|link| link.borrow().clone()) {
+        Some(link) => link.send(announcement),
+        None => Err(announcement),
+    }
+}
+
+/// Gives the calling worker thread a link of its own (on PostgreSQL, up to
+/// [`MAX_LINKS`] per instance); called on each worker thread as it starts. Until the
+/// link is up, and whenever it is down, the thread's requests go through the
+/// instance's listener.
+pub fn spawn_worker_link(state: &actix_web::web::Data<AppState>) {
+    let Some(settings) = state.live.settings.get().cloned() else { return };
+    if WORKER_LINK.with(|link| link.borrow().is_some()) {
+        return;
+    }
+    if state.live.links.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < MAX_LINKS).then_some(n + 1)).is_err()
+    {
+        return;
+    }
+    /// Gives the link's place back when its thread ends (a worker restarted after a
+    /// panic gets a link again).
+    struct Place(Arc<Hub>);
+    impl Drop for Place {
+        fn drop(&mut self) {
+            self.0.links.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let place = Place(state.live.clone());
+    let (commands, mut queue) = mpsc::unbounded_channel();
+    let link = Arc::new(WorkerLink { commands, up: AtomicBool::new(false) });
+    WORKER_LINK.with(|slot| *slot.borrow_mut() = Some(link.clone()));
+    let state = state.clone();
+    tokio::task::spawn_local(async move {
+        let _place = place;
+        let (url, config, tls) = &*settings;
+        let mut config = config.clone();
+        if config.get_application_name() == Some(crate::db::listener::APPLICATION_NAME) {
+            config.application_name(crate::db::listener::LINK_APPLICATION_NAME);
+        }
+        let config = &config;
+        let mut failures = 0;
+        loop {
+            let listening = async {
+                let (client, notifications, driver) = connect(url, config, tls).await?;
+                let listened = async {
+                    client.batch_execute(&format!("LISTEN {CACHE_CHANNEL}")).await?;
+                    client.prepare(ANNOUNCE).await
+                };
+                match listened.await {
+                    Ok(announce) => Ok((client, notifications, driver, announce)),
+                    Err(err) => {
+                        driver.abort();
+                        Err(anyhow::Error::from(err))
+                    }
+                }
+            };
+            match listening.await {
+                Err(err) => {
+                    if failures == 0 {
+                        tracing::warn!("a worker's link to the database could not connect (its requests go through the listener meanwhile): {err:#}");
+                    }
+                    failures += 1;
+                }
+                Ok((client, mut notifications, driver, announce)) => {
+                    // What the others announced before this link listened reached the
+                    // listener only: one sync through it applies that (and sends what
+                    // this thread announced through it) before the link answers syncs.
+                    if listener_synced(&state).await {
+                        failures = 0;
+                        link.up.store(true, Ordering::SeqCst);
+                        let served =
+                            serve(&state, Role::Link, &client, &announce, &mut queue, &mut notifications).await;
+                        link.up.store(false, Ordering::SeqCst);
+                        match served {
+                            Ok(()) => return,
+                            Err(Failed { err, syncs }) => {
+                                tracing::warn!(%err, "a worker's link to the database failed; its requests go through the listener meanwhile");
+                                hand_over(&state, syncs, &mut queue);
+                            }
+                        }
+                    } else {
+                        failures += 1;
+                    }
+                    driver.abort();
+                }
+            }
+            // A second, then longer while it keeps failing (up to 32 s).
+            tokio::time::sleep(Duration::from_secs(1 << failures.min(5))).await;
+        }
+    });
+}
+
+/// Whether a sync through the instance's listener was answered (within
+/// [`LISTENER_TIMEOUT`]).
+async fn listener_synced(state: &AppState) -> bool {
+    let Some(listener) = state.live.listener.get() else { return false };
+    let (answer, answered) = oneshot::channel();
+    listener.send(Command::Sync(answer)).is_ok()
+        && matches!(tokio::time::timeout(LISTENER_TIMEOUT, answered).await, Ok(Ok(())))
+}
+
+/// Hands what a failed link held over to the instance's listener, in order: first a
+/// touch of everything (the touches of the failed round, and of those still queued, may
+/// not have been sent), then the failed round's syncs, then the rest of its queue. The
+/// link is already down, so this thread's later announcements follow them.
+fn hand_over(state: &AppState, syncs: Vec<oneshot::Sender<()>>, queue: &mut mpsc::UnboundedReceiver<Command>) {
+    let Some(listener) = state.live.listener.get() else { return };
+    let _ = listener.send(Command::Announce("*".to_owned()));
+    for answer in syncs {
+        let _ = listener.send(Command::Sync(answer));
+    }
+    while let Ok(command) = queue.try_recv() {
+        let _ = listener.send(command);
+    }
+}
+
+/// The announcement of touches: one notification on the cache's channel for each.
+const ANNOUNCE: &str = "SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t";
+
+/// What a listening connection carries besides the cache's channel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The instance's listener: also the articles' live events, and the embed's origins.
+    Listener,
+    /// A worker thread's link: the cache's channel only.
+    Link,
+}
+
+/// Why a listening connection stopped serving, and the syncs of the round it failed in
+/// (their touches may not have been sent).
+struct Failed {
+    err: String,
+    syncs: Vec<oneshot::Sender<()>>,
+}
+
+/// Carries announcements and syncs on a listening connection, and applies what the
+/// other instances say, until the connection fails (an error) or the site shuts down
+/// (`Ok`).
+async fn serve(
+    state: &actix_web::web::Data<AppState>,
+    role: Role,
+    client: &tokio_postgres::Client,
+    announce: &tokio_postgres::Statement,
+    queue: &mut mpsc::UnboundedReceiver<Command>,
+    notifications: &mut mpsc::UnboundedReceiver<(String, String)>,
+) -> Result<(), Failed> {
+    let instance = state.cache.instance();
+    // What another instance said on a channel listened to.
+    let hear = |channel: String, payload: String| {
+        if channel == CACHE_CHANNEL {
+            let mut words = payload.split(' ');
+            if words.next() != Some(instance) {
+                let touch = words.next().unwrap_or("*");
+                if touch == super::embed::ANNOUNCEMENT && role == Role::Listener {
+                    let state = state.clone();
+                    tokio::spawn(async move { super::embed::reload(&state).await });
+                }
+                state.cache.apply_remote(touch);
+            }
+        } else if let Some(id) = channel.strip_prefix("afterword_article_").and_then(|id| id.parse().ok()) {
+            let state = state.clone();
+            tokio::spawn(async move { fan_out(&state, ArticleId(id)).await });
+        }
+    };
+    loop {
+        tokio::select! {
+            command = queue.recv() => {
+                let Some(command) = command else { return Ok(()) };
+                // Everything queued meanwhile goes in one round: the announcements in
+                // one statement, which also answers the syncs.
+                let mut commands = vec![command];
+                while let Ok(more) = queue.try_recv() {
+                    commands.push(more);
+                }
+                let (mut touches, mut syncs) = (Vec::new(), Vec::new());
+                let mut channels = Vec::new();
+                for command in commands {
+                    match command {
+                        Command::Listen(a) => channels.push((a, true)),
+                        Command::Unlisten(a) => channels.push((a, false)),
+                        Command::Announce(touch) => touches.push(format!("{instance} {touch}")),
+                        Command::Sync(answer) => syncs.push(answer),
+                    }
+                }
+                let sent = async {
+                    for (a, listen) in channels {
+                        let verb = if listen { "LISTEN" } else { "UNLISTEN" };
+                        bounded(client.batch_execute(&format!("{verb} {}", events::channel(a)))).await?;
+                        if listen {
+                            // What came before it listened.
+                            let state = state.clone();
+                            tokio::spawn(async move { fan_out(&state, a).await });
+                        }
+                    }
+                    if !touches.is_empty() {
+                        bounded(client.execute(announce, &[&CACHE_CHANNEL, &touches])).await?;
+                    } else if !syncs.is_empty() {
+                        // The least the server answers: an empty query.
+                        bounded(client.batch_execute("")).await?;
+                    }
+                    Ok::<(), String>(())
+                };
+                if let Err(err) = sent.await {
+                    return Err(Failed { err, syncs });
+                }
+                // The server sent what it had for this connection before answering the
+                // statement, and the driver passed it on in order: heard before the
+                // syncs are answered.
+                while let Ok((channel, payload)) = notifications.try_recv() {
+                    hear(channel, payload);
+                }
+                for answer in syncs {
+                    let _ = answer.send(());
+                }
+            }
+            note = notifications.recv() => {
+                let Some((channel, payload)) = note else {
+                    return Err(Failed { err: "the connection closed".into(), syncs: Vec::new() });
+                };
+                hear(channel, payload);
+            }
+        }
+    }
+}
+
 /// Longest a statement on the listening connection may take: beyond it the connection
 /// counts as lost (and is made again), rather than holding up the requests that wait
 /// for it (`PageCache::sync`).
@@ -455,9 +739,23 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
         return;
     }
     let announcer = commands.clone();
+    let syncs = state.live.syncs.clone();
     state.cache.announce_with(move |announcement| {
-        let _ = announcer.send(announcement.into());
+        let sync = matches!(announcement, super::cache::Announcement::Sync(_));
+        // On a worker thread whose own link is up, through it: the thread's requests
+        // are answered without waking another thread (see `spawn_worker_link`).
+        let through = match through_worker_link(announcement) {
+            Ok(()) => 0,
+            Err(announcement) => {
+                let _ = announcer.send(announcement.into());
+                1
+            }
+        };
+        if sync {
+            syncs[through].fetch_add(1, Ordering::Relaxed);
+        }
     });
+    let _ = state.live.settings.set(Arc::new((url.clone(), config.clone(), tls.clone())));
     let instance = state.cache.instance().to_owned();
     tokio::spawn(async move {
         loop {
@@ -469,98 +767,37 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
                         for channel in &listening {
                             client.batch_execute(&format!("LISTEN {channel}")).await?;
                         }
-                        Ok::<_, tokio_postgres::Error>(())
+                        // Prepared once, so that each announcement goes out in one message
+                        // and keeps its place among the rounds in flight.
+                        client.prepare(ANNOUNCE).await
                     };
-                    if let Err(err) = listened.await {
-                        tracing::warn!(%err, "could not listen for live events");
-                    } else {
-                        // Notifications may have been missed while not connected (this
-                        // instance's and the others'): everything here, and everything
-                        // of theirs, is stale.
-                        state.cache.touch_everything_quietly();
-                        state.cache.set_hearing(true);
-                        {
-                            let state = state.clone();
-                            tokio::spawn(async move { super::embed::reload(&state).await });
-                        }
-                        let _ = client
-                            .execute("SELECT pg_notify($1, $2)", &[&CACHE_CHANNEL, &format!("{instance} *")])
-                            .await;
-                        for article in state.live.articles() {
-                            let state = state.clone();
-                            tokio::spawn(async move { fan_out(&state, article).await });
-                        }
-                        // What another instance said on a channel listened to.
-                        let hear = |channel: String, payload: String| {
-                            if channel == CACHE_CHANNEL {
-                                let mut words = payload.split(' ');
-                                if words.next() != Some(instance.as_str()) {
-                                    let touch = words.next().unwrap_or("*");
-                                    if touch == super::embed::ANNOUNCEMENT {
-                                        let state = state.clone();
-                                        tokio::spawn(async move { super::embed::reload(&state).await });
-                                    }
-                                    state.cache.apply_remote(touch);
-                                }
-                            } else if let Some(id) =
-                                channel.strip_prefix("afterword_article_").and_then(|id| id.parse().ok())
+                    match listened.await {
+                        Err(err) => tracing::warn!(%err, "could not listen for live events"),
+                        Ok(announce) => {
+                            // Notifications may have been missed while not connected (this
+                            // instance's and the others'): everything here, and everything
+                            // of theirs, is stale.
+                            state.cache.touch_everything_quietly();
+                            state.cache.set_hearing(true);
                             {
                                 let state = state.clone();
-                                tokio::spawn(async move { fan_out(&state, ArticleId(id)).await });
+                                tokio::spawn(async move { super::embed::reload(&state).await });
                             }
-                        };
-                        loop {
-                            tokio::select! {
-                                command = queue.recv() => {
-                                    let Some(command) = command else { return };
-                                    // Everything queued meanwhile goes in one round: the
-                                    // announcements in one statement, which also answers
-                                    // the syncs.
-                                    let mut commands = vec![command];
-                                    while let Ok(more) = queue.try_recv() {
-                                        commands.push(more);
-                                    }
-                                    let (mut touches, mut syncs) = (Vec::new(), Vec::new());
-                                    let mut done: Result<(), String> = Ok(());
-                                    for command in commands {
-                                        match command {
-                                            Command::Listen(a) => {
-                                                done = done.and(bounded(client.batch_execute(&format!("LISTEN {}", events::channel(a)))).await);
-                                                // What came before it listened.
-                                                let state = state.clone();
-                                                tokio::spawn(async move { fan_out(&state, a).await });
-                                            }
-                                            Command::Unlisten(a) => done = done.and(bounded(client.batch_execute(&format!("UNLISTEN {}", events::channel(a)))).await),
-                                            Command::Announce(touch) => touches.push(format!("{instance} {touch}")),
-                                            Command::Sync(answer) => syncs.push(answer),
-                                        }
-                                    }
-                                    if !touches.is_empty() {
-                                        done = done.and(bounded(client
-                                            .execute("SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t", &[&CACHE_CHANNEL, &touches]))
-                                            .await
-                                            .map(|_| ()));
-                                    } else if !syncs.is_empty() {
-                                        done = done.and(bounded(client.batch_execute("SELECT 1")).await);
-                                    }
-                                    if let Err(err) = done {
-                                        tracing::warn!(%err, "the live-events connection failed");
-                                        break;
-                                    }
-                                    // The server sent what it had for this connection before
-                                    // answering the statement, and the driver passed it on in
-                                    // order: heard before the syncs are answered.
-                                    while let Ok((channel, payload)) = notifications.try_recv() {
-                                        hear(channel, payload);
-                                    }
-                                    for answer in syncs {
-                                        let _ = answer.send(());
-                                    }
-                                }
-                                note = notifications.recv() => {
-                                    let Some((channel, payload)) = note else { break };
-                                    hear(channel, payload);
-                                }
+                            let _ = client
+                                .execute("SELECT pg_notify($1, $2)", &[&CACHE_CHANNEL, &format!("{instance} *")])
+                                .await;
+                            for article in state.live.articles() {
+                                let state = state.clone();
+                                tokio::spawn(async move { fan_out(&state, article).await });
+                            }
+                            match serve(&state, Role::Listener, &client, &announce, &mut queue, &mut notifications)
+                                .await
+                            {
+                                // The site is shutting down.
+                                Ok(()) => return,
+                                // The failed round's syncs are dropped: their requests
+                                // read afresh.
+                                Err(Failed { err, .. }) => tracing::warn!(%err, "the live-events connection failed"),
                             }
                         }
                     }

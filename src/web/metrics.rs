@@ -118,6 +118,19 @@ impl Collector for Gauges {
             "Open live-comment streams (Server-Sent Events)",
             i64::try_from(self.live.watchers()).unwrap_or(i64::MAX),
         )?;
+        let (through_links, through_listener) = self.live.syncs();
+        counter(
+            &mut encoder,
+            "afterword_cache_syncs_through_links",
+            "Signed-in reads and writes synced with the other instances through their worker thread's own connection",
+            through_links,
+        )?;
+        counter(
+            &mut encoder,
+            "afterword_cache_syncs_through_listener",
+            "Signed-in reads and writes synced with the other instances through the instance's listener",
+            through_listener,
+        )?;
         let (hits, misses) = self.cache.hits_and_misses();
         counter(&mut encoder, "afterword_page_cache_hits", "Anonymous pages sent from the page cache", hits)?;
         counter(

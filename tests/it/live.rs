@@ -19,7 +19,8 @@ postgres_only!(
     a_comment_on_one_instance_appears_live_on_the_other,
     a_change_on_one_instance_is_served_fresh_by_the_other,
     the_listener_connects_as_the_database_url_says,
-    sslmode_allow_is_without_tls_first
+    sslmode_allow_is_without_tls_first,
+    workers_sync_through_links_of_their_own
 );
 
 fn events_path() -> String {
@@ -300,8 +301,8 @@ async fn the_listener_connects_as_the_database_url_says() {
             None
         }
     };
-    // All started hearing (the harness waits for it); each listener's connection is
-    // as its URL asked.
+    // All started hearing (the harness waits for it); each listener's connection, and
+    // each worker's link, is as its URL asked.
     let listeners = a
         .with_conn(|conn| {
             #[derive(diesel::QueryableByName)]
@@ -313,9 +314,9 @@ async fn the_listener_connects_as_the_database_url_says() {
             }
             use diesel::RunQueryDsl;
             diesel::sql_query(
-                "SELECT a.application_name AS name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid \
+                "SELECT DISTINCT a.application_name AS name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid \
                  WHERE a.application_name IN ('aw-tls', 'aw-plain', 'aw-socket') \
-                 AND (a.query LIKE 'LISTEN%' OR a.query = 'SELECT pg_notify($1, $2)') ORDER BY 1",
+                 AND (a.query LIKE 'LISTEN%' OR a.query LIKE 'SELECT pg_notify(%' OR a.query = '') ORDER BY 1",
             )
             .load::<Listener>(conn)
             .unwrap()
@@ -496,4 +497,111 @@ async fn an_event_of_a_newer_version_is_passed_over(backend: Backend) {
     let mut back = Stream::open(&app, &app.new_client(), Some(&seen.id.to_string())).await;
     let caught_up = back.next().await;
     assert_eq!((caught_up.id, caught_up.data["id"].as_i64()), (event.id, Some(after)));
+}
+
+/// Each worker thread syncs its signed-in reads with the other instances through a
+/// connection of its own (a link), not through the instance's listener. When the links
+/// are lost, reads go through the listener and stay right at once; the links come back.
+async fn workers_sync_through_links_of_their_own() {
+    use crate::common::sample;
+    let a = TestApp::builder(Backend::Postgres)
+        .with_seed_article()
+        .with_metrics()
+        .configure(|c| c.workers = 2)
+        .start()
+        .await;
+    let b = a.second_instance().await;
+    let ann = a.signup("ann").await;
+    let bob = a.signup("bob").await;
+    let article = format!("/articles/{SEED_SLUG}");
+    let first = a.comment(&ann, SEED_SLUG, "Ann's comment", None).await;
+    let syncs = || async {
+        let text = reqwest::get(a.metrics_url()).await.unwrap().text().await.unwrap();
+        let links = sample(&text, "afterword_cache_syncs_through_links_total").unwrap();
+        let listener = sample(&text, "afterword_cache_syncs_through_listener_total").unwrap();
+        (links, listener)
+    };
+    let links = || {
+        b.with_conn(|c| {
+            use diesel::prelude::*;
+            diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'afterword-link'",
+            )
+            .get_result::<i64>(c)
+            .unwrap()
+        })
+    };
+    let view = |expect: &'static str| {
+        let (a, ann, article) = (&a, ann.clone(), article.clone());
+        async move {
+            let (status, body) = a.page_as(&ann, &article).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(Page::parse(&body).texts(".inbox-link .badge").concat(), expect);
+        }
+    };
+    // Reads until one syncs through a link: the reader's worker has its link up.
+    let until_through_a_link = |expect: &'static str| {
+        let (syncs, view) = (&syncs, &view);
+        async move {
+            let start = syncs().await.0;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                view(expect).await;
+                if syncs().await.0 > start {
+                    return;
+                }
+                assert!(tokio::time::Instant::now() < deadline, "no read went through a link");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    until_through_a_link("").await;
+    // Two instances of two workers each: four links.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while links().await != 4 {
+        assert!(tokio::time::Instant::now() < deadline, "not one link for each worker");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = syncs().await;
+    for _ in 0..20 {
+        view("").await;
+    }
+    let after = syncs().await;
+    assert!(after.0 - before.0 >= 20.0, "{before:?} {after:?}");
+    assert_eq!(after.1, before.1, "no sync through the listener while the links are up");
+
+    // Every link is lost (each terminated and gone): the very next read still shows a
+    // change made through B.
+    let lost = syncs().await;
+    b.with_conn(|c| {
+        use diesel::prelude::*;
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = 'afterword-link'",
+        )
+        .execute(c)
+        .unwrap();
+    })
+    .await;
+    // A link tries again a second after it found itself lost.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(900);
+    b.comment(&bob, SEED_SLUG, "A reply through B", Some(first)).await;
+    view("1 unread").await;
+    // Until they are back, reads go through the listener.
+    while syncs().await.1 == lost.1 {
+        assert!(tokio::time::Instant::now() < deadline, "no read went through the listener");
+        view("1 unread").await;
+    }
+    b.comment(&bob, SEED_SLUG, "Another reply through B", Some(first)).await;
+    view("2 unread").await;
+
+    // The links come back, and carry the syncs again.
+    until_through_a_link("2 unread").await;
+    let back = syncs().await;
+    b.comment(&bob, SEED_SLUG, "A third reply through B", Some(first)).await;
+    for _ in 0..10 {
+        view("3 unread").await;
+    }
+    let now = syncs().await;
+    assert!(now.0 - back.0 >= 10.0, "{back:?} {now:?}");
 }
