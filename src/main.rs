@@ -421,20 +421,11 @@ fn relocation_table() -> Option<(usize, usize)> {
 /// arenas, so memory grows with the blocking threads that ever hashed (545 MiB peak
 /// for 200 logins, against 108 MiB with a fixed threshold): fix it at 1 MiB so large
 /// blocks are mapped and returned to the system when freed.
-///
-/// And one arena per core, not glibc's eight: the blocking threads (one per database
-/// connection in use) otherwise each come to hold an arena of their own, with its
-/// free space (about 0.9 MiB of an idle instance's 28). Small allocations are served
-/// from each thread's cache without taking the arena's lock.
 fn return_large_allocations_at_once() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // SAFETY: mallopt only sets malloc tunables, before the server starts its threads.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-            libc::mallopt(libc::M_ARENA_MAX, i32::try_from(cores).unwrap_or(i32::MAX));
-        }
+    // SAFETY: mallopt only sets a malloc tunable.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
