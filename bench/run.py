@@ -350,6 +350,17 @@ wrk.headers["Origin"] = "{BASE}"
             sh("psql", "-qc", "DROP DATABASE IF EXISTS afterword_bench WITH (FORCE)", PG_ADMIN)
 
 
+def report_code_order():
+    """How much of src/code-order.txt the binary still has: the functions it no longer
+    names are laid out among the cold code (bench/code_order.py writes it anew)."""
+    with open(f"{ROOT}/src/code-order.txt") as f:
+        wanted = f.read().split()
+    have = set(sh("nm", "--defined-only", "--format=just-symbols", f"{ROOT}/target/release/afterword").split())
+    found = sum(name in have for name in wanted)
+    print(f"Code order: {found:,} of the {len(wanted):,} functions in src/code-order.txt are in the binary"
+          + ("." if found >= 0.9 * len(wanted) else "; run bench/code_order.py."), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", default="sqlite,postgres")
@@ -375,6 +386,7 @@ def main():
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "afterword", "--example", "generate"],
                        cwd=ROOT, check=True)
+    report_code_order()
     cache = os.path.join(ROOT, "target", "bench-data")
     os.makedirs(cache, exist_ok=True)
     for backend in args.backends.split(","):
