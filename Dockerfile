@@ -1,5 +1,6 @@
-# Build: the same cargo build CI runs, in release.
-FROM rust:1-bookworm AS build
+# Build: the same cargo build CI runs, in release, with the rustc src/code-order.txt was
+# written with (its function names carry the compiler's version).
+FROM rust:1.95-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*

@@ -7,11 +7,17 @@ functions scattered through the binary keep most of its 17 MB of code resident t
 a site runs a few MiB of it. Laid out side by side, what serving runs fills a few MiB.
 
 The release binary runs under callgrind on SQLite and on PostgreSQL, from start-up
-(with the demo articles) through readers, writers, moderators, the API, feeds and
-search, to a graceful stop. Every function of the binary that ran is written out: first
-those both backends ran, then those of SQLite alone, then of PostgreSQL alone (a site
-maps no code of the backend it does not use), the busiest first within each. Run it again when the code has changed much: a function missing from
-the file still works, it is only laid out among the cold code.
+(with the demo articles) through readers, writers and moderators on the pages, the
+API's reads, the embed, feeds and search, to a graceful stop. Every function of the
+binary that ran is written out: first those both backends ran, then those of SQLite
+alone, then of PostgreSQL alone (a site maps no code of the backend it does not use),
+the busiest first within each.
+
+The names carry hashes of the compiler's version and of each crate's version and
+settings, so run it again after a new rustc or `cargo update`, and when the code has
+changed much (`bench/run.py` says how much of the file a build still has). A function
+missing from the file still runs; it is only laid out among the cold code. The file's
+first line names the rustc it was written with; build.rs warns when another builds.
 
     python3 bench/code_order.py            # builds the release binary first
     python3 bench/code_order.py --no-build
@@ -46,7 +52,8 @@ def workload(db_url):
     """What readers, writers, moderators and integrations do on a site."""
     anonymous = Client()
     for path in ("/", "/feed.atom", "/search?q=privacy", "/signup", "/login", "/api/v1/articles",
-                 "/api/v1/counts", "/api/openapi.json", "/healthz", "/readyz", "/no-such-page"):
+                 "/api/v1/counts", "/api/openapi.json", "/healthz", "/readyz", "/no-such-page", "/embed.js",
+                 "/embed/login", "/embed/thread?url=https://example.com/benchmark"):
         anonymous.get(path)
     page = "/articles/benchmark-article"
     for encoding in ("gzip", "br", "identity"):
@@ -83,7 +90,8 @@ def workload(db_url):
                  "/api/v1/users/orderwriter/comments", "/api/v1/search?q=markdown", "/settings/export"):
         writer.get(path)
     writer.post(f"/comments/{first}/edit", body="Edited **again**")
-    writer.post(f"/comments/{ids[1]}/delete")
+    writer.post(f"/comments/{ids[1]}/delete")  # the confirmation page
+    writer.post(f"/comments/{ids[1]}/delete", confirm="yes")
     reader.post("/articles/benchmark-article/save")
     reader.get("/saved")
     reader.get("/inbox")
@@ -91,18 +99,21 @@ def workload(db_url):
     writer.post("/inbox/read")
     reader.post(f"/comments/{ids[2]}/report", reason="spam", details="An advertisement")
     reader.post("/settings/profile", display_name="Order Reader", bio="Reads things")
-    reader.post("/settings/notifications", replies="on")
+    reader.post("/settings/notifications", email_replies="on")
 
     for path in ("/mod/reports", "/mod/queue", "/modlog", "/admin", "/admin/settings", "/admin/users",
                  "/admin/articles", "/admin/articles/new", "/admin/articles/benchmark-article/edit",
                  f"/mod/comments/{ids[2]}", "/mod/articles/benchmark-article", "/mod/users/orderwriter"):
         moderator.get(path)
-    for action in ("remove", "restore", "pin", "unpin", "distinguish"):
+    for action in ("remove", "restore", "pin", "unpin"):
         moderator.post(f"/mod/comments/{ids[3]}/{action}", reason="order")
+    _, location = ok(moderator.post("/articles/benchmark-article/comments", body="A word from the moderators"), 303)
+    moderator.post(f"/mod/comments/{location.rsplit('comment-', 1)[1]}/distinguish")
     moderator.post("/mod/articles/benchmark-article/lock", reason="order")
     moderator.post("/mod/articles/benchmark-article/unlock")
-    moderator.post("/mod/users/orderreader/ban", reason="order", days="1")
+    ok(moderator.post("/mod/users/orderreader/ban", reason="order", duration="1d"), 303)
     reader.get(page)
+    reader.post("/articles/benchmark-article/comments", body="Refused: banned")
     moderator.post("/mod/users/orderreader/unban")
     for client in (anonymous, writer, moderator):
         client.get(page, {"Accept-Encoding": "gzip"})
@@ -149,7 +160,8 @@ def functions(path, binary):
             elif line.startswith("ob="):
                 in_binary = os.path.realpath(line[3:].strip()) == binary
             elif line.startswith("fn="):
-                name = line[3:].strip() if in_binary else None
+                # Deeper recursion is named `name'2` (callgrind's --separate-recs).
+                name = re.sub(r"'\d+$", "", line[3:].strip()) if in_binary else None
                 if name:
                     costs[name] += 0
             elif name and line[:1].isdigit():
@@ -174,15 +186,18 @@ def main():
         with tempfile.TemporaryDirectory(prefix="afterword-order-") as work:
             print(f"Recording on {backend} under callgrind (a few minutes) …", flush=True)
             ran[backend] = functions(record(backend, work), binary)
-    total = sum(ran.values(), collections.Counter())
+    total = collections.Counter()
+    for costs in ran.values():
+        total.update(costs)
     # What every backend runs first, then what each runs alone: a site on one backend
     # does not map the others' code. The busiest first within each.
     def group(name):
         users = [b for b in backends if name in ran[b]]
         return len(backends) - len(users), [backends.index(b) for b in users]
     ordered = [name for name in sorted(total, key=lambda n: (group(n), -total[n], n)) if name in symbols]
+    rustc = sh("rustc", "--version", cwd=ROOT).strip()
     with open(OUT, "w") as f:
-        f.write("\n".join(ordered) + "\n")
+        f.write(f"# {rustc}\n" + "\n".join(ordered) + "\n")
     print(f"{len(ordered)} functions written to {os.path.relpath(OUT, ROOT)}")
 
 

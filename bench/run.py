@@ -351,14 +351,21 @@ wrk.headers["Origin"] = "{BASE}"
 
 
 def report_code_order():
-    """How much of src/code-order.txt the binary still has: the functions it no longer
-    names are laid out among the cold code (bench/code_order.py writes it anew)."""
+    """Whether the binary lays out the functions of src/code-order.txt in its order, and
+    how many of them it still has: the others are laid out among the cold code
+    (bench/code_order.py writes the file anew)."""
     with open(f"{ROOT}/src/code-order.txt") as f:
-        wanted = f.read().split()
-    have = set(sh("nm", "--defined-only", "--format=just-symbols", f"{ROOT}/target/release/afterword").split())
-    found = sum(name in have for name in wanted)
-    print(f"Code order: {found:,} of the {len(wanted):,} functions in src/code-order.txt are in the binary"
-          + ("." if found >= 0.9 * len(wanted) else "; run bench/code_order.py."), flush=True)
+        wanted = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    address = {}
+    for line in sh("nm", "--defined-only", f"{ROOT}/target/release/afterword").splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            address[parts[2]] = int(parts[0], 16)
+    found = [address[name] for name in wanted if name in address]
+    in_order = sum(b > a for a, b in zip(found, found[1:])) >= 0.99 * (len(found) - 1)
+    print(f"Code order: {len(found):,} of the {len(wanted):,} functions in src/code-order.txt are in the binary"
+          + (", laid out in that order" if in_order else ", NOT laid out in that order (build.rs gave the linker no order)")
+          + ("." if len(found) >= 0.9 * len(wanted) else "; run bench/code_order.py."), flush=True)
 
 
 def main():
