@@ -129,8 +129,10 @@ pub struct Hub {
     settings: OnceLock<Arc<(String, tokio_postgres::Config, Tls)>>,
     /// Worker threads given a link so far.
     links: AtomicUsize,
-    /// Syncs sent through a worker's link, and through the listener.
-    syncs: Arc<[AtomicU64; 2]>,
+    /// Syncs sent through a worker's link.
+    syncs_through_links: AtomicU64,
+    /// Syncs sent through the listener.
+    syncs_through_listener: AtomicU64,
 }
 
 impl Default for Hub {
@@ -146,7 +148,8 @@ impl Hub {
             listener: OnceLock::new(),
             settings: OnceLock::new(),
             links: AtomicUsize::new(0),
-            syncs: Arc::default(),
+            syncs_through_links: AtomicU64::new(0),
+            syncs_through_listener: AtomicU64::new(0),
         }
     }
 
@@ -157,7 +160,7 @@ impl Hub {
     /// Syncs sent through workers' links, and through the listener (see
     /// `spawn_worker_link`).
     pub fn syncs(&self) -> (u64, u64) {
-        (self.syncs[0].load(Ordering::Relaxed), self.syncs[1].load(Ordering::Relaxed))
+        (self.syncs_through_links.load(Ordering::Relaxed), self.syncs_through_listener.load(Ordering::Relaxed))
     }
 
     /// Open streams on this instance.
@@ -739,20 +742,20 @@ pub fn spawn_listener(state: actix_web::web::Data<AppState>, url: String) {
         return;
     }
     let announcer = commands.clone();
-    let syncs = state.live.syncs.clone();
+    let hub = state.live.clone();
     state.cache.announce_with(move |announcement| {
         let sync = matches!(announcement, super::cache::Announcement::Sync(_));
         // On a worker thread whose own link is up, through it: the thread's requests
         // are answered without waking another thread (see `spawn_worker_link`).
-        let through = match through_worker_link(announcement) {
-            Ok(()) => 0,
+        let counter = match through_worker_link(announcement) {
+            Ok(()) => &hub.syncs_through_links,
             Err(announcement) => {
                 let _ = announcer.send(announcement.into());
-                1
+                &hub.syncs_through_listener
             }
         };
         if sync {
-            syncs[through].fetch_add(1, Ordering::Relaxed);
+            counter.fetch_add(1, Ordering::Relaxed);
         }
     });
     let _ = state.live.settings.set(Arc::new((url.clone(), config.clone(), tls.clone())));
