@@ -1,4 +1,4 @@
-# Build: the same cargo build CI runs, in release, with the rustc src/code-order.txt was
+# Build: the release binary, with the rustc src/code-order.txt was
 # written with (its function names carry the compiler's version).
 FROM rust:1.95-bookworm AS build
 RUN apt-get update \
